@@ -1,0 +1,148 @@
+"""Command-line interface: argument parsing and printing only.
+
+Each subcommand has one ``_add_<name>`` function that declares its arguments and one
+``_cmd_<name>`` function that calls the library and prints. Errors the user can act on
+(:class:`~irrigation.errors.InputError`) print on one line and exit with code 2; other
+:class:`~irrigation.errors.IrrigationError` exit with 1; ``--debug`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import InputError, IrrigationError
+
+log = logging.getLogger("irrigation")
+
+DEMO_CITY = Path(__file__).resolve().parent.parent / "models" / "demo-city"
+
+
+# --------------------------------------------------------------------------- validate
+
+
+def _add_validate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="load and check a city folder, print a summary")
+    p.add_argument("--city", type=Path, default=None, help="city folder (default: the demo city)")
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .city import load_city
+
+    city = load_city(args.city or DEMO_CITY)
+    print(city.summary())
+    return 0
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="the daily watering plan of a city")
+    p.add_argument("--city", type=Path, default=None, help="city folder")
+    p.add_argument("--demo", action="store_true", help="use the bundled demo city")
+    p.add_argument("--date", default=None, help="planning day YYYY-MM-DD")
+    p.add_argument("--forecast", type=Path, default=None, help="forecast file")
+    p.add_argument("--out", type=Path, default=None, help="workspace folder")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    raise IrrigationError("'irrigation run' is not implemented yet (issue 7)")
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+def _add_scenario(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scenario", help="simulate a season under a drought scenario")
+    p.add_argument("file", type=Path, help="scenario TOML file")
+    p.add_argument("--members", type=int, default=None)
+    p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
+
+
+def _cmd_scenario(args: argparse.Namespace) -> int:
+    raise IrrigationError("'irrigation scenario' is not implemented yet (issue 8)")
+
+
+# --------------------------------------------------------------------------- route
+
+
+def _add_route(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("route", help="solve a VRPLIB instance through the routing adapter")
+    p.add_argument("--vrplib", type=Path, required=True, help="VRPLIB/CVRPLIB instance file")
+    p.add_argument("--time-limit", type=float, default=30.0, help="seconds (default 30)")
+    p.add_argument("--seed", type=int, default=1)
+
+
+def _cmd_route(args: argparse.Namespace) -> int:
+    raise IrrigationError("'irrigation route' is not implemented yet (issue 6)")
+
+
+# --------------------------------------------------------------------------- groundwater
+
+
+def _add_groundwater(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("groundwater", help="MODFLOW 6 groundwater models")
+    gsub = p.add_subparsers(dest="gw_command", required=True)
+    s = gsub.add_parser("solve", help="run a MODFLOW 6 simulation folder as it is")
+    s.add_argument("sim_dir", type=Path)
+    s.add_argument("--backend", choices=["auto", "embedded", "mf6"], default="auto")
+    s.add_argument("--out", type=Path, default=Path("heads.nc"), help="NetCDF of all heads")
+
+
+def _cmd_groundwater(args: argparse.Namespace) -> int:
+    raise IrrigationError("'irrigation groundwater' is not implemented yet (issue 3)")
+
+
+# --------------------------------------------------------------------------- main
+
+_COMMANDS = {
+    "run": (_add_run, _cmd_run),
+    "scenario": (_add_scenario, _cmd_scenario),
+    "route": (_add_route, _cmd_route),
+    "groundwater": (_add_groundwater, _cmd_groundwater),
+    "validate": (_add_validate, _cmd_validate),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``irrigation`` command."""
+    parser = argparse.ArgumentParser(
+        prog="irrigation",
+        description="Daily watering plans for city trees, lawns and shrub beds.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add, _ in _COMMANDS.values():
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``irrigation`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return _COMMANDS[args.command][1](args)
+    except InputError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except IrrigationError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

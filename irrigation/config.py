@@ -1,0 +1,425 @@
+"""Configuration: TOML files mapped one-to-one onto frozen, self-validating dataclasses.
+
+One generic loader, :func:`from_toml`, turns a TOML table into a dataclass: it rejects
+unknown keys (suggesting the closest known one), reports missing required keys and
+values of the wrong type, and runs each dataclass's own checks. Every problem becomes
+an :class:`~irrigation.errors.InputError` that names the file, the key path (e.g.
+``fleet[1].tank_l``) and what was expected.
+
+All defaults live in the dataclass definitions below and are documented there; code
+elsewhere never repeats them.
+
+The city configuration (``models/<city>/city.toml``) is :class:`CityConfig`; its file
+format is documented in the README ("City folder").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar, get_args, get_origin
+
+import tomli_w
+
+from .errors import InputError
+
+T = TypeVar("T")
+
+
+class _FieldError(ValueError):
+    """Raised by a dataclass check; the loader adds the file and the key path."""
+
+    def __init__(self, field: str, expected: str):
+        self.field = field
+        self.expected = expected
+        super().__init__(f"{field}: {expected}")
+
+
+def require(ok: bool, field: str, expected: str) -> None:
+    """Raise a field error unless ``ok``; used in ``__post_init__`` checks."""
+    if not ok:
+        raise _FieldError(field, expected)
+
+
+# --------------------------------------------------------------------------- generic loader
+
+
+def from_toml(cls: type[T], path: str | Path) -> T:
+    """Read a TOML file into the dataclass ``cls``, validating every key.
+
+    Raises
+    ------
+    InputError
+        The file is missing, is not valid TOML, or a key is unknown, missing, of the
+        wrong type or out of range.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            table = tomllib.load(fh)
+    except FileNotFoundError:
+        raise InputError("file not found", file=path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML ({exc})", file=path) from None
+    return from_dict(cls, table, file=path)
+
+
+def from_dict(cls: type[T], table: dict[str, Any], *, file: str | Path | None = None) -> T:
+    """Build the dataclass ``cls`` from a plain dict (e.g. a parsed TOML table)."""
+    try:
+        return _build(cls, table, "")
+    except _FieldError as exc:
+        raise InputError(f"expected {exc.expected}", file=file, field=exc.field) from None
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    """Turn a config dataclass back into a TOML-ready dict (``None`` values are dropped)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        value = _plain(getattr(obj, f.name))
+        if value is not None:
+            out[f.name] = value
+    return out
+
+
+def to_toml(obj: Any) -> str:
+    """Serialise a config dataclass as TOML text; ``from_dict`` reads it back unchanged."""
+    return tomli_w.dumps(to_dict(obj))
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return to_dict(value)
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return value.as_posix()
+    return value
+
+
+def _build(cls: type[T], table: Any, prefix: str) -> T:
+    if not isinstance(table, dict):
+        raise _FieldError(prefix or cls.__name__, "a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    for key in table:
+        if key not in fields:
+            close = difflib.get_close_matches(key, fields, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            known = ", ".join(sorted(fields))
+            raise _FieldError(_join(prefix, key), f"a known key{hint}; known keys: {known}")
+    kwargs = {}
+    for name, f in fields.items():
+        key = _join(prefix, name)
+        if name in table:
+            kwargs[name] = _convert(hints[name], table[name], key)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise _FieldError(key, "this key (it is required)")
+    try:
+        return cls(**kwargs)
+    except _FieldError as exc:
+        raise _FieldError(_join(prefix, exc.field), exc.expected) from None
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _convert(tp: Any, value: Any, key: str) -> Any:  # noqa: C901, PLR0911 - one branch per type
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in get_args(tp) if a is not type(None)]
+        if len(options) != 1:
+            raise TypeError(f"unsupported config type {tp}")
+        return _convert(options[0], value, key)
+    if origin is Literal:
+        choices = get_args(tp)
+        if value not in choices:
+            raise _FieldError(key, f"one of {', '.join(map(repr, choices))}, got {value!r}")
+        return value
+    if origin is tuple:
+        (item,) = (a for a in get_args(tp) if a is not Ellipsis)
+        if not isinstance(value, list):
+            raise _FieldError(key, f"a list, got {type(value).__name__}")
+        return tuple(_convert(item, v, f"{key}[{i}]") for i, v in enumerate(value))
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, key)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise _FieldError(key, f"true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _FieldError(key, f"a whole number, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _FieldError(key, f"a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise _FieldError(key, f"a string, got {value!r}")
+        return value
+    if tp is Path:
+        if not isinstance(value, str) or not value:
+            raise _FieldError(key, f"a file path (string), got {value!r}")
+        return Path(value)
+    if tp is dt.date:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise _FieldError(key, f"a date YYYY-MM-DD, got {value!r}") from None
+    if tp is dt.time:
+        if isinstance(value, dt.time):
+            return value
+        try:
+            return dt.time.fromisoformat(str(value))
+        except ValueError:
+            raise _FieldError(key, f"a time of day HH:MM, got {value!r}") from None
+    raise TypeError(f"unsupported config type {tp}")
+
+
+# --------------------------------------------------------------------------- city schema
+
+
+@dataclass(frozen=True)
+class VehicleType:
+    """One kind of watering truck in the fleet.
+
+    Attributes
+    ----------
+    name
+        Label used on driver sheets.
+    count
+        Number of trucks of this type available per day.
+    tank_l
+        Tank capacity [L].
+    pump_l_per_min
+        Delivery rate of the pump or hose at a site [L min-1].
+    setup_min
+        Fixed time per stop to park, unroll the hose and stow it [min].
+    speed_kmh
+        Mean driving speed on city streets [km h-1]; used to turn street lengths into
+        travel times.
+    shift_start, shift_end
+        Start and end of the crew's shift (local time).
+    break_min
+        Unpaid break inside the shift [min]; the usable shift is
+        ``shift_end - shift_start - break_min``.
+    """
+
+    name: str
+    count: int
+    tank_l: float
+    pump_l_per_min: float
+    setup_min: float = 3.0
+    speed_kmh: float = 20.0
+    shift_start: dt.time = dt.time(7, 0)
+    shift_end: dt.time = dt.time(15, 0)
+    break_min: float = 30.0
+
+    def __post_init__(self) -> None:
+        require(self.count >= 1, "count", f"a whole number >= 1, got {self.count}")
+        require(self.tank_l > 0, "tank_l", f"a tank size > 0 L, got {self.tank_l}")
+        require(self.pump_l_per_min > 0, "pump_l_per_min", f"> 0, got {self.pump_l_per_min}")
+        require(self.setup_min >= 0, "setup_min", f">= 0, got {self.setup_min}")
+        require(self.speed_kmh > 0, "speed_kmh", f"> 0, got {self.speed_kmh}")
+        require(self.break_min >= 0, "break_min", f">= 0, got {self.break_min}")
+        require(
+            self.shift_minutes > 0,
+            "shift_end",
+            f"a time after shift_start plus the break, got {self.shift_start}-{self.shift_end}",
+        )
+
+    @property
+    def shift_minutes(self) -> float:
+        """Usable working time per shift [min] (break excluded)."""
+        start = self.shift_start.hour * 60 + self.shift_start.minute
+        end = self.shift_end.hour * 60 + self.shift_end.minute
+        return end - start - self.break_min
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """How travel distances are obtained.
+
+    Attributes
+    ----------
+    detour_factor
+        Ratio of street distance to straight-line distance, used when the city has no
+        street graph (typical urban values 1.2-1.4; Boscoe et al. 2012 report 1.4).
+    """
+
+    detour_factor: float = 1.3
+
+    def __post_init__(self) -> None:
+        require(1.0 <= self.detour_factor <= 3.0, "detour_factor", "a factor in [1, 3]")
+
+
+@dataclass(frozen=True)
+class WeatherConfig:
+    """Weather inputs of a city.
+
+    Attributes
+    ----------
+    observed
+        Observed daily weather (project CSV format, see README) relative to the city folder.
+    station
+        Name of the weather station.
+    latitude_deg
+        Latitude of the station [degrees north]; needed for extraterrestrial radiation.
+    elevation_m
+        Elevation of the station [m above sea level]; needed for air pressure.
+    wind_height_m
+        Height of the wind measurement [m]; converted to 2 m with FAO-56 eq. 47.
+    """
+
+    observed: Path
+    station: str = ""
+    latitude_deg: float = 51.5
+    elevation_m: float = 100.0
+    wind_height_m: float = 10.0
+
+    def __post_init__(self) -> None:
+        require(-90 <= self.latitude_deg <= 90, "latitude_deg", "a latitude in [-90, 90]")
+        require(-500 <= self.elevation_m <= 9000, "elevation_m", "an elevation in m")
+        require(0.5 <= self.wind_height_m <= 100, "wind_height_m", "a height in [0.5, 100] m")
+
+
+@dataclass(frozen=True)
+class GroundwaterConfig:
+    """The city's MODFLOW 6 groundwater model.
+
+    Attributes
+    ----------
+    sim_dir
+        MODFLOW 6 simulation folder (with ``mfsim.nam``), relative to the city folder.
+    model
+        Name of the GWF model inside the simulation.
+    backend
+        ``"auto"`` uses a real ``mf6`` when one is configured or on PATH, else the
+        embedded solver.
+    mf6_exe
+        Path of an ``mf6`` executable; empty means: look at ``$MF6_EXE``, then PATH.
+    background_recharge_mm_d
+        Recharge applied to model cells without planting sites [mm d-1].
+    """
+
+    sim_dir: Path
+    model: str = "gwf"
+    backend: Literal["auto", "embedded", "mf6"] = "auto"
+    mf6_exe: str = ""
+    background_recharge_mm_d: float = 0.5
+
+    def __post_init__(self) -> None:
+        require(
+            self.background_recharge_mm_d >= 0,
+            "background_recharge_mm_d",
+            f">= 0 mm/d, got {self.background_recharge_mm_d}",
+        )
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Settings of the daily run.
+
+    Attributes
+    ----------
+    season_start
+        Day the soil water balance is spun up from (soil at field capacity).
+    horizon_days
+        Forecast horizon [d].
+    members
+        Ensemble members when the forecast is deterministic and an ensemble is generated.
+    seed
+        Seed of every random draw of a run (ensembles, routing), so a re-run is identical.
+    """
+
+    season_start: dt.date
+    horizon_days: int = 14
+    members: int = 20
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        require(1 <= self.horizon_days <= 60, "horizon_days", "a horizon in [1, 60] days")
+        require(1 <= self.members <= 1000, "members", "a member count in [1, 1000]")
+
+
+@dataclass(frozen=True)
+class CityConfig:
+    """The contents of ``models/<city>/city.toml``.
+
+    Paths are relative to the city folder; :func:`load_city_config` resolves them.
+
+    Attributes
+    ----------
+    name
+        Human-readable name of the city or district.
+    crs
+        Projected metric CRS of all coordinates (EPSG code string).
+    sites
+        Planting sites, CSV or GeoJSON (columns in the README).
+    refill_points
+        Depot(s) and hydrants, CSV.
+    sensors
+        Soil sensors, CSV; optional.
+    streets
+        Street graph, GraphML; optional (without it distances use ``network.detour_factor``).
+    """
+
+    name: str
+    crs: str
+    sites: Path
+    refill_points: Path
+    weather: WeatherConfig
+    groundwater: GroundwaterConfig
+    run: RunConfig
+    fleet: tuple[VehicleType, ...]
+    sensors: Path | None = None
+    streets: Path | None = None
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+
+    def __post_init__(self) -> None:
+        require(self.crs.upper().startswith("EPSG:"), "crs", f"'EPSG:<code>', got {self.crs!r}")
+        require(len(self.fleet) >= 1, "fleet", "at least one [[fleet]] vehicle type")
+        names = [v.name for v in self.fleet]
+        require(len(set(names)) == len(names), "fleet", "vehicle type names that are unique")
+
+
+def load_city_config(city_dir: str | Path) -> CityConfig:
+    """Read and validate ``<city_dir>/city.toml``; paths in it become absolute."""
+    city_dir = Path(city_dir)
+    path = city_dir / "city.toml"
+    if not city_dir.is_dir():
+        raise InputError("is not a city folder (expected a folder with a city.toml)", file=city_dir)
+    cfg = from_toml(CityConfig, path)
+
+    def resolve(p: Path | None, key: str) -> Path | None:
+        if p is None:
+            return None
+        full = (city_dir / p).resolve()
+        if not full.exists():
+            raise InputError(f"names {p}, which does not exist", file=path, field=key)
+        return full
+
+    return dataclasses.replace(
+        cfg,
+        sites=resolve(cfg.sites, "sites"),
+        refill_points=resolve(cfg.refill_points, "refill_points"),
+        sensors=resolve(cfg.sensors, "sensors"),
+        streets=resolve(cfg.streets, "streets"),
+        weather=dataclasses.replace(
+            cfg.weather, observed=resolve(cfg.weather.observed, "weather.observed")
+        ),
+        groundwater=dataclasses.replace(
+            cfg.groundwater, sim_dir=resolve(cfg.groundwater.sim_dir, "groundwater.sim_dir")
+        ),
+    )
