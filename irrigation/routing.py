@@ -1,0 +1,686 @@
+"""Truck routing: travel matrices, the routing problem and a thin PyVRP adapter.
+
+The daily plan's visits are routed with PyVRP (``pyvrp>=0.14,<0.15``) as a multi-trip
+vehicle routing problem:
+
+- the truck yard is the depot where every shift starts and ends;
+- hydrants (and the yard, when it has water) are *reload depots*: a truck may return to
+  one to refill its tank; the refill time is the depot's service duration;
+- each visit is a client with its litres as delivery and a service time of set-up plus
+  litres / pump rate; optional time windows; optional with a prize from its urgency, so
+  that demand which does not fit is left unserved (and reported) instead of failing;
+- vehicle types come from the fleet: tank capacity, shift window, usable shift length
+  (break excluded) and count.
+
+:class:`RoutingProblem` describes an instance with plain numpy arrays in metres, seconds
+and litres and knows nothing of PyVRP; :func:`build_problem` makes one from the city
+pieces, :func:`irrigation.io.vrplib.read_vrplib` from a benchmark file. :func:`solve`
+converts it to integers (see :data:`METRE`, :data:`SECOND`, :data:`LITRE`), runs PyVRP
+with a fixed seed and time limit, and maps the best solution back to a table of stops.
+
+Travel matrices come from the street graph (:func:`street_matrices`, shortest paths with
+:func:`scipy.sparse.csgraph.dijkstra`) or, without a graph, from straight-line distance
+times a detour factor (:func:`detour_matrices`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import scipy.sparse.csgraph
+import xarray as xr
+from pyvrp import Client, Depot, Location, ProblemData, VehicleType
+from pyvrp import solve as pyvrp_solve
+from pyvrp.stop import MaxRuntime
+
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from .city import StreetNetwork
+    from .config import VehicleType as FleetVehicleType
+
+log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------- integer scaling
+
+METRE = 1
+"""Integer distance units per metre passed to PyVRP (1: distances are whole metres)."""
+
+SECOND = 1
+"""Integer time units per second passed to PyVRP (1: times are whole seconds)."""
+
+LITRE = 1
+"""Integer load units per litre passed to PyVRP (1: loads are whole litres)."""
+
+UNBOUNDED = np.iinfo(np.int64).max
+"""Integer used for an absent upper bound (``inf`` in a :class:`RoutingProblem`)."""
+
+PRIZE_PER_URGENCY = 4.0
+"""Prize of an optional visit, in multiples of the largest one-way distance of the problem,
+is ``PRIZE_PER_URGENCY * (1 + urgency)`` (urgency >= 0). Any prize above twice the largest
+distance outweighs the detour of serving a visit, so every visit that fits is served and,
+when not all fit, the more urgent ones are preferred."""
+
+UNREACHABLE_FACTOR = 3.0
+"""Pairs of points without a street path get ``UNREACHABLE_FACTOR`` times their
+straight-line distance (a warning is logged)."""
+
+
+# --------------------------------------------------------------------------- problem
+
+
+@dataclass(frozen=True)
+class RoutingVehicle:
+    """One vehicle type of a :class:`RoutingProblem`.
+
+    Attributes
+    ----------
+    name
+        Label of the type.
+    count
+        Number of vehicles of this type.
+    capacity_l
+        Tank capacity [L]; the load carried between two refills.
+    tw_early_s, tw_late_s
+        Earliest start and latest end of a route [s since midnight]; ``inf`` for none.
+    shift_duration_s
+        Longest route duration [s]; ``inf`` for none.
+    start_depot, end_depot
+        Depot indices where routes start and end.
+    reload_depots
+        Depot indices where the tank may be refilled along a route.
+    max_reloads
+        Largest number of refills per route; ``None`` for no limit.
+    """
+
+    name: str
+    count: int
+    capacity_l: float
+    tw_early_s: float = 0.0
+    tw_late_s: float = np.inf
+    shift_duration_s: float = np.inf
+    start_depot: int = 0
+    end_depot: int = 0
+    reload_depots: tuple[int, ...] = ()
+    max_reloads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.count < 1:
+            raise InputError(f"expected a vehicle count >= 1, got {self.count}", field="count")
+        if not self.capacity_l > 0:
+            msg = f"expected a capacity > 0 L, got {self.capacity_l}"
+            raise InputError(msg, field="capacity_l")
+
+
+@dataclass(frozen=True)
+class RoutingProblem:
+    """A routing instance as plain arrays, independent of the solver.
+
+    Locations are ordered: depots first (start/end yards and reload points, indices
+    ``0 .. n_depots - 1``), then clients (location ``n_depots + i`` is client ``i``).
+
+    Attributes
+    ----------
+    x, y
+        Coordinates of all locations [m], shape (n_locations,).
+    distance_m
+        Travel distance from row to column location [m], shape (n_locations, n_locations).
+    duration_s
+        Travel time from row to column location [s], same shape.
+    depot_id
+        Labels of the depots, shape (n_depots,).
+    depot_service_s
+        Time spent at a depot each time a vehicle leaves it (refilling) [s].
+    client_id
+        Labels of the clients (site ids), shape (n_clients,).
+    delivery_l
+        Litres delivered at each client [L].
+    service_s
+        Service time at each client [s].
+    tw_early_s, tw_late_s
+        Window in which service at a client may start [s since midnight]; ``inf`` for none.
+    release_s
+        Earliest time the load for a client is available at the depot [s]; 0 for none.
+    required
+        Whether each client must be served; optional clients earn ``prize`` when served.
+    prize
+        Prize of serving an optional client [distance units, m].
+    vehicles
+        The vehicle types.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    distance_m: np.ndarray
+    duration_s: np.ndarray
+    depot_id: np.ndarray
+    depot_service_s: np.ndarray
+    client_id: np.ndarray
+    delivery_l: np.ndarray
+    service_s: np.ndarray
+    tw_early_s: np.ndarray
+    tw_late_s: np.ndarray
+    release_s: np.ndarray
+    required: np.ndarray
+    prize: np.ndarray
+    vehicles: tuple[RoutingVehicle, ...]
+
+    def __post_init__(self) -> None:
+        n_loc = self.n_depots + self.n_clients
+        if self.distance_m.shape != (n_loc, n_loc) or self.duration_s.shape != (n_loc, n_loc):
+            raise InputError(f"expected {n_loc} x {n_loc} travel matrices", field="distance_m")
+        for name in (
+            "delivery_l",
+            "service_s",
+            "tw_early_s",
+            "tw_late_s",
+            "release_s",
+            "required",
+            "prize",
+        ):
+            if len(getattr(self, name)) != self.n_clients:
+                raise InputError(f"expected {self.n_clients} values", field=name)
+        for v in self.vehicles:
+            used = (v.start_depot, v.end_depot, *v.reload_depots)
+            if not all(0 <= d < self.n_depots for d in used):
+                raise InputError(f"expected depot indices < {self.n_depots}", field=v.name)
+
+    @property
+    def n_depots(self) -> int:
+        return len(self.depot_id)
+
+    @property
+    def n_clients(self) -> int:
+        return len(self.client_id)
+
+
+def split_visits(visits: pd.DataFrame, tank_l: float) -> pd.DataFrame:
+    """Split visits needing more than a tank into equal parts that each fit a tank.
+
+    Parameters
+    ----------
+    visits
+        One row per site visit with at least a ``litres`` column [L].
+    tank_l
+        The largest tank of the fleet [L].
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows repeated ``ceil(litres / tank_l)`` times with litres divided equally,
+        and a column ``part`` (0, 1, ...) numbering the parts of each original row.
+    """
+    litres = visits["litres"].to_numpy(dtype=float)
+    if (litres < 0).any() or not np.isfinite(litres).all():
+        raise InputError("expected litres >= 0 for every visit", field="litres")
+    parts = np.maximum(np.ceil(litres / tank_l), 1).astype(int)
+    out = visits.loc[visits.index.repeat(parts)].reset_index(drop=True)
+    out["litres"] = np.repeat(litres / parts, parts)
+    out["part"] = np.concatenate([np.arange(k) for k in parts]) if len(parts) else []
+    return out
+
+
+# --------------------------------------------------------------------------- matrices
+
+
+def detour_matrices(
+    x: np.ndarray, y: np.ndarray, detour_factor: float, speed_kmh: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Straight-line distance times a detour factor, and the travel time at ``speed_kmh``.
+
+    Parameters
+    ----------
+    x, y
+        Point coordinates [m], shape (n,).
+    detour_factor
+        Street distance / straight-line distance [-].
+    speed_kmh
+        Mean driving speed [km h-1].
+
+    Returns
+    -------
+    distance_m, duration_s
+        (n, n) arrays [m] and [s].
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    dist = detour_factor * np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+    return dist, dist / (speed_kmh / 3.6)
+
+
+def street_matrices(
+    network: StreetNetwork,
+    x: np.ndarray,
+    y: np.ndarray,
+    speed_kmh: float,
+    chunk: int = 256,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shortest street distances between points, and the travel time at ``speed_kmh``.
+
+    Each point is snapped to its nearest street node; the straight access leg from the
+    point to that node is added at both ends. Dijkstra runs once per distinct snapped
+    source node, ``chunk`` sources at a time, keeping only the columns of the snapped
+    target nodes (memory ``chunk x n_nodes``).
+
+    Parameters
+    ----------
+    network
+        The directed street graph (one-way streets respected).
+    x, y
+        Point coordinates [m] in the network's CRS, shape (n,).
+    speed_kmh
+        Mean driving speed [km h-1].
+    chunk
+        Number of source nodes per Dijkstra call.
+
+    Returns
+    -------
+    distance_m, duration_s
+        (n, n) arrays [m] and [s]; the diagonal is 0. Pairs without a street path get
+        :data:`UNREACHABLE_FACTOR` times the straight-line distance.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    node, access = network.nearest_node(x, y)
+    nodes, inverse = np.unique(node, return_inverse=True)
+    adj = network.adjacency()
+    sub = np.empty((len(nodes), len(nodes)))
+    for start in range(0, len(nodes), chunk):
+        rows = scipy.sparse.csgraph.dijkstra(
+            adj, directed=True, indices=nodes[start : start + chunk]
+        )
+        sub[start : start + chunk] = rows[:, nodes]
+    dist = sub[inverse][:, inverse] + access[:, None] + access[None, :]
+    _patch_unreachable(dist, x, y)
+    np.fill_diagonal(dist, 0.0)
+    return dist, dist / (speed_kmh / 3.6)
+
+
+def _patch_unreachable(dist: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+    bad = ~np.isfinite(dist)
+    if bad.any():
+        log.warning(
+            "%d point pairs have no street path; using %.1f x straight line",
+            int(bad.sum()),
+            UNREACHABLE_FACTOR,
+        )
+        i, j = np.nonzero(bad)
+        dist[i, j] = UNREACHABLE_FACTOR * np.hypot(x[i] - x[j], y[i] - y[j])
+
+
+def travel_matrices(
+    x: np.ndarray,
+    y: np.ndarray,
+    speed_kmh: float,
+    network: StreetNetwork | None = None,
+    detour_factor: float = 1.3,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance [m] and duration [s] matrices on the street graph, or by detour factor."""
+    if network is None:
+        return detour_matrices(x, y, detour_factor, speed_kmh)
+    return street_matrices(network, x, y, speed_kmh)
+
+
+# --------------------------------------------------------------------------- build from the city
+
+
+@dataclass(frozen=True)
+class RefillRules:
+    """How long refills take and how often a truck may refill.
+
+    Attributes
+    ----------
+    connect_min
+        Fixed time per refill to park and connect to a hydrant [min].
+    max_reloads
+        Largest number of refills per shift; ``None`` for no limit.
+    """
+
+    connect_min: float = 5.0
+    max_reloads: int | None = None
+
+
+def build_problem(
+    visits: pd.DataFrame,
+    refill_points: xr.Dataset,
+    fleet: Sequence[FleetVehicleType],
+    network: StreetNetwork | None = None,
+    detour_factor: float = 1.3,
+    refill: RefillRules | None = None,
+) -> RoutingProblem:
+    """Build today's routing problem from the visits and the city's refill points and fleet.
+
+    Parameters
+    ----------
+    visits
+        One row per visit: ``site`` (id), ``x``, ``y`` [m], ``litres`` [L]; optional
+        ``urgency`` (>= 0, higher is more urgent), ``required`` (bool), ``tw_early_s`` and
+        ``tw_late_s`` [s since midnight]. Visits larger than the largest tank are split
+        (:func:`split_visits`).
+    refill_points
+        Dataset over ``refill`` with ``kind`` (``depot`` | ``hydrant``),
+        ``refill_l_per_min`` [L min-1] and coordinates ``x``, ``y`` [m]. The first depot
+        is the yard where shifts start and end; every point with a refill rate > 0 is a
+        reload depot.
+    fleet
+        Vehicle types of the city.
+    network
+        Street graph; without it distances are straight line x ``detour_factor``.
+    detour_factor
+        Street / straight-line distance ratio when there is no graph [-].
+    refill
+        Refill rules; defaults of :class:`RefillRules` when ``None``.
+
+    Returns
+    -------
+    RoutingProblem
+        Service time uses the slowest pump and longest set-up of the fleet, travel times
+        the slowest speed, and refill time the largest tank (all conservative).
+
+    Notes
+    -----
+    Unless a visit is ``required``, it is optional with prize
+    ``PRIZE_PER_URGENCY * (1 + urgency) * max(distance)``, so whatever does not fit the
+    fleet's shifts is left unserved rather than making the problem infeasible.
+    """
+    refill = refill or RefillRules()
+    tank = max(v.tank_l for v in fleet)
+    visits = split_visits(visits, tank)
+    yard, reload_x, reload_y, reload_s, reload_id = _depots(refill_points, tank, refill)
+    x = np.concatenate([[float(refill_points.x[yard])], reload_x, visits["x"].to_numpy(float)])
+    y = np.concatenate([[float(refill_points.y[yard])], reload_y, visits["y"].to_numpy(float)])
+    speed = min(v.speed_kmh for v in fleet)
+    t0 = time.perf_counter()
+    dist, dur = travel_matrices(x, y, speed, network, detour_factor)
+    log.info("travel matrices %d x %d in %.2f s", len(x), len(x), time.perf_counter() - t0)
+    n = len(visits)
+    pump = min(v.pump_l_per_min for v in fleet)
+    setup = max(v.setup_min for v in fleet)
+    urgency = visits.get("urgency", pd.Series(np.zeros(n))).to_numpy(float)
+    n_reload = len(reload_s)
+    return RoutingProblem(
+        x=x,
+        y=y,
+        distance_m=dist,
+        duration_s=dur,
+        depot_id=np.array([str(refill_points.refill.values[yard]), *reload_id], dtype=object),
+        depot_service_s=np.concatenate([[0.0], reload_s]),
+        client_id=visits["site"].to_numpy(),
+        delivery_l=visits["litres"].to_numpy(float),
+        service_s=60.0 * (setup + visits["litres"].to_numpy(float) / pump),
+        tw_early_s=visits.get("tw_early_s", pd.Series(np.zeros(n))).to_numpy(float),
+        tw_late_s=visits.get("tw_late_s", pd.Series(np.full(n, np.inf))).to_numpy(float),
+        release_s=np.zeros(n),
+        required=visits.get("required", pd.Series(np.zeros(n, bool))).to_numpy(bool),
+        prize=PRIZE_PER_URGENCY * (1.0 + urgency) * float(dist.max(initial=1.0)),
+        vehicles=tuple(_vehicle(v, n_reload, refill.max_reloads) for v in fleet),
+    )
+
+
+def _depots(
+    refill_points: xr.Dataset, tank_l: float, refill: RefillRules
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Index of the yard, and coordinates, refill times [s] and ids of the reload points."""
+    kind = refill_points["kind"].values.astype(str)
+    if not (kind == "depot").any():
+        raise InputError("expected at least one refill point of kind 'depot'", field="kind")
+    rate = refill_points["refill_l_per_min"].values.astype(float)
+    wet = np.flatnonzero(rate > 0)
+    if len(wet) == 0:
+        raise InputError(
+            "expected at least one refill point with refill_l_per_min > 0", field="refill_l_per_min"
+        )
+    refill_s = 60.0 * (refill.connect_min + tank_l / rate[wet])
+    ids = [str(i) for i in refill_points["refill"].values[wet]]
+    return (
+        int(np.flatnonzero(kind == "depot")[0]),
+        refill_points.x.values[wet].astype(float),
+        refill_points.y.values[wet].astype(float),
+        refill_s,
+        ids,
+    )
+
+
+def _vehicle(v: FleetVehicleType, n_reload: int, max_reloads: int | None) -> RoutingVehicle:
+    start = 3600.0 * v.shift_start.hour + 60.0 * v.shift_start.minute
+    end = 3600.0 * v.shift_end.hour + 60.0 * v.shift_end.minute
+    return RoutingVehicle(
+        name=v.name,
+        count=v.count,
+        capacity_l=v.tank_l,
+        tw_early_s=start,
+        tw_late_s=end,
+        shift_duration_s=60.0 * v.shift_minutes,
+        start_depot=0,
+        end_depot=0,
+        reload_depots=tuple(range(1, 1 + n_reload)),
+        max_reloads=max_reloads,
+    )
+
+
+# --------------------------------------------------------------------------- PyVRP adapter
+
+
+def _ints(values: np.ndarray, scale: int) -> np.ndarray:
+    """Scale to integers (rounded to nearest); ``inf`` becomes :data:`UNBOUNDED`."""
+    values = np.asarray(values, dtype=float)
+    out = np.full(values.shape, UNBOUNDED, dtype=np.int64)
+    finite = np.isfinite(values)
+    out[finite] = np.round(values[finite] * scale).astype(np.int64)
+    return out
+
+
+def _int(value: float, scale: int) -> int:
+    return int(_ints(np.array([value]), scale)[0])
+
+
+def to_pyvrp(problem: RoutingProblem) -> ProblemData:
+    """Convert a :class:`RoutingProblem` to PyVRP's integer :class:`pyvrp.ProblemData`.
+
+    Distances are scaled by :data:`METRE`, times by :data:`SECOND`, loads by
+    :data:`LITRE` and rounded to the nearest integer; prizes use the distance scale.
+    """
+    nd = problem.n_depots
+    locations = [
+        Location(x=a, y=b) for a, b in zip(problem.x.tolist(), problem.y.tolist(), strict=True)
+    ]
+    depots = [
+        Depot(location=i, service_duration=s)
+        for i, s in enumerate(_ints(problem.depot_service_s, SECOND).tolist())
+    ]
+    columns = zip(
+        _ints(problem.delivery_l, LITRE).tolist(),
+        _ints(problem.service_s, SECOND).tolist(),
+        _ints(problem.tw_early_s, SECOND).tolist(),
+        _ints(problem.tw_late_s, SECOND).tolist(),
+        _ints(problem.release_s, SECOND).tolist(),
+        _ints(problem.prize, METRE).tolist(),
+        problem.required.tolist(),
+        strict=True,
+    )
+    clients = [
+        Client(
+            location=nd + i,
+            delivery=[d],
+            service_duration=s,
+            tw_early=e,
+            tw_late=late,
+            release_time=r,
+            prize=p,
+            required=q,
+        )
+        for i, (d, s, e, late, r, p, q) in enumerate(columns)
+    ]
+    return ProblemData(
+        locations=locations,
+        clients=clients,
+        depots=depots,
+        vehicle_types=[_pyvrp_vehicle(v) for v in problem.vehicles],
+        distance_matrices=[_ints(problem.distance_m, METRE)],
+        duration_matrices=[_ints(problem.duration_s, SECOND)],
+    )
+
+
+def _pyvrp_vehicle(v: RoutingVehicle) -> VehicleType:
+    extra = {} if v.max_reloads is None else {"max_reloads": v.max_reloads}
+    return VehicleType(
+        num_available=v.count,
+        capacity=[_int(v.capacity_l, LITRE)],
+        start_depot=v.start_depot,
+        end_depot=v.end_depot,
+        tw_early=_int(v.tw_early_s, SECOND),
+        tw_late=_int(v.tw_late_s, SECOND),
+        shift_duration=_int(v.shift_duration_s, SECOND),
+        reload_depots=list(v.reload_depots),
+        name=v.name,
+        **extra,
+    )
+
+
+@dataclass(frozen=True)
+class RoutingSolution:
+    """The best routes found, mapped back to the problem's labels and units.
+
+    Attributes
+    ----------
+    stops
+        One row per stop, in driving order: ``vehicle`` (route number), ``vehicle_type``
+        (name), ``trip`` (0-based, a refill starts the next trip), ``stop`` (order in
+        the route), ``kind`` (``start`` | ``refill`` | ``end`` | ``visit``),
+        ``location``, ``client`` (index or -1), ``site`` (client id or depot id),
+        ``litres`` [L], ``arrival_s``, ``start_s``, ``end_s`` [s since midnight].
+    unserved
+        Client indices not visited (optional clients that did not fit).
+    cost
+        Objective in solver units: distance + uncollected prizes [m].
+    distance_m
+        Total driven distance [m].
+    duration_s
+        Total route duration including waiting [s].
+    n_trips
+        Number of trips (tank loads) over all routes.
+    feasible
+        Whether the solution respects every constraint.
+    runtime_s
+        Solver wall time [s].
+    """
+
+    stops: pd.DataFrame
+    unserved: np.ndarray
+    cost: int
+    distance_m: float
+    duration_s: float
+    n_trips: int
+    feasible: bool
+    runtime_s: float
+    extra: dict = field(default_factory=dict)
+
+
+def solve(problem: RoutingProblem, time_limit_s: float, seed: int = 1) -> RoutingSolution:
+    """Solve a routing problem with PyVRP.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    time_limit_s
+        Wall-clock limit of the search [s].
+    seed
+        Seed of the solver's random number stream; the same seed and limit on the same
+        machine load give the same routes.
+
+    Returns
+    -------
+    RoutingSolution
+    """
+    data = to_pyvrp(problem)
+    result = pyvrp_solve(data, stop=MaxRuntime(time_limit_s), seed=seed, display=False)
+    best = result.best
+    log.info(
+        "pyvrp: cost %d, %d routes, %d trips, feasible %s, %.1f s",
+        result.cost() if best.is_feasible() else -1,
+        best.num_routes(),
+        best.num_trips(),
+        best.is_feasible(),
+        result.runtime,
+    )
+    stops = stops_table(problem, best)
+    served = stops["client"].to_numpy()
+    unserved = np.setdiff1d(np.arange(problem.n_clients), served[served >= 0])
+    return RoutingSolution(
+        stops=stops,
+        unserved=unserved,
+        cost=int(best.distance_cost() + best.uncollected_prizes()),
+        distance_m=best.distance() / METRE,
+        duration_s=best.duration() / SECOND,
+        n_trips=int(best.num_trips()),
+        feasible=bool(best.is_feasible()),
+        runtime_s=float(result.runtime),
+    )
+
+
+_STOP_COLUMNS = (
+    "vehicle",
+    "vehicle_type",
+    "trip",
+    "stop",
+    "kind",
+    "location",
+    "client",
+    "site",
+    "litres",
+    "arrival_s",
+    "start_s",
+    "end_s",
+)
+
+
+def stops_table(problem: RoutingProblem, solution) -> pd.DataFrame:
+    """Table of the stops of a :class:`pyvrp.Solution` (see :class:`RoutingSolution`)."""
+    rows = []
+    for r, route in enumerate(solution.routes()):
+        schedule = route.schedule()
+        vtype = problem.vehicles[route.vehicle_type()].name
+        for k, act in enumerate(schedule):
+            rows.append(_stop_row(problem, r, vtype, k, len(schedule), act))
+    return pd.DataFrame(rows, columns=list(_STOP_COLUMNS))
+
+
+def _stop_row(problem: RoutingProblem, r: int, vtype: str, k: int, n: int, act) -> tuple:
+    start, end = act.start_time / SECOND, act.end_time / SECOND
+    arrival = start - act.wait_duration / SECOND
+    if act.is_depot():
+        kind = "start" if k == 0 else "end" if k == n - 1 else "refill"
+        return (
+            r,
+            vtype,
+            act.trip,
+            k,
+            kind,
+            act.idx,
+            -1,
+            problem.depot_id[act.idx],
+            0.0,
+            arrival,
+            start,
+            end,
+        )
+    i = act.idx
+    return (
+        r,
+        vtype,
+        act.trip,
+        k,
+        "visit",
+        problem.n_depots + i,
+        i,
+        problem.client_id[i],
+        float(problem.delivery_l[i]),
+        arrival,
+        start,
+        end,
+    )
