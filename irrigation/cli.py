@@ -78,7 +78,31 @@ def _add_route(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_route(args: argparse.Namespace) -> int:
-    raise IrrigationError("'irrigation route' is not implemented yet (issue 6)")
+    from .io.vrplib import read_solution_cost, read_vrplib, solution_path
+    from .routing import solve
+
+    inst = read_vrplib(args.vrplib)
+    sol = solve(inst.problem, args.time_limit, seed=args.seed)
+    n_routes = sol.stops.vehicle.nunique()
+    status = "feasible" if sol.feasible else "INFEASIBLE"
+    print(
+        f"instance {inst.name} ({inst.type}, {inst.problem.n_clients} clients, '{inst.rounding}')"
+    )
+    print(
+        f"cost {sol.cost} ({status}, {n_routes} routes, {sol.n_trips} trips, {sol.runtime_s:.1f} s)"
+    )
+    for r, route in sol.stops.groupby("vehicle"):
+        inner = route.iloc[1:-1]
+        stops = [
+            str(c) if k == "visit" else str(loc)
+            for k, c, loc in inner[["kind", "site", "location"]].itertuples(index=False)
+        ]
+        print(f"Route #{r + 1}: " + " ".join(stops))
+    sol_file = solution_path(args.vrplib)
+    best = None if sol_file is None else read_solution_cost(sol_file)
+    if best:
+        print(f"gap {100 * (sol.cost - best) / best:+.2f} % to {best:g} ({sol_file.name})")
+    return 0 if sol.feasible else 1
 
 
 # --------------------------------------------------------------------------- groundwater

@@ -113,7 +113,7 @@ def _problem(inst: dict, rnd: Callable[[np.ndarray], np.ndarray]) -> RoutingProb
         duration_s=dist,
         depot_id=np.array([f"depot-{i + 1}" for i in range(nd)], dtype=object),
         depot_service_s=np.zeros(nd),
-        client_id=np.arange(nd + 1, n + 1),
+        client_id=np.arange(nd, n),
         delivery_l=rnd(np.asarray(inst.get("demand", np.zeros(n)), float)[nd:]),
         service_s=service[nd:],
         tw_early_s=np.zeros(nc) if tw is None else tw[nd:, 0],
