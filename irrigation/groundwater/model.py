@@ -1,0 +1,210 @@
+"""A plain description of a structured MODFLOW 6 groundwater-flow (GWF) model.
+
+:class:`GwfModel` holds everything the solvers need as numpy arrays: the DIS grid, the
+IC/NPF/STO arrays, the time discretisation and, per boundary package, the stress period
+blocks. It knows nothing about flopy or files; :mod:`irrigation.groundwater.load` fills it
+from a simulation folder and :mod:`irrigation.groundwater.mf6` writes it back.
+
+Conventions: layer, row and column indices are 0-based; lengths in m, time in d, heads in
+m above datum, flows in m3 d-1 (positive into the aquifer).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+PackageKind = Literal["chd", "wel", "drn", "ghb", "riv", "rch", "evt"]
+
+#: MF6 list-input value columns per package kind, in file order.
+LIST_COLUMNS: dict[str, tuple[str, ...]] = {
+    "chd": ("head",),
+    "wel": ("q",),
+    "drn": ("elev", "cond"),
+    "ghb": ("bhead", "cond"),
+    "riv": ("stage", "cond", "rbot"),
+    "rch": ("recharge",),
+    "evt": ("surface", "rate", "depth"),
+}
+
+#: Value HDRY that MODFLOW 6 writes for dry cells (standard formulation) [m].
+HDRY = -1.0e30
+#: Value HNOFLO that MODFLOW 6 writes for inactive cells [m].
+HNOFLO = 1.0e30
+
+
+@dataclass
+class Package:
+    """One boundary package and its stress period blocks.
+
+    Parameters
+    ----------
+    kind
+        ``"chd"``, ``"wel"``, ``"drn"``, ``"ghb"``, ``"riv"``, ``"rch"`` or ``"evt"``.
+    name
+        Package name (used in budgets), e.g. ``"wel"`` or ``"rcha"``.
+    periods
+        0-based stress period -> block content. A list block is a dict with ``"cellid"``
+        (int array (n, 3): layer, row, col) and one array (n,) per value column of
+        :data:`LIST_COLUMNS`; an array block (``READASARRAYS``) holds (nrow, ncol) arrays
+        (``"recharge"``, ``"irch"``; ``"surface"``, ``"rate"``, ``"depth"``, ``"ievt"``).
+        A period without an entry keeps the previous block; an empty dict switches a list
+        package off (MF6 input rules, Langevin et al. 2017, ch. 8).
+    readasarrays
+        Array input (RCHA/EVTA).
+    fixed_cell
+        RCH/EVT ``FIXED_CELL``: do not move the stress to the highest active cell below.
+    auto_flow_reduce
+        WEL ``AUTO_FLOW_REDUCE`` fraction of the cell thickness, or ``None``.
+    file
+        The input file (for error messages).
+    """
+
+    kind: PackageKind
+    name: str
+    periods: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+    readasarrays: bool = False
+    fixed_cell: bool = False
+    auto_flow_reduce: float | None = None
+    file: str = ""
+
+    @property
+    def budget_name(self) -> str:
+        """Term name in the MF6 volumetric budget (``RCHA`` for array recharge, ...)."""
+        return self.kind.upper() + ("A" if self.readasarrays else "")
+
+    def resolved(self, nper: int) -> list[dict[str, np.ndarray]]:
+        """The block in force in every stress period (forward-filled, per array)."""
+        out: list[dict[str, np.ndarray]] = []
+        current: dict[str, np.ndarray] = {}
+        for kper in range(nper):
+            if kper in self.periods:
+                block = self.periods[kper]
+                current = {**current, **block} if self.readasarrays else dict(block)
+            out.append(current)
+        return out
+
+
+@dataclass
+class GwfModel:
+    """A structured (DIS) MF6 GWF model as numpy arrays; shapes are (nlay, nrow, ncol).
+
+    Attributes
+    ----------
+    delr, delc
+        Column widths along x (ncol,) and row heights along y (nrow,) [m].
+    top, botm
+        Model top (nrow, ncol) and layer bottoms (nlay, nrow, ncol) [m].
+    idomain
+        1 active, 0 inactive (int array).
+    strt
+        Starting heads [m].
+    icelltype
+        0 confined, >0 convertible (NPF).
+    k, k22, k33
+        Hydraulic conductivity along rows (x), columns (y) and vertical [m d-1].
+    iconvert, ss, sy
+        STO arrays; ``ss`` is the specific storage [m-1] (or the storage coefficient [-]
+        if ``storagecoefficient``); ``sy`` specific yield [-]. ``has_sto`` False means
+        every period is steady state.
+    steady
+        Per stress period, True for steady state.
+    perlen, nstp, tsmult
+        TDIS period data (period length in d).
+    newton
+        NEWTON formulation on (with ``under_relaxation`` if requested).
+    packages
+        Boundary packages in name-file order.
+    """
+
+    nlay: int
+    nrow: int
+    ncol: int
+    delr: np.ndarray
+    delc: np.ndarray
+    top: np.ndarray
+    botm: np.ndarray
+    idomain: np.ndarray
+    strt: np.ndarray
+    icelltype: np.ndarray
+    k: np.ndarray
+    k22: np.ndarray
+    k33: np.ndarray
+    iconvert: np.ndarray
+    ss: np.ndarray
+    sy: np.ndarray
+    perlen: np.ndarray
+    nstp: np.ndarray
+    tsmult: np.ndarray
+    steady: np.ndarray
+    has_sto: bool = True
+    storagecoefficient: bool = False
+    newton: bool = False
+    under_relaxation: bool = False
+    packages: list[Package] = field(default_factory=list)
+    xorigin: float = 0.0
+    yorigin: float = 0.0
+    name: str = "gwf"
+    outer_dvclose: float = 1e-6
+    outer_maximum: int = 100
+    sim_dir: str = ""
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(nlay, nrow, ncol)."""
+        return (self.nlay, self.nrow, self.ncol)
+
+    @property
+    def nper(self) -> int:
+        """Number of stress periods."""
+        return len(self.perlen)
+
+    @property
+    def cell_top(self) -> np.ndarray:
+        """Top of every cell (nlay, nrow, ncol) [m]: model top, then the bottom above."""
+        return np.concatenate([self.top[None], self.botm[:-1]], axis=0)
+
+    @property
+    def area(self) -> np.ndarray:
+        """Horizontal cell area (nrow, ncol) [m2]."""
+        return np.outer(self.delc, self.delr)
+
+    def replace(self, **changes) -> GwfModel:
+        """A copy with some fields replaced (``dataclasses.replace``)."""
+        return dataclasses.replace(self, **changes)
+
+    def time_steps(self) -> list[tuple[int, int, float]]:
+        """(kper, kstp, delt) of every time step; MF6 TDIS step-length rule.
+
+        Notes
+        -----
+        delt_1 = perlen (tsmult - 1) / (tsmult^nstp - 1), delt_{i+1} = tsmult delt_i; equal
+        steps when tsmult = 1 (Langevin et al. 2017, TDIS input).
+        """
+        steps = []
+        for kper, (plen, n, mult) in enumerate(zip(self.perlen, self.nstp, self.tsmult, strict=True)):
+            if mult == 1.0:
+                dts = np.full(int(n), plen / n)
+            else:
+                d1 = plen * (mult - 1.0) / (mult ** int(n) - 1.0)
+                dts = d1 * mult ** np.arange(int(n))
+            steps += [(kper, kstp, float(dt)) for kstp, dt in enumerate(dts)]
+        return steps
+
+    def xy_to_rowcol(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column of points (x, y) [m]; -1 where outside the grid.
+
+        The grid's lower-left corner is (xorigin, yorigin); row 0 is the northern row.
+        """
+        x = np.asarray(x, dtype=float) - self.xorigin
+        y = np.asarray(y, dtype=float) - self.yorigin
+        xe = np.concatenate([[0.0], np.cumsum(self.delr)])
+        ye = np.concatenate([[0.0], np.cumsum(self.delc[::-1])])
+        col = np.searchsorted(xe, x, side="right") - 1
+        rflip = np.searchsorted(ye, y, side="right") - 1
+        row = self.nrow - 1 - rflip
+        inside = (col >= 0) & (col < self.ncol) & (rflip >= 0) & (rflip < self.nrow)
+        return np.where(inside, row, -1), np.where(inside, col, -1)
