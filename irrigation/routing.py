@@ -37,7 +37,7 @@ import scipy.sparse.csgraph
 import xarray as xr
 from pyvrp import Client, Depot, Location, ProblemData, VehicleType
 from pyvrp import solve as pyvrp_solve
-from pyvrp.stop import MaxRuntime
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 from .errors import InputError
 
@@ -580,7 +580,12 @@ class RoutingSolution:
     extra: dict = field(default_factory=dict)
 
 
-def solve(problem: RoutingProblem, time_limit_s: float, seed: int = 1) -> RoutingSolution:
+def solve(
+    problem: RoutingProblem,
+    time_limit_s: float,
+    seed: int = 1,
+    max_iterations: int | None = None,
+) -> RoutingSolution:
     """Solve a routing problem with PyVRP.
 
     Parameters
@@ -592,13 +597,19 @@ def solve(problem: RoutingProblem, time_limit_s: float, seed: int = 1) -> Routin
     seed
         Seed of the solver's random number stream; the same seed and limit on the same
         machine load give the same routes.
+    max_iterations
+        Stop after this many search iterations instead (or at the time limit, whichever
+        comes first); makes the result independent of machine speed.
 
     Returns
     -------
     RoutingSolution
     """
     data = to_pyvrp(problem)
-    result = pyvrp_solve(data, stop=MaxRuntime(time_limit_s), seed=seed, display=False)
+    stop = MaxRuntime(time_limit_s)
+    if max_iterations is not None:
+        stop = MultipleCriteria([stop, MaxIterations(max_iterations)])
+    result = pyvrp_solve(data, stop=stop, seed=seed, display=False)
     best = result.best
     log.info(
         "pyvrp: cost %d, %d routes, %d trips, feasible %s, %.1f s",

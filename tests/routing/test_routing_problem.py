@@ -1,0 +1,87 @@
+"""Building the routing problem from city pieces: splitting, service and refill times."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from routecases import fleet, refill_points, visits
+
+from irrigation.errors import InputError
+from irrigation.routing import (
+    PRIZE_PER_URGENCY,
+    RefillRules,
+    RoutingVehicle,
+    build_problem,
+    split_visits,
+    to_pyvrp,
+)
+
+
+@pytest.mark.parametrize(
+    ("litres", "tank", "parts"),
+    [
+        ([100.0], 2000.0, [100.0]),
+        ([2000.0], 2000.0, [2000.0]),
+        ([2001.0], 2000.0, [1000.5] * 2),
+        ([5000.0, 10.0], 2000.0, [5000 / 3] * 3 + [10.0]),
+        ([0.0], 500.0, [0.0]),
+    ],
+)
+def test_split_visits_conserves_litres_and_fits_the_tank(litres, tank, parts):
+    out = split_visits(pd.DataFrame({"site": range(len(litres)), "litres": litres}), tank)
+    assert out.litres.tolist() == pytest.approx(parts)
+    assert out.groupby("site").litres.sum().tolist() == pytest.approx(litres)
+    assert (out.litres <= tank).all()
+
+
+def test_split_visits_rejects_negative_litres():
+    with pytest.raises(InputError, match="litres"):
+        split_visits(pd.DataFrame({"site": [1], "litres": [-5.0]}), 1000.0)
+
+
+def test_build_problem_layout_and_times():
+    rng = np.random.default_rng(3)
+    v = visits(rng, 20, windows=False)
+    v.loc[0, "litres"] = 2500.0  # more than the 2,000 L tank: split in two
+    pts = refill_points(np.array([[0, 0], [1000, 1000], [2000, 0]]), rate_l_per_min=400.0)
+    p = build_problem(v, pts, fleet(), detour_factor=1.25, refill=RefillRules(connect_min=4.0))
+    assert p.n_depots == 4  # yard + 3 points with water (the yard too)
+    assert p.n_clients == 20 + (v.litres > 2000).sum()
+    assert p.delivery_l.sum() == pytest.approx(v.litres.sum())
+    # slowest pump 60 L/min, longest set-up 3 min
+    assert p.service_s[-1] == pytest.approx(60 * (3 + p.delivery_l[-1] / 60.0))
+    # refill of the largest tank: 4 min + 2000 L / 400 L/min
+    assert p.depot_service_s.tolist() == pytest.approx([0.0] + [60 * (4 + 5)] * 3)
+    assert p.distance_m[0, 1] == pytest.approx(0.0)  # yard and its own tap
+    truck = p.vehicles[0]
+    assert (truck.tw_early_s, truck.tw_late_s, truck.shift_duration_s) == (
+        7 * 3600,
+        15 * 3600,
+        7.5 * 3600,
+    )
+    assert truck.reload_depots == (1, 2, 3)
+    assert not p.required.any()
+    assert p.prize.min() >= PRIZE_PER_URGENCY * p.distance_m.max()
+
+
+def test_build_problem_needs_a_depot():
+    pts = refill_points(np.array([[0, 0], [10, 10]]))
+    pts["kind"][:] = "hydrant"
+    with pytest.raises(InputError, match="depot"):
+        build_problem(visits(np.random.default_rng(0), 3), pts, fleet())
+
+
+def test_vehicle_rejects_bad_capacity():
+    with pytest.raises(InputError, match="capacity"):
+        RoutingVehicle("x", 1, 0.0)
+
+
+def test_pyvrp_data_is_integer_scaled():
+    v = visits(np.random.default_rng(1), 5)
+    p = build_problem(v, refill_points(np.array([[0, 0], [500, 500]])), fleet())
+    data = to_pyvrp(p)
+    assert data.num_clients == p.n_clients and data.num_depots == 3  # yard, its tap, hydrant
+    assert data.distance_matrix(0)[0, 2] == round(p.distance_m[0, 2])
+    client = data.client(0)
+    assert client.delivery == [round(p.delivery_l[0])]
+    assert client.service_duration == round(p.service_s[0])
+    assert data.vehicle_type(0).shift_duration == 7.5 * 3600
