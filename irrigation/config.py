@@ -131,7 +131,7 @@ def _join(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
-def _convert(tp: Any, value: Any, key: str) -> Any:  # noqa: C901, PLR0911 - one branch per type
+def _convert(tp: Any, value: Any, key: str) -> Any:
     origin = get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in get_args(tp) if a is not type(None)]

@@ -1,0 +1,25 @@
+"""Shared fixtures: the bundled demo city and writable copies of it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_CITY = ROOT / "models" / "demo-city"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def demo_city_dir() -> Path:
+    return DEMO_CITY
+
+
+@pytest.fixture
+def city_copy(tmp_path: Path) -> Path:
+    """A writable copy of the demo city's small files (groundwater folder included)."""
+    dst = tmp_path / "city"
+    shutil.copytree(DEMO_CITY, dst)
+    return dst

@@ -1,0 +1,50 @@
+"""The command line: summaries on stdout, one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from irrigation.cli import main
+
+
+def test_validate_prints_summary(demo_city_dir, capsys):
+    assert main(["validate", "--city", str(demo_city_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "sites" in out and "hydrants" in out and "fleet" in out
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "words"),
+    [
+        ("city.toml", "tank_l = 5000.0", "tank_lt = 5000.0", "city.toml: 'fleet[0].tank_lt'"),
+        ("sites.csv", ",young_tree,", ",lemon_tree,", "sites.csv: line 2: 'kind'"),
+        ("sensors.csv", "T001-30,S", "T001-30,X", "sensors.csv: line 2: 'site'"),
+    ],
+)
+def test_validate_errors_one_line_exit_2(city_copy, file, old, new, words):
+    path = city_copy / file
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    proc = subprocess.run(
+        [sys.executable, "-m", "irrigation.cli", "validate", "--city", str(city_copy)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert words in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_help_lists_subcommands(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for cmd in ("run", "scenario", "route", "groundwater", "validate"):
+        assert cmd in out

@@ -1,0 +1,101 @@
+"""City configuration: valid files load, every kind of mistake names file and key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from irrigation.config import CityConfig, VehicleType, from_dict, load_city_config, to_toml
+from irrigation.errors import InputError
+
+
+def _edit(city: Path, old: str, new: str) -> None:
+    path = city / "city.toml"
+    text = path.read_text()
+    assert old in text, f"test setup: {old!r} not in city.toml"
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_demo_config_loads(demo_city_dir):
+    cfg = load_city_config(demo_city_dir)
+    assert cfg.crs == "EPSG:25832"
+    assert cfg.run.season_start == dt.date(2018, 4, 1)
+    assert sum(v.count for v in cfg.fleet) in (3, 4)
+    assert all(2000 <= v.tank_l <= 5000 for v in cfg.fleet)
+    assert all(v.shift_start == dt.time(7) and v.shift_end == dt.time(15) for v in cfg.fleet)
+    assert cfg.sites.is_absolute() and cfg.sites.exists()
+
+
+# (edit to city.toml, key named in the message, words the message must contain)
+INVALID = [
+    ("tank_l = 5000.0", "tank_ll = 5000.0", "fleet[0].tank_ll", "did you mean 'tank_l'"),
+    ('crs = "EPSG:25832"\n', "", "crs", "required"),
+    ("tank_l = 5000.0", "tank_l = -5.0", "fleet[0].tank_l", "> 0"),
+    ("tank_l = 5000.0", 'tank_l = "big"', "fleet[0].tank_l", "a number"),
+    ("count = 2", "count = 2.5", "fleet[0].count", "whole number"),
+    ('shift_end = "15:00"', 'shift_end = "06:00"', "fleet[0].shift_end", "after shift_start"),
+    ('shift_start = "07:00"', 'shift_start = "7 o\'clock"', "fleet[0].shift_start", "HH:MM"),
+    ('backend = "auto"', 'backend = "fortran"', "groundwater.backend", "'embedded'"),
+    ("season_start = 2018-04-01", 'season_start = "April"', "run.season_start", "YYYY-MM-DD"),
+    ("horizon_days = 14", "horizon_days = 0", "run.horizon_days", "[1, 60]"),
+    ("latitude_deg = 52.10", "latitude_deg = 152.1", "weather.latitude_deg", "[-90, 90]"),
+    ('crs = "EPSG:25832"', 'crs = "UTM32"', "crs", "EPSG"),
+    ('sites = "sites.csv"', 'sites = "nowhere.csv"', "sites", "does not exist"),
+    ("[network]", "[networks]", "networks", "did you mean 'network'"),
+    ("detour_factor = 1.3", "detour_factor = 0.5", "network.detour_factor", "[1, 3]"),
+    ('name = "tanker-5000"', "name = 5000", "fleet[0].name", "a string"),
+    ('station = "De Bilt (KNMI 260)"', "station = [1, 2]", "weather.station", "a string"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "key", "words"), INVALID)
+def test_invalid_city_toml_names_file_and_key(city_copy, old, new, key, words):
+    _edit(city_copy, old, new)
+    with pytest.raises(InputError) as err:
+        load_city_config(city_copy)
+    msg = str(err.value)
+    assert "city.toml" in msg
+    assert f"'{key}'" in msg
+    assert words in msg
+    assert "\n" not in msg
+
+
+def test_not_toml(city_copy):
+    (city_copy / "city.toml").write_text("name = [unclosed\n")
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_city_config(city_copy)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(InputError, match="not a city folder"):
+        load_city_config(tmp_path / "nope")
+
+
+def test_duplicate_vehicle_names(city_copy):
+    _edit(city_copy, 'name = "pickup-2000"', 'name = "tanker-5000"')
+    with pytest.raises(InputError, match="unique"):
+        load_city_config(city_copy)
+
+
+def test_round_trip_through_toml(demo_city_dir):
+    """A config written back to TOML reads back to an equal config."""
+    raw = tomllib.loads((demo_city_dir / "city.toml").read_text())
+    cfg = from_dict(CityConfig, raw)
+    again = from_dict(CityConfig, tomllib.loads(to_toml(cfg)))
+    assert again == cfg
+
+
+def test_vehicle_shift_minutes():
+    v = VehicleType(
+        name="t",
+        count=1,
+        tank_l=1000,
+        pump_l_per_min=100,
+        shift_start=dt.time(7),
+        shift_end=dt.time(15, 30),
+        break_min=45,
+    )
+    assert v.shift_minutes == 8.5 * 60 - 45
