@@ -115,10 +115,17 @@ def _add_groundwater(sub: argparse._SubParsersAction) -> None:
     s.add_argument("sim_dir", type=Path)
     s.add_argument("--backend", choices=["auto", "embedded", "mf6"], default="auto")
     s.add_argument("--out", type=Path, default=Path("heads.nc"), help="NetCDF of all heads")
+    s.add_argument("--budget", type=Path, default=None,
+                   help="CSV of the budget per package and step (default: OUT with .csv)")
 
 
 def _cmd_groundwater(args: argparse.Namespace) -> int:
-    raise IrrigationError("'irrigation groundwater' is not implemented yet (issue 3)")
+    from .groundwater.solve import solve_to_files
+
+    out = solve_to_files(args.sim_dir, args.out, backend=args.backend, budget_csv=args.budget)
+    for line in out.summary_lines():
+        print(line)
+    return 0
 
 
 # --------------------------------------------------------------------------- main

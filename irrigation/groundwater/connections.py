@@ -83,15 +83,16 @@ def build_connections(model: GwfModel) -> Connections:
     thk = model.cell_top - model.botm
     dr = np.broadcast_to(model.delr[None, None, :], model.shape)
     dc = np.broadcast_to(model.delc[None, :, None], model.shape)
+    full, head, tail = slice(None), slice(None, -1), slice(1, None)
     parts = []
     # x direction (along a row): K11, half column widths, face width delc
-    sl_a, sl_b = (slice(None), slice(None), slice(None, -1)), (slice(None), slice(None), slice(1, None))
+    sl_a, sl_b = (full, full, head), (full, full, tail)
     parts.append((sl_a, sl_b, model.k, 0.5 * dr, dc, False))
     # y direction (along a column): K22, half row heights, face width delr
-    sl_a, sl_b = (slice(None), slice(None, -1), slice(None)), (slice(None), slice(1, None), slice(None))
+    sl_a, sl_b = (full, head, full), (full, tail, full)
     parts.append((sl_a, sl_b, model.k22, 0.5 * dc, dr, False))
     # z direction: K33, half thicknesses, area
-    sl_a, sl_b = (slice(None, -1), slice(None), slice(None)), (slice(1, None), slice(None), slice(None))
+    sl_a, sl_b = (head, full, full), (tail, full, full)
     parts.append((sl_a, sl_b, model.k33, 0.5 * thk, dr * dc, True))
     cols: dict[str, list[np.ndarray]] = {k: [] for k in
                                          ("n", "m", "vertical", "kn", "km", "cln", "clm", "width")}

@@ -185,7 +185,8 @@ class GwfModel:
         steps when tsmult = 1 (Langevin et al. 2017, TDIS input).
         """
         steps = []
-        for kper, (plen, n, mult) in enumerate(zip(self.perlen, self.nstp, self.tsmult, strict=True)):
+        data = zip(self.perlen, self.nstp, self.tsmult, strict=True)
+        for kper, (plen, n, mult) in enumerate(data):
             if mult == 1.0:
                 dts = np.full(int(n), plen / n)
             else:

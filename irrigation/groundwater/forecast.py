@@ -1,0 +1,193 @@
+"""Groundwater forecast for the daily run and depth to the water table under sites.
+
+:func:`run_forecast` continues a model from the current heads over daily transient stress
+periods with per-cell recharge from the soil model and the plan's well pumping;
+:func:`depth_to_water` reads the water table under x/y points from the heads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from ..errors import InputError
+from .backend import Backend, solve_model
+from .model import GwfModel, Package
+from .output import heads_dataset
+
+log = logging.getLogger(__name__)
+
+Well = tuple[int, int, int, float]
+
+
+def _wells_block(wells: Sequence[Well], shape: tuple[int, int, int]) -> dict:
+    arr = np.asarray(list(wells), dtype=float).reshape(-1, 4)
+    cid = arr[:, :3].astype(int)
+    bad = np.any((cid < 0) | (cid >= np.array(shape)), axis=1) | (arr[:, :3] != cid).any(1)
+    if bad.any():
+        w = tuple(arr[np.flatnonzero(bad)[0]])
+        raise InputError(f"well (layer, row, col, q) = {w} is outside the "
+                         f"{shape[0]} x {shape[1]} x {shape[2]} grid (0-based indices)",
+                         field="wells")
+    if not np.all(np.isfinite(arr[:, 3])):
+        raise InputError("well rates must be finite numbers [m3 d-1]", field="wells")
+    return {"cellid": cid, "q": arr[:, 3]}
+
+
+def _recharge_days(recharge_mm_d, days: int, shape2d: tuple[int, int]) -> np.ndarray:
+    """Recharge [m d-1] per day, (days, nrow, ncol), from mm d-1 (2-D or per day)."""
+    r = np.asarray(recharge_mm_d, dtype=float)
+    if r.ndim == 0:
+        r = np.full(shape2d, float(r))
+    if r.ndim == 2:
+        r = np.broadcast_to(r, (days, *shape2d))
+    if r.shape != (days, *shape2d):
+        raise InputError(f"recharge must be (nrow, ncol) = {shape2d} or (days, nrow, ncol), "
+                         f"got {r.shape}", field="recharge_mm_d")
+    if not np.all(np.isfinite(r)):
+        raise InputError("recharge contains NaN or infinite values", field="recharge_mm_d")
+    return r / 1000.0
+
+
+def forecast_model(model: GwfModel, heads: np.ndarray | None = None, *,
+                   recharge_mm_d=None, wells: Sequence[Well] | Sequence[Sequence[Well]] = (),
+                   days: int = 7) -> GwfModel:
+    """The model of a forecast: ``days`` daily transient periods from ``heads``.
+
+    Parameters
+    ----------
+    model
+        The city's groundwater model (needs STO).
+    heads
+        Current heads (nlay, nrow, ncol) [m]; NaN or HDRY cells start at their bottom.
+        Default: the model's starting heads.
+    recharge_mm_d
+        Recharge [mm d-1] per cell, (nrow, ncol) for every day or (days, nrow, ncol);
+        replaces the model's RCH packages. ``None`` keeps the RCH in force at the end of
+        the model's last period.
+    wells
+        The plan's pumping as ``(layer, row, col, q_m3_d)`` (0-based, q < 0 extracts),
+        the same every day, or one such list per day. Added to the model's own WEL.
+    days
+        Forecast horizon [d].
+    """
+    if not model.has_sto:
+        raise InputError("a forecast needs a transient model, but it has no STO package",
+                         file=model.sim_dir, field="STO6")
+    strt = model.strt if heads is None else np.asarray(heads, dtype=float)
+    if strt.shape != model.shape:
+        raise InputError(f"heads must have shape {model.shape}, got {strt.shape}",
+                         field="heads")
+    strt = np.where(np.isfinite(strt) & (np.abs(strt) < 1e29), strt, model.botm)
+    last = model.nper - 1
+    packages = []
+    for pkg in model.packages:
+        if pkg.kind == "rch" and recharge_mm_d is not None:
+            continue
+        block = pkg.resolved(model.nper)[last]
+        packages.append(Package(pkg.kind, pkg.name, {0: block}, pkg.readasarrays,
+                                pkg.fixed_cell, pkg.auto_flow_reduce, pkg.file))
+    if recharge_mm_d is not None:
+        rch = _recharge_days(recharge_mm_d, days, model.shape[1:])
+        packages.append(Package("rch", "rcha_forecast",
+                                {d: {"recharge": rch[d]} for d in range(days)},
+                                readasarrays=True))
+    wells = list(wells)
+    if wells:
+        per_day = wells if isinstance(wells[0][0], (list, tuple)) else [wells] * days
+        if len(per_day) != days:
+            raise InputError(f"expected {days} daily well lists, got {len(per_day)}",
+                             field="wells")
+        packages.append(Package("wel", "wel_plan", {d: _wells_block(w, model.shape) if w
+                                                    else {} for d, w in enumerate(per_day)}))
+    return model.replace(
+        strt=strt, packages=packages, perlen=np.ones(days), nstp=np.ones(days, int),
+        tsmult=np.ones(days), steady=np.zeros(days, bool))
+
+
+def run_forecast(model: GwfModel, heads: np.ndarray | None = None, *, recharge_mm_d=None,
+                 wells: Sequence = (), days: int = 7, start: str | np.datetime64 | None = None,
+                 backend: Backend = "auto", mf6_exe: str | Path | None = None) -> xr.Dataset:
+    """Run the groundwater forecast and return heads on (time, layer, row, col).
+
+    See :func:`forecast_model` for the arguments; ``start`` is the date of the starting
+    heads (then ``time`` holds the end of each forecast day). Raises
+    :class:`~irrigation.errors.ConvergenceError` (with the last iterate) if a day does not
+    converge, so the caller can fall back to the last good heads.
+    """
+    fmodel = forecast_model(model, heads, recharge_mm_d=recharge_mm_d, wells=wells, days=days)
+    result = solve_model(fmodel, backend=backend, mf6_exe=mf6_exe)
+    return heads_dataset(fmodel, result, start=start)
+
+
+def water_table(heads: xr.DataArray, botm: xr.DataArray) -> xr.DataArray:
+    """Head of the uppermost active, saturated cell (head > cell bottom) per column [m]."""
+    wet = heads.notnull() & (heads > botm)
+    first = wet.argmax("layer")
+    wt = heads.isel(layer=first)
+    return wt.where(wet.any("layer"))
+
+
+def depth_to_water(heads_ds: xr.Dataset, x, y, *, model: GwfModel | None = None,
+                   land_surface=None) -> xr.DataArray:
+    """Depth from the land surface to the water table at points (sites) [m].
+
+    Parameters
+    ----------
+    heads_ds
+        Output of :func:`run_forecast` / :func:`~.output.heads_dataset`.
+    x, y
+        Point coordinates [m] (same CRS as the model grid).
+    model
+        The model whose grid locates the points (default: the cell centres in ``heads_ds``).
+    land_surface
+        Land surface [m]: one value per point, or a (row, col) DEM array; default the
+        model top.
+
+    Returns
+    -------
+    xr.DataArray
+        (time, site) depth to water [m], positive below ground; NaN outside the grid or
+        where no cell is saturated.
+    """
+    x = np.atleast_1d(np.asarray(x, dtype=float))
+    y = np.atleast_1d(np.asarray(y, dtype=float))
+    row, col = _locate_points(heads_ds, x, y, model)
+    inside = row >= 0
+    if (~inside).any():
+        log.warning("%d of %d points lie outside the groundwater grid", (~inside).sum(), len(x))
+    r = xr.DataArray(np.where(inside, row, 0), dims="site")
+    c = xr.DataArray(np.where(inside, col, 0), dims="site")
+    wt = water_table(heads_ds["head"], heads_ds["botm"]).isel(row=r, col=c)
+    if land_surface is None:
+        surf = heads_ds["top"].values[r.values, c.values]
+    else:
+        ls = np.asarray(land_surface, dtype=float)
+        surf = ls[r.values, c.values] if ls.ndim == 2 else np.broadcast_to(ls, x.shape)
+    depth = (xr.DataArray(surf, dims="site") - wt).where(xr.DataArray(inside, dims="site"))
+    depth = depth.transpose("time", "site")
+    depth = depth.drop_vars([v for v in depth.coords if v not in ("time",)])
+    depth = depth.assign_coords(x=("site", x), y=("site", y))
+    depth.name = "depth_to_water"
+    depth.attrs = {"long_name": "depth to water table below land surface", "units": "m"}
+    return depth
+
+
+def _locate_points(ds: xr.Dataset, x, y, model: GwfModel | None):
+    if model is not None:
+        return model.xy_to_rowcol(x, y)
+    xc, yc = ds["x"].values, ds["y"].values
+    xe = np.concatenate([[xc[0] - (xc[1] - xc[0]) / 2 if len(xc) > 1 else xc[0] - 0.5],
+                         0.5 * (xc[1:] + xc[:-1]),
+                         [xc[-1] + (xc[-1] - xc[-2]) / 2 if len(xc) > 1 else xc[0] + 0.5]])
+    ye = np.concatenate([[yc[0] + (yc[0] - yc[1]) / 2 if len(yc) > 1 else yc[0] + 0.5],
+                         0.5 * (yc[1:] + yc[:-1]),
+                         [yc[-1] - (yc[-2] - yc[-1]) / 2 if len(yc) > 1 else yc[0] - 0.5]])
+    col = np.searchsorted(xe, x, side="right") - 1
+    row = np.searchsorted(-ye, -y, side="right") - 1
+    inside = (col >= 0) & (col < len(xc)) & (row >= 0) & (row < len(yc))
+    return np.where(inside, row, -1), np.where(inside, col, -1)
