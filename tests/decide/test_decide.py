@@ -1,0 +1,203 @@
+"""Demand and today's schedule: hand-checked cases and invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from irrigation.config import VehicleType
+from irrigation.decide import (
+    DecideRules,
+    demand,
+    first_crossing_day,
+    fleet_capacity_l,
+    schedule,
+    threshold_mm,
+    visit_litres,
+)
+from irrigation.soil import van_genuchten_theta
+
+
+def _sites(n, kind="young_tree", area=8.0, pit=np.nan, x=None, priority=1, year=2016):
+    return xr.Dataset(
+        {
+            "kind": ("site", np.array([kind] * n, dtype=object)),
+            "area_m2": ("site", np.full(n, area)),
+            "pit_capacity_l": ("site", np.full(n, pit)),
+            "priority": ("site", np.full(n, priority)),
+            "planting_year": ("site", np.full(n, year)),
+            "root_depth_m": ("site", np.full(n, 0.6)),
+        },
+        coords={
+            "site": [f"s{i}" for i in range(n)],
+            "x": ("site", np.arange(n) * 1000.0 if x is None else np.asarray(x, float)),
+            "y": ("site", np.zeros(n)),
+        },
+    )
+
+
+def _ramp(start_mm, rate_mm_d, days=10, members=1):
+    """Depletion rising linearly: Dr[t] = start + rate * t, per site (and member offsets)."""
+    t = np.arange(days)[:, None, None]
+    start = np.asarray(start_mm, float)[None, :, None]
+    rate = np.asarray(rate_mm_d, float)[None, :, None]
+    spread = np.linspace(-1, 1, members)[None, None, :] if members > 1 else np.zeros((1, 1, 1))
+    return xr.DataArray(
+        start + rate * t + spread,
+        dims=("time", "site", "member"),
+        coords={"site": [f"s{i}" for i in range(len(start_mm))]},
+    )
+
+
+def test_first_crossing_day_by_hand():
+    dr = _ramp([0.0, 25.0, 5.0], [5.0, 1.0, 0.0])
+    thr = xr.DataArray([20.0, 20.0, 20.0], dims="site", coords={"site": dr.site})
+    first = first_crossing_day(dr, thr).isel(member=0)
+    # site 0: 0,5,...,25 -> first > 20 at t=5; site 1 already above; site 2 never
+    assert first.values.tolist() == [5.0, 0.0, np.inf]
+
+
+def test_due_day_is_the_quantile_over_members():
+    # 5 members cross on days 2, 3, 4, 5, 6
+    t = np.arange(10)[:, None, None]
+    dr = xr.DataArray(
+        10.0 * (t - np.arange(5)[None, None, :]) + 0.5,
+        dims=("time", "site", "member"),
+        coords={"site": ["s0"]},
+    )
+    thr = xr.DataArray([20.0], dims="site", coords={"site": ["s0"]})
+    d = demand(dr, thr, _sites(1), DecideRules(due_probability=0.5, lead_days=1))
+    assert d.due_day.item() == 4.0  # the 3rd of 5 crossing days (ceil(0.5 * 5) = 3)
+    assert d.p_cross.item() == 1.0
+    assert d.p_cross_lead.item() == 0.0
+    assert not d.due.item()
+    d2 = demand(dr, thr, _sites(1), DecideRules(due_probability=0.2, lead_days=2))
+    assert d2.due_day.item() == 2.0 and d2.due.item()
+
+
+def test_litres_caps():
+    rules = DecideRules(refill_fraction=1.0, min_visit_l=75, max_visit_l_tree=200)
+    s = xr.concat(
+        [
+            _sites(1, area=8.0),
+            _sites(1, area=8.0, pit=120.0),
+            _sites(1, area=2.0),
+            _sites(1, kind="lawn", area=500.0),
+            _sites(1, kind="shrub_bed", area=40.0),
+        ],
+        "site",
+    )
+    s = s.assign_coords(site=[f"s{i}" for i in range(5)])
+    dr = xr.DataArray([40.0, 40.0, 5.0, 60.0, 10.0], dims="site", coords={"site": s.site})
+    got = visit_litres(dr, s, rules).values
+    # tree: 40 mm * 8 m2 = 320 L -> max 200; pit 120 L; 10 L -> min 75;
+    # lawn: 60 mm capped at 20 mm * 500 m2; bed: 10 mm * 40 m2 = 400 L (under 25 mm)
+    assert got.tolist() == [200.0, 120.0, 75.0, 10_000.0, 400.0]
+
+
+def test_young_tree_threshold_is_stricter_for_younger_trees():
+    s = xr.concat(
+        [_sites(1, year=2018), _sites(1, year=2017), _sites(1, year=2010), _sites(1, kind="lawn")],
+        "site",
+    ).assign_coords(site=["a", "b", "c", "d"])
+    hyd = {
+        "theta_r": np.full(4, 0.065),
+        "theta_s": np.full(4, 0.41),
+        "alpha_per_cm": np.full(4, 0.075),
+        "n": np.full(4, 1.89),
+    }
+    hyd["theta_fc"] = van_genuchten_theta(
+        10.0, *(hyd[k] for k in ("theta_r", "theta_s", "alpha_per_cm", "n"))
+    )
+    raw = xr.DataArray(np.full(4, 1e3), dims="site")
+    thr = threshold_mm(s, raw, hyd, 2018, DecideRules(young_tree_tension_kpa=(50.0, 60.0, 80.0)))
+    expect = [
+        1000 * (hyd["theta_fc"][0] - van_genuchten_theta(t, 0.065, 0.41, 0.075, 1.89)) * 0.6
+        for t in (50.0, 60.0, 80.0)
+    ]
+    np.testing.assert_allclose(thr.values[:3], expect)
+    assert thr.values[0] < thr.values[1] < thr.values[2]
+    assert thr.values[3] == 1e3  # lawns use RAW
+
+
+def test_over_capacity_serves_most_urgent_and_defers_rest():
+    n = 6
+    s = _sites(n)
+    s["priority"] = ("site", np.array([2, 1, 1, 2, 1, 3]))
+    dr = _ramp([30, 50, 40, 45, 35, 60], [1] * n)  # all above threshold 20 today
+    thr = xr.DataArray(np.full(n, 20.0), dims="site", coords={"site": s.site})
+    d = demand(dr, thr, s, DecideRules(refill_fraction=1.0))
+    assert d.due.all()
+    visits, deferred = schedule(d, s, capacity_l=3 * 200.0, today="2018-07-01")
+    # priority 1 sites s1, s2, s4, ranked by depletion: 50, 40, 35
+    assert visits["site"].tolist() == ["s1", "s2", "s4"]
+    assert visits["litres"].sum() <= 600
+    assert sorted(deferred["site"]) == ["s0", "s3", "s5"]
+    assert (deferred["latest_safe_day"] == np.datetime64("2018-07-01")).all()
+    assert deferred["reason"].str.contains("capacity").all()
+
+
+def test_zero_demand_gives_empty_tables():
+    s = _sites(4)
+    dr = _ramp([0, 0, 0, 0], [0.5] * 4)
+    thr = xr.DataArray(np.full(4, 20.0), dims="site", coords={"site": s.site})
+    visits, deferred = schedule(demand(dr, thr, s), s, capacity_l=1e5, today="2018-07-01")
+    assert visits.empty and deferred.empty
+    assert "litres" in visits.columns and "latest_safe_day" in deferred.columns
+
+
+def test_pull_forward_only_near_served_sites():
+    s = _sites(3, x=[0.0, 100.0, 5000.0])
+    dr = _ramp([30, 15, 15], [1, 2, 2])  # s0 due today; s1, s2 cross 20 on day 3
+    thr = xr.DataArray(np.full(3, 20.0), dims="site", coords={"site": s.site})
+    rules = DecideRules(lead_days=0, pull_forward_days=3, pull_forward_radius_m=150)
+    visits, deferred = schedule(
+        demand(dr, thr, s, rules), s, capacity_l=1e4, today="2018-07-01", rules=rules
+    )
+    assert visits["site"].tolist() == ["s0", "s1"]
+    assert visits["reason"].tolist() == ["due", "pulled forward"]
+    assert deferred.empty
+
+
+def test_unwatered_kinds_are_never_scheduled():
+    s = _sites(2, kind="park_tree")
+    dr = _ramp([80, 80], [1, 1])
+    thr = xr.DataArray(np.full(2, 20.0), dims="site", coords={"site": s.site})
+    visits, deferred = schedule(demand(dr, thr, s), s, capacity_l=1e5, today="2018-07-01")
+    assert visits.empty and deferred.empty
+
+
+def test_fleet_capacity_by_hand():
+    v = VehicleType(
+        name="t", count=2, tank_l=5000, pump_l_per_min=100, setup_min=3, break_min=30
+    )  # 07:00-15:00 -> 450 min
+    rules = DecideRules(travel_min_per_stop=4, trip_overhead_min=15)
+    cap = fleet_capacity_l([v], refill_l_per_min=1000, mean_visit_l=140, rules=rules)
+    per_l = 1 / 100 + 1 / 1000 + 7 / 140 + 15 / 5000
+    assert cap == pytest.approx(2 * 450 / per_l)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    dr0=st.lists(st.floats(0, 100), min_size=1, max_size=30),
+    cap=st.floats(0, 5000),
+    prio=st.integers(1, 3),
+)
+def test_schedule_never_exceeds_capacity_and_partitions_due_sites(dr0, cap, prio):
+    n = len(dr0)
+    s = _sites(n, priority=prio)
+    dr = _ramp(dr0, [2.0] * n, members=3)
+    thr = xr.DataArray(np.full(n, 20.0), dims="site", coords={"site": s.site})
+    d = demand(dr, thr, s, DecideRules(pull_forward_radius_m=0))
+    visits, deferred = schedule(
+        d, s, capacity_l=cap, today="2018-07-01", rules=DecideRules(pull_forward_radius_m=0)
+    )
+    assert visits["litres"].sum() <= cap + 1e-9
+    due = set(d.site.values[d.due.values])
+    assert set(visits["site"]) | set(deferred["site"]) == due
+    assert not set(visits["site"]) & set(deferred["site"])
+    assert isinstance(deferred, pd.DataFrame)
