@@ -1,0 +1,131 @@
+"""Plan outputs on the demo city: driver sheets, GeoJSON, map, summary; atomic writes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from irrigation.city import load_city
+from irrigation.plan import make_plan, street_paths, write_plan
+from irrigation.routing import build_problem, solve
+
+
+@pytest.fixture(scope="module")
+def city(demo_city_dir):
+    return load_city(demo_city_dir)
+
+
+def _visits(city, n, litres=150.0):
+    s = city.sites.where(city.sites.kind == "young_tree", drop=True).isel(site=slice(0, n))
+    return pd.DataFrame(
+        {
+            "site": s.site.values,
+            "x": s.x.values,
+            "y": s.y.values,
+            "litres": np.full(n, litres),
+            "street": s.street.values,
+        }
+    )
+
+
+def _plan(city, visits):
+    problem = build_problem(visits, city.refill_points, city.config.fleet, city.streets)
+    sol = solve(problem, time_limit_s=1.0, seed=1)
+    deferred = pd.DataFrame(
+        {
+            "site": ["S99999"],
+            "litres": [100.0],
+            "due_day": [0.0],
+            "latest_safe_day": [np.datetime64("2018-07-02")],
+            "reason": ["test"],
+        }
+    )
+    return problem, sol, make_plan("2018-07-02", problem, sol, visits, deferred)
+
+
+def test_plan_files_and_invariants(city, tmp_path):
+    visits = _visits(city, 60)
+    problem, sol, plan = _plan(city, visits)
+    out = write_plan(
+        plan, tmp_path / "plans" / "2018-07-02", crs=city.config.crs, network=city.streets
+    )
+    names = sorted(p.name for p in out.iterdir())
+    for f in (
+        "routes.geojson",
+        "map.png",
+        "driver_sheets.pdf",
+        "summary.json",
+        "summary.csv",
+        "deferred.csv",
+    ):
+        assert f in names
+    sheets = [pd.read_csv(out / n) for n in names if n.startswith("driver_") and n.endswith(".csv")]
+    assert len(sheets) == plan.totals.shape[0] - 1 >= 1
+    served = pd.concat(sheets)
+    served = served[served["kind"] == "visit"]
+    # every scheduled site exactly once (none unserved with ample capacity)
+    assert sorted(served["site"]) == sorted(visits["site"]) and len(sol.unserved) == 0
+    # load between refills never exceeds the tank of the truck's type
+    tank = {v.name: v.tank_l for v in city.config.fleet}
+    loads = (
+        plan.stops[plan.stops["kind"] == "visit"]
+        .groupby(["vehicle", "trip"])
+        .agg(litres=("litres", "sum"), vtype=("vehicle_type", "first"))
+    )
+    assert (loads["litres"] <= loads["vtype"].map(tank) + 1e-6).all()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["litres"] == pytest.approx(visits["litres"].sum())
+    assert summary["deferred_sites"] == 1
+    gj = json.loads((out / "routes.geojson").read_text())
+    coords = np.array(
+        [
+            c
+            for f in gj["features"]
+            if f["geometry"]["type"] == "LineString"
+            for c in f["geometry"]["coordinates"]
+        ]
+    )
+    # WGS84 lon/lat of the demo district near Bochum (7.2 E, 51.5 N)
+    assert coords[:, 0].min() > 7.1 and coords[:, 0].max() < 7.3
+    assert coords[:, 1].min() > 51.45 and coords[:, 1].max() < 51.52
+
+
+def test_street_paths_follow_the_graph(city):
+    n = city.streets
+    x, y = n.x[[0, 50, 200]], n.y[[0, 50, 200]]
+    legs = street_paths(n, x, y)
+    assert len(legs) == 2
+    for leg in legs:
+        seg = np.hypot(*np.diff(leg, axis=0).T)
+        assert seg.max() < 400  # hops between neighbouring intersections, not a straight jump
+    # the path length equals the shortest-path distance (access legs are zero here)
+    from scipy.sparse.csgraph import dijkstra
+
+    d = dijkstra(n.adjacency(), indices=[0])[0, 50]
+    assert np.hypot(*np.diff(legs[0], axis=0).T).sum() <= d + 1e-6
+
+
+def test_empty_plan_is_valid(city, tmp_path):
+    problem, sol, plan = _plan(city, _visits(city, 0))
+    out = write_plan(plan, tmp_path / "empty", crs=city.config.crs, network=city.streets)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["litres"] == 0 and summary["served_sites"] == 0
+    assert json.loads((out / "routes.geojson").read_text())["type"] == "FeatureCollection"
+
+
+def test_failed_write_keeps_previous_plan(city, tmp_path, monkeypatch):
+    problem, sol, plan = _plan(city, _visits(city, 10))
+    out = write_plan(plan, tmp_path / "day", crs=city.config.crs, network=city.streets)
+    before = (out / "summary.json").read_bytes()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("irrigation.plan._write_pdf", boom)
+    with pytest.raises(RuntimeError):
+        write_plan(plan, out, crs=city.config.crs, network=city.streets)
+    assert (out / "summary.json").read_bytes() == before
+    assert sorted(p.name for p in out.parent.iterdir()) == ["day"]
