@@ -48,7 +48,7 @@ def _plan(city, visits):
 
 def test_plan_files_and_invariants(city, tmp_path):
     visits = _visits(city, 60)
-    problem, sol, plan = _plan(city, visits)
+    _, sol, plan = _plan(city, visits)
     out = write_plan(
         plan, tmp_path / "plans" / "2018-07-02", crs=city.config.crs, network=city.streets
     )
@@ -109,7 +109,7 @@ def test_street_paths_follow_the_graph(city):
 
 
 def test_empty_plan_is_valid(city, tmp_path):
-    problem, sol, plan = _plan(city, _visits(city, 0))
+    _, _, plan = _plan(city, _visits(city, 0))
     out = write_plan(plan, tmp_path / "empty", crs=city.config.crs, network=city.streets)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["litres"] == 0 and summary["served_sites"] == 0
@@ -117,7 +117,7 @@ def test_empty_plan_is_valid(city, tmp_path):
 
 
 def test_failed_write_keeps_previous_plan(city, tmp_path, monkeypatch):
-    problem, sol, plan = _plan(city, _visits(city, 10))
+    _, _, plan = _plan(city, _visits(city, 10))
     out = write_plan(plan, tmp_path / "day", crs=city.config.crs, network=city.streets)
     before = (out / "summary.json").read_bytes()
 
