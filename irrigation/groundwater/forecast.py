@@ -43,7 +43,7 @@ def _recharge_days(recharge_mm_d, days: int, shape2d: tuple[int, int]) -> np.nda
     r = np.asarray(recharge_mm_d, dtype=float)
     if r.ndim == 0:
         r = np.full(shape2d, float(r))
-    if r.ndim == 2:
+    if r.shape == shape2d:
         r = np.broadcast_to(r, (days, *shape2d))
     if r.shape != (days, *shape2d):
         raise InputError(f"recharge must be (nrow, ncol) = {shape2d} or (days, nrow, ncol), "

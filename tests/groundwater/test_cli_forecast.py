@@ -1,0 +1,78 @@
+"""The `irrigation groundwater solve` command and the forecast runner."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from irrigation.cli import main
+from irrigation.errors import ConvergenceError
+from irrigation.groundwater.forecast import depth_to_water, run_forecast
+from irrigation.groundwater.load import load_simulation
+
+D = "d_city_transient_newton"
+
+
+def test_cli_solve_writes_netcdf_and_budget(case_dirs, tmp_path, capsys):
+    out = tmp_path / "heads.nc"
+    code = main(["groundwater", "solve", str(case_dirs["c_transient_confined_theis_wel"]),
+                 "--backend", "embedded", "--out", str(out)])
+    assert code == 0
+    assert "heads:" in capsys.readouterr().out
+    with xr.open_dataset(out) as ds:
+        assert ds["head"].dims == ("time", "layer", "row", "col")
+        assert ds["head"].attrs["units"] == "m"
+        assert ds.sizes["time"] == 12
+        assert ds.attrs["Conventions"].startswith("CF")
+    df = pd.read_csv(tmp_path / "heads.budget.csv")
+    assert {"time", "kper", "kstp", "term", "package", "rate_in", "rate_out"} <= set(df)
+    assert df.loc[df.term == "WEL", "rate_out"].max() == pytest.approx(600.0)
+
+
+def test_cli_bad_input_exit_code_2(tmp_path, capsys):
+    assert main(["groundwater", "solve", str(tmp_path), "--out", str(tmp_path / "h.nc")]) == 2
+    assert "mfsim.nam" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def city(case_dirs):
+    return load_simulation(case_dirs[D])
+
+
+def test_forecast_heads_and_depth(city):
+    rch = np.full((city.nrow, city.ncol), 2.0)  # mm/d
+    ds = run_forecast(city, recharge_mm_d=rch, wells=[(1, 18, 26, -300.0)], days=3,
+                      start="2025-06-01", backend="embedded")
+    assert ds["head"].dims == ("time", "layer", "row", "col")
+    assert ds.sizes["time"] == 3
+    assert str(ds.time.values[0]).startswith("2025-06-02")
+    # a point in cell (row 18, col 26): x = 26.5 * 25, y = 1500 - 18.5 * 25
+    x, y = 26.5 * 25.0, 1500.0 - 18.5 * 25.0
+    d = depth_to_water(ds, [x, 1e6], [y, 0.0])
+    assert d.dims == ("time", "site")
+    assert np.isnan(d.values[:, 1]).all()
+    head = ds["head"].isel(row=18, col=26)
+    lay = 0 if head.isel(layer=0, time=0) > ds["botm"].isel(layer=0, row=18, col=26) else 1
+    expect = float(ds["top"][18, 26]) - head.isel(layer=lay).values
+    np.testing.assert_allclose(d.values[:, 0], expect)
+    dem = np.full((city.nrow, city.ncol), 40.0)
+    d2 = depth_to_water(ds, [x], [y], model=city, land_surface=dem)
+    np.testing.assert_allclose(d2.values[:, 0], 40.0 - head.isel(layer=lay).values)
+
+
+def test_more_pumping_lowers_the_water_table(city):
+    wells = [(1, 18, 26, -300.0)]
+    a = run_forecast(city, wells=wells, days=2, backend="embedded")
+    b = run_forecast(city, wells=[(1, 18, 26, -1300.0)], days=2, backend="embedded")
+    assert float(b["head"][-1, 1, 18, 26]) < float(a["head"][-1, 1, 18, 26]) - 0.1
+
+
+def test_forecast_nonconvergence_keeps_last_iterate(city):
+    from irrigation.groundwater import embedded, forecast
+
+    fm = forecast.forecast_model(city, days=1)
+    with pytest.raises(ConvergenceError) as err:
+        embedded.simulate(fm, max_iter=1)
+    assert err.value.last_iterate.shape == city.shape
