@@ -1,0 +1,623 @@
+"""Root-zone soil water balance of planting sites (FAO-56 ch. 8), vectorised over site x member.
+
+Daily, for every site and ensemble member (Allen et al. 1998, FAO-56 eqs. 82-86)::
+
+    Dr[i] = Dr[i-1] - (P - RO)[i] - (I - IO)[i] - CR[i] + ETa[i] + DP[i]
+
+with the root-zone depletion Dr [mm] below field capacity, 0 <= Dr <= TAW. Every flux is
+reported per day with a fixed sign (all >= 0, in mm over the site's area):
+
+==========================  ====  =====================================================
+flux                        sign  meaning
+==========================  ====  =====================================================
+``precip_mm``               in    precipitation above the site
+``runoff_mm``               out   rain lost to sealing around the pit: (1 - f_inf) P
+``irrigation_mm``           in    water delivered by watering (litres / area)
+``irrigation_overflow_mm``  out   delivered water above the pit capacity (overflow)
+``capillary_rise_mm``       in    capillary rise from the water table
+``eta_mm``                  out   actual evapotranspiration (Ks-limited)
+``deep_percolation_mm``     out   drainage below the root zone (-> groundwater recharge)
+==========================  ====  =====================================================
+
+and ``residual_mm = ΔDr - (outflows - inflows)`` is returned so callers (and tests) can
+check that the balance closes (~1e-13 mm in float64).
+
+Order of the computations within a day (explicit, as FAO-56 and pyfao56):
+
+1. Ks from yesterday's depletion (FAO-56 eq. 84), TAW and RAW of today (eqs. 82, 83);
+2. ETa = Ks * ETc + E, where ``E`` is an optional demand not limited by Ks (soil
+   evaporation of the dual coefficient method); ETa is capped by the water above wilting
+   point so that Dr never exceeds TAW;
+3. infiltrated rain f_inf P and net irrigation are added;
+4. capillary rise CR (see :func:`capillary_rise_potential_mm`) refills at most to field
+   capacity;
+5. water above field capacity leaves as deep percolation DP (FAO-56 eq. 88).
+
+When the root depth grows in time (TAW increases) Dr is kept: the newly rooted soil is taken
+at field capacity (the FAO-56 convention, also pyfao56's default). The depletion balance
+above still closes exactly.
+
+Coupling with the groundwater model (:func:`recharge_to_grid`): per day ``D``, the soil
+balance of ``D`` uses the depth to water of the groundwater solution of ``D - 1`` (explicit,
+lagged by one day); its deep percolation of ``D`` is aggregated to model cells and is the
+RCH input of the groundwater stress period ``D``.
+
+References
+----------
+Allen, R. G., Pereira, L. S., Raes, D. & Smith, M. (1998). FAO Irrigation and Drainage Paper 56.
+van Genuchten, M. Th. (1980). Soil Sci. Soc. Am. J. 44, 892-898.
+Carsel, R. F. & Parrish, R. S. (1988). Water Resour. Res. 24(5), 755-769.
+Liu, Y., Pereira, L. S. & Fernando, R. M. (2006). Fluxes through the bottom boundary of the
+root zone in silty soils: parametric approaches to estimate groundwater contribution and
+percolation. Agric. Water Manage. 84, 27-40.
+Wessolek, G. & Kluge, B. (urban soils, infiltration through sealed surfaces of Berlin).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .errors import InputError
+
+#: kPa per cm of water column.
+KPA_PER_CM = 0.0980665
+
+SEALING_CLASSES = ("open", "small_cobbles", "slabs", "asphalt")
+
+FLUXES_IN = ("precip_mm", "irrigation_mm", "capillary_rise_mm")
+FLUXES_OUT = ("runoff_mm", "irrigation_overflow_mm", "eta_mm", "deep_percolation_mm")
+
+
+@dataclass(frozen=True)
+class SoilParams:
+    """Parameters of the root-zone balance; defaults documented here, nowhere else.
+
+    Attributes
+    ----------
+    fc_tension_kpa
+        Tension at field capacity [kPa]. 10 kPa (pF 2.0): the German soil-science
+        convention (KA5 uses pF 1.8-2.0) and the USDA choice for sandy soils; urban tree-pit
+        substrates (FLL) are sandy and drain fast, so 33 kPa (pF 2.5, fine-textured
+        agricultural soils) would understate the water they hold after drainage.
+    wp_tension_kpa
+        Tension at the permanent wilting point [kPa] (1500 kPa, pF 4.2).
+    infiltration_open, infiltration_small_cobbles, infiltration_slabs, infiltration_asphalt
+        Fraction of rain that reaches the root zone per sealing class around the pit
+        (Wessolek & Kluge: 0.9, 0.8, 0.55, 0.2); the rest is runoff.
+    cr_max_mm_d
+        Potential capillary rise when the water table is at (or above) the base of the root
+        zone [mm d-1].
+    cr_decay_m
+        e-folding distance of the potential capillary rise with the water table's depth
+        below the root zone [m].
+    cr_cutoff_m
+        Water table deeper than this below the root zone gives no capillary rise [m]
+        (DESIGN: "zero when more than about 1 m below the root zone").
+    """
+
+    fc_tension_kpa: float = 10.0
+    wp_tension_kpa: float = 1500.0
+    infiltration_open: float = 0.9
+    infiltration_small_cobbles: float = 0.8
+    infiltration_slabs: float = 0.55
+    infiltration_asphalt: float = 0.2
+    cr_max_mm_d: float = 3.0
+    cr_decay_m: float = 0.4
+    cr_cutoff_m: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.fc_tension_kpa < self.wp_tension_kpa:
+            raise ValueError("Expected 0 < fc_tension_kpa < wp_tension_kpa.")
+        for name in SEALING_CLASSES:
+            if not 0 <= getattr(self, f"infiltration_{name}") <= 1:
+                raise ValueError(f"Expected infiltration_{name} in [0, 1].")
+        if self.cr_max_mm_d < 0 or self.cr_decay_m <= 0 or self.cr_cutoff_m < 0:
+            raise ValueError("Expected cr_max_mm_d >= 0, cr_decay_m > 0, cr_cutoff_m >= 0.")
+
+    def infiltration(self, sealing: str) -> float:
+        """Infiltration fraction [-] of one sealing class."""
+        if sealing not in SEALING_CLASSES:
+            raise InputError(f"expected a sealing class {', '.join(SEALING_CLASSES)}, "
+                             f"got {sealing!r}", field="sealing")
+        return float(getattr(self, f"infiltration_{sealing}"))
+
+
+# --------------------------------------------------------------------------- hydraulics
+
+
+def van_genuchten_theta(tension_kpa, theta_r, theta_s, alpha_per_cm, n):
+    """Volumetric water content θ(h) [m3 m-3] at suction ``tension_kpa`` [kPa, > 0].
+
+    Notes
+    -----
+    van Genuchten (1980) with Mualem's m = 1 - 1/n:
+    ``θ = θr + (θs - θr) / (1 + (α h)^n)^m``, h in cm of water, α in cm-1.
+    """
+    h_cm = np.asarray(tension_kpa) / KPA_PER_CM
+    m = 1.0 - 1.0 / n
+    return theta_r + (theta_s - theta_r) / (1.0 + (alpha_per_cm * h_cm) ** n) ** m
+
+
+def van_genuchten_tension_kpa(theta, theta_r, theta_s, alpha_per_cm, n):
+    """Suction h(θ) [kPa, positive] of volumetric water content ``theta`` [m3 m-3].
+
+    The inverse of :func:`van_genuchten_theta`; θ is clipped to (θr, θs], so a value at or
+    below θr returns a large finite suction instead of infinity.
+    """
+    m = 1.0 - 1.0 / n
+    se = np.clip((theta - theta_r) / (theta_s - theta_r), 1e-6, 1.0)
+    h_cm = (se ** (-1.0 / m) - 1.0) ** (1.0 / n) / alpha_per_cm
+    return h_cm * KPA_PER_CM
+
+
+def texture_hydraulics(
+    texture: np.ndarray | list[str], textures: pd.DataFrame, params: SoilParams | None = None
+) -> dict[str, np.ndarray]:
+    """Van Genuchten parameters, θFC and θWP per site from the texture names.
+
+    Parameters
+    ----------
+    texture
+        Texture name per site (``soil_textures.csv`` column ``texture``).
+    textures
+        The texture table (:func:`irrigation.io.soil_tables.read_soil_textures`).
+    params
+        Tensions of field capacity and wilting point.
+
+    Returns
+    -------
+    dict
+        Arrays over sites: ``theta_r``, ``theta_s``, ``alpha_per_cm``, ``n`` and
+        ``theta_fc``, ``theta_wp`` [m3 m-3] (van Genuchten at ``params.fc_tension_kpa``
+        and ``params.wp_tension_kpa``).
+    """
+    params = params or SoilParams()
+    names = np.asarray(texture, dtype=str)
+    unknown = sorted(set(names) - set(textures.index))
+    if unknown:
+        raise InputError(f"unknown soil texture {unknown[0]!r}; known: "
+                         f"{', '.join(textures.index)}", field="soil_texture")
+    rows = textures.loc[names]
+    out = {k: rows[k].to_numpy(dtype=float) for k in ("theta_r", "theta_s", "alpha_per_cm", "n")}
+    vg = (out["theta_r"], out["theta_s"], out["alpha_per_cm"], out["n"])
+    out["theta_fc"] = van_genuchten_theta(params.fc_tension_kpa, *vg)
+    out["theta_wp"] = van_genuchten_theta(params.wp_tension_kpa, *vg)
+    return out
+
+
+def total_available_water_mm(theta_fc, theta_wp, root_depth_m):
+    """Total available water TAW = 1000 (θFC - θWP) Zr [mm] (FAO-56 eq. 82)."""
+    return 1000.0 * (np.asarray(theta_fc) - theta_wp) * root_depth_m
+
+
+def adjust_p(p_base, etc_mm_d):
+    """Depletion fraction p adjusted for the day's demand, clipped to [0.1, 0.8] [-].
+
+    Notes
+    -----
+    FAO-56 Table 22 footnote: ``p = p_table + 0.04 (5 - ETc)``, ETc in mm d-1.
+    """
+    return np.clip(np.asarray(p_base) + 0.04 * (5.0 - np.asarray(etc_mm_d)), 0.1, 0.8)
+
+
+def infiltration_fraction(sealing: np.ndarray | list[str], params: SoilParams | None = None):
+    """Fraction of rain reaching the root zone per site from its sealing class [-]."""
+    params = params or SoilParams()
+    names = np.asarray(sealing, dtype=str)
+    lookup = {s: params.infiltration(s) for s in SEALING_CLASSES}
+    unknown = sorted(set(names) - set(lookup))
+    if unknown:
+        params.infiltration(unknown[0])  # raises InputError
+    return np.vectorize(lookup.__getitem__, otypes=[float])(names) if names.size else \
+        np.zeros(0)
+
+
+def capillary_rise_potential_mm(depth_to_water_m, root_depth_m, params: SoilParams | None = None):
+    """Potential capillary rise into the root zone [mm d-1] (>= 0).
+
+    Parameters
+    ----------
+    depth_to_water_m
+        Depth of the water table below land surface [m]; NaN means no water table (0).
+    root_depth_m
+        Root depth [m].
+
+    Notes
+    -----
+    With ``d = max(depth_to_water - Zr, 0)`` the distance from the root zone base to the
+    water table::
+
+        CRpot = cr_max * exp(-d / cr_decay)   for d <= cr_cutoff,   0 beyond.
+
+    An exponential decline of the upward flux with water table depth, with the cut-off
+    FAO-56 (ch. 8, "water table more than about 1 m below the root zone") and Liu et al.
+    (2006) use. The actual rise scales with the root-zone dryness like Liu et al.'s
+    storage thresholds: it is CRpot when Dr >= RAW and falls linearly to 0 at field
+    capacity (see :func:`water_balance`). Non-increasing in the depth to water by
+    construction. Parameters are not calibrated to a site; see :class:`SoilParams`.
+    """
+    params = params or SoilParams()
+    d = np.maximum(np.asarray(depth_to_water_m, dtype=float) - root_depth_m, 0.0)
+    cr = params.cr_max_mm_d * np.exp(-d / params.cr_decay_m)
+    return np.where(np.isfinite(d) & (d <= params.cr_cutoff_m), cr, 0.0)
+
+
+# --------------------------------------------------------------------------- hot loop
+
+
+def _day(a: np.ndarray, t: int) -> np.ndarray:
+    return a[t] if a.shape[0] > 1 else a[0]
+
+
+def water_balance_kernel(
+    dr0: np.ndarray,
+    taw: np.ndarray,
+    p: np.ndarray,
+    kc: np.ndarray,
+    et_ref: np.ndarray,
+    evap: np.ndarray,
+    precip: np.ndarray,
+    infiltration: np.ndarray,
+    irrigation: np.ndarray,
+    cr_pot: np.ndarray,
+    out: dict[str, np.ndarray],
+) -> None:
+    """The daily loop of the root-zone balance, pure numpy, all amounts in mm.
+
+    Every argument except ``dr0`` and ``infiltration`` has a leading time axis of length
+    ``nt`` or 1 and broadcasts against ``dr0``'s shape (e.g. ``(site, member)``). The
+    Ks-limited demand is ``kc * et_ref``; ``irrigation`` is the water applied (after the
+    pit cap). Results are written into the arrays of ``out`` (shape ``(nt, *dr0.shape)``):
+    ``dr`` (end of day), ``ks``, ``eta``, ``cr``, ``dp``.
+    """
+    nt = out["dr"].shape[0]
+    dr = np.array(np.broadcast_to(dr0, out["dr"].shape[1:]), dtype=float)
+    w_in = np.empty_like(dr)
+    tmp = np.empty_like(dr)
+    for t in range(nt):
+        taw_t, p_t = _day(taw, t), _day(p, t)
+        ks, eta, cr, dp = (out[k][t, ...] for k in ("ks", "eta", "cr", "dp"))
+        # FAO-56 eq. 84 with Dr of the previous day: Ks = (TAW - Dr) / ((1 - p) TAW)
+        np.subtract(taw_t, dr, out=ks)
+        np.divide(ks, (1.0 - p_t) * taw_t, out=ks)
+        np.clip(ks, 0.0, 1.0, out=ks)
+        np.multiply(_day(precip, t), infiltration, out=w_in)
+        w_in += _day(irrigation, t)
+        # ETa (FAO-56 eq. 80), at most the water above wilting point (TAW - Dr + inputs)
+        np.multiply(ks, _day(kc, t) * _day(et_ref, t), out=eta)
+        eta += _day(evap, t)
+        np.subtract(taw_t, dr, out=tmp)
+        tmp += w_in
+        np.minimum(eta, tmp, out=eta)
+        # capillary rise: potential scaled by dryness Dr / RAW (<= 1); refills at most to FC
+        np.divide(dr, p_t * taw_t, out=cr)
+        np.minimum(cr, 1.0, out=cr)
+        cr *= _day(cr_pot, t)
+        dr -= w_in
+        dr += eta  # tentative depletion before capillary rise
+        np.maximum(dr, 0.0, out=tmp)
+        np.minimum(cr, tmp, out=cr)
+        dr -= cr
+        np.negative(dr, out=dp)
+        np.maximum(dp, 0.0, out=dp)  # FAO-56 eq. 88
+        np.maximum(dr, 0.0, out=dr)
+        out["dr"][t] = dr
+
+
+def _as_time_first(a, shape: tuple[int, ...]) -> np.ndarray:
+    """Array broadcastable to ``shape = (time, *S)`` by numpy rules, with a time axis.
+
+    Fewer dims than ``shape`` are aligned to the right (no time axis: constant in time).
+    """
+    a = np.asarray(a, dtype=float)
+    a = a.reshape((1,) * (len(shape) - a.ndim) + a.shape)
+    return np.broadcast_to(a, np.broadcast_shapes(a.shape, (a.shape[0], *shape[1:])))
+
+
+def water_balance(
+    dr0_mm,
+    taw_mm,
+    p,
+    etc_mm,
+    precip_mm,
+    *,
+    kc=1.0,
+    infiltration=1.0,
+    irrigation_mm=0.0,
+    irrigation_cap_mm=np.inf,
+    cr_potential_mm=0.0,
+    evap_mm=0.0,
+) -> dict[str, np.ndarray]:
+    """Root-zone water balance on plain arrays (FAO-56 eqs. 82-88).
+
+    Parameters
+    ----------
+    dr0_mm
+        Depletion at the start [mm], shape ``S`` (e.g. ``(site, member)``), 0 = field cap.
+    taw_mm, p
+        Total available water [mm] (eq. 82) and depletion fraction [-], shape ``S`` or
+        ``(time, *S)`` (broadcastable; leading time axis of length nt or 1).
+    etc_mm
+        ET demand limited by Ks [mm d-1] (crop or reference ET), ``(time, *S)``
+        broadcastable.
+    precip_mm
+        Precipitation [mm d-1], ``(time, *S)`` broadcastable.
+    kc
+        Coefficient multiplying ``etc_mm`` (e.g. K_L with ``etc_mm`` = ET0) [-],
+        ``(time|1, *S)`` broadcastable; keeps the (site x member) product out of memory.
+    infiltration
+        Fraction of precipitation reaching the root zone [-], broadcastable to ``S``.
+    irrigation_mm
+        Water delivered [mm d-1] over the site area, ``(time, *S)`` broadcastable.
+    irrigation_cap_mm
+        Most one day's watering can add [mm] (pit capacity / area); the rest overflows.
+    cr_potential_mm
+        Potential capillary rise [mm d-1] (:func:`capillary_rise_potential_mm`).
+    evap_mm
+        Demand not limited by Ks [mm d-1] (evaporation of the dual coefficient method).
+
+    Returns
+    -------
+    dict of np.ndarray, shape ``(time, *S)``
+        ``dr_mm``, ``ks``, ``taw_mm``, ``raw_mm`` and the fluxes of the module docstring,
+        plus ``residual_mm``.
+    """
+    etc = np.asarray(etc_mm, dtype=float)
+    precip = np.asarray(precip_mm, dtype=float)
+    nt = max(etc.shape[0] if etc.ndim else 1, precip.shape[0] if precip.ndim else 1)
+    dr0 = np.asarray(dr0_mm, dtype=float)
+    shape = (nt, *dr0.shape)
+    taw = _as_time_first(taw_mm, shape)
+    p_arr = _as_time_first(p, shape)
+    if np.any(taw <= 0):
+        raise InputError("expected total available water > 0 mm (root depth > 0, θFC > θWP)",
+                         field="taw_mm")
+    if np.any((p_arr < 0) | (p_arr >= 1)):
+        raise InputError("expected p in [0, 1)", field="p")
+    if np.any(~np.isfinite(dr0)) or np.any(dr0 < 0):
+        raise InputError("expected initial depletion >= 0 mm", field="dr0_mm")
+    for name, arr in (("etc_mm", etc), ("precip_mm", precip),
+                      ("irrigation_mm", np.asarray(irrigation_mm)),
+                      ("evap_mm", np.asarray(evap_mm)), ("kc", np.asarray(kc))):
+        if np.any(~np.isfinite(arr)) or np.any(arr < 0):
+            raise InputError("expected finite values >= 0", field=name)
+    dr0 = np.minimum(dr0, taw[0])
+    precip = _as_time_first(precip, shape)
+    infil = np.asarray(infiltration, dtype=float)
+    irr = _as_time_first(irrigation_mm, shape)
+    applied = np.minimum(irr, np.asarray(irrigation_cap_mm, dtype=float))
+    out = {k: np.empty(shape) for k in ("dr", "ks", "eta", "cr", "dp")}
+    water_balance_kernel(
+        dr0, taw, p_arr, _as_time_first(kc, shape), _as_time_first(etc, shape),
+        _as_time_first(evap_mm, shape), precip, infil, applied,
+        _as_time_first(cr_potential_mm, shape), out,
+    )
+    result = {
+        "dr_mm": out["dr"],
+        "ks": out["ks"],
+        "taw_mm": np.broadcast_to(taw, shape),
+        "raw_mm": np.broadcast_to(p_arr * taw, shape),
+        "precip_mm": np.broadcast_to(precip, shape),
+        "runoff_mm": np.broadcast_to(precip * (1.0 - infil), shape),
+        "irrigation_mm": np.broadcast_to(irr, shape),
+        "irrigation_overflow_mm": np.broadcast_to(irr - applied, shape),
+        "capillary_rise_mm": out["cr"],
+        "eta_mm": out["eta"],
+        "deep_percolation_mm": out["dp"],
+    }
+    result["residual_mm"] = balance_residual(result, dr0)
+    return result
+
+
+def balance_residual(fluxes: dict[str, np.ndarray], dr0_mm) -> np.ndarray:
+    """Daily residual of the depletion balance [mm]: ΔDr - (outflows - inflows).
+
+    Zero up to rounding when the balance closes; ``fluxes`` holds ``dr_mm`` and the fluxes
+    of the module docstring with a leading time axis.
+    """
+    dr = fluxes["dr_mm"]
+    prev = np.concatenate([np.broadcast_to(dr0_mm, dr.shape[1:])[None], dr[:-1]], axis=0)
+    outflow = sum(fluxes[k] for k in FLUXES_OUT)
+    inflow = sum(fluxes[k] for k in FLUXES_IN)
+    return (dr - prev) - (outflow - inflow)
+
+
+# --------------------------------------------------------------------------- xarray wrapper
+
+
+def _site_values(sites: xr.Dataset, name: str) -> np.ndarray:
+    if name not in sites:
+        raise InputError(f"sites dataset has no variable '{name}'", field=name)
+    return sites[name].values
+
+
+def _to_tsm(da: xr.DataArray | None, name: str, sites: xr.Dataset, time, member) -> np.ndarray:
+    """A DataArray over any of (time, site, member) -> numpy (time|1, site|1, member|1)."""
+    if da is None:
+        return np.zeros((1, 1, 1))
+    extra = set(da.dims) - {"time", "site", "member"}
+    if extra:
+        raise InputError(f"unexpected dims {sorted(extra)}; expected time, site, member",
+                         field=name)
+    if "time" in da.dims:
+        da = da.sel(time=time) if not np.array_equal(da["time"].values, time) else da
+    if "member" in da.dims and member is not None and da.sizes["member"] != len(member):
+        raise InputError(f"expected {len(member)} members, got {da.sizes['member']}",
+                         field=name)
+    for dim in ("time", "site", "member"):
+        if dim not in da.dims:
+            da = da.expand_dims(dim)
+    return np.asarray(da.transpose("time", "site", "member").values, dtype=float)
+
+
+def simulate_sites(
+    sites: xr.Dataset,
+    et0_mm: xr.DataArray,
+    precip_mm: xr.DataArray,
+    *,
+    textures: pd.DataFrame,
+    species: pd.DataFrame,
+    irrigation_l: xr.DataArray | None = None,
+    depth_to_water_m: xr.DataArray | None = None,
+    initial_depletion_mm: xr.DataArray | None = None,
+    params: SoilParams | None = None,
+    landscape=None,
+    derived: bool = True,
+) -> xr.Dataset:
+    """Root-zone balance of every site (and member) of a city over the days of ``et0_mm``.
+
+    Parameters
+    ----------
+    sites
+        City sites over dim ``site``: ``kind``, ``species``, ``area_m2``, ``soil_texture``,
+        ``sealing``, ``root_depth_m``, ``pit_capacity_l`` (NaN = no cap).
+    et0_mm
+        Reference ET [mm d-1] over ``time`` [, ``member``] [, ``site``].
+    precip_mm
+        Precipitation [mm d-1] over ``time`` [, ``member``] [, ``site``].
+    textures, species
+        The data tables (:mod:`irrigation.io.soil_tables`).
+    irrigation_l
+        Water delivered per site and day [L] over ``time``, ``site`` [, ``member``].
+    depth_to_water_m
+        Depth of the water table [m below land surface] over ``site`` [, ``time``] (from
+        the groundwater model, previous day); None or NaN: no capillary rise.
+    initial_depletion_mm
+        Dr at the start [mm] over ``site`` [, ``member``]; default 0 (field capacity).
+    params
+        Soil parameters; ``landscape`` the :class:`~irrigation.landscape.LandscapeParams`.
+    derived
+        Also return θ [m3 m-3] and tension [kPa] of the root zone (costs time).
+
+    Returns
+    -------
+    xr.Dataset
+        Over (``time``, ``site``, ``member``): ``dr_mm``, ``ks``, ``theta``, ``tension_kpa``,
+        the fluxes with fixed signs, ``residual_mm``; ``taw_mm``, ``raw_mm`` and ``k_l``.
+
+    Notes
+    -----
+    Demand ET_L = K_L ET0 (:func:`irrigation.landscape.landscape_coefficient`), p from the
+    species table adjusted daily by :func:`adjust_p` with ET_L, TAW by FAO-56 eq. 82 from
+    θFC and θWP of the site's texture (:func:`texture_hydraulics`).
+    """
+    from .landscape import landscape_coefficient
+
+    params = params or SoilParams()
+    time = et0_mm["time"].values
+    member = et0_mm["member"].values if "member" in et0_mm.dims else (
+        precip_mm["member"].values if "member" in precip_mm.dims else np.array([0]))
+    hyd = texture_hydraulics(_site_values(sites, "soil_texture"), textures, params)
+    zr = _site_values(sites, "root_depth_m").astype(float)
+    area = _site_values(sites, "area_m2").astype(float)
+    if np.any(~(zr > 0)) or np.any(~(area > 0)):
+        raise InputError("expected root_depth_m > 0 and area_m2 > 0 for every site",
+                         field="root_depth_m" if np.any(~(zr > 0)) else "area_m2")
+    taw = total_available_water_mm(hyd["theta_fc"], hyd["theta_wp"], zr)[None, :, None]
+    k_l = landscape_coefficient(sites, species, landscape)
+    p_base = species.loc[sites["species"].values.astype(str), "p_depletion"].to_numpy(float)
+    et0 = _to_tsm(et0_mm, "et0_mm", sites, time, member)
+    p = adjust_p(p_base[None, :, None], k_l.values[None, :, None] * et0)
+    cap = _site_values(sites, "pit_capacity_l").astype(float)
+    cap_mm = np.where(np.isnan(cap), np.inf, cap / area)[None, :, None]
+    irr_mm = _to_tsm(irrigation_l, "irrigation_l", sites, time, member) / area[None, :, None]
+    dtw = _to_tsm(depth_to_water_m, "depth_to_water_m", sites, time, member)
+    cr_pot = (capillary_rise_potential_mm(np.where(np.isnan(dtw), np.inf, dtw),
+                                          zr[None, :, None], params)
+              if depth_to_water_m is not None else 0.0)
+    dr0 = np.zeros((len(zr), len(member)))
+    if initial_depletion_mm is not None:
+        init = initial_depletion_mm
+        for dim in ("site", "member"):
+            if dim not in init.dims:
+                init = init.expand_dims(dim)
+        dr0 = dr0 + np.asarray(init.transpose("site", "member").values, dtype=float)
+    infil = infiltration_fraction(_site_values(sites, "sealing"), params)[:, None]
+    res = water_balance(
+        dr0, taw, p, et0, _to_tsm(precip_mm, "precip_mm", sites, time, member),
+        kc=k_l.values[None, :, None], infiltration=infil, irrigation_mm=irr_mm,
+        irrigation_cap_mm=cap_mm, cr_potential_mm=cr_pot,
+    )
+    dims = ("time", "site", "member")
+    coords = {"time": time, "member": member}
+    if "site" in sites.coords:
+        coords["site"] = sites["site"].values
+    ds = xr.Dataset({k: (dims, np.broadcast_to(v, res["dr_mm"].shape)) for k, v in res.items()},
+                    coords=coords)
+    ds["k_l"] = k_l
+    if derived:
+        theta_fc = hyd["theta_fc"][None, :, None]
+        theta = theta_fc - ds["dr_mm"].values / (1000.0 * zr[None, :, None])
+        ds["theta"] = (dims, theta)
+        vg = (hyd[k][None, :, None] for k in ("theta_r", "theta_s", "alpha_per_cm", "n"))
+        ds["tension_kpa"] = (dims, van_genuchten_tension_kpa(theta, *vg))
+    units = {"ks": "1", "theta": "m3 m-3", "tension_kpa": "kPa", "k_l": "1"}
+    for name in ds.data_vars:
+        ds[name].attrs["units"] = units.get(str(name), "mm" if name in (
+            "dr_mm", "taw_mm", "raw_mm", "residual_mm") else "mm d-1")
+    return ds
+
+
+# --------------------------------------------------------------------------- groundwater
+
+
+def recharge_to_grid(
+    deep_percolation_mm,
+    area_m2,
+    x,
+    y,
+    *,
+    xorigin: float,
+    ytop: float,
+    delr,
+    delc,
+    background_mm_d: float,
+) -> np.ndarray:
+    """Area-weighted recharge per groundwater model cell [mm d-1], shape (nrow, ncol).
+
+    Parameters
+    ----------
+    deep_percolation_mm
+        Deep percolation per site for one day [mm d-1] (e.g. the member mean), shape (site,).
+    area_m2
+        Area of each site that the percolation falls on [m2].
+    x, y
+        Site coordinates [m] in the model's CRS.
+    xorigin, ytop
+        x of the grid's left edge and y of its top edge [m] (MODFLOW: row 0 is the north).
+    delr, delc
+        Column widths (along x, length ncol) and row heights (along y, length nrow) [m].
+    background_mm_d
+        Recharge of the cell area not covered by sites [mm d-1]
+        (config ``groundwater.background_recharge_mm_d``).
+
+    Returns
+    -------
+    np.ndarray
+        Recharge [mm d-1]: ``(Σ DP_i A_i + background (A_cell - Σ A_i)) / A_cell`` per cell,
+        with the site area clipped to the cell area; cells without sites get the
+        background rate. Sites outside the grid are ignored (and logged by the caller).
+
+    Notes
+    -----
+    Volume is conserved: Σ recharge · A_cell = Σ DP_i A_i + background · uncovered area.
+    """
+    delr, delc = np.asarray(delr, float), np.asarray(delc, float)
+    dp, area = np.asarray(deep_percolation_mm, float), np.asarray(area_m2, float)
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    xedges = xorigin + np.concatenate([[0.0], np.cumsum(delr)])
+    yedges = ytop - np.concatenate([[0.0], np.cumsum(delc)])
+    col = np.searchsorted(xedges, x, side="right") - 1
+    row = np.searchsorted(-yedges, -y, side="right") - 1
+    inside = (col >= 0) & (col < len(delr)) & (row >= 0) & (row < len(delc))
+    cell_area = delc[:, None] * delr[None, :]
+    flat = row[inside] * len(delr) + col[inside]
+    vol = np.bincount(flat, weights=dp[inside] * area[inside], minlength=cell_area.size)
+    covered = np.bincount(flat, weights=area[inside], minlength=cell_area.size)
+    covered = np.minimum(covered.reshape(cell_area.shape), cell_area)
+    vol = vol.reshape(cell_area.shape)
+    return (vol + background_mm_d * (cell_area - covered)) / cell_area
