@@ -40,3 +40,21 @@ def test_weather_conversion_units(demo_city_dir):
     assert 10 < summer["rs_mj_m2_d"].mean() < 25  # MJ m-2 d-1, not J cm-2
     assert summer["precip_mm"].sum() < 150  # the dry 2018 summer (KNMI: ~100 mm JJA)
     assert (w["precip_mm"] >= 0).all() and (w["sunshine_h"] >= 0).all()
+
+
+def test_demo_groundwater_model_solves_with_embedded_backend(demo_city_dir):
+    """The demo city's MF6 model runs as delivered: budget closes, water table plausible."""
+    import numpy as np
+
+    from irrigation.groundwater.backend import solve_simulation
+
+    model, result = solve_simulation(demo_city_dir / "groundwater", backend="embedded")
+    assert result.heads.shape == (15, 2, 50, 75)
+    last = result.heads[-1, 0]
+    assert np.isfinite(last).all() and (np.abs(last) < 1e29).all()  # no dry or inactive cells
+    depth = model.top - last
+    assert 0.3 < depth.min() < 2.0 < 5.0 < np.median(depth) < 15  # shallow valley, deeper hills
+    final = [b for b in result.budget if b["kper"] == result.kstpkper[-1][1]]
+    rin = sum(b["rate_in"] for b in final)
+    rout = sum(b["rate_out"] for b in final)
+    assert abs(rin - rout) / rin < 1e-3
