@@ -181,3 +181,11 @@ def test_generated_ensemble_is_seeded_and_spreads():
     assert float(spread[-1]) > float(spread[1]) > 0  # grows with lead time
     assert float(a["precip_mm"].min()) >= 0
     complete_weather(a, latitude_deg=52.1)  # still valid weather
+
+
+def test_open_meteo_null_values_are_an_error(tmp_path):
+    text = (DATA / "open_meteo_daily.json").read_text().replace("[1.2,0.0,0.0]",
+                                                                 "[1.2,null,0.0]")
+    with pytest.raises(InputError, match="NaN") as info:
+        read_open_meteo(write(tmp_path, text, "om.json"))
+    assert info.value.field == "precip_mm" and "2024-07-02" in str(info.value)
