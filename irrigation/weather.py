@@ -372,7 +372,8 @@ def et0(
         Elevation [m a.s.l.] for the air pressure (FAO-56 eq. 7) and Rso (eq. 37).
     method
         ``"pm"`` FAO-56 Penman-Monteith, ``"hargreaves"`` Hargreaves-Samani, ``"auto"``
-        Penman-Monteith when radiation (or sunshine), humidity and wind are present, else
+        Penman-Monteith when radiation or sunshine is present (missing humidity or wind
+        then fall back as in :func:`complete_weather`, as FAO-56 ch. 3 recommends), else
         Hargreaves (logged).
     rso
         Clear-sky radiation for the net longwave term: ``"fao56"`` the simple form
@@ -393,12 +394,11 @@ def et0(
     daily short-reference choices (Cn = 900, Cd = 0.34).
     Hargreaves: Hargreaves & Samani (1985), FAO-56 eq. 52, via :func:`pyet.hargreaves`.
     """
-    pm_ready = "wind_ms" in ds and ("rs_mj_m2_d" in ds or "sunshine_h" in ds) and any(
-        v in ds for v in ("tdew_c", "rh_mean_pct", "rh_min_pct"))
+    pm_ready = "rs_mj_m2_d" in ds or "sunshine_h" in ds
     if method == "auto":
         method = "pm" if pm_ready else "hargreaves"
         if method == "hargreaves":
-            logger.info("ET0 by Hargreaves: radiation, humidity or wind missing")
+            logger.info("ET0 by Hargreaves: no radiation or sunshine in the weather data")
     if method == "hargreaves":
         return _et0_hargreaves(ds, latitude_deg)
     ds = complete_weather(ds, latitude_deg=latitude_deg)

@@ -118,3 +118,22 @@ def test_recharge_to_grid_area_weighted_and_conserving():
     assert rch[1, 1] == 0.5  # no sites: background
     total = (rch * 200).sum()
     assert total == pytest.approx(10 * 10 + 20 * 30 + 5 * 200 + 0.5 * (12 * 200 - 240))
+
+
+def test_knmi_forecast_ensemble_to_site_balance(tables):
+    """Weather reader -> generated ensemble -> ET0 -> site balance, end to end."""
+    from pathlib import Path
+
+    from irrigation.io.weather import read_knmi_daily
+    from irrigation.weather import ensemble_from_deterministic, et0
+
+    textures, species = tables
+    path = Path(__file__).parents[1] / "data" / "weather" / "etmgeg_260_2018summer.txt"
+    det = read_knmi_daily(path).isel(time=slice(30, 44))
+    ens = ensemble_from_deterministic(det, 10, seed=1)
+    e0 = et0(ens, latitude_deg=52.1, elevation_m=2.0)
+    ds = simulate_sites(make_sites(10), e0, ens["precip_mm"], textures=textures,
+                        species=species)
+    assert ds.sizes == {"time": 14, "site": 10, "member": 10}
+    assert float(np.abs(ds["residual_mm"]).max()) < 1e-9
+    assert float(ds["dr_mm"].isel(time=-1).std("member").max()) > 0  # members differ

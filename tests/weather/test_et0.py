@@ -92,3 +92,10 @@ def test_hargreaves_when_only_temperature():
     out = et0(ds, latitude_deg=50.8, elevation_m=100.0)
     assert "Hargreaves" in out.attrs["method"]
     assert 3.0 < float(out[0]) < 5.0
+
+
+def test_auto_uses_penman_monteith_with_radiation_but_no_humidity_or_wind():
+    ds = _uccle().drop_vars(["rh_max_pct", "rh_min_pct", "wind_ms"])
+    out = et0(ds, latitude_deg=50.8, elevation_m=100.0)
+    assert "Penman" in out.attrs["method"]
+    assert float(out[0]) == pytest.approx(3.9, abs=0.6)  # Tdew = Tmin, u2 = 2 m/s
