@@ -319,3 +319,21 @@ def load_simulation(sim_dir: str | Path) -> GwfModel:
         xorigin=float(dis_opts.get("XORIGIN", ["0"])[0]),
         yorigin=float(dis_opts.get("YORIGIN", ["0"])[0]),
         outer_dvclose=dvclose, outer_maximum=outer_max, sim_dir=str(sim_dir))
+
+
+def model_from_spec(spec, workdir: str | Path | None = None) -> GwfModel:
+    """Build a model from a city description (:class:`~.build.ModelSpec`).
+
+    The spec is written as an MF6 simulation with :func:`~.build.write_simulation` (flopy)
+    into ``workdir`` (default: a temporary folder) and loaded back, so the embedded solver
+    and mf6 see exactly the same input files.
+    """
+    import tempfile
+
+    from .build import write_simulation
+
+    if workdir is not None:
+        return load_simulation(write_simulation(spec, workdir))
+    with tempfile.TemporaryDirectory(prefix="gwf_spec_") as tmp:
+        model = load_simulation(write_simulation(spec, tmp))
+    return model

@@ -82,7 +82,7 @@ def test_forecast_recharge_shape(case_dirs):
 
 
 def test_not_a_simulation_folder(tmp_path):
-    with pytest.raises(InputError, match="mfsim.nam"):
+    with pytest.raises(InputError, match=r"mfsim\.nam"):
         load_simulation(tmp_path)
 
 
