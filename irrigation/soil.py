@@ -33,6 +33,12 @@ Order of the computations within a day (explicit, as FAO-56 and pyfao56):
    capacity;
 5. water above field capacity leaves as deep percolation DP (FAO-56 eq. 88).
 
+Like every explicit daily bucket (FAO-56, pyfao56), the step is monotone — more water
+in never means more depletion later — as long as a day's Ks-limited demand is below
+(1 - p) TAW and the potential capillary rise below RAW; very shallow or coarse root zones
+(e.g. Carsel & Parrish "sand": θFC(10 kPa) - θWP = 0.004 m3 m-3) can violate this and then
+oscillate around the stress threshold.
+
 When the root depth grows in time (TAW increases) Dr is kept: the newly rooted soil is taken
 at field capacity (the FAO-56 convention, also pyfao56's default). The depletion balance
 above still closes exactly.
