@@ -11,6 +11,12 @@ Run::
 
 Prints the time to read the network and build the matrices, and the cost, trips,
 served/unserved visits and solve time. Every route is checked with tests/routing/routecheck.py.
+
+Result (2 shared cores, seed 1, osmnx 2.1.1, pyvrp 0.14.1): network 891 nodes / 2,064 edges
+read in 4.4 s; 1,016 x 1,016 street matrices and the problem built in 0.07 s; 60 s search:
+feasible, 0 checker errors, 6 routes / 28 trips, 418.8 km, 912 visits served and 88 left
+unserved (the shifts are full: ~2,650 min of pumping and set-up, ~480 min of refills and
+~1,000 min of driving against 6 x 690 min of shift).
 """
 
 from __future__ import annotations

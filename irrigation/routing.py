@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -577,7 +577,6 @@ class RoutingSolution:
     n_trips: int
     feasible: bool
     runtime_s: float
-    extra: dict = field(default_factory=dict)
 
 
 def solve(
