@@ -85,3 +85,8 @@ def test_multi_trip_instance_feasible_in_30_s():
     sol = solve(inst.problem, time_limit_s=30.0, seed=1)
     assert sol.feasible and check_routes(inst.problem, sol.stops) == []
     assert sol.cost >= read_solution_cost(solution_path(C201))  # 15006 is optimal
+
+
+def test_cli_route_bad_file_exits_2(tmp_path, capsys):
+    assert main(["route", "--vrplib", str(tmp_path / "missing.vrp")]) == 2
+    assert "not found" in capsys.readouterr().err
