@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -26,30 +25,17 @@ from scipy.spatial import cKDTree
 from .config import CityConfig, load_city_config
 from .errors import InputError
 from .io import tables
+from .io.soil_tables import read_soil_textures, read_species
+from .soil import SEALING_CLASSES as SEALING_CLASSES
 
 SITE_KINDS = ("young_tree", "street_tree", "park_tree", "lawn", "shrub_bed")
 """Kinds of planting site. ``young_tree`` is a street or park tree in its first years
 (the ones a parks department waters); older trees are usually only watered in droughts."""
 
-SEALING_CLASSES = ("open", "small_cobbles", "slabs", "asphalt")
-"""Surface around a tree pit, ordered from open soil to fully sealed (Wessolek & Kluge)."""
-
 SENSOR_KINDS = ("tension", "vwc")
 """Soil sensor quantities: soil water tension [kPa] or volumetric water content [m3 m-3]."""
 
 REFILL_KINDS = ("depot", "hydrant")
-
-
-def soil_textures() -> pd.DataFrame:
-    """Van Genuchten parameters by texture (Carsel & Parrish 1988), indexed by texture."""
-    with resources.files("irrigation.data").joinpath("soil_textures.csv").open() as fh:
-        return pd.read_csv(fh).set_index("texture")
-
-
-def species_table() -> pd.DataFrame:
-    """Species known to the package with their WUCOLS category, indexed by species."""
-    with resources.files("irrigation.data").joinpath("species.csv").open() as fh:
-        return pd.read_csv(fh).set_index("species")
 
 
 # --------------------------------------------------------------------------- street network
@@ -217,7 +203,7 @@ def load_city(city_dir: str | Path) -> City:
     city_dir = Path(city_dir).resolve()
     cfg = load_city_config(city_dir)
     sites = tables.read_sites(
-        cfg.sites, textures=soil_textures().index, species=species_table().index
+        cfg.sites, textures=read_soil_textures().index, species=read_species().index
     )
     sensors = (
         tables.read_sensors(cfg.sensors, sites)
