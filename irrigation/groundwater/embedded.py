@@ -419,7 +419,6 @@ def simulate(model: GwfModel, *, linear: LinearMethod = "auto", hclose: float = 
             budget.append({"time": totim, "kper": kper, "kstp": kstp, "term": term,
                            "package": pkg, "rate_in": float(q[q > 0].sum()),
                            "rate_out": float(-q[q < 0].sum())})
-        h = np.where(system.ibound == 0, h, h)
     log.info("embedded solve: %d steps, %d iterations, %.2f s", len(times), sum(iters),
              _time.perf_counter() - t0)
     return SolveResult(np.stack(heads), np.array(times), kk, budget, iters)
