@@ -7,9 +7,9 @@ from .city import City as City
 from .city import StreetNetwork as StreetNetwork
 from .city import load_city as load_city
 from .config import CityConfig as CityConfig
+from .config import DecideRules as DecideRules
 from .config import VehicleType as VehicleType
 from .config import load_city_config as load_city_config
-from .decide import DecideRules as DecideRules
 from .decide import demand as demand
 from .decide import schedule as schedule
 from .decide import threshold_mm as threshold_mm

@@ -354,6 +354,116 @@ class RunConfig:
 
 
 @dataclass(frozen=True)
+class DecideRules:
+    """Rules of the watering decision; defaults documented here, nowhere else.
+
+    Attributes
+    ----------
+    watered_kinds
+        Site kinds the department waters (older trees are usually left alone).
+    lead_days
+        A site is due today when its due day is within this many days (0 = only when
+        the threshold is crossed today).
+    due_probability
+        Fraction of ensemble members that must cross the threshold by a day for the site
+        to be due on that day (0.5 = the median member).
+    young_tree_tension_kpa
+        Stricter thresholds for young trees by age (years since planting, index 0, 1, 2,
+        ...; the last value holds for older ages): water before the root-zone tension
+        passes this value [kPa]. The Berlin practice classes are <= 33 kPa good,
+        33-80 kPa moderate, > 80 kPa critical; newly planted trees with small root balls
+        are watered earlier. The threshold used is the stricter of this and RAW.
+    refill_fraction
+        A visit refills this fraction of the depletion on the day of watering [-].
+    min_visit_l, max_visit_l_tree
+        Litres per tree visit (practice: 75-200 L per young tree) [L].
+    max_visit_mm_lawn, max_visit_mm_bed
+        Most water per visit on lawns and shrub beds [mm over their area].
+    min_visit_mm_area
+        Lawns and beds are not visited for less than this [mm].
+    pull_forward_days
+        Sites due within this many days after the lead time may be pulled forward...
+    pull_forward_radius_m
+        ...when they lie within this distance of a site served today [m].
+    travel_min_per_stop
+        Mean driving time between neighbouring stops, to estimate fleet capacity [min].
+    trip_overhead_min
+        Driving to and from a hydrant per tank load, to estimate fleet capacity [min].
+    """
+
+    watered_kinds: tuple[str, ...] = ("young_tree", "lawn", "shrub_bed")
+    lead_days: int = 1
+    due_probability: float = 0.5
+    young_tree_tension_kpa: tuple[float, ...] = (50.0, 60.0, 80.0)
+    refill_fraction: float = 0.8
+    min_visit_l: float = 75.0
+    max_visit_l_tree: float = 200.0
+    max_visit_mm_lawn: float = 20.0
+    max_visit_mm_bed: float = 25.0
+    min_visit_mm_area: float = 5.0
+    pull_forward_days: int = 3
+    pull_forward_radius_m: float = 150.0
+    travel_min_per_stop: float = 4.0
+    trip_overhead_min: float = 15.0
+
+    def __post_init__(self) -> None:
+        require(self.lead_days >= 0, "lead_days", "a number of days >= 0")
+        require(0 < self.due_probability <= 1, "due_probability", "a fraction in (0, 1]")
+        require(len(self.young_tree_tension_kpa) >= 1, "young_tree_tension_kpa", "a list")
+        require(
+            all(t > 0 for t in self.young_tree_tension_kpa),
+            "young_tree_tension_kpa",
+            "tensions > 0 kPa",
+        )
+        require(0 < self.refill_fraction <= 1, "refill_fraction", "a fraction in (0, 1]")
+        require(
+            0 < self.min_visit_l <= self.max_visit_l_tree,
+            "max_visit_l_tree",
+            "0 < min_visit_l <= max_visit_l_tree",
+        )
+        require(
+            self.max_visit_mm_lawn > 0 and self.max_visit_mm_bed > 0,
+            "max_visit_mm_lawn",
+            "maxima > 0 mm",
+        )
+        require(
+            self.pull_forward_days >= 0 and self.pull_forward_radius_m >= 0,
+            "pull_forward_days",
+            "values >= 0",
+        )
+        require(
+            self.travel_min_per_stop >= 0 and self.trip_overhead_min >= 0,
+            "travel_min_per_stop",
+            "times >= 0 min",
+        )
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    """Settings of the truck routing (the ``[routing]`` table of ``city.toml``).
+
+    Attributes
+    ----------
+    time_limit_s
+        Wall-clock limit of the PyVRP search per day [s].
+    refill_connect_min
+        Fixed time per refill to park and connect to a hydrant [min]; the filling time
+        itself is tank litres / the hydrant's refill rate.
+    max_reloads
+        Largest number of refills per truck and shift; absent for no limit.
+    """
+
+    time_limit_s: float = 30.0
+    refill_connect_min: float = 5.0
+    max_reloads: int | None = None
+
+    def __post_init__(self) -> None:
+        require(self.time_limit_s > 0, "time_limit_s", f"> 0 s, got {self.time_limit_s}")
+        require(self.refill_connect_min >= 0, "refill_connect_min", ">= 0 min")
+        require(self.max_reloads is None or self.max_reloads >= 0, "max_reloads", ">= 0")
+
+
+@dataclass(frozen=True)
 class CityConfig:
     """The contents of ``models/<city>/city.toml``.
 
@@ -386,6 +496,8 @@ class CityConfig:
     sensors: Path | None = None
     streets: Path | None = None
     network: NetworkConfig = field(default_factory=NetworkConfig)
+    decide: DecideRules = field(default_factory=DecideRules)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
 
     def __post_init__(self) -> None:
         require(self.crs.upper().startswith("EPSG:"), "crs", f"'EPSG:<code>', got {self.crs!r}")

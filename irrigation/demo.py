@@ -743,6 +743,18 @@ seed = {seed}
 [network]
 detour_factor = 1.3
 
+[decide]
+watered_kinds = ["young_tree", "lawn", "shrub_bed"]
+lead_days = 1
+due_probability = 0.5
+young_tree_tension_kpa = [50.0, 60.0, 80.0]
+min_visit_l = 75.0
+max_visit_l_tree = 200.0
+
+[routing]
+time_limit_s = 30.0
+refill_connect_min = 5.0
+
 [[fleet]]
 name = "tanker-5000"
 count = {size.trucks_large}

@@ -47,6 +47,11 @@ INVALID = [
     ("[network]", "[networks]", "networks", "did you mean 'network'"),
     ("detour_factor = 1.3", "detour_factor = 0.5", "network.detour_factor", "[1, 3]"),
     ('name = "tanker-5000"', "name = 5000", "fleet[0].name", "a string"),
+    ("lead_days = 1", "lead_days = -1", "decide.lead_days", ">= 0"),
+    ("due_probability = 0.5", "due_probability = 1.5", "decide.due_probability", "(0, 1]"),
+    ("min_visit_l = 75.0", "min_visit_l = 500.0", "decide.max_visit_l_tree", "min_visit_l"),
+    ('watered_kinds = ["young_tree"', 'watered_kinds = [3', "decide.watered_kinds[0]", "a string"),
+    ("time_limit_s = 30.0", "time_limit_s = 0.0", "routing.time_limit_s", "> 0"),
     ('station = "De Bilt (KNMI 260)"', "station = [1, 2]", "weather.station", "a string"),
 ]
 
