@@ -28,6 +28,7 @@ import scipy.sparse.csgraph
 from .city import StreetNetwork
 from .groundwater.build import ModelSpec, Period, write_simulation
 from .io.graphml import write_streets
+from .io.weather import KNMI_WIND_HEIGHT_M, read_knmi_daily, write_weather_csv
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,11 @@ def generate_city(
     src = Path(knmi_file) if knmi_file is not None else out / KNMI_SOURCE
     if src.resolve() != (out / KNMI_SOURCE).resolve():
         shutil.copyfile(src, out / KNMI_SOURCE)
-    _write_csv(knmi_to_weather_csv(out / KNMI_SOURCE), out / "weather" / "observed.csv")
+    write_weather_csv(
+        read_knmi_daily(out / KNMI_SOURCE),
+        out / "weather" / "observed.csv",
+        wind_height_m=KNMI_WIND_HEIGHT_M,
+    )
     (out / "city.toml").write_text(_city_toml(size, seed), encoding="utf-8")
     log.info("wrote city with %d sites to %s", len(sites), out)
     return out
@@ -665,37 +670,6 @@ def _groundwater(size: CitySize, rng: np.random.Generator, net: StreetNetwork, p
 
 
 # --------------------------------------------------------------------------- weather
-
-
-def knmi_to_weather_csv(path: str | Path) -> pd.DataFrame:
-    """Convert a raw KNMI daily file (``etmgeg_<stn>.txt``) to the project weather CSV table.
-
-    KNMI stores 0.1 units; ``-1`` in RH (precipitation) and SQ (sunshine) means "< 0.05"
-    and becomes 0. Global radiation Q [J cm-2] becomes MJ m-2 d-1 (x 0.01). Wind FG is the
-    daily mean at 10 m [m s-1].
-    """
-    lines = Path(path).read_text(encoding="latin-1").splitlines()
-    head = next(i for i, ln in enumerate(lines) if ln.lstrip().startswith("# STN,YYYYMMDD"))
-    cols = [c.strip() for c in lines[head].lstrip("# ").split(",")]
-    rows = [ln.split(",") for ln in lines[head + 1 :] if ln.strip()]
-    raw = pd.DataFrame(rows, columns=cols[: len(rows[0])]).apply(lambda s: s.str.strip())
-    num = lambda c: pd.to_numeric(raw[c], errors="coerce")  # noqa: E731
-    trace = lambda c: num(c).where(num(c) >= 0, 0.0)  # noqa: E731
-    return pd.DataFrame(
-        {
-            "date": pd.to_datetime(raw["YYYYMMDD"], format="%Y%m%d").dt.strftime("%Y-%m-%d"),
-            "tmin_c": num("TN") / 10,
-            "tmax_c": num("TX") / 10,
-            "tmean_c": num("TG") / 10,
-            "rh_mean_pct": num("UG"),
-            "rh_min_pct": num("UN"),
-            "rh_max_pct": num("UX"),
-            "wind_ms": num("FG") / 10,
-            "rs_mj_m2_d": num("Q") / 100,
-            "sunshine_h": trace("SQ") / 10,
-            "precip_mm": trace("RH") / 10,
-        }
-    )
 
 
 def extract_knmi_years(src: str | Path, dst: str | Path, first: int, last: int) -> None:

@@ -29,11 +29,11 @@ def test_other_seed_gives_other_city(demo_city_dir, tmp_path):
 
 
 def test_weather_conversion_units(demo_city_dir):
-    import pandas as pd
+    from irrigation.io.weather import read_weather_csv
 
-    w = pd.read_csv(demo_city_dir / "weather" / "observed.csv", parse_dates=["date"]).set_index(
-        "date"
-    )
+    w = read_weather_csv(
+        demo_city_dir / "weather" / "observed.csv", wind_height_m=10.0
+    ).to_dataframe()
     summer = w.loc["2018-06-01":"2018-08-31"]
     assert len(w) == 3 * 365
     assert 10 < summer["tmean_c"].mean() < 25  # degC, not 0.1 degC
