@@ -251,7 +251,7 @@ def schedule(
     cols = ["site", "x", "y", "kind", "priority", "litres", "due_day", "p_cross", "reason"]
     if "street" in table:
         cols.append("street")
-    latest = today + np.minimum(deferred["due_day"].to_numpy(), 10_000).astype("timedelta64[D]")
+    latest = today + deferred["due_day"].to_numpy().astype("timedelta64[D]")  # due: finite
     deferred = pd.DataFrame(
         {
             "site": deferred["site"].to_numpy(),

@@ -15,6 +15,7 @@ lies near Bochum.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import shutil
 from dataclasses import dataclass
@@ -26,6 +27,14 @@ import scipy.ndimage
 import scipy.sparse.csgraph
 
 from .city import StreetNetwork
+from .config import (
+    CityConfig,
+    GroundwaterConfig,
+    RunConfig,
+    VehicleType,
+    WeatherConfig,
+    to_toml,
+)
 from .groundwater.build import ModelSpec, Period, write_simulation
 from .io.graphml import write_streets
 from .io.weather import KNMI_WIND_HEIGHT_M, read_knmi_daily, write_weather_csv
@@ -685,72 +694,55 @@ def extract_knmi_years(src: str | Path, dst: str | Path, first: int, last: int) 
 # --------------------------------------------------------------------------- city.toml
 
 
+def _city_config(size: CitySize, seed: int) -> CityConfig:
+    """The demo city's configuration; every setting not given here keeps its documented default."""
+    return CityConfig(
+        name=f"Demo city (synthetic Ruhr district, {size.width_m / 1000:g} x "
+        f"{size.height_m / 1000:g} km)",
+        crs="EPSG:25832",
+        sites=Path("sites.csv"),
+        refill_points=Path("refill_points.csv"),
+        sensors=Path("sensors.csv"),
+        streets=Path("streets.graphml"),
+        weather=WeatherConfig(
+            observed=Path("weather/observed.csv"),
+            station="De Bilt (KNMI 260)",
+            latitude_deg=52.10,
+            elevation_m=2.0,
+            wind_height_m=KNMI_WIND_HEIGHT_M,
+        ),
+        groundwater=GroundwaterConfig(sim_dir=Path("groundwater"), background_recharge_mm_d=0.6),
+        run=RunConfig(
+            season_start=dt.date(SEASON_YEAR, 4, 1), horizon_days=size.forecast_days, seed=seed
+        ),
+        fleet=(
+            VehicleType(
+                "tanker-5000",
+                size.trucks_large,
+                tank_l=5000.0,
+                pump_l_per_min=150.0,
+                setup_min=3.0,
+                speed_kmh=20.0,
+            ),
+            VehicleType(
+                "pickup-2000",
+                size.trucks_small,
+                tank_l=2000.0,
+                pump_l_per_min=80.0,
+                setup_min=2.0,
+                speed_kmh=25.0,
+            ),
+        ),
+    )
+
+
 def _city_toml(size: CitySize, seed: int) -> str:
-    return f"""# The bundled demo city: a synthetic Ruhr-like district (made by irrigation.demo,
-# seed {seed}; regenerate with `python -m irrigation.demo models/demo-city`).
-name = "Demo city (synthetic Ruhr district, {size.width_m / 1000:g} x {size.height_m / 1000:g} km)"
-crs = "EPSG:25832"
-sites = "sites.csv"
-sensors = "sensors.csv"
-refill_points = "refill_points.csv"
-streets = "streets.graphml"
-
-[weather]
-observed = "weather/observed.csv"
-station = "De Bilt (KNMI 260)"
-latitude_deg = 52.10
-elevation_m = 2.0
-wind_height_m = 10.0
-
-[groundwater]
-sim_dir = "groundwater"
-model = "gwf"
-backend = "auto"
-background_recharge_mm_d = 0.6
-
-[run]
-season_start = {SEASON_YEAR}-04-01
-horizon_days = {size.forecast_days}
-members = 20
-seed = {seed}
-
-[network]
-detour_factor = 1.3
-
-[decide]
-watered_kinds = ["young_tree", "lawn", "shrub_bed"]
-lead_days = 1
-due_probability = 0.5
-young_tree_tension_kpa = [50.0, 60.0, 80.0]
-min_visit_l = 75.0
-max_visit_l_tree = 200.0
-
-[routing]
-time_limit_s = 30.0
-refill_connect_min = 5.0
-
-[[fleet]]
-name = "tanker-5000"
-count = {size.trucks_large}
-tank_l = 5000.0
-pump_l_per_min = 150.0
-setup_min = 3.0
-speed_kmh = 20.0
-shift_start = "07:00"
-shift_end = "15:00"
-break_min = 30.0
-
-[[fleet]]
-name = "pickup-2000"
-count = {size.trucks_small}
-tank_l = 2000.0
-pump_l_per_min = 80.0
-setup_min = 2.0
-speed_kmh = 25.0
-shift_start = "07:00"
-shift_end = "15:00"
-break_min = 30.0
-"""
+    header = (
+        "# The bundled demo city: a synthetic Ruhr-like district, made by irrigation.demo with\n"
+        f"# seed {seed}; regenerate with `python -m irrigation.demo models/demo-city`.\n"
+        "# Every key is listed, defaults included; see irrigation/config.py for their meaning.\n\n"
+    )
+    return header + to_toml(_city_config(size, seed))
 
 
 def main(argv: list[str] | None = None) -> None:

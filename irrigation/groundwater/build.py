@@ -63,6 +63,15 @@ class ModelSpec:
         Map coordinates of the lower-left grid corner [m, city CRS].
     newton
         Use the NEWTON formulation (robust for drying/rewetting unconfined cells).
+    idomain
+        1 active, 0 inactive per cell; ``None`` for all active.
+    outer_dvclose_m, inner_dvclose_m
+        IMS head-change criteria of the nonlinear and linear iterations [m].
+    outer_maximum, inner_maximum
+        IMS iteration limits.
+    wel_auto_flow_reduce
+        WEL ``AUTO_FLOW_REDUCE``: fraction of the cell thickness over which pumping is
+        reduced as the head nears the cell bottom (MF6 WEL package option).
     """
 
     delr: np.ndarray
@@ -85,6 +94,11 @@ class ModelSpec:
     yorigin: float = 0.0
     newton: bool = True
     idomain: np.ndarray | None = field(default=None)
+    outer_dvclose_m: float = 1e-5
+    inner_dvclose_m: float = 1e-7
+    outer_maximum: int = 200
+    inner_maximum: int = 300
+    wel_auto_flow_reduce: float = 0.1
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -115,10 +129,10 @@ def write_simulation(spec: ModelSpec, sim_ws: str | Path, *, name: str = "gwf") 
     flopy.mf6.ModflowIms(
         sim,
         complexity="moderate",
-        outer_dvclose=1e-5,
-        outer_maximum=200,
-        inner_maximum=300,
-        inner_dvclose=1e-7,
+        outer_dvclose=spec.outer_dvclose_m,
+        outer_maximum=spec.outer_maximum,
+        inner_maximum=spec.inner_maximum,
+        inner_dvclose=spec.inner_dvclose_m,
         linear_acceleration="bicgstab",
         under_relaxation="dbd" if spec.newton else "none",
     )
@@ -167,7 +181,9 @@ def write_simulation(spec: ModelSpec, sim_ws: str | Path, *, name: str = "gwf") 
         flopy.mf6.ModflowGwfdrn(gwf, stress_period_data={0: rows}, pname="drn")
     if spec.wells:
         spd = {i: [((k, r, c), q) for k, r, c, q in wells] for i, wells in enumerate(spec.wells)}
-        flopy.mf6.ModflowGwfwel(gwf, stress_period_data=spd, pname="wel", auto_flow_reduce=0.1)
+        flopy.mf6.ModflowGwfwel(
+            gwf, stress_period_data=spd, pname="wel", auto_flow_reduce=spec.wel_auto_flow_reduce
+        )
     flopy.mf6.ModflowGwfoc(
         gwf,
         head_filerecord=f"{name}.hds",

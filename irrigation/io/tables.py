@@ -94,19 +94,22 @@ def _validate(
 
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], comment="#")
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except FileNotFoundError:
         raise InputError("file not found", file=path) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"not a readable CSV file ({exc})", file=path) from None
 
 
-def _unique_ids(ids: pd.Series, file: Path, field: str = "id") -> None:
+def _unique_ids(ids: pd.Series, file: Path, first_line: int = 2) -> None:
     dup = ids.duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
         raise InputError(
-            f"expected unique ids, {ids.iloc[i]!r} appears twice", file=file, row=2 + i, field=field
+            f"expected unique ids, {ids.iloc[i]!r} appears twice",
+            file=file,
+            row=first_line + i,
+            field="id",
         )
 
 
@@ -169,7 +172,7 @@ def read_sites(
     if path.suffix.lower() in (".geojson", ".json"):
         df = df.astype(str).where(df.notna(), None)
     table = _validate(df, cols, path, first_line)
-    _unique_ids(table["id"], path)
+    _unique_ids(table["id"], path, first_line)
     units = {c.name: c.units for c in cols if c.units}
     return _to_dataset(table, "site", units)
 
