@@ -39,34 +39,28 @@ def test_unsupported_package(fresh_case):
     assert err.value.field == "UZF6"
 
 
-def test_unsupported_grid(fresh_case):
-    ws = fresh_case(A)
-    _edit(ws / "gwf.nam", r"DIS6", "DISV6")
-    with pytest.raises(InputError, match="structured DIS"):
+# (case, file to edit, pattern, replacement, message, field named by the InputError)
+BAD_EDITS = [
+    pytest.param(A, "gwf.nam", r"DIS6", "DISV6", "structured DIS", "DISV6",
+                 id="unsupported-grid"),
+    pytest.param(A, "gwf.npf", r"(?i)BEGIN options", "BEGIN options\n  XT3D",
+                 "option XT3D of package NPF", "XT3D", id="unsupported-option"),
+    pytest.param(A, "gwf.npf", r"(?is)(\bk\s+CONSTANT\s+)\S+", r"\g<1>nan", "NaN", "k",
+                 id="nan-in-k"),
+    pytest.param(C, "gwf.wel", r"\n\s*1\s+51\s+51\s", "\n  1 151 51 ",
+                 "outside the 1 x 101 x 101 grid", "cellid", id="well-outside-grid"),
+]
+
+
+@pytest.mark.parametrize(("case", "file", "old", "new", "match", "field"), BAD_EDITS)
+def test_bad_input_file(fresh_case, case, file, old, new, match, field):
+    """An edited input file raises an InputError naming the edited file and field."""
+    ws = fresh_case(case)
+    _edit(ws / file, old, new)
+    with pytest.raises(InputError, match=match) as err:
         load_simulation(ws)
-
-
-def test_unsupported_option(fresh_case):
-    ws = fresh_case(A)
-    _edit(ws / "gwf.npf", r"(?i)BEGIN options", "BEGIN options\n  XT3D")
-    with pytest.raises(InputError, match="option XT3D of package NPF") as err:
-        load_simulation(ws)
-    assert err.value.file.endswith("gwf.npf")
-
-
-def test_nan_in_k(fresh_case):
-    ws = fresh_case(A)
-    _edit(ws / "gwf.npf", r"(?is)(\bk\s+CONSTANT\s+)\S+", r"\g<1>nan")
-    with pytest.raises(InputError, match="NaN") as err:
-        load_simulation(ws)
-    assert err.value.field == "k"
-
-
-def test_well_outside_grid(fresh_case):
-    ws = fresh_case(C)
-    _edit(ws / "gwf.wel", r"\n\s*1\s+51\s+51\s", "\n  1 151 51 ")
-    with pytest.raises(InputError, match="outside the 1 x 101 x 101 grid"):
-        load_simulation(ws)
+    assert err.value.file.endswith(file)
+    assert err.value.field == field
 
 
 def test_forecast_well_outside_grid(case_dirs):
