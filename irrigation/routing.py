@@ -39,6 +39,7 @@ from pyvrp import Client, Depot, Location, ProblemData, VehicleType
 from pyvrp import solve as pyvrp_solve
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
+from .config import NetworkConfig, RoutingConfig
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -317,7 +318,7 @@ def travel_matrices(
     y: np.ndarray,
     speed_kmh: float,
     network: StreetNetwork | None = None,
-    detour_factor: float = 1.3,
+    detour_factor: float = NetworkConfig.detour_factor,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance [m] and duration [s] matrices on the street graph, or by detour factor."""
     if network is None:
@@ -328,29 +329,13 @@ def travel_matrices(
 # --------------------------------------------------------------------------- build from the city
 
 
-@dataclass(frozen=True)
-class RefillRules:
-    """How long refills take and how often a truck may refill.
-
-    Attributes
-    ----------
-    connect_min
-        Fixed time per refill to park and connect to a hydrant [min].
-    max_reloads
-        Largest number of refills per shift; ``None`` for no limit.
-    """
-
-    connect_min: float = 5.0
-    max_reloads: int | None = None
-
-
 def build_problem(
     visits: pd.DataFrame,
     refill_points: xr.Dataset,
     fleet: Sequence[FleetVehicleType],
     network: StreetNetwork | None = None,
-    detour_factor: float = 1.3,
-    refill: RefillRules | None = None,
+    detour_factor: float = NetworkConfig.detour_factor,
+    routing: RoutingConfig | None = None,
 ) -> RoutingProblem:
     """Build today's routing problem from the visits and the city's refill points and fleet.
 
@@ -372,8 +357,10 @@ def build_problem(
         Street graph; without it distances are straight line x ``detour_factor``.
     detour_factor
         Street / straight-line distance ratio when there is no graph [-].
-    refill
-        Refill rules; defaults of :class:`RefillRules` when ``None``.
+    routing
+        The city's ``[routing]`` settings; its ``refill_connect_min`` and ``max_reloads``
+        apply here (``time_limit_s`` is for :func:`solve`). Defaults of
+        :class:`~irrigation.config.RoutingConfig` when ``None``.
 
     Returns
     -------
@@ -387,44 +374,58 @@ def build_problem(
     ``PRIZE_PER_URGENCY * (1 + urgency) * max(distance)``, so whatever does not fit the
     fleet's shifts is left unserved rather than making the problem infeasible.
     """
-    refill = refill or RefillRules()
+    routing = routing or RoutingConfig()
     tank = max(v.tank_l for v in fleet)
     visits = split_visits(visits, tank)
-    yard, reload_x, reload_y, reload_s, reload_id = _depots(refill_points, tank, refill)
-    x = np.concatenate([[float(refill_points.x[yard])], reload_x, visits["x"].to_numpy(float)])
-    y = np.concatenate([[float(refill_points.y[yard])], reload_y, visits["y"].to_numpy(float)])
-    speed = min(v.speed_kmh for v in fleet)
+    rows, depot_service_s = _depots(refill_points, tank, routing.refill_connect_min)
+    depots = refill_points.isel(refill=rows)
+    x = np.concatenate([depots.x.values.astype(float), visits["x"].to_numpy(float)])
+    y = np.concatenate([depots.y.values.astype(float), visits["y"].to_numpy(float)])
     t0 = time.perf_counter()
-    dist, dur = travel_matrices(x, y, speed, network, detour_factor)
+    dist, dur = travel_matrices(x, y, min(v.speed_kmh for v in fleet), network, detour_factor)
     log.info("travel matrices %d x %d in %.2f s", len(x), len(x), time.perf_counter() - t0)
-    n = len(visits)
+    urgency = _column(visits, "urgency", 0.0)
+    if (urgency < 0).any() or not np.isfinite(urgency).all():
+        raise InputError("expected urgency >= 0 for every visit", field="urgency")
+    litres = visits["litres"].to_numpy(float)
     pump = min(v.pump_l_per_min for v in fleet)
     setup = max(v.setup_min for v in fleet)
-    urgency = visits.get("urgency", pd.Series(np.zeros(n))).to_numpy(float)
-    n_reload = len(reload_s)
     return RoutingProblem(
         x=x,
         y=y,
         distance_m=dist,
         duration_s=dur,
-        depot_id=np.array([str(refill_points.refill.values[yard]), *reload_id], dtype=object),
-        depot_service_s=np.concatenate([[0.0], reload_s]),
+        depot_id=depots.refill.values.astype(str).astype(object),
+        depot_service_s=depot_service_s,
         client_id=visits["site"].to_numpy(),
-        delivery_l=visits["litres"].to_numpy(float),
-        service_s=60.0 * (setup + visits["litres"].to_numpy(float) / pump),
-        tw_early_s=visits.get("tw_early_s", pd.Series(np.zeros(n))).to_numpy(float),
-        tw_late_s=visits.get("tw_late_s", pd.Series(np.full(n, np.inf))).to_numpy(float),
-        release_s=np.zeros(n),
-        required=visits.get("required", pd.Series(np.zeros(n, bool))).to_numpy(bool),
+        delivery_l=litres,
+        service_s=60.0 * (setup + litres / pump),
+        tw_early_s=_column(visits, "tw_early_s", 0.0),
+        tw_late_s=_column(visits, "tw_late_s", np.inf),
+        release_s=np.zeros(len(visits)),
+        required=_column(visits, "required", False, bool),
         prize=PRIZE_PER_URGENCY * (1.0 + urgency) * float(dist.max(initial=1.0)),
-        vehicles=tuple(_vehicle(v, n_reload, refill.max_reloads) for v in fleet),
+        vehicles=tuple(_vehicle(v, len(rows) - 1, routing.max_reloads) for v in fleet),
     )
 
 
+def _column(visits: pd.DataFrame, name: str, default: float | bool, dtype=float) -> np.ndarray:
+    """Column ``name`` of ``visits`` as an array, or ``default`` for every row when absent."""
+    if name in visits:
+        return visits[name].to_numpy(dtype)
+    return np.full(len(visits), default, dtype=dtype)
+
+
 def _depots(
-    refill_points: xr.Dataset, tank_l: float, refill: RefillRules
-) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """Index of the yard, and coordinates, refill times [s] and ids of the reload points."""
+    refill_points: xr.Dataset, tank_l: float, connect_min: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``refill_points`` that become depots, and the time spent at each [s].
+
+    The first row is the yard (the first point of kind ``depot``; 0 s, shifts start and
+    end there), then every point with water in order (reload depots; refill time
+    ``connect_min`` [min] plus ``tank_l`` [L] / the point's rate [L min-1]). A yard with
+    water is therefore also a reload depot of its own, at distance 0.
+    """
     kind = refill_points["kind"].values.astype(str)
     if not (kind == "depot").any():
         raise InputError("expected at least one refill point of kind 'depot'", field="kind")
@@ -434,15 +435,9 @@ def _depots(
         raise InputError(
             "expected at least one refill point with refill_l_per_min > 0", field="refill_l_per_min"
         )
-    refill_s = 60.0 * (refill.connect_min + tank_l / rate[wet])
-    ids = [str(i) for i in refill_points["refill"].values[wet]]
-    return (
-        int(np.flatnonzero(kind == "depot")[0]),
-        refill_points.x.values[wet].astype(float),
-        refill_points.y.values[wet].astype(float),
-        refill_s,
-        ids,
-    )
+    rows = np.concatenate([[np.flatnonzero(kind == "depot")[0]], wet])
+    service_s = np.concatenate([[0.0], 60.0 * (connect_min + tank_l / rate[wet])])
+    return rows, service_s
 
 
 def _vehicle(v: FleetVehicleType, n_reload: int, max_reloads: int | None) -> RoutingVehicle:

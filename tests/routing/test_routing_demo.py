@@ -43,7 +43,7 @@ def _day(city, n: int, litres: float, seed: int) -> pd.DataFrame:
 def test_demo_days_pass_the_checker(city, n, litres, all_served):
     visits = _day(city, n, litres, seed=n)
     problem = build_problem(visits, city.refill_points, city.config.fleet, city.streets,
-                            city.config.network.detour_factor)  # fmt: skip
+                            city.config.network.detour_factor, city.config.routing)  # fmt: skip
     sol = solve(problem, time_limit_s=2.0, seed=city.config.run.seed)
     assert sol.feasible
     assert check_routes(problem, sol.stops) == []

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 from routecases import fleet, refill_points, visits
 
+from irrigation.config import RoutingConfig
 from irrigation.errors import InputError
 from irrigation.routing import (
     PRIZE_PER_URGENCY,
-    RefillRules,
     RoutingVehicle,
     build_problem,
     split_visits,
@@ -43,7 +43,9 @@ def test_build_problem_layout_and_times():
     v = visits(rng, 20, windows=False)
     v.loc[0, "litres"] = 2500.0  # more than the 2,000 L tank: split in two
     pts = refill_points(np.array([[0, 0], [1000, 1000], [2000, 0]]), rate_l_per_min=400.0)
-    p = build_problem(v, pts, fleet(), detour_factor=1.25, refill=RefillRules(connect_min=4.0))
+    p = build_problem(
+        v, pts, fleet(), detour_factor=1.25, routing=RoutingConfig(refill_connect_min=4.0)
+    )
     assert p.n_depots == 4  # yard + 3 points with water (the yard too)
     assert p.n_clients == 20 + (v.litres > 2000).sum()
     assert p.delivery_l.sum() == pytest.approx(v.litres.sum())
@@ -68,6 +70,14 @@ def test_build_problem_needs_a_depot():
     pts["kind"][:] = "hydrant"
     with pytest.raises(InputError, match="depot"):
         build_problem(visits(np.random.default_rng(0), 3), pts, fleet())
+
+
+@pytest.mark.parametrize("urgency", [-0.5, np.nan])
+def test_build_problem_rejects_bad_urgency(urgency):
+    v = visits(np.random.default_rng(0), 3)
+    v.loc[1, "urgency"] = urgency
+    with pytest.raises(InputError, match="urgency"):
+        build_problem(v, refill_points(np.array([[0, 0], [10, 10]])), fleet())
 
 
 def test_vehicle_rejects_bad_capacity():

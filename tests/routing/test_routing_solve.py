@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from routecases import fleet, grid_network, refill_points, visits
 from routecheck import check_routes
 
-from irrigation.routing import RefillRules, build_problem, solve
+from irrigation.config import RoutingConfig
+from irrigation.routing import build_problem, solve
 
 HYDRANTS = np.array([[0, 0], [500, 2500], [2500, 500], [1500, 1500], [3000, 3000]])
 
@@ -39,7 +40,10 @@ def test_too_much_water_leaves_the_least_urgent_unserved_without_crashing():
     v = visits(rng, 120, windows=False)
     v["litres"] = 400.0
     problem = build_problem(
-        v, refill_points(HYDRANTS), fleet(count=1, shift=(7, 10)), refill=RefillRules(max_reloads=2)
+        v,
+        refill_points(HYDRANTS),
+        fleet(count=1, shift=(7, 10)),
+        routing=RoutingConfig(max_reloads=2),
     )
     sol = solve(problem, time_limit_s=1.0, seed=1)
     _assert_valid(problem, sol)
@@ -80,7 +84,7 @@ def test_random_instances_pass_the_checker(seed, n, tank, hours, windows, max_re
         visits(rng, n, windows=windows),
         refill_points(HYDRANTS[: 1 + seed % 5]),
         fleet(count=1 + seed % 3, tank_l=tank, shift=(7, 7 + hours)),
-        refill=RefillRules(max_reloads=max_reloads),
+        routing=RoutingConfig(max_reloads=max_reloads),
     )
     sol = solve(problem, time_limit_s=0.3, seed=seed)
     _assert_valid(problem, sol)
