@@ -18,8 +18,6 @@ import xarray as xr
 
 from .errors import InputError
 
-KINDS = ("young_tree", "street_tree", "park_tree", "lawn", "shrub_bed")
-
 
 @dataclass(frozen=True)
 class LandscapeParams:
@@ -52,12 +50,20 @@ k_density_shrub_bed
                 raise ValueError(f"Expected {name} in [0.3, 1.5], got {value}.")
 
 
-def _lookup(values: np.ndarray, prefix: str, params: LandscapeParams, field: str) -> np.ndarray:
+def per_class(values, params, prefix: str, field: str) -> np.ndarray:
+    """The parameter ``prefix + class`` of each element of ``values`` (e.g. ``k_micro_slabs``).
+
+    One vectorised lookup over all sites; the classes are the fields of the frozen
+    dataclass ``params`` whose names start with ``prefix``. An unknown class raises an
+    :class:`~irrigation.errors.InputError` naming ``field``.
+    """
     table = {k.removeprefix(prefix): v for k, v in vars(params).items() if k.startswith(prefix)}
-    unknown = sorted(set(values) - set(table))
-    if unknown:
-        raise InputError(f"expected one of {', '.join(table)}, got {unknown[0]!r}", field=field)
-    return np.array([table[v] for v in values], dtype=float)
+    names = np.asarray(values, dtype=str)
+    idx = pd.Index(list(table)).get_indexer(names.ravel())
+    if (idx < 0).any():
+        bad = sorted(set(names.ravel()[idx < 0].tolist()))[0]
+        raise InputError(f"expected one of {', '.join(table)}, got {bad!r}", field=field)
+    return np.array(list(table.values()), dtype=float)[idx].reshape(names.shape)
 
 
 def landscape_coefficient(
@@ -73,6 +79,11 @@ def landscape_coefficient(
         Species table indexed by species (:func:`irrigation.io.soil_tables.read_species`).
     params
         Density and microclimate factors.
+
+    Notes
+    -----
+    ``K_L = k_species · k_density · k_microclimate`` (Costello, Matheny & Clark 2000;
+    WUCOLS IV, Costello & Jones 2014).
     """
     params = params or LandscapeParams()
     names = sites["species"].values.astype(str)
@@ -81,8 +92,8 @@ def landscape_coefficient(
         raise InputError(f"species {unknown[0]!r} not in the species table; add a row",
                          field="species")
     k_species = species.loc[names, "k_species"].to_numpy(dtype=float)
-    k_density = _lookup(sites["kind"].values.astype(str), "k_density_", params, "kind")
-    k_micro = _lookup(sites["sealing"].values.astype(str), "k_micro_", params, "sealing")
+    k_density = per_class(sites["kind"].values, params, "k_density_", "kind")
+    k_micro = per_class(sites["sealing"].values, params, "k_micro_", "sealing")
     return xr.DataArray(k_species * k_density * k_micro, dims=("site",),
                         coords={"site": sites["site"]} if "site" in sites.coords else None,
                         name="k_l", attrs={"units": "1", "long_name": "landscape coefficient"})

@@ -68,6 +68,7 @@ import pandas as pd
 import xarray as xr
 
 from .errors import InputError
+from .landscape import LandscapeParams, landscape_coefficient, per_class
 
 #: kPa per cm of water column.
 KPA_PER_CM = 0.0980665
@@ -124,13 +125,6 @@ class SoilParams:
         if self.cr_max_mm_d < 0 or self.cr_decay_m <= 0 or self.cr_cutoff_m < 0:
             raise ValueError("Expected cr_max_mm_d >= 0, cr_decay_m > 0, cr_cutoff_m >= 0.")
 
-    def infiltration(self, sealing: str) -> float:
-        """Infiltration fraction [-] of one sealing class."""
-        if sealing not in SEALING_CLASSES:
-            raise InputError(f"expected a sealing class {', '.join(SEALING_CLASSES)}, "
-                             f"got {sealing!r}", field="sealing")
-        return float(getattr(self, f"infiltration_{sealing}"))
-
 
 # --------------------------------------------------------------------------- hydraulics
 
@@ -153,6 +147,11 @@ def van_genuchten_tension_kpa(theta, theta_r, theta_s, alpha_per_cm, n):
 
     The inverse of :func:`van_genuchten_theta`; θ is clipped to (θr, θs], so a value at or
     below θr returns a large finite suction instead of infinity.
+
+    Notes
+    -----
+    van Genuchten (1980) eq. 21 solved for h, with m = 1 - 1/n:
+    ``h = (Se^(-1/m) - 1)^(1/n) / α``, ``Se = (θ - θr) / (θs - θr)``, h in cm of water.
     """
     m = 1.0 - 1.0 / n
     se = np.clip((theta - theta_r) / (theta_s - theta_r), 1e-6, 1.0)
@@ -180,6 +179,11 @@ def texture_hydraulics(
         Arrays over sites: ``theta_r``, ``theta_s``, ``alpha_per_cm``, ``n`` and
         ``theta_fc``, ``theta_wp`` [m3 m-3] (van Genuchten at ``params.fc_tension_kpa``
         and ``params.wp_tension_kpa``).
+
+    Notes
+    -----
+    The packaged table holds the mean van Genuchten parameters of the USDA textural
+    classes of Carsel & Parrish (1988); θ(h) by van Genuchten (1980) eq. 21.
     """
     params = params or SoilParams()
     names = np.asarray(texture, dtype=str)
@@ -211,15 +215,14 @@ def adjust_p(p_base, etc_mm_d):
 
 
 def infiltration_fraction(sealing: np.ndarray | list[str], params: SoilParams | None = None):
-    """Fraction of rain reaching the root zone per site from its sealing class [-]."""
-    params = params or SoilParams()
-    names = np.asarray(sealing, dtype=str)
-    lookup = {s: params.infiltration(s) for s in SEALING_CLASSES}
-    unknown = sorted(set(names) - set(lookup))
-    if unknown:
-        params.infiltration(unknown[0])  # raises InputError
-    return np.vectorize(lookup.__getitem__, otypes=[float])(names) if names.size else \
-        np.zeros(0)
+    """Fraction of rain reaching the root zone per site from its sealing class [-].
+
+    Notes
+    -----
+    ``params.infiltration_<class>`` (Wessolek & Kluge: open 0.9, small cobbles 0.8, slabs
+    0.55, asphalt 0.2); the rest of the rain is runoff.
+    """
+    return per_class(sealing, params or SoilParams(), "infiltration_", "sealing")
 
 
 def capillary_rise_potential_mm(depth_to_water_m, root_depth_m, params: SoilParams | None = None):
@@ -379,21 +382,22 @@ def water_balance(
     shape = (nt, *dr0.shape)
     taw = _as_time_first(taw_mm, shape)
     p_arr = _as_time_first(p, shape)
-    if np.any(taw <= 0):
+    if np.any(~(taw > 0)):
         raise InputError("expected total available water > 0 mm (root depth > 0, θFC > θWP)",
                          field="taw_mm")
-    if np.any((p_arr < 0) | (p_arr >= 1)):
-        raise InputError("expected p in [0, 1)", field="p")
-    if np.any(~np.isfinite(dr0)) or np.any(dr0 < 0):
-        raise InputError("expected initial depletion >= 0 mm", field="dr0_mm")
-    for name, arr in (("etc_mm", etc), ("precip_mm", precip),
+    if np.any(~((p_arr > 0) & (p_arr < 1))):  # p = 0 would make RAW = 0 (Dr / RAW = 0/0)
+        raise InputError("expected p in (0, 1)", field="p")
+    infil = np.asarray(infiltration, dtype=float)
+    if np.any(~((infil >= 0) & (infil <= 1))):
+        raise InputError("expected a fraction in [0, 1]", field="infiltration")
+    for name, arr in (("dr0_mm", dr0), ("etc_mm", etc), ("precip_mm", precip),
                       ("irrigation_mm", np.asarray(irrigation_mm)),
-                      ("evap_mm", np.asarray(evap_mm)), ("kc", np.asarray(kc))):
+                      ("evap_mm", np.asarray(evap_mm)), ("kc", np.asarray(kc)),
+                      ("cr_potential_mm", np.asarray(cr_potential_mm))):
         if np.any(~np.isfinite(arr)) or np.any(arr < 0):
             raise InputError("expected finite values >= 0", field=name)
     dr0 = np.minimum(dr0, taw[0])
     precip = _as_time_first(precip, shape)
-    infil = np.asarray(infiltration, dtype=float)
     irr = _as_time_first(irrigation_mm, shape)
     applied = np.minimum(irr, np.asarray(irrigation_cap_mm, dtype=float))
     out = {k: np.empty(shape) for k in ("dr", "ks", "eta", "cr", "dp")}
@@ -441,7 +445,7 @@ def _site_values(sites: xr.Dataset, name: str) -> np.ndarray:
     return sites[name].values
 
 
-def _to_tsm(da: xr.DataArray | None, name: str, sites: xr.Dataset, time, member) -> np.ndarray:
+def _to_tsm(da: xr.DataArray | None, name: str, time, member) -> np.ndarray:
     """A DataArray over any of (time, site, member) -> numpy (time|1, site|1, member|1)."""
     if da is None:
         return np.zeros((1, 1, 1))
@@ -471,7 +475,7 @@ def simulate_sites(
     depth_to_water_m: xr.DataArray | None = None,
     initial_depletion_mm: xr.DataArray | None = None,
     params: SoilParams | None = None,
-    landscape=None,
+    landscape: LandscapeParams | None = None,
     derived: bool = True,
 ) -> xr.Dataset:
     """Root-zone balance of every site (and member) of a city over the days of ``et0_mm``.
@@ -511,8 +515,6 @@ def simulate_sites(
     species table adjusted daily by :func:`adjust_p` with ET_L, TAW by FAO-56 eq. 82 from
     θFC and θWP of the site's texture (:func:`texture_hydraulics`).
     """
-    from .landscape import landscape_coefficient
-
     params = params or SoilParams()
     time = et0_mm["time"].values
     member = et0_mm["member"].values if "member" in et0_mm.dims else (
@@ -526,14 +528,13 @@ def simulate_sites(
     taw = total_available_water_mm(hyd["theta_fc"], hyd["theta_wp"], zr)[None, :, None]
     k_l = landscape_coefficient(sites, species, landscape)
     p_base = species.loc[sites["species"].values.astype(str), "p_depletion"].to_numpy(float)
-    et0 = _to_tsm(et0_mm, "et0_mm", sites, time, member)
+    et0 = _to_tsm(et0_mm, "et0_mm", time, member)
     p = adjust_p(p_base[None, :, None], k_l.values[None, :, None] * et0)
     cap = _site_values(sites, "pit_capacity_l").astype(float)
     cap_mm = np.where(np.isnan(cap), np.inf, cap / area)[None, :, None]
-    irr_mm = _to_tsm(irrigation_l, "irrigation_l", sites, time, member) / area[None, :, None]
-    dtw = _to_tsm(depth_to_water_m, "depth_to_water_m", sites, time, member)
-    cr_pot = (capillary_rise_potential_mm(np.where(np.isnan(dtw), np.inf, dtw),
-                                          zr[None, :, None], params)
+    irr_mm = _to_tsm(irrigation_l, "irrigation_l", time, member) / area[None, :, None]
+    dtw = _to_tsm(depth_to_water_m, "depth_to_water_m", time, member)
+    cr_pot = (capillary_rise_potential_mm(dtw, zr[None, :, None], params)
               if depth_to_water_m is not None else 0.0)
     dr0 = np.zeros((len(zr), len(member)))
     if initial_depletion_mm is not None:
@@ -544,7 +545,7 @@ def simulate_sites(
         dr0 = dr0 + np.asarray(init.transpose("site", "member").values, dtype=float)
     infil = infiltration_fraction(_site_values(sites, "sealing"), params)[:, None]
     res = water_balance(
-        dr0, taw, p, et0, _to_tsm(precip_mm, "precip_mm", sites, time, member),
+        dr0, taw, p, et0, _to_tsm(precip_mm, "precip_mm", time, member),
         kc=k_l.values[None, :, None], infiltration=infil, irrigation_mm=irr_mm,
         irrigation_cap_mm=cap_mm, cr_potential_mm=cr_pot,
     )

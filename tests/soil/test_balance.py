@@ -3,9 +3,11 @@
 import itertools
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from irrigation.errors import InputError
 from irrigation.soil import SoilParams, capillary_rise_potential_mm, water_balance
 
 
@@ -96,4 +98,34 @@ def test_pit_capacity_caps_irrigation():
 def test_water_table_in_root_zone_refills_only_to_field_capacity():
     res = water_balance(np.array(10.0), 100.0, 0.5, np.zeros(5), np.zeros(5),
                         cr_potential_mm=capillary_rise_potential_mm(0.2, 0.5))
-    assert (res["dr_mm"] >= 0).all() and res["deep_percolation_mm"].sum() == 0.0
+    # CR = CRpot * Dr / RAW = 3 * Dr / 50 mm d-1: Dr falls by 6 % a day, no drainage
+    np.testing.assert_allclose(res["dr_mm"], 10.0 * 0.94 ** np.arange(1, 6), rtol=1e-12)
+    assert res["deep_percolation_mm"].sum() == 0.0
+    # a rise larger than the depletion stops at field capacity (Dr = 0), none drains
+    res = water_balance(np.array(4.0), 10.0, 0.5, np.zeros(2), np.zeros(2),
+                        cr_potential_mm=20.0)
+    assert res["capillary_rise_mm"].tolist() == [4.0, 0.0]
+    assert res["dr_mm"].tolist() == [0.0, 0.0]
+    assert res["deep_percolation_mm"].sum() == 0.0
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"taw_mm": 0.0}, "taw_mm"),
+        ({"taw_mm": np.nan}, "taw_mm"),
+        ({"p": 0.0}, "p"),  # RAW = 0: the capillary-rise scaling Dr / RAW would be 0/0
+        ({"p": 1.0}, "p"),
+        ({"infiltration": 1.2}, "infiltration"),
+        ({"dr0_mm": np.array([-1.0])}, "dr0_mm"),
+        ({"precip_mm": np.full((3, 1), np.nan)}, "precip_mm"),
+        ({"cr_potential_mm": -0.5}, "cr_potential_mm"),
+    ],
+)
+def test_invalid_inputs_are_rejected(change, field):
+    kw = dict(dr0_mm=np.array([10.0]), taw_mm=100.0, p=0.5, etc_mm=np.full((3, 1), 4.0),
+              precip_mm=np.zeros((3, 1)), infiltration=0.9, cr_potential_mm=1.0)
+    water_balance(**kw)  # the valid base case runs
+    with pytest.raises(InputError) as info:
+        water_balance(**{**kw, **change})
+    assert info.value.field == field
