@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,10 +20,6 @@ from .model import LIST_COLUMNS, GwfModel, Package
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_FTYPES = {
-    "DIS6", "IC6", "NPF6", "STO6", "CHD6", "WEL6", "RCH6", "EVT6", "DRN6", "GHB6", "RIV6",
-    "OC6", "OBS6",
-}
 _BND_COMMON = {"AUXILIARY", "BOUNDNAMES", "PRINT_INPUT", "PRINT_FLOWS", "SAVE_FLOWS", "OBS6"}
 #: Options accepted per package type (first word of an OPTIONS line, upper case).
 ALLOWED_OPTIONS: dict[str, set[str]] = {
@@ -40,7 +37,10 @@ ALLOWED_OPTIONS: dict[str, set[str]] = {
     "RCH6": _BND_COMMON | {"READASARRAYS", "FIXED_CELL"},
     "EVT6": _BND_COMMON | {"READASARRAYS", "FIXED_CELL"},
     "OC6": {"BUDGET", "HEAD", "BUDGETCSV"},
+    "OBS6": {"DIGITS", "PRINT_INPUT"},
 }
+#: Package types a GWF name file may list.
+SUPPORTED_FTYPES = set(ALLOWED_OPTIONS) - {"NAM"}
 _BLOCK = re.compile(r"^\s*BEGIN\s+(\w+)\s*(\d*)(.*?)^\s*END\s+\1", re.I | re.M | re.S)
 
 
@@ -49,7 +49,20 @@ def _strip(text: str) -> str:
     return "\n".join(re.split(r"#|!|//", line)[0] for line in text.splitlines())
 
 
-def read_blocks(path: Path) -> list[tuple[str, int | None, list[list[str]]]]:
+Blocks = list[tuple[str, int | None, list[list[str]]]]
+
+
+class PackageFile(NamedTuple):
+    """A package listed in the GWF name file, its options and its parsed blocks."""
+
+    ftype: str
+    path: Path
+    pname: str
+    options: dict[str, list[str]]
+    blocks: Blocks
+
+
+def read_blocks(path: Path) -> Blocks:
     """The blocks of an MF6 input file: (NAME, number or None, lines split into words)."""
     if not path.is_file():
         raise InputError("file listed in the name file does not exist", file=path)
@@ -61,10 +74,10 @@ def read_blocks(path: Path) -> list[tuple[str, int | None, list[list[str]]]]:
     return blocks
 
 
-def _options(path: Path, ftype: str) -> dict[str, list[str]]:
+def _options(blocks: Blocks, path: Path, ftype: str) -> dict[str, list[str]]:
     """OPTIONS of a file; unknown options raise :class:`InputError`."""
     opts: dict[str, list[str]] = {}
-    for name, _, lines in read_blocks(path):
+    for name, _, lines in blocks:
         if name != "OPTIONS":
             continue
         for words in lines:
@@ -115,7 +128,7 @@ def check_simulation(sim_dir: str | Path) -> dict[str, object]:
     -------
     dict
         ``model_name``, ``newton``, ``under_relaxation`` and ``packages``
-        (list of (ftype, path, pname, options)).
+        (list of :class:`PackageFile`; every file is read once, here).
     """
     sim_dir = Path(sim_dir)
     nam, model_name = _gwf_name_file(sim_dir)
@@ -136,17 +149,18 @@ def check_simulation(sim_dir: str | Path) -> dict[str, object]:
             raise InputError(f"{ftype.rstrip('6')}: {what}", file=nam, field=ftype)
         if not path.is_file():
             raise InputError(f"{ftype.rstrip('6')} package file is missing", file=path)
-        packages.append((ftype, path, pname, _options(path, ftype)))
-    if not any(p[0] == "DIS6" for p in packages):
+        blocks = read_blocks(path)
+        packages.append(PackageFile(ftype, path, pname, _options(blocks, path, ftype), blocks))
+    if not any(p.ftype == "DIS6" for p in packages):
         raise InputError("the model has no DIS package", file=nam, field="DIS6")
     return {"model_name": model_name, "newton": "NEWTON" in nam_opts,
             "under_relaxation": "UNDER_RELAXATION" in nam_opts.get("NEWTON", []),
             "packages": packages}
 
 
-def _period_keys(path: Path) -> dict[int, bool]:
+def _period_keys(blocks: Blocks) -> dict[int, bool]:
     """0-based period -> True if the PERIOD block has lines (False if empty)."""
-    return {num - 1: bool(lines) for name, num, lines in read_blocks(path)
+    return {num - 1: bool(lines) for name, num, lines in blocks
             if name == "PERIOD" and num is not None}
 
 
@@ -175,19 +189,19 @@ def _list_block(rec, kind: str, shape: tuple[int, int, int], file: Path) -> dict
     return block
 
 
-def _load_package(pkg, ftype: str, path: Path, pname: str, opts: dict, shape) -> Package:
-    kind = ftype.rstrip("6").lower()
+def _load_package(pkg, pf: PackageFile, shape) -> Package:
+    kind, path, opts = pf.ftype.rstrip("6").lower(), pf.path, pf.options
     arrays = "READASARRAYS" in opts
     if kind == "evt" and not arrays:
-        nseg = [int(w[1]) for n, _, lines in read_blocks(path) if n == "DIMENSIONS"
+        nseg = [int(w[1]) for n, _, lines in pf.blocks if n == "DIMENSIONS"
                 for w in lines if w[0].upper() == "NSEG"]
         if nseg and nseg[0] > 1:
             raise InputError("EVT with NSEG > 1 (segmented ET) is not supported", file=path,
                              field="NSEG")
     afr = opts.get("AUTO_FLOW_REDUCE")
-    out = Package(kind=kind, name=pname, readasarrays=arrays, fixed_cell="FIXED_CELL" in opts,
+    out = Package(kind=kind, name=pf.pname, readasarrays=arrays, fixed_cell="FIXED_CELL" in opts,
                   auto_flow_reduce=float(afr[0]) if afr else None, file=str(path))
-    blocks = _period_keys(path)
+    blocks = _period_keys(pf.blocks)
     if arrays:
         names = ("recharge", "irch") if kind == "rch" else ("surface", "rate", "depth", "ievt")
         for kper in blocks:
@@ -237,12 +251,12 @@ def load_simulation(sim_dir: str | Path) -> GwfModel:
     except Exception as exc:
         raise InputError(f"flopy could not load the simulation: {exc}", file=sim_dir) from exc
     gwf = sim.get_model(info["model_name"])
-    by_type = {p[0]: p for p in info["packages"]}
+    by_type: dict[str, PackageFile] = {p.ftype: p for p in info["packages"]}
     dis = gwf.dis
     nlay, nrow, ncol = (int(dis.nlay.get_data()), int(dis.nrow.get_data()),
                         int(dis.ncol.get_data()))
     shape = (nlay, nrow, ncol)
-    dis_file = by_type["DIS6"][1]
+    dis_file = by_type["DIS6"].path
     idomain = dis.idomain.array
     idomain = np.ones(shape, int) if idomain is None else np.asarray(idomain, int).reshape(shape)
     if np.any(idomain < 0):
@@ -253,10 +267,9 @@ def load_simulation(sim_dir: str | Path) -> GwfModel:
     cell_top = np.concatenate([top[None], botm[:-1]])
     if np.any((cell_top - botm <= 0) & (idomain > 0)):
         raise InputError("an active cell has top <= bottom", file=dis_file, field="botm")
-    npf_file = by_type["NPF6"][1] if "NPF6" in by_type else dis_file
     if "NPF6" not in by_type:
         raise InputError("the model has no NPF package", file=dis_file, field="NPF6")
-    npf, npf_opts = gwf.npf, by_type["NPF6"][3]
+    npf, npf_file, npf_opts = gwf.npf, by_type["NPF6"].path, by_type["NPF6"].options
     k = _array(npf.k.array, shape, "k", npf_file)
     k22 = k.copy() if npf.k22.array is None else _array(npf.k22.array, shape, "k22", npf_file)
     k33 = k.copy() if npf.k33.array is None else _array(npf.k33.array, shape, "k33", npf_file)
@@ -268,8 +281,7 @@ def load_simulation(sim_dir: str | Path) -> GwfModel:
         if np.any(arr[idomain > 0] < 0):
             raise InputError(f"{name} must be >= 0", file=npf_file, field=name)
     icelltype = np.broadcast_to(np.asarray(npf.icelltype.array, int), shape).copy()
-    ic_file = by_type["IC6"][1] if "IC6" in by_type else dis_file
-    strt = _array(gwf.ic.strt.array, shape, "strt", ic_file) if "IC6" in by_type \
+    strt = _array(gwf.ic.strt.array, shape, "strt", by_type["IC6"].path) if "IC6" in by_type \
         else cell_top.copy()
     tdis = sim.tdis.perioddata.get_data()
     perlen = np.array([r[0] for r in tdis], float)
@@ -282,31 +294,31 @@ def load_simulation(sim_dir: str | Path) -> GwfModel:
     has_sto = "STO6" in by_type
     sto_opts: dict = {}
     if has_sto:
-        sto_file, sto_opts = by_type["STO6"][1], by_type["STO6"][3]
+        sto_pf = by_type["STO6"]
+        sto_file, sto_opts = sto_pf.path, sto_pf.options
         sto = gwf.sto
         iconvert = np.broadcast_to(np.asarray(sto.iconvert.array, int), shape).copy()
+        # MF6 STO defaults when SS/SY are not given: 1e-5 m-1 and 0.15 (MF6 mf6io, STO)
         ss = _array(1e-5 if sto.ss.array is None else sto.ss.array, shape, "ss", sto_file)
         sy = _array(0.15 if sto.sy.array is None else sto.sy.array, shape, "sy", sto_file)
         state = True
-        blocks = {num - 1: lines for n, num, lines in read_blocks(sto_file)
-                  if n == "PERIOD" and num}
+        blocks = {num - 1: lines for n, num, lines in sto_pf.blocks if n == "PERIOD" and num}
         for kper in range(len(perlen)):
             if blocks.get(kper):
                 state = blocks[kper][0][0].upper().startswith("STEADY")
             steady[kper] = state
     packages = []
-    for ftype, path, pname, opts in info["packages"]:
-        if ftype in ("CHD6", "WEL6", "RCH6", "EVT6", "DRN6", "GHB6", "RIV6"):
-            pkg = gwf.get_package(pname)
-            packages.append(_load_package(pkg, ftype, path, pname, opts, shape))
-        elif ftype == "OBS6":
-            log.warning("%s: observations are ignored by the embedded solver", path)
-    ims = sim.get_package("ims") if hasattr(sim, "get_package") else None
+    for pf in info["packages"]:
+        if pf.ftype in ("CHD6", "WEL6", "RCH6", "EVT6", "DRN6", "GHB6", "RIV6"):
+            packages.append(_load_package(gwf.get_package(pf.pname), pf, shape))
+        elif pf.ftype == "OBS6":
+            log.warning("%s: observations are ignored by the embedded solver", pf.path)
+    ims = sim.get_package("ims")
     dvclose, outer_max = 1e-6, 100
     if ims is not None:
         dvclose = float(ims.outer_dvclose.get_data() or dvclose)
         outer_max = int(ims.outer_maximum.get_data() or outer_max)
-    dis_opts = by_type["DIS6"][3]
+    dis_opts = by_type["DIS6"].options
     delr = _array(dis.delr.array, (ncol,), "delr", dis_file)
     delc = _array(dis.delc.array, (nrow,), "delc", dis_file)
     return GwfModel(

@@ -86,3 +86,14 @@ def test_non_convergence_carries_last_iterate(case_dirs):
         simulate(model, max_iter=1)
     assert err.value.last_iterate.shape == model.shape
     assert np.isfinite(err.value.residual)
+
+
+def test_observation_file_is_ignored_with_a_warning(fresh_case, caplog):
+    """An OBS6 package with its usual OPTIONS loads; the embedded solver ignores it."""
+    ws = fresh_case(A)
+    (ws / "gwf.obs").write_text("BEGIN options\n  DIGITS 10\nEND options\n"
+                                "BEGIN continuous FILEOUT gwf.obs.csv\n  h1 HEAD 1 1 1\n"
+                                "END continuous\n")
+    _edit(ws / "gwf.nam", r"(?i)END packages", "  OBS6  gwf.obs  obs\nEND packages")
+    load_simulation(ws)
+    assert "observations are ignored" in caplog.text
