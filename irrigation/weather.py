@@ -434,27 +434,16 @@ def _et0_hargreaves(ds: xr.Dataset, latitude_deg: float) -> xr.DataArray:
     tmin, tmax = ds["tmin_c"].transpose("time", ...), ds["tmax_c"].transpose("time", ...)
     tmean = ds["tmean_c"].transpose(*tmin.dims) if "tmean_c" in ds else (tmin + tmax) / 2
     time = pd.DatetimeIndex(ds["time"].values)
-    lat_rad = np.deg2rad(latitude_deg)
-    # pyet.hargreaves takes 1-D series over time (Ra from their index); other dims
-    # (member, station) are stacked and computed column by column.
-    stacked = xr.Dataset({"tmin": tmin, "tmax": tmax, "tmean": tmean})
-    other = [d for d in tmin.dims if d != "time"]
-    if other:
-        stacked = stacked.stack(col=other)
-    cols = stacked.transpose("time", ...)
-    values = np.empty(cols["tmin"].shape)
-    values2d = values.reshape(len(time), -1)
-    for j in range(values2d.shape[1]):
-        def series(name: str, j: int = j) -> pd.Series:
-            return pd.Series(cols[name].values.reshape(len(time), -1)[:, j], index=time)
 
-        values2d[:, j] = np.asarray(
-            pyet.hargreaves(series("tmean"), series("tmax"), series("tmin"), lat_rad)
-        )
-    pet = cols["tmin"].copy(data=values)
-    if other:
-        pet = pet.unstack("col").transpose(*tmin.dims)
-    return _finish(pet.clip(0), tmin, "Hargreaves-Samani (pyet.hargreaves, FAO-56 eq. 52)")
+    def cube(da: xr.DataArray) -> xr.DataArray:
+        # pyet.hargreaves broadcasts Ra (from the time index) as (time, 1, 1): give it
+        # (time, every other dim flattened, 1) and compute all members/stations at once
+        return xr.DataArray(da.values.reshape(len(time), -1, 1), dims=("time", "col", "one"),
+                            coords={"time": time})
+
+    pet = pyet.hargreaves(cube(tmean), cube(tmax), cube(tmin), np.deg2rad(latitude_deg))
+    return _finish(np.asarray(pet).reshape(tmin.shape), tmin,
+                   "Hargreaves-Samani (pyet.hargreaves, FAO-56 eq. 52)")
 
 
 def _finish(pet, like: xr.DataArray, method: str) -> xr.DataArray:
