@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse.csgraph
 import xarray as xr
-from pyvrp import Client, Depot, Location, ProblemData, VehicleType
+from pyvrp import Client, Depot, Location, ProblemData, ScheduledActivity, Solution, VehicleType
 from pyvrp import solve as pyvrp_solve
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
@@ -644,48 +644,25 @@ _STOP_COLUMNS = (
 )
 
 
-def stops_table(problem: RoutingProblem, solution) -> pd.DataFrame:
+def stops_table(problem: RoutingProblem, solution: Solution) -> pd.DataFrame:
     """Table of the stops of a :class:`pyvrp.Solution` (see :class:`RoutingSolution`)."""
     rows = []
     for r, route in enumerate(solution.routes()):
-        schedule = route.schedule()
         vtype = problem.vehicles[route.vehicle_type()].name
+        schedule = route.schedule()
         for k, act in enumerate(schedule):
-            rows.append(_stop_row(problem, r, vtype, k, len(schedule), act))
+            rows.append((r, vtype, act.trip, k, *_stop(problem, act, k, len(schedule) - 1)))
     return pd.DataFrame(rows, columns=list(_STOP_COLUMNS))
 
 
-def _stop_row(problem: RoutingProblem, r: int, vtype: str, k: int, n: int, act) -> tuple:
-    start, end = act.start_time / SECOND, act.end_time / SECOND
-    arrival = start - act.wait_duration / SECOND
+def _stop(problem: RoutingProblem, act: ScheduledActivity, k: int, last: int) -> tuple:
+    """``kind`` .. ``end_s`` of :data:`_STOP_COLUMNS` for the ``k``-th activity of a route."""
     if act.is_depot():
-        kind = "start" if k == 0 else "end" if k == n - 1 else "refill"
-        return (
-            r,
-            vtype,
-            act.trip,
-            k,
-            kind,
-            act.idx,
-            -1,
-            problem.depot_id[act.idx],
-            0.0,
-            arrival,
-            start,
-            end,
-        )
-    i = act.idx
-    return (
-        r,
-        vtype,
-        act.trip,
-        k,
-        "visit",
-        problem.n_depots + i,
-        i,
-        problem.client_id[i],
-        float(problem.delivery_l[i]),
-        arrival,
-        start,
-        end,
-    )
+        kind = "start" if k == 0 else "end" if k == last else "refill"
+        place = (kind, act.idx, -1, problem.depot_id[act.idx], 0.0)
+    else:
+        i = act.idx
+        litres = float(problem.delivery_l[i])
+        place = ("visit", problem.n_depots + i, i, problem.client_id[i], litres)
+    start, end = act.start_time / SECOND, act.end_time / SECOND
+    return (*place, start - act.wait_duration / SECOND, start, end)
