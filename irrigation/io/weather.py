@@ -72,14 +72,22 @@ CSV_COLUMNS: dict[str, bool] = {
 }
 
 
-def _dataset(frame: pd.DataFrame, time: pd.DatetimeIndex, attrs: dict) -> xr.Dataset:
-    ds = xr.Dataset(
+def _dataset(frame: pd.DataFrame, time: pd.DatetimeIndex, **attrs) -> xr.Dataset:
+    return xr.Dataset(
         {name: ("time", frame[name].to_numpy(dtype=float)) for name in frame.columns},
         coords={"time": time.values.astype("datetime64[ns]")},
         attrs=attrs,
     )
+
+
+def _finish(ds: xr.Dataset, path: Path, wind_height_m: float) -> xr.Dataset:
+    """Every reader's last step: wind to 2 m (FAO-56 eq. 47), units, source, validation."""
+    if "wind_ms" in ds:
+        ds["wind_ms"] = wind_to_2m(ds["wind_ms"], wind_height_m)
     for name in ds.data_vars:
         ds[name].attrs["units"] = UNITS[name]
+    ds.attrs["source"] = str(path)
+    validate_weather(ds, source=str(path))
     return ds
 
 
@@ -144,10 +152,8 @@ def read_weather_csv(path: str | Path, *, wind_height_m: float = 2.0) -> xr.Data
         i = int(np.argmax(time.duplicated()))
         raise InputError(f"date {time[i].date()} appears twice", file=path, field="date",
                          row=i + 2)
-    frame["wind_ms"] = wind_to_2m(frame["wind_ms"], wind_height_m)
-    ds = _dataset(frame, time, {"source": str(path), "wind_height_m_original": wind_height_m})
-    validate_weather(ds, source=str(path))
-    return ds
+    return _finish(_dataset(frame, time, wind_height_m_original=wind_height_m), path,
+                   wind_height_m)
 
 
 def write_weather_csv(ds: xr.Dataset, path: str | Path, *, wind_height_m: float = 2.0) -> None:
@@ -240,11 +246,8 @@ def read_knmi_daily(
         if col in ("RH", "SQ"):
             values = values.where(values != -1, 0.0)
         out[name] = values * scale
-    out["wind_ms"] = wind_to_2m(out["wind_ms"], KNMI_WIND_HEIGHT_M)
-    ds = _dataset(out, time, {"source": str(path), "station": str(frame["STN"].iloc[0]).strip()
-                              if len(frame) else ""})
-    validate_weather(ds, source=str(path))
-    return ds
+    station = str(frame["STN"].iloc[0]).strip() if len(frame) else ""
+    return _finish(_dataset(out, time, station=station), path, KNMI_WIND_HEIGHT_M)
 
 
 # --------------------------------------------------------------------------- NetCDF
@@ -312,15 +315,11 @@ def read_weather_netcdf(path: str | Path, *, wind_height_m: float = 10.0) -> xr.
                     raise InputError(f"units '{units}' not understood; expected "
                                      f"'{UNITS[name]}'", file=path, field=str(var))
                 da = da * conv[0] + conv[1]
-            out[name] = da.load().assign_attrs(units=UNITS[name])
+            out[name] = da.load()
         ds = xr.Dataset(out)
     if "time" in ds.indexes:
         ds = ds.assign_coords(time=pd.DatetimeIndex(ds["time"].values))
-    if "wind_ms" in ds:
-        ds["wind_ms"] = wind_to_2m(ds["wind_ms"], wind_height_m).assign_attrs(units="m s-1")
-    ds.attrs["source"] = str(path)
-    validate_weather(ds, source=str(path))
-    return ds
+    return _finish(ds, path, wind_height_m)
 
 
 # --------------------------------------------------------------------------- Open-Meteo
@@ -370,7 +369,7 @@ def read_open_meteo(path: str | Path) -> xr.Dataset:
     """
     path = Path(path)
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("file not found", file=path) from None
     except json.JSONDecodeError as exc:
@@ -417,14 +416,8 @@ def read_open_meteo(path: str | Path) -> xr.Dataset:
     if n_members > 1:
         coords["member"] = np.arange(n_members)
     attrs = {k: doc[k] for k in ("latitude", "longitude", "elevation") if k in doc}
-    ds = xr.Dataset(data_vars, coords=coords, attrs={**attrs, "source": str(path)})
-    for name in ds.data_vars:
-        ds[name].attrs["units"] = UNITS[name]
-    if "wind_ms" in ds:
-        ds["wind_ms"] = wind_to_2m(ds["wind_ms"], OPEN_METEO_WIND_HEIGHT_M).assign_attrs(
-            units="m s-1")
-    validate_weather(ds, source=str(path))
-    return ds
+    ds = xr.Dataset(data_vars, coords=coords, attrs=attrs)
+    return _finish(ds, path, OPEN_METEO_WIND_HEIGHT_M)
 
 
 # --------------------------------------------------------------------------- DWD MOSMIX
@@ -520,7 +513,7 @@ def read_mosmix(path: str | Path, *, station: str | None = None) -> xr.Dataset:
         "tmin_c": groups["TTT"].min() - 273.15,
         "tmax_c": groups["TTT"].max() - 273.15,
         "tmean_c": groups["TTT"].mean() - 273.15,
-        "wind_ms": wind_to_2m(groups["FF"].mean(), MOSMIX_WIND_HEIGHT_M),
+        "wind_ms": groups["FF"].mean(),
         "precip_mm": groups["RR1c"].sum(min_count=24),
     })
     nan_check = {"TTT": groups["TTT"].count(), "FF": groups["FF"].count()}
@@ -535,7 +528,5 @@ def read_mosmix(path: str | Path, *, station: str | None = None) -> xr.Dataset:
         if (count < 24).any():
             bad = count.index[count < 24][0]
             raise InputError(f"missing hourly values on {bad.date()}", file=path, field=element)
-    ds = _dataset(agg, pd.DatetimeIndex(agg.index),
-                  {"source": str(path), "station": pm.findtext("kml:name", "", _KML_NS)})
-    validate_weather(ds, source=str(path))
-    return ds
+    ds = _dataset(agg, pd.DatetimeIndex(agg.index), station=pm.findtext("kml:name", "", _KML_NS))
+    return _finish(ds, path, MOSMIX_WIND_HEIGHT_M)
