@@ -44,12 +44,15 @@ class Boundary:
 
 
 def period_boundaries(model: GwfModel, kper: int,
-                      resolved: dict[str, list[dict]] | None = None) -> list[Boundary]:
-    """The boundaries of every package in force in stress period ``kper`` (0-based)."""
+                      resolved: dict[str, list[dict]]) -> list[Boundary]:
+    """The boundaries of every package in force in stress period ``kper`` (0-based).
+
+    ``resolved`` maps package name to :meth:`~.model.Package.resolved` (computed once
+    per run by the caller).
+    """
     out = []
     for pkg in model.packages:
-        block = (resolved[pkg.name][kper] if resolved is not None
-                 else pkg.resolved(model.nper)[kper])
+        block = resolved[pkg.name][kper]
         if block:
             out.append(_boundary(model, pkg, block))
     return out
