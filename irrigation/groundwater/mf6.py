@@ -35,8 +35,7 @@ def find_mf6(exe: str | Path | None = None) -> str | None:
     return shutil.which("mf6")
 
 
-def run_simulation_folder(sim_dir: str | Path, exe: str, *, keep: str | Path | None = None,
-                          ) -> SolveResult:
+def run_simulation_folder(sim_dir: str | Path, exe: str) -> SolveResult:
     """Run an MF6 simulation folder as it is (in a temporary copy) and read its outputs.
 
     Parameters
@@ -45,16 +44,11 @@ def run_simulation_folder(sim_dir: str | Path, exe: str, *, keep: str | Path | N
         Folder with ``mfsim.nam``.
     exe
         The mf6 executable.
-    keep
-        If given, the run folder is copied there afterwards.
     """
     with tempfile.TemporaryDirectory(prefix="mf6_") as tmp:
         ws = Path(tmp) / "sim"
         shutil.copytree(sim_dir, ws)
-        result = _run(ws, exe)
-        if keep is not None:
-            shutil.copytree(ws, keep, dirs_exist_ok=True)
-        return result
+        return _run(ws, exe)
 
 
 def _run(ws: Path, exe: str) -> SolveResult:
@@ -65,12 +59,12 @@ def _run(ws: Path, exe: str) -> SolveResult:
     return read_outputs(ws)
 
 
-def read_outputs(ws: str | Path, model_name: str | None = None) -> SolveResult:
-    """Heads (``*.hds``) and listing-file budget of a finished MF6 run."""
+def read_outputs(ws: str | Path) -> SolveResult:
+    """Heads (the first ``*.hds``) and listing-file budget of a finished MF6 run."""
     import flopy
 
     ws = Path(ws)
-    hds = sorted(ws.glob(f"{model_name or '*'}.hds"))
+    hds = sorted(ws.glob("*.hds"))
     if not hds:
         raise ModelError(f"mf6 wrote no head file in {ws} (is HEAD FILEOUT set in OC?)")
     hf = flopy.utils.HeadFile(str(hds[0]), precision="double")
