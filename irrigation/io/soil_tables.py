@@ -1,8 +1,9 @@
 """Readers of the package data tables ``soil_textures.csv`` and ``species.csv``.
 
 Both return a ``pandas.DataFrame`` indexed by the key column (``texture``, ``species``),
-validated: required columns present, numbers in range. A city may pass its own extended
-copy of either file (same columns); see ``irrigation/data/README.md``.
+validated by the rules of the city tables (:mod:`irrigation.io.tables`): required columns
+present, keys unique, numbers in range; errors name the file, line and column. A city may
+pass its own extended copy of either file (same columns); see ``irrigation/data/README.md``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
+from .tables import Column, _in, _read_csv, _validate
 
 _DATA = resources.files("irrigation") / "data"
 
@@ -34,54 +36,42 @@ SPECIES_COLUMNS: dict[str, tuple[float, float]] = {
 WUCOLS = ("H", "M", "L", "VL")
 
 
-def _read(path: str | Path | None, default: str, key: str) -> tuple[pd.DataFrame, str]:
+def _key(name: str) -> Column:
+    return Column(name, str, lambda s: ~s.duplicated(), f"a {name} not listed on a line above")
+
+
+def _numbers(ranges: dict[str, tuple[float, float]]) -> list[Column]:
+    return [Column(name, float, lambda s, lo=lo, hi=hi: (s >= lo) & (s <= hi),
+                   f"a number in [{lo}, {hi}]") for name, (lo, hi) in ranges.items()]
+
+
+def _read(path: str | Path | None, default: str, columns: list[Column]) -> pd.DataFrame:
+    """The table at ``path`` (default: the packaged one), checked by the city-table rules
+    of :mod:`irrigation.io.tables` and indexed by its first column."""
     if path is None:
-        with resources.as_file(_DATA / default) as p:
-            frame, name = pd.read_csv(p, dtype={key: str}), str(p)
-    else:
-        try:
-            frame, name = pd.read_csv(path, dtype={key: str}), str(path)
-        except FileNotFoundError:
-            raise InputError("file not found", file=path) from None
-    if key not in frame.columns:
-        raise InputError(f"expected a '{key}' column", file=name, field=key, row=1)
-    if frame[key].duplicated().any():
-        i = int(frame[key].duplicated().to_numpy().argmax())
-        raise InputError(f"{frame[key].iloc[i]!r} appears twice", file=name, field=key,
-                         row=i + 2)
-    return frame.set_index(key), name
-
-
-def _check_numbers(frame: pd.DataFrame, columns: dict, name: str) -> None:
-    for col, (lo, hi) in columns.items():
-        if col not in frame.columns:
-            raise InputError(f"expected a '{col}' column", file=name, field=col, row=1)
-        values = pd.to_numeric(frame[col], errors="coerce")
-        bad = values.isna() | (values < lo) | (values > hi)
-        if bad.any():
-            i = int(bad.to_numpy().argmax())
-            raise InputError(f"expected a number in [{lo}, {hi}], got {frame[col].iloc[i]!r}",
-                             file=name, field=col, row=i + 2)
-        frame[col] = values.astype(float)
+        with resources.as_file(_DATA / default) as packaged:
+            return _read(packaged, default, columns)
+    path = Path(path)
+    return _validate(_read_csv(path), columns, path).set_index(columns[0].name)
 
 
 def read_soil_textures(path: str | Path | None = None) -> pd.DataFrame:
     """Van Genuchten parameters by texture (default: the packaged Carsel & Parrish table)."""
-    frame, name = _read(path, "soil_textures.csv", "texture")
-    _check_numbers(frame, TEXTURE_COLUMNS, name)
+    frame = _read(path, "soil_textures.csv", [_key("texture"),
+                                              *_numbers(TEXTURE_COLUMNS)])
     bad = frame["theta_r"] >= frame["theta_s"]
     if bad.any():
-        raise InputError("expected theta_r < theta_s", file=name, field="theta_r",
+        raise InputError("expected theta_r < theta_s", file=path, field="theta_r",
                          row=int(bad.to_numpy().argmax()) + 2)
     return frame
 
 
 def read_species(path: str | Path | None = None) -> pd.DataFrame:
     """Species table with WUCOLS class, ``k_species`` and ``p_depletion`` (default: packaged)."""
-    frame, name = _read(path, "species.csv", "species")
-    _check_numbers(frame, SPECIES_COLUMNS, name)
-    bad = ~frame["wucols"].isin(WUCOLS)
-    if bad.any():
-        raise InputError(f"expected a WUCOLS class {', '.join(WUCOLS)}", file=name,
-                         field="wucols", row=int(bad.to_numpy().argmax()) + 2)
-    return frame
+    return _read(path, "species.csv", [
+        _key("species"),
+        Column("common_name", str, required=False, default=""),
+        Column("kind_hint", str, required=False, default=""),
+        Column("wucols", str, _in(WUCOLS), f"a WUCOLS class {', '.join(WUCOLS)}"),
+        *_numbers(SPECIES_COLUMNS),
+    ])

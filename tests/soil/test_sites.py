@@ -137,3 +137,25 @@ def test_knmi_forecast_ensemble_to_site_balance(tables):
     assert ds.sizes == {"time": 14, "site": 10, "member": 10}
     assert float(np.abs(ds["residual_mm"]).max()) < 1e-9
     assert float(ds["dr_mm"].isel(time=-1).std("member").max()) > 0  # members differ
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "row", "field"),
+    [
+        ("Acer campestre,field maple,tree,L,0.2,", "Acer campestre,field maple,tree,L,2.2,", 4,
+         "k_species"),
+        ("Acer campestre,field maple,tree,L,", "Acer campestre,field maple,tree,X,", 4, "wucols"),
+        ("Acer platanoides,Norway maple", "Tilia cordata,Norway maple", 3, "species"),
+        ("tree,M,0.5,0.5", "tree,M,abc,0.5", 2, "k_species"),
+    ],
+)
+def test_species_table_bad_input(tmp_path, old, new, row, field):
+    from importlib import resources
+
+    text = (resources.files("irrigation") / "data" / "species.csv").read_text()
+    assert old in text
+    path = tmp_path / "species.csv"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(InputError) as info:
+        read_species(path)
+    assert (info.value.file, info.value.row, info.value.field) == (str(path), row, field)
