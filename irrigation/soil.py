@@ -242,12 +242,15 @@ def capillary_rise_potential_mm(depth_to_water_m, root_depth_m, params: SoilPara
 
         CRpot = cr_max * exp(-d / cr_decay)   for d <= cr_cutoff,   0 beyond.
 
-    An exponential decline of the upward flux with water table depth, with the cut-off
-    FAO-56 (ch. 8, "water table more than about 1 m below the root zone") and Liu et al.
-    (2006) use. The actual rise scales with the root-zone dryness like Liu et al.'s
-    storage thresholds: it is CRpot when Dr >= RAW and falls linearly to 0 at field
-    capacity (see :func:`water_balance`). Non-increasing in the depth to water by
-    construction. Parameters are not calibrated to a site; see :class:`SoilParams`.
+    A project choice, not a published fit: an exponential decline of the upward flux with
+    the water table's distance below the root zone, cut off where FAO-56 (ch. 8) treats
+    capillary rise as negligible (water table more than about 1 m below the root zone).
+    Liu et al. (2006) fit power laws of the depth (``CR = a * D**b``) to silty soils; the
+    exponential has the same monotone shape and stays finite at ``d = 0``. The actual rise
+    scales with the root-zone dryness in the spirit of Liu et al.'s storage thresholds: it
+    is CRpot when Dr >= RAW and falls linearly to 0 at field capacity (see
+    :func:`water_balance`). Non-increasing in the depth to water by construction.
+    Parameters are not calibrated to a site; see :class:`SoilParams`.
     """
     params = params or SoilParams()
     d = np.maximum(np.asarray(depth_to_water_m, dtype=float) - root_depth_m, 0.0)
