@@ -16,7 +16,7 @@ import xarray as xr
 
 from ..errors import InputError
 from .backend import Backend, solve_model
-from .model import GwfModel, Package
+from .model import GwfModel, Package, rowcol_in_edges
 from .output import heads_dataset
 
 log = logging.getLogger(__name__)
@@ -180,14 +180,18 @@ def depth_to_water(heads_ds: xr.Dataset, x, y, *, model: GwfModel | None = None,
 def _locate_points(ds: xr.Dataset, x, y, model: GwfModel | None):
     if model is not None:
         return model.xy_to_rowcol(x, y)
-    xc, yc = ds["x"].values, ds["y"].values
-    xe = np.concatenate([[xc[0] - (xc[1] - xc[0]) / 2 if len(xc) > 1 else xc[0] - 0.5],
-                         0.5 * (xc[1:] + xc[:-1]),
-                         [xc[-1] + (xc[-1] - xc[-2]) / 2 if len(xc) > 1 else xc[0] + 0.5]])
-    ye = np.concatenate([[yc[0] + (yc[0] - yc[1]) / 2 if len(yc) > 1 else yc[0] + 0.5],
-                         0.5 * (yc[1:] + yc[:-1]),
-                         [yc[-1] - (yc[-2] - yc[-1]) / 2 if len(yc) > 1 else yc[0] - 0.5]])
-    col = np.searchsorted(xe, x, side="right") - 1
-    row = np.searchsorted(-ye, -y, side="right") - 1
-    inside = (col >= 0) & (col < len(xc)) & (row >= 0) & (row < len(yc))
-    return np.where(inside, row, -1), np.where(inside, col, -1)
+    # row 0 is the northern row: y centres descend
+    return rowcol_in_edges(_edges(ds["x"].values), _edges(ds["y"].values[::-1]), x, y)
+
+
+def _edges(centres: np.ndarray) -> np.ndarray:
+    """Cell edges [m] from ascending cell centres: midpoints, the outer edges half a cell out.
+
+    Exact for uniform spacing; a single cell is taken as 1 m wide.
+    """
+    if len(centres) == 1:
+        return centres[0] + np.array([-0.5, 0.5])
+    mid = 0.5 * (centres[1:] + centres[:-1])
+    first = centres[0] - 0.5 * (centres[1] - centres[0])
+    last = centres[-1] + 0.5 * (centres[-1] - centres[-2])
+    return np.concatenate([[first], mid, [last]])

@@ -204,8 +204,18 @@ class GwfModel:
         y = np.asarray(y, dtype=float) - self.yorigin
         xe = np.concatenate([[0.0], np.cumsum(self.delr)])
         ye = np.concatenate([[0.0], np.cumsum(self.delc[::-1])])
-        col = np.searchsorted(xe, x, side="right") - 1
-        rflip = np.searchsorted(ye, y, side="right") - 1
-        row = self.nrow - 1 - rflip
-        inside = (col >= 0) & (col < self.ncol) & (rflip >= 0) & (rflip < self.nrow)
-        return np.where(inside, row, -1), np.where(inside, col, -1)
+        return rowcol_in_edges(xe, ye, x, y)
+
+
+def rowcol_in_edges(x_edges: np.ndarray, y_edges: np.ndarray, x: np.ndarray,
+                    y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of points (x, y) [m] in a grid given by its cell edges; -1 outside.
+
+    ``x_edges`` (ncol + 1) increase west to east, ``y_edges`` (nrow + 1) south to north;
+    row 0 is the northern row. A point on an inner edge belongs to the cell east / north of it.
+    """
+    col = np.searchsorted(x_edges, x, side="right") - 1
+    rflip = np.searchsorted(y_edges, y, side="right") - 1
+    ncol, nrow = len(x_edges) - 1, len(y_edges) - 1
+    inside = (col >= 0) & (col < ncol) & (rflip >= 0) & (rflip < nrow)
+    return np.where(inside, nrow - 1 - rflip, -1), np.where(inside, col, -1)

@@ -9,8 +9,11 @@ import xarray as xr
 
 from irrigation.cli import main
 from irrigation.errors import ConvergenceError
+from irrigation.groundwater.embedded import SolveResult
 from irrigation.groundwater.forecast import depth_to_water, run_forecast
 from irrigation.groundwater.load import load_simulation
+from irrigation.groundwater.output import heads_dataset
+from irrigation.groundwater.synthetic import grid_model
 
 D = "d_city_transient_newton"
 
@@ -76,3 +79,20 @@ def test_forecast_nonconvergence_keeps_last_iterate(city):
     with pytest.raises(ConvergenceError) as err:
         embedded.simulate(fm, max_iter=1)
     assert err.value.last_iterate.shape == city.shape
+
+
+@pytest.mark.parametrize("with_model", [False, True])
+def test_depth_to_water_finds_the_cell_of_each_point(with_model):
+    """Points map to the hand-computed cell, from the model grid or from the cell centres."""
+    rows, cols = np.mgrid[0:4, 0:5]
+    top = 100.0 + 10.0 * rows + cols  # the depth below reveals the cell: 50 + 10 row + col
+    m = grid_model((1, 4, 5), delr=10.0, delc=10.0, top=top, botm=[0.0]).replace(
+        xorigin=1000.0, yorigin=2000.0)
+    result = SolveResult(np.full((1, *m.shape), 50.0), np.array([1.0]), [(0, 0)])
+    ds = heads_dataset(m, result)
+    # grid spans x 1000-1050, y 2000-2040; row 0 is the northern row (y 2030-2040)
+    x = [1005.0, 1019.0, 1049.0, 1031.0, 999.0, 1020.0]
+    y = [2039.0, 2021.0, 2001.0, 2015.0, 2020.0, 2041.0]
+    d = depth_to_water(ds, x, y, model=m if with_model else None)
+    expect = [50.0 + 10 * r + c for r, c in ((0, 0), (1, 1), (3, 4), (2, 3))] + [np.nan] * 2
+    np.testing.assert_array_equal(d.values[0], expect)
