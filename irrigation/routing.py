@@ -650,8 +650,10 @@ def stops_table(problem: RoutingProblem, solution: Solution) -> pd.DataFrame:
     for r, route in enumerate(solution.routes()):
         vtype = problem.vehicles[route.vehicle_type()].name
         schedule = route.schedule()
+        last_trip = route.num_trips() - 1  # PyVRP numbers the end depot one trip past it
         for k, act in enumerate(schedule):
-            rows.append((r, vtype, act.trip, k, *_stop(problem, act, k, len(schedule) - 1)))
+            trip = min(act.trip, last_trip)
+            rows.append((r, vtype, trip, k, *_stop(problem, act, k, len(schedule) - 1)))
     return pd.DataFrame(rows, columns=list(_STOP_COLUMNS))
 
 
