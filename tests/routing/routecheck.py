@@ -53,6 +53,9 @@ def _check_route(problem: RoutingProblem, r: int, route: pd.DataFrame) -> list[s
         errors.append(f"route {r}: refill at a depot not among {vehicle.reload_depots}")
     if vehicle.max_reloads is not None and len(refills) > vehicle.max_reloads:
         errors.append(f"route {r}: {len(refills)} refills > {vehicle.max_reloads}")
+    trips = _trip_numbers(kinds)
+    if not np.array_equal(route.trip.to_numpy(int), trips):
+        errors.append(f"route {r}: trip numbers {route.trip.tolist()} != {trips.tolist()}")
     errors += _check_loads(problem, r, route, vehicle.capacity_l)
     errors += _check_times(problem, r, route, vehicle)
     return errors
@@ -75,7 +78,8 @@ def _check_loads(problem: RoutingProblem, r: int, route: pd.DataFrame, cap: floa
 
 def _check_times(problem: RoutingProblem, r: int, route: pd.DataFrame, vehicle) -> list[str]:
     kinds, locs = route.kind.tolist(), route.location.to_numpy(int)
-    clients = route.client.to_numpy(int)
+    clients, reported = route.client.to_numpy(int), route.start_s.to_numpy(float)
+    trips = _trip_numbers(kinds)
     release = _trip_release(problem, kinds, clients)
     start = float(route.start_s.iloc[0])
     errors, tol = [], 1.0 + 0.5 * len(kinds)
@@ -87,6 +91,8 @@ def _check_times(problem: RoutingProblem, r: int, route: pd.DataFrame, vehicle) 
         if kinds[k] == "visit":
             i = clients[k]
             t = max(t, problem.tw_early_s[i])
+            if abs(t - reported[k]) > tol:
+                errors.append(f"route {r}: client {i} served at {t:.0f} s, reported {reported[k]}")
             if t > problem.tw_late_s[i] + tol:
                 errors.append(
                     f"route {r}: client {i} served at {t:.0f} s, window closes "
@@ -94,8 +100,7 @@ def _check_times(problem: RoutingProblem, r: int, route: pd.DataFrame, vehicle) 
                 )
             t += problem.service_s[i]
         elif kinds[k] == "refill":
-            trip = int(np.sum([x == "refill" for x in kinds[: k + 1]]))
-            t = max(t, release[trip]) + problem.depot_service_s[locs[k]]
+            t = max(t, release[trips[k]]) + problem.depot_service_s[locs[k]]
     if t > vehicle.tw_late_s + tol:
         errors.append(f"route {r}: ends at {t:.0f} s after the shift end {vehicle.tw_late_s}")
     if t - start > vehicle.shift_duration_s + tol:
