@@ -33,7 +33,9 @@ ROUNDING: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "none": lambda v: np.asarray(v, float),
 }
 """Value conventions of benchmark families: ``round`` to the nearest integer (CVRPLIB X),
-``dimacs`` times 10 truncated (Solomon-based time-window instances), ``none``."""
+``dimacs`` times 10 truncated (Solomon-based time-window instances), ``none``. The same
+conventions as ``pyvrp.read``'s ``ROUND_FUNCS`` of the same names, except that values stay
+floats so that an absent bound (``inf``) survives until :func:`irrigation.routing.solve`."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ def read_vrplib(path: str | Path, rounding: Rounding | None = None) -> VrplibIns
         raise InputError(f"not a readable VRPLIB instance ({exc})", file=path) from None
     kind = str(inst.get("type", "CVRP"))
     rounding = rounding or default_rounding(kind)
+    if rounding not in ROUNDING:
+        raise InputError(f"expected rounding in {sorted(ROUNDING)}, got {rounding!r}")
     try:
         problem = _problem(inst, ROUNDING[rounding])
     except KeyError as exc:
@@ -95,6 +99,7 @@ def read_vrplib(path: str | Path, rounding: Rounding | None = None) -> VrplibIns
 
 
 def _problem(inst: dict, rnd: Callable[[np.ndarray], np.ndarray]) -> RoutingProblem:
+    """The instance as a problem; travel times equal distances (the VRPLIB convention)."""
     n = int(inst["dimension"])
     depots = np.asarray(inst.get("depot", [0]), int)
     nd = len(depots)

@@ -48,6 +48,11 @@ def test_missing_file_is_an_input_error(tmp_path):
         read_vrplib(tmp_path / "nope.vrp")
 
 
+def test_unknown_rounding_is_named_in_the_error():
+    with pytest.raises(InputError, match="rounding"):
+        read_vrplib(X110, rounding="nearest")
+
+
 @pytest.mark.parametrize("path", [X110, C201])
 def test_short_solve_is_feasible_and_passes_the_checker(path):
     p = read_vrplib(path).problem
