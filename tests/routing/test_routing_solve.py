@@ -21,6 +21,8 @@ def _assert_valid(problem, sol):
     served = set(sol.stops.client[sol.stops.kind == "visit"])
     assert served.isdisjoint(sol.unserved)
     assert len(served) + len(sol.unserved) == problem.n_clients
+    n_routes, n_refills = sol.stops.vehicle.nunique(), (sol.stops.kind == "refill").sum()
+    assert sol.n_trips == n_routes + n_refills  # PyVRP's count against the stop table
 
 
 def test_a_day_that_fits_serves_every_visit_on_a_street_grid():
