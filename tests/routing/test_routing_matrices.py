@@ -68,3 +68,5 @@ def test_street_distance_is_at_least_straight_line(points):
     straight = np.hypot(xy[:, 0, None] - xy[None, :, 0], xy[:, 1, None] - xy[None, :, 1])
     assert (dist >= straight - 1e-6).all()
     assert (dist + dist.T >= 0).all() and np.allclose(np.diag(dist), 0.0)
+    # shortest paths on a strongly connected graph obey the triangle inequality
+    assert (dist[:, None, :] <= dist[:, :, None] + dist[None, :, :] + 1e-6).all()

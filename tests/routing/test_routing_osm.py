@@ -33,6 +33,26 @@ def test_osm_network_is_drivable_connected_and_has_one_way_streets(bautzen):
     assert 10 < np.median(bautzen.length_m) < 500  # metres in EPSG:25832
 
 
+def test_osm_street_matrix_matches_networkx(bautzen):
+    """Independent: brute-force nearest node, networkx Dijkstra on the parallel edges."""
+    nx = pytest.importorskip("networkx")
+    g = nx.MultiDiGraph()
+    g.add_weighted_edges_from(
+        zip(bautzen.edge_from, bautzen.edge_to, bautzen.length_m, strict=True)
+    )
+    rng = np.random.default_rng(3)
+    k = rng.choice(bautzen.n_nodes, 5, replace=False)
+    x, y = bautzen.x[k] + rng.uniform(-30, 30, 5), bautzen.y[k] + rng.uniform(-30, 30, 5)
+    gap = np.hypot(x[:, None] - bautzen.x[None, :], y[:, None] - bautzen.y[None, :])
+    node, access = gap.argmin(axis=1), gap.min(axis=1)
+    dist, _ = street_matrices(bautzen, x, y, 20.0)
+    for a in range(5):
+        for b in range(5):
+            if a != b:
+                path = nx.shortest_path_length(g, node[a], node[b], weight="weight")
+                assert dist[a, b] == pytest.approx(access[a] + path + access[b])
+
+
 def test_route_on_the_osm_street_matrix(bautzen):
     rng = np.random.default_rng(11)
     k = rng.choice(bautzen.n_nodes, 12, replace=False)
