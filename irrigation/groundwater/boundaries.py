@@ -102,9 +102,16 @@ def locate(b: Boundary, ibound: np.ndarray) -> np.ndarray:
 
 
 def cubic_saturation(top, bot, h) -> tuple[np.ndarray, np.ndarray]:
-    """MF6 ``sQSaturation``: s = 3x^2 - 2x^3, x = (h - bot)/(top - bot) clipped to [0, 1].
+    """Smooth saturation factor s [-] of WEL ``AUTO_FLOW_REDUCE`` and d s / d h [m-1].
 
-    Returns the factor and its derivative d s / d h [m-1] (used by WEL AUTO_FLOW_REDUCE).
+    ``top``, ``bot`` bound the reduction interval [m]; ``h`` is the head [m].
+
+    Notes
+    -----
+    s = 3x^2 - 2x^3, x = (h - bot)/(top - bot) clipped to [0, 1] (MF6 ``sQSaturation``).
+    Reducing extraction as the head nears the cell bottom comes from MODFLOW-NWT
+    (Niswonger et al. 2011, TM 6-A37, pumping reduction); in MF6 it is the WEL
+    ``AUTO_FLOW_REDUCE`` option (Langevin et al. 2017, ch. 8).
     """
     b = top - bot
     x = np.clip((h - bot) / b, 0.0, 1.0)

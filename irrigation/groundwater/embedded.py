@@ -332,7 +332,16 @@ class _Stepper:
             last_iterate=h.reshape(sys.model.shape), residual=fnorm)
 
     def _relax(self, h, dh, hold, delt, f) -> np.ndarray:
-        """Newton step with MF6-style bottom under-relaxation and a residual backtrack."""
+        """Next iterate [m] of a Newton step ``dh`` [m] from ``h`` [m].
+
+        Notes
+        -----
+        Convertible cells whose new head falls below the model bottom z_b are set to
+        0.1 h + 0.9 z_b (MF6 ``npf_nur``, the NEWTON bottom under-relaxation of Langevin et
+        al. 2017; applied here even without the UNDER_RELAXATION option). The step is then
+        halved up to three times until the residual norm [m3 d-1] does not grow, like IMS
+        backtracking (Hughes et al. 2017, TM 6-A57); the last halving is taken regardless.
+        """
         sys = self.sys
         h_new = h + dh
         if not sys.newton:
