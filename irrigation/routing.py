@@ -21,6 +21,13 @@ with a fixed seed and time limit, and maps the best solution back to a table of 
 Travel matrices come from the street graph (:func:`street_matrices`, shortest paths with
 :func:`scipy.sparse.csgraph.dijkstra`) or, without a graph, from straight-line distance
 times a detour factor (:func:`detour_matrices`).
+
+References
+----------
+- Wouda, N. A., Lan, L., Kool, W. (2024). PyVRP: a high-performance VRP solver package.
+  INFORMS Journal on Computing 36(4), 943-955 (hybrid genetic search).
+- Dijkstra, E. W. (1959). A note on two problems in connexion with graphs. Numerische
+  Mathematik 1, 269-271.
 """
 
 from __future__ import annotations

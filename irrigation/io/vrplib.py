@@ -6,10 +6,12 @@ the published solution (``.sol`` beside the instance).
 
 Reading uses the ``vrplib`` package. Distances follow the convention under which the
 published costs were computed (:data:`ROUNDING`): CVRPLIB ``X`` instances use Euclidean
-distances rounded to the nearest integer (Uchoa et al. 2017); Solomon-based instances with
-time windows (VRPTW, MTVRPTWR) use the DIMACS convention, all values times 10 and
-truncated. Instance units are passed through unchanged as "metres", "seconds" and
-"litres" (the routing scale constants are 1), so costs are in the instance's units.
+distances rounded to the nearest integer (Uchoa et al. 2017, "New benchmark instances for
+the Capacitated Vehicle Routing Problem", EJOR 257(3)); Solomon-based instances with time
+windows (VRPTW, MTVRPTWR) use the convention of the 12th DIMACS Implementation Challenge
+(2021), all values times 10 and truncated. Instance units are passed through unchanged as
+"metres", "seconds" and "litres" (the routing scale constants are 1), so costs are in the
+instance's units.
 """
 
 from __future__ import annotations
