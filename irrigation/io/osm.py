@@ -96,13 +96,13 @@ def _is_drivable(highway) -> bool:
 
 
 def _to_network(g) -> StreetNetwork:
-    nodes = np.array(list(g.nodes))
-    index = {n: i for i, n in enumerate(nodes.tolist())}
+    ids = list(g.nodes)
+    index = {n: i for i, n in enumerate(ids)}
     edges = list(g.edges(data=True))
     return StreetNetwork(
-        node_id=nodes,
-        x=np.array([g.nodes[n]["x"] for n in nodes.tolist()], float),
-        y=np.array([g.nodes[n]["y"] for n in nodes.tolist()], float),
+        node_id=np.array(ids),
+        x=np.array([g.nodes[n]["x"] for n in ids], float),
+        y=np.array([g.nodes[n]["y"] for n in ids], float),
         edge_from=np.array([index[u] for u, _, _ in edges], dtype=np.int64),
         edge_to=np.array([index[v] for _, v, _ in edges], dtype=np.int64),
         length_m=np.array([float(d["length"]) for _, _, d in edges]),
