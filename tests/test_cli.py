@@ -48,3 +48,22 @@ def test_help_lists_subcommands(capsys):
     out = capsys.readouterr().out
     for cmd in ("run", "scenario", "route", "groundwater", "validate"):
         assert cmd in out
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path):
+    from irrigation.io.files import atomic_write
+
+    target = tmp_path / "a.csv"
+    target.write_text("old\n")
+
+    def half_then_fail(tmp):
+        with open(tmp, "w") as fh:
+            fh.write("new, but not fin")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        atomic_write(target, half_then_fail)
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]
+    atomic_write(target, lambda tmp: open(tmp, "w").write("new\n"))
+    assert target.read_text() == "new\n"

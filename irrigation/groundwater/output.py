@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..io.files import atomic_write
 from .embedded import SolveResult
 from .model import GwfModel
 
@@ -93,26 +92,12 @@ def budget_table(result: SolveResult) -> pd.DataFrame:
     return df
 
 
-def _atomic(path: Path, write) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
-
-
 def write_heads_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
     """Write the heads dataset to NetCDF (written to a temporary name, then renamed)."""
     enc = {"head": {"zlib": True, "complevel": 4, "_FillValue": np.nan}}
-    return _atomic(Path(path), lambda tmp: ds.to_netcdf(tmp, encoding=enc))
+    return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, encoding=enc))
 
 
 def write_budget_csv(df: pd.DataFrame, path: str | Path) -> Path:
     """Write the budget table to CSV (temporary name, then renamed)."""
-    return _atomic(Path(path), lambda tmp: df.to_csv(tmp, index=False, float_format="%.10g"))
+    return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False, float_format="%.10g"))

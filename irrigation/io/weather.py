@@ -52,6 +52,7 @@ import xarray as xr
 
 from ..errors import InputError
 from ..weather import UNITS, validate_weather, wind_to_2m
+from .files import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -168,9 +169,7 @@ def write_weather_csv(ds: xr.Dataset, path: str | Path, *, wind_height_m: float 
             frame[col] = ds[col].values
     if "wind_ms" in frame:
         frame["wind_ms"] = frame["wind_ms"] / wind_to_2m(1.0, wind_height_m)
-    tmp = Path(path).with_suffix(".tmp")
-    frame.to_csv(tmp, index=False, float_format="%.4f")
-    tmp.replace(path)
+    atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.4f"))
 
 
 # --------------------------------------------------------------------------- KNMI
