@@ -118,7 +118,8 @@ class City:
         Dataset over ``site``: kind, species, planting_year, area_m2, soil_texture,
         sealing, root_depth_m, priority, pit_capacity_l, street; coords x, y [m].
     sensors
-        Dataset over ``sensor``: site, depth_cm, kind; coords x, y [m] (of the site).
+        Dataset over ``sensor`` (a probe in one tree pit) and ``depth`` [cm]: ``site``,
+        ``kind`` (tension or vwc) per probe, ``installed`` per channel; coords x, y [m].
     refill_points
         Dataset over ``refill``: kind (depot | hydrant), refill_l_per_min; coords x, y.
     streets
@@ -156,9 +157,10 @@ class City:
             + ", ".join(f"{k} {kinds.get(k, 0)}" for k in SITE_KINDS),
             f"             total area {float(s.area_m2.sum()):,.0f} m2, "
             f"{len(np.unique(s.species.values))} species",
-            f"sensors      {self.sensors.sizes['sensor']} at "
+            f"sensors      {self.sensors.sizes['sensor']} probes "
+            f"({int(self.sensors.installed.sum())} channels) at "
             f"{len(np.unique(self.sensors.site.values))} sites, depths "
-            + "/".join(str(d) for d in np.unique(self.sensors.depth_cm.values))
+            + "/".join(str(d) for d in self.sensors.depth.values)
             + " cm",
             f"refill       {int((self.refill_points.kind == 'depot').sum())} depot, "
             f"{int((self.refill_points.kind == 'hydrant').sum())} hydrants",

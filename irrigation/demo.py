@@ -556,7 +556,7 @@ def _sensors(size: CitySize, sites: pd.DataFrame, rng: np.random.Generator) -> p
         for depth in (30, 60, 90):
             rows.append(
                 {
-                    "id": f"{'T' if kind == 'tension' else 'V'}{k + 1:03d}-{depth}",
+                    "id": f"{'T' if kind == 'tension' else 'V'}{k + 1:03d}",
                     "site": site,
                     "depth_cm": depth,
                     "kind": kind,

@@ -40,7 +40,8 @@ def test_demo_city_dims_and_units(city):
 def test_demo_city_parts(city):
     sensor_sites = np.unique(city.sensors.site.values)
     assert 30 <= len(sensor_sites) <= 60
-    assert set(np.unique(city.sensors.depth_cm.values)) == {30, 60, 90}
+    assert list(city.sensors.depth.values) == [30, 60, 90]
+    assert bool(city.sensors.installed.all())
     assert (city.sites.kind.sel(site=sensor_sites) == "young_tree").all()
     assert int((city.refill_points.kind == "hydrant").sum()) >= 15
     assert city.depot.sizes["refill"] == 1
@@ -82,6 +83,9 @@ def _replace_line(path, line_no, column, value):
         ("sites.csv", 5, "id", "S00002", "appears twice"),
         ("sensors.csv", 6, "site", "S99999", "id of a site"),
         ("sensors.csv", 2, "depth_cm", "-30", "depth in (0, 300]"),
+        ("sensors.csv", 3, "site", "S00021", "one site per probe"),
+        ("sensors.csv", 3, "kind", "vwc", "one kind per probe"),
+        ("sensors.csv", 3, "depth_cm", "30", "appears twice"),
         ("refill_points.csv", 3, "kind", "well", "one of depot, hydrant"),
     ],
 )

@@ -21,7 +21,7 @@ def test_validate_prints_summary(demo_city_dir, capsys):
     [
         ("city.toml", "tank_l = 5000.0", "tank_lt = 5000.0", "city.toml: 'fleet[0].tank_lt'"),
         ("sites.csv", ",young_tree,", ",lemon_tree,", "sites.csv: line 2: 'kind'"),
-        ("sensors.csv", "T001-30,S", "T001-30,X", "sensors.csv: line 2: 'site'"),
+        ("sensors.csv", "T001,S", "T001,X", "sensors.csv: line 2: 'site'"),
     ],
 )
 def test_validate_errors_one_line_exit_2(city_copy, file, old, new, words):

@@ -101,15 +101,15 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise InputError(f"not a readable CSV file ({exc})", file=path) from None
 
 
-def _unique_ids(ids: pd.Series, file: Path, first_line: int = 2) -> None:
+def _unique_ids(ids: pd.Series, file: Path, first_line: int = 2, field: str = "id") -> None:
     dup = ids.duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
         raise InputError(
-            f"expected unique ids, {ids.iloc[i]!r} appears twice",
+            f"expected unique {field} values, {ids.iloc[i]!r} appears twice",
             file=file,
             row=first_line + i,
-            field="id",
+            field=field,
         )
 
 
@@ -227,9 +227,17 @@ def _to_dataset(table: pd.DataFrame, dim: str, units: dict[str, str]) -> xr.Data
 
 
 def read_sensors(path: str | Path, sites: xr.Dataset) -> xr.Dataset:
-    """Read the sensor table (id, site, depth_cm, kind) into a Dataset over ``sensor``.
+    """Read the sensor table into a Dataset over ``sensor`` (probe) and ``depth`` [cm].
 
-    Every sensor must sit at a known site; its coordinates are the site's.
+    One row per channel: ``id`` (the probe in one tree pit), ``site``, ``depth_cm``,
+    ``kind`` (``tension`` or ``vwc``). A probe has one site and one kind and each depth
+    once; its coordinates are the site's.
+
+    Returns
+    -------
+    xr.Dataset
+        ``site``, ``kind`` over ``sensor``; ``installed`` (bool) over (``sensor``,
+        ``depth``); coords ``x``, ``y`` [m].
     """
     from ..city import SENSOR_KINDS
 
@@ -242,30 +250,46 @@ def read_sensors(path: str | Path, sites: xr.Dataset) -> xr.Dataset:
         Column("kind", str, _in(SENSOR_KINDS), f"one of {', '.join(SENSOR_KINDS)}"),
     ]
     table = _validate(_read_csv(path), cols, path)
-    _unique_ids(table["id"], path)
-    at = sites.sel(site=table["site"].to_numpy(str))
-    ds = xr.Dataset(
+    _unique_ids(table["id"] + " at " + table["depth_cm"].astype(str) + " cm", path,
+                field="depth_cm")
+    for col in ("site", "kind"):
+        first = table.groupby("id")[col].transform("first")
+        bad = np.flatnonzero((table[col] != first).to_numpy())
+        if bad.size:
+            i = int(bad[0])
+            raise InputError(
+                f"probe {table['id'].iloc[i]!r} has {col} {table[col].iloc[i]!r} here but "
+                f"{first.iloc[i]!r} on an earlier line; expected one {col} per probe",
+                file=path, row=2 + i, field=col)
+    probes = table.drop_duplicates("id").sort_values("id")
+    installed = pd.crosstab(table["id"], table["depth_cm"]).sort_index() > 0
+    return _sensor_dataset(probes["id"].to_numpy(str), probes["site"].to_numpy(str),
+                           probes["kind"].to_numpy(str), installed.columns.to_numpy(int),
+                           installed.to_numpy(bool), sites)
+
+
+def _sensor_dataset(ids, site, kind, depth, installed, sites: xr.Dataset | None) -> xr.Dataset:
+    xy = (sites.sel(site=site) if sites is not None and len(site) else None)
+    empty = np.array([], dtype=float)
+    return xr.Dataset(
         {
-            "site": ("sensor", table["site"].to_numpy(str)),
-            "depth_cm": ("sensor", table["depth_cm"].to_numpy(int), {"units": "cm"}),
-            "kind": ("sensor", table["kind"].to_numpy(str)),
+            "site": ("sensor", site),
+            "kind": ("sensor", kind),
+            "installed": (("sensor", "depth"), installed),
         },
         coords={
-            "sensor": table["id"].to_numpy(str),
-            "x": ("sensor", at.x.values),
-            "y": ("sensor", at.y.values),
+            "sensor": ids,
+            "depth": ("depth", depth, {"units": "cm"}),
+            "x": ("sensor", xy.x.values if xy is not None else empty, {"units": "m"}),
+            "y": ("sensor", xy.y.values if xy is not None else empty, {"units": "m"}),
         },
     )
-    return ds
 
 
 def empty_sensors() -> xr.Dataset:
     """A sensor Dataset with no sensors (for cities without any)."""
     e = np.array([], dtype=str)
-    return xr.Dataset(
-        {"site": ("sensor", e), "depth_cm": ("sensor", np.array([], int)), "kind": ("sensor", e)},
-        coords={"sensor": e, "x": ("sensor", np.array([])), "y": ("sensor", np.array([]))},
-    )
+    return _sensor_dataset(e, e, e, np.array([], int), np.zeros((0, 0), bool), None)
 
 
 # --------------------------------------------------------------------------- refill points
