@@ -4,11 +4,15 @@ Usage::
 
     python benchmarks/groundwater_newton.py            # 50k, 120k (200x200x3), 480k cells
     python benchmarks/groundwater_newton.py 200        # one size: 200 x 200 x 3
+    python -m benchmarks --only groundwater [--size tiny|default|large]
 
-Reports wall time, nonlinear iterations and peak memory (ru_maxrss of a fresh child process
-per size) and the fitted exponent b of time ~ cells^b.
+Reports wall time, nonlinear iterations and peak memory (``VmHWM`` of the process, reset
+before each size; see ``benchmarks/common.py``) and the fitted exponent b of
+time ~ cells^b (target, issue 10: no worse than ~n^1.2). The real ``mf6`` is timed on the
+same model as the peer when :func:`irrigation.groundwater.mf6.find_mf6` finds it.
 
-Measured on the shared 2-core Xeon VM (embedded solver, SA-AMG + BiCGSTAB, one BLAS thread):
+Measured on the shared 2-core Xeon VM (embedded solver, SA-AMG + BiCGSTAB, one BLAS thread;
+peak RSS then taken as ``ru_maxrss`` of a forked child):
 
 | cells | grid | wall | Newton iterations | peak RSS |
 |---|---|---|---|---|
@@ -28,19 +32,27 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import json
-import multiprocessing as mp
-import resource
 import sys
-import time
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
+from irrigation.errors import InputError
 from irrigation.groundwater.embedded import simulate
+from irrigation.groundwater.mf6 import find_mf6, run_simulation_folder, write_model
 from irrigation.groundwater.model import Package
 from irrigation.groundwater.synthetic import grid_model, list_package
 
+try:
+    from .common import Result, check_size, measure
+except ImportError:  # run as a script
+    from common import Result, check_size, measure
+
 NDAYS = 14
+SIZES = {"tiny": (30, 45), "default": (129, 200), "large": (129, 200, 400)}
+"""Grid sides n (n x n x 3 cells): tiny 2,700 / 6,075; 49,923 / 120,000 / 480,000 cells."""
+TARGET_EXPONENT = 1.2
 
 
 def city_model(n: int):
@@ -72,35 +84,74 @@ def city_model(n: int):
                       perlen=[1.0] * NDAYS, newton=True, packages=[ghb, drn, wel, rch, evt])
 
 
-def _run(n: int, queue) -> None:
+def _mf6() -> tuple[str | None, str]:
+    """The mf6 executable (or None) and how the peer column names it."""
+    try:
+        exe = find_mf6()
+    except InputError as exc:
+        return None, f"mf6 (not available: {exc})"
+    if exe is None:
+        return None, "mf6 (not available: not on PATH, no $MF6_EXE)"
+    return exe, f"mf6 ({exe})"
+
+
+def measure_size(n: int, mf6_exe: str | None = None, peer: str = "") -> Result:
+    """Embedded solver on the n x n x 3 model (and mf6 on the same model when given)."""
     model = city_model(n)
-    t0 = time.perf_counter()
-    res = simulate(model, linear="amg")
-    wall = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    queue.put({"n": n, "cells": 3 * n * n, "wall_s": round(wall, 2),
-               "iterations": int(sum(res.iterations)), "peak_rss_mb": round(peak_mb, 1)})
+    ours = measure(lambda: simulate(model, linear="amg"))
+    peer_s = None
+    if mf6_exe is not None:
+        with tempfile.TemporaryDirectory(prefix="bench_mf6_") as tmp:
+            ws = write_model(model, Path(tmp) / "sim")
+            peer_s = measure(lambda: run_simulation_folder(ws, mf6_exe)).wall_s
+    cells = 3 * n * n
+    iterations = int(sum(ours.value.iterations))
+    return Result(
+        "groundwater: embedded NEWTON solver", f"{cells:,} cells ({n} x {n} x 3), {NDAYS} days",
+        ours.wall_s, ours.peak_rss_mb, cells * NDAYS / ours.wall_s, "cell-days/s",
+        peer=peer or None, peer_wall_s=peer_s,
+        notes=f"{iterations} Newton iterations, SA-AMG + BiCGSTAB",
+        extra={"n": n, "cells": cells, "iterations": iterations})
 
 
-def measure(n: int) -> dict:
-    """Run one size in a fresh process (clean peak memory)."""
-    q = mp.get_context("fork").Queue()
-    p = mp.get_context("fork").Process(target=_run, args=(n, q))
-    p.start()
-    out = q.get()
-    p.join()
-    return out
+def fitted_exponent(rows: list[Result]) -> float:
+    """b of wall time ~ cells^b, least squares in log-log."""
+    cells = [r.extra["cells"] for r in rows]
+    return float(np.polyfit(np.log(cells), np.log([r.wall_s for r in rows]), 1)[0])
+
+
+def warm_up() -> None:
+    """Solve a 20 x 20 x 3 model once: first-call costs (lazy imports) out of the timings."""
+    simulate(city_model(20), linear="amg")
+
+
+def run(size: str = "default") -> list[Result]:
+    """Each grid size of ``size``, then the scaling fit against the n^1.2 target."""
+    exe, peer = _mf6()
+    warm_up()
+    rows = [measure_size(n, exe, peer) for n in SIZES[check_size(size)]]
+    b = fitted_exponent(rows)
+    cells = [r.extra["cells"] for r in rows]
+    note = f"b = {b:.2f} over {len(rows)} sizes"
+    if size == "tiny":
+        note += "; tiny grids: fixed costs dominate, b says little"
+    rows.append(Result(
+        "groundwater: scaling fit, wall ~ cells^b", f"{min(cells):,}-{max(cells):,} cells",
+        target=f"b <= {TARGET_EXPONENT} (no worse than ~n^1.2)", met=b <= TARGET_EXPONENT,
+        notes=note, extra={"exponent": b, "cells": cells, "wall_s": [r.wall_s for r in rows]}))
+    return rows
 
 
 def main(argv: list[str]) -> None:
-    sizes = [int(a) for a in argv] or [129, 200, 400]  # 49,923 / 120,000 / 480,000 cells
-    rows = [measure(n) for n in sizes]
+    sizes = [int(a) for a in argv] or list(SIZES["large"])
+    exe, peer = _mf6()
+    warm_up()
+    rows = [measure_size(n, exe, peer) for n in sizes]
     for r in rows:
-        print(json.dumps(r))
+        print(f"{r.params}: {r.wall_s:.2f} s, {r.extra['iterations']} iterations, "
+              f"peak RSS {r.peak_rss_mb:.0f} MB; peer {r.peer}: {r.peer_wall_s}")
     if len(rows) > 1:
-        b = np.polyfit(np.log([r["cells"] for r in rows]), np.log([r["wall_s"] for r in rows]),
-                       1)[0]
-        print(f"fitted exponent: time ~ cells^{b:.2f}")
+        print(f"fitted exponent: time ~ cells^{fitted_exponent(rows):.2f}")
 
 
 if __name__ == "__main__":
