@@ -8,8 +8,9 @@ numerical models raise :class:`ModelError` (exit code 1 when not handled).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 
 class IrrigationError(Exception):
@@ -76,3 +77,39 @@ class ConvergenceError(ModelError):
         self.last_iterate = last_iterate
         self.residual = residual
         super().__init__(f"{message} (residual {residual:.3g})")
+
+
+@dataclass(frozen=True)
+class ReadProblem:
+    """One problem a tolerant reader found and worked around, instead of raising.
+
+    Readers of noisy field data (soil-moisture loggers) drop a bad row, keep the rest and
+    return a list of these next to the data, so that a person can see what was lost.
+
+    Parameters
+    ----------
+    file
+        The file (or other source) read.
+    line
+        1-based line in ``file``; ``None`` when the location is not a line (then ``reason``
+        starts with it, e.g. a JSON path).
+    reason
+        What is wrong and what was done, e.g. ``"timestamp '2018-06-01 06:00' has no
+        timezone"``.
+    severity
+        ``"error"``: the row was dropped; ``"info"``: nothing was dropped, but a person
+        should know (e.g. units mixed within one channel, converted).
+    """
+
+    file: str
+    line: int | None
+    reason: str
+    severity: Literal["error", "info"] = "error"
+
+    def __post_init__(self) -> None:
+        if self.severity not in ("error", "info"):
+            raise ValueError(f"Expected severity 'error' or 'info', got {self.severity!r}.")
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}: line {self.line}"
+        return f"{where}: {self.reason}"
