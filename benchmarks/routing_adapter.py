@@ -147,11 +147,12 @@ def run(size: str = "default") -> list[Result]:
     raw(*case, 10)  # warm-up: first-call costs out of the timings
     ours(*case, 10)
     t_ours, t_raw = [], []
-    for _ in range(repeats):  # interleaved, so machine load hits both alike
-        r = measure(lambda: raw(*case, iterations))
-        o = measure(lambda: ours(*case, iterations))
-        t_raw.append(r)
-        t_ours.append(o)
+    for i in range(repeats):  # interleaved, order alternating: load and drift hit both alike
+        for who in ("raw", "ours") if i % 2 == 0 else ("ours", "raw"):
+            if who == "raw":
+                t_raw.append(measure(lambda: raw(*case, iterations)))
+            else:
+                t_ours.append(measure(lambda: ours(*case, iterations)))
     best_o = min(t_ours, key=lambda m: m.wall_s)
     best_r = min(t_raw, key=lambda m: m.wall_s)
     sol, res = best_o.value, best_r.value
