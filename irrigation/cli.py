@@ -128,6 +128,69 @@ def _cmd_groundwater(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- sensors
+
+
+def _add_sensors(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sensors", help="soil sensor readings: quality control and hindcast")
+    ssub = p.add_subparsers(dest="sensors_command", required=True)
+    h = ssub.add_parser("hindcast", help="replay readings with and without assimilation and "
+                        "score the prediction at held-out probes")
+    h.add_argument("--city", type=Path, default=None, help="city folder (default: the demo)")
+    h.add_argument("--readings", type=Path, default=None,
+                   help="readings file or folder (default: the city's sensor_data)")
+    h.add_argument("--start", default=None, help="first day (default: run.season_start)")
+    h.add_argument("--end", default=None, help="last day (default: 182 days after the start)")
+    h.add_argument("--lead", type=int, default=3, help="forecast lead scored [days]")
+    h.add_argument("--folds", type=int, default=4, help="held-out groups of probes")
+    h.add_argument("--out", type=Path, default=Path("hindcast"), help="output folder")
+
+
+def _cmd_sensors(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    import numpy as np
+
+    from .city import load_city
+    from .io.files import atomic_write
+    from .pipeline import sensor_hindcast
+    from .plots import plot_hindcast
+
+    city = load_city(args.city or DEMO_CITY)
+    if args.readings is not None:
+        if not args.readings.exists():
+            raise InputError("readings not found", file=args.readings)
+        city = dataclasses.replace(city, config=dataclasses.replace(
+            city.config, sensor_data=args.readings.resolve()))
+    start = np.datetime64(args.start or city.config.run.season_start, "D")
+    end = np.datetime64(args.end, "D") if args.end else start + np.timedelta64(182, "D")
+    if end <= start + args.lead:
+        raise InputError(f"expected --end after --start + lead, got {start}..{end}",
+                         field="--end")
+    hc, summary, obs = sensor_hindcast(city, start, end, lead_days=args.lead,
+                                       n_folds=args.folds)
+    args.out.mkdir(parents=True, exist_ok=True)
+    atomic_write(args.out / "hindcast.nc", lambda t: hc.to_netcdf(t, engine="h5netcdf"))
+    atomic_write(args.out / "qc_summary.csv", lambda t: summary.to_csv(t))
+    atomic_write(args.out / "hindcast.png", lambda t: plot_hindcast(hc, t))
+    n_err = sum(p.severity == "error" for p in obs.problems)
+    print(f"readings: {int(np.isfinite(obs.readings['value']).sum())} values, "
+          f"{n_err} rows dropped by the reader")
+    flagged = summary[summary["problems"] != ""]
+    print(f"quality control: {len(flagged)} of {len(summary)} channels flagged")
+    for (probe, depth), row in flagged.iterrows():
+        print(f"  {probe} {depth} cm: {row['problems']}")
+    print(f"hindcast {start}..{end}, lead {args.lead} d, {args.folds} held-out groups, "
+          f"{int(hc['n_scored'][0])} scored channel-days")
+    print("run          RMSE tension   RMSE root-zone tension   bias     RMSE theta")
+    for run in hc["run"].values:
+        r = hc.sel(run=run)
+        print(f"{run:<12} {float(r.rmse_tension_kpa):8.1f} kPa {float(r.rmse_rz_tension_kpa):14.1f}"
+              f" kPa {float(r.bias_tension_kpa):+11.1f} kPa {float(r.rmse_theta):9.4f}")
+    print(f"wrote {args.out}/hindcast.nc, hindcast.png, qc_summary.csv")
+    return 0
+
+
 # --------------------------------------------------------------------------- main
 
 _COMMANDS = {
@@ -136,6 +199,7 @@ _COMMANDS = {
     "route": (_add_route, _cmd_route),
     "groundwater": (_add_groundwater, _cmd_groundwater),
     "validate": (_add_validate, _cmd_validate),
+    "sensors": (_add_sensors, _cmd_sensors),
 }
 
 

@@ -439,6 +439,144 @@ class DecideRules:
 
 
 @dataclass(frozen=True)
+class QCRules:
+    """Quality control of soil sensor readings (the ``[qc]`` table of ``city.toml``).
+
+    Attributes
+    ----------
+    tension_range_kpa
+        Physical range of a granular-matrix (Watermark-type) tension reading [kPa]; the
+        sensor reads 0-239 kPa (Irrometer Watermark 200SS manual).
+    vwc_range
+        Physical range of volumetric water content [m3 m-3].
+    stuck_hours
+        A reading repeated unchanged for this long is stuck [h]...
+    stuck_min_kpa
+        ...unless the soil is wetter than this: near saturation a tension sensor
+        legitimately reads a constant [kPa].
+    spike_window
+        Readings in the centred running median a spike is measured against [-].
+    spike_kpa, spike_vwc
+        A reading further than this from the running median is a spike [kPa, m3 m-3]...
+    spike_rel
+        ...and (for tension) further than this fraction of the median [-].
+    drift_theta
+        A channel whose daily water content, relative to the model and to the other
+        channels at its depth, moves this far from its own past offset has drifted
+        [m3 m-3]...
+    drift_days
+        ...for at least this many days in a row [d].
+    drift_baseline_days
+        Length of the past window the offset is measured over, ending a week before
+        the day tested [d].
+    watering_min_l
+        A watering of at least this many litres must wet the shallowest channel...
+    watering_response_kpa
+        ...by at least this many kPa within the day of watering and the next...
+    watering_dry_kpa
+        ...when it read more than this the day before (clearly drier than field
+        capacity); otherwise the readings of the two days are implausible [kPa].
+    wetting_kpa
+        A drop of tension by more than this within 6 h on a day without rain
+        (< ``dry_day_mm``) or watering is implausible [kPa].
+    dry_day_mm
+        Days with less precipitation than this count as dry [mm].
+    """
+
+    tension_range_kpa: tuple[float, ...] = (0.0, 239.0)
+    vwc_range: tuple[float, ...] = (0.0, 0.6)
+    stuck_hours: float = 24.0
+    stuck_min_kpa: float = 10.0
+    spike_window: int = 5
+    spike_kpa: float = 20.0
+    spike_rel: float = 0.25
+    spike_vwc: float = 0.05
+    drift_theta: float = 0.05
+    drift_days: int = 3
+    drift_baseline_days: int = 21
+    watering_min_l: float = 50.0
+    watering_response_kpa: float = 5.0
+    watering_dry_kpa: float = 30.0
+    wetting_kpa: float = 20.0
+    dry_day_mm: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("tension_range_kpa", "vwc_range"):
+            pair = getattr(self, name)
+            require(len(pair) == 2 and pair[0] < pair[-1], name, "[low, high] with low < high")
+        require(self.stuck_hours > 0, "stuck_hours", "> 0 h")
+        require(self.spike_window >= 3 and self.spike_window % 2 == 1, "spike_window",
+                "an odd number >= 3")
+        require(min(self.spike_kpa, self.spike_vwc, self.drift_theta) > 0, "spike_kpa",
+                "thresholds > 0")
+        require(self.drift_days >= 1 and self.drift_baseline_days >= 3, "drift_days",
+                "drift_days >= 1 and drift_baseline_days >= 3")
+
+
+@dataclass(frozen=True)
+class AssimilationRules:
+    """Assimilation of sensor readings into the site states (``[assimilation]`` table).
+
+    The update is optimal interpolation (Gandin 1963; Kalnay 2003, sec. 5.4) of the
+    root-zone depletion Dr [mm]: error variances are stated here, not estimated. The
+    defaults were checked on the demo season: the open-loop innovations (observed minus
+    model Dr at the probes) had a standard deviation of 6.6 mm against a median stated
+    observation error of 19 mm with σ_channel = 0.03 (too pessimistic, the filter ignored
+    the sensors); with 0.01 the stated P + R matches the innovations (Desroziers et al.
+    2005 consistency check) and the held-out skill is best.
+
+    Attributes
+    ----------
+    window_hours
+        Readings of the last this many hours before the analysis time (midnight that
+        starts day D) are averaged into one observation per channel [h].
+    sigma_theta_channel
+        Error of one channel's water content: sensor, calibration and the van Genuchten
+        conversion of the model soil [m3 m-3].
+    sigma_tension_rel
+        Relative error of a tension reading, converted to water content through the
+        slope of the retention curve [-].
+    sigma_theta_profile
+        Error of representing a whole root zone by one pit profile [m3 m-3].
+    sigma_b0_frac
+        Background error of Dr at the season start, as a fraction of TAW [-].
+    sigma_q_frac
+        Model error added per day, as a fraction of that day's crop ET [-].
+    sigma_b_max_frac
+        Cap of the background error, as a fraction of TAW [-].
+    length_scale_m
+        e-folding distance of the background error correlation, exp(-d / L) [m].
+    similarity_soil, similarity_species, similarity_age
+        Correlation factor applied when two sites differ in soil texture, species, or
+        planting year by more than ``age_tolerance_years`` [-]; sites of different kind
+        are uncorrelated.
+    age_tolerance_years
+        Planting years closer than this count as the same age [a].
+    """
+
+    window_hours: int = 6
+    sigma_theta_channel: float = 0.01
+    sigma_tension_rel: float = 0.1
+    sigma_theta_profile: float = 0.01
+    sigma_b0_frac: float = 0.2
+    sigma_q_frac: float = 0.5
+    sigma_b_max_frac: float = 0.5
+    length_scale_m: float = 2000.0
+    similarity_soil: float = 0.5
+    similarity_species: float = 0.7
+    similarity_age: float = 0.8
+    age_tolerance_years: int = 2
+
+    def __post_init__(self) -> None:
+        require(1 <= self.window_hours <= 24, "window_hours", "1..24 h")
+        require(min(self.sigma_theta_channel, self.sigma_theta_profile) > 0,
+                "sigma_theta_channel", "errors > 0 m3 m-3")
+        require(self.length_scale_m > 0, "length_scale_m", "> 0 m")
+        for name in ("similarity_soil", "similarity_species", "similarity_age"):
+            require(0 <= getattr(self, name) <= 1, name, "a factor in [0, 1]")
+
+
+@dataclass(frozen=True)
 class RoutingConfig:
     """Settings of the truck routing (the ``[routing]`` table of ``city.toml``).
 
@@ -483,6 +621,12 @@ class CityConfig:
         Soil sensors, CSV; optional.
     streets
         Street graph, GraphML; optional (without it distances use ``network.detour_factor``).
+    sensor_data
+        Sensor readings: one file (long CSV, ``.csv.gz`` or SensorThings JSON) or a folder
+        of such files, all read and merged; optional, and may be missing on a given day
+        (the run then goes on with the model alone).
+    watering_log
+        The watering actually done (CSV ``date,site,litres``); optional, may be missing.
     """
 
     name: str
@@ -495,9 +639,13 @@ class CityConfig:
     fleet: tuple[VehicleType, ...]
     sensors: Path | None = None
     streets: Path | None = None
+    sensor_data: Path | None = None
+    watering_log: Path | None = None
     network: NetworkConfig = field(default_factory=NetworkConfig)
     decide: DecideRules = field(default_factory=DecideRules)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
+    qc: QCRules = field(default_factory=QCRules)
+    assimilation: AssimilationRules = field(default_factory=AssimilationRules)
 
     def __post_init__(self) -> None:
         require(self.crs.upper().startswith("EPSG:"), "crs", f"'EPSG:<code>', got {self.crs!r}")
@@ -514,11 +662,11 @@ def load_city_config(city_dir: str | Path) -> CityConfig:
         raise InputError("is not a city folder (expected a folder with a city.toml)", file=city_dir)
     cfg = from_toml(CityConfig, path)
 
-    def resolve(p: Path | None, key: str) -> Path | None:
+    def resolve(p: Path | None, key: str, must_exist: bool = True) -> Path | None:
         if p is None:
             return None
         full = (city_dir / p).resolve()
-        if not full.exists():
+        if must_exist and not full.exists():
             raise InputError(f"names {p}, which does not exist", file=path, field=key)
         return full
 
@@ -528,6 +676,8 @@ def load_city_config(city_dir: str | Path) -> CityConfig:
         refill_points=resolve(cfg.refill_points, "refill_points"),
         sensors=resolve(cfg.sensors, "sensors"),
         streets=resolve(cfg.streets, "streets"),
+        sensor_data=resolve(cfg.sensor_data, "sensor_data", must_exist=False),
+        watering_log=resolve(cfg.watering_log, "watering_log", must_exist=False),
         weather=dataclasses.replace(
             cfg.weather, observed=resolve(cfg.weather.observed, "weather.observed")
         ),

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.ndimage
 import scipy.sparse.csgraph
+import xarray as xr
 
 from .city import StreetNetwork
 from .config import (
@@ -185,8 +186,83 @@ def generate_city(
         wind_height_m=KNMI_WIND_HEIGHT_M,
     )
     (out / "city.toml").write_text(_city_toml(size, seed), encoding="utf-8")
+    _sensor_season(out, seed)
     log.info("wrote city with %d sites to %s", len(sites), out)
     return out
+
+
+SENSOR_SEASON = (dt.date(SEASON_YEAR, 4, 1), dt.date(SEASON_YEAR, 9, 30))
+"""Days of the demo's synthetic sensor readings."""
+
+ROTATION = (dt.date(SEASON_YEAR, 6, 1), dt.date(SEASON_YEAR, 9, 15), 7, 100.0)
+"""The crews' practice in the demo's watering log: from, to, every N days, litres per young
+tree (the common "100 L a week" rule)."""
+
+
+def _rotation_log(sites: xr.Dataset, days: np.ndarray) -> pd.DataFrame:
+    """Every young tree watered every N days with the same litres, in N groups by id."""
+    start, end, every, litres = ROTATION
+    young = np.flatnonzero(sites["kind"].values == "young_tree")
+    day_no = (days - np.datetime64(start)).astype("timedelta64[D]").astype(int)
+    active = (days >= np.datetime64(start)) & (days <= np.datetime64(end))
+    rows = []
+    for d, k in zip(days[active], day_no[active], strict=True):  # days, not sites
+        ids = sites["site"].values[young[young % every == k % every]]
+        rows.append(pd.DataFrame({"date": str(d), "site": ids, "litres": litres}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _sensor_season(out: Path, seed: int) -> None:
+    """Synthetic sensor readings for the demo season from a truth run (irrigation.truth).
+
+    Writes ``sensor-data/readings-<year>.csv.gz`` (with injected faults),
+    ``watering/executed.csv`` (the crews' rotation, which also waters the truth) and
+    ``truth/faults-<year>.csv`` (the injected faults, for scoring the QC).
+    """
+    from . import truth
+    from .city import load_city
+    from .groundwater.backend import solve_simulation
+    from .groundwater.forecast import depth_to_water
+    from .groundwater.output import heads_dataset
+    from .io.sensors import write_sensor_csv
+    from .io.soil_tables import read_soil_textures, read_species
+    from .io.tables import watering_by_day
+    from .io.weather import read_weather_csv
+    from .soil import simulate_sites
+    from .weather import et0
+
+    city = load_city(out)
+    cfg = city.config
+    start, end = (np.datetime64(d) for d in SENSOR_SEASON)
+    obs = read_weather_csv(cfg.weather.observed, wind_height_m=cfg.weather.wind_height_m)
+    obs = obs.sel(time=slice(start, end))
+    e0 = et0(obs, latitude_deg=cfg.weather.latitude_deg, elevation_m=cfg.weather.elevation_m)
+    days = obs["time"].values.astype("datetime64[D]")
+    sites = city.sites
+    model, result = solve_simulation(cfg.groundwater.sim_dir, backend="embedded")
+    heads = heads_dataset(model, result).isel(time=[0])
+    dtw = depth_to_water(heads, sites.x.values, sites.y.values, model=model).isel(time=0)
+    dtw = dtw.drop_vars([c for c in dtw.coords if c != "site"]).assign_coords(
+        site=sites.site.values)
+    log_df = _rotation_log(sites, days)
+    (out / "watering").mkdir(exist_ok=True)
+    _write_csv(log_df, out / "watering" / "executed.csv")
+    irr = watering_by_day(log_df, days, sites.site.values)
+    irr = irr.assign_coords(time=obs["time"].values)
+    rng = np.random.default_rng(seed + 1)
+    world = truth.draw_world(sites, read_soil_textures(), read_species(), rng,
+                             time=obs["time"].values)
+    te0, tpr = world.forcing(e0, obs["precip_mm"])
+    run = simulate_sites(world.sites, te0, tpr, textures=world.textures,
+                         species=world.species, irrigation_l=irr * world.watering_efficiency,
+                         depth_to_water_m=dtw)
+    readings = truth.sensor_readings(run["theta"].isel(member=0), world, city.sensors, rng)
+    faulty, labels = truth.inject_faults(readings, rng)
+    (out / "sensor-data").mkdir(exist_ok=True)
+    (out / "truth").mkdir(exist_ok=True)
+    write_sensor_csv(faulty, out / "sensor-data" / f"readings-{SEASON_YEAR}.csv.gz")
+    labels.to_csv(out / "truth" / f"faults-{SEASON_YEAR}.csv", index=False,
+                  date_format="%Y-%m-%dT%H:%M:%SZ", lineterminator="\n")
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -704,6 +780,8 @@ def _city_config(size: CitySize, seed: int) -> CityConfig:
         refill_points=Path("refill_points.csv"),
         sensors=Path("sensors.csv"),
         streets=Path("streets.graphml"),
+        sensor_data=Path("sensor-data"),
+        watering_log=Path("watering/executed.csv"),
         weather=WeatherConfig(
             observed=Path("weather/observed.csv"),
             station="De Bilt (KNMI 260)",

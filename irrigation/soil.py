@@ -137,7 +137,8 @@ def van_genuchten_theta(tension_kpa, theta_r, theta_s, alpha_per_cm, n):
     van Genuchten (1980) with Mualem's m = 1 - 1/n:
     ``θ = θr + (θs - θr) / (1 + (α h)^n)^m``, h in cm of water, α in cm-1.
     """
-    h_cm = np.asarray(tension_kpa) / KPA_PER_CM
+    tension = tension_kpa if isinstance(tension_kpa, xr.DataArray) else np.asarray(tension_kpa)
+    h_cm = tension / KPA_PER_CM
     m = 1.0 - 1.0 / n
     return theta_r + (theta_s - theta_r) / (1.0 + (alpha_per_cm * h_cm) ** n) ** m
 

@@ -937,3 +937,44 @@ def _stream_quantity(stream: dict) -> str | None:
         return "vwc"
     return None
 
+
+
+def read_sensor_data(
+    path: str | Path, *, known: Mapping[str, Collection[int]] | None = None
+) -> tuple[xr.Dataset, list[ReadProblem]]:
+    """Read one readings file, or every ``*.csv``, ``*.csv.gz`` and ``*.json`` in a folder.
+
+    Files are read in name order and merged: a (probe, depth, time) read twice keeps the
+    first file's value and reports the later one. Problems of all files are returned.
+
+    Raises
+    ------
+    InputError
+        ``path`` does not exist, or a file is unreadable as a whole.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("sensor data not found", file=path)
+    files = ([path] if path.is_file() else sorted(
+        p for p in path.iterdir() if p.is_file() and p.name.endswith((".csv", ".csv.gz", ".json"))))
+    parts, problems = [], []
+    for f in files:
+        reader = read_sensorthings if f.suffix == ".json" else read_sensor_csv
+        ds, probs = reader(str(f), known=known)
+        parts.append(ds)
+        problems += probs
+    if not parts:
+        raise InputError("no readings files (*.csv, *.csv.gz, *.json) in the folder", file=path)
+    out = parts[0]
+    for i, ds in enumerate(parts[1:], start=1):
+        clash = out["value"].notnull() & ds["value"].reindex_like(out["value"]).notnull()
+        n = int(clash.sum())
+        if n:
+            problems.append(ReadProblem(str(files[i]), None,
+                                        f"{n} readings already read from an earlier file; "
+                                        "the earlier values are kept"))
+        q = out["quantity"].combine_first(ds["quantity"])
+        out = out.drop_vars("quantity").combine_first(ds.drop_vars("quantity"))
+        out = out.assign_coords(quantity=q.reindex(sensor=out["sensor"]))
+    out.attrs["source"] = str(path)
+    return out, problems

@@ -310,3 +310,48 @@ def read_refill_points(path: str | Path) -> xr.Dataset:
     table = _validate(_read_csv(path), cols, path)
     _unique_ids(table["id"], path)
     return _to_dataset(table, "refill", {"refill_l_per_min": "L min-1"})
+
+
+# --------------------------------------------------------------------------- watering log
+
+
+def read_watering_log(path: str | Path, sites: xr.Dataset) -> pd.DataFrame:
+    """Read the watering actually done: CSV ``date,site,litres`` (one row per visit).
+
+    ``date`` is the calendar day (YYYY-MM-DD, local), ``site`` a site id, ``litres`` the
+    water given [L] (0 for a planned visit that was skipped). Further columns (e.g.
+    ``vehicle``, ``note``) are kept.
+    """
+    path = Path(path)
+    raw = _read_csv(path)
+    known = set(sites.site.values.tolist())
+    cols = [
+        Column("date", str),
+        Column("site", str, _in(known), "the id of a site in the sites file"),
+        Column("litres", float, lambda s: (s >= 0) & (s <= 1e5), "litres in [0, 100000]",
+               units="L"),
+    ]
+    table = _validate(raw, cols, path)
+    dates = pd.to_datetime(table["date"], format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
+        raise InputError(f"expected a date YYYY-MM-DD, got {table['date'].iloc[i]!r}",
+                         file=path, row=2 + i, field="date")
+    table["date"] = dates
+    extra = [c for c in raw.columns if c not in table.columns]
+    return pd.concat([table, raw[extra]], axis=1)
+
+
+def watering_by_day(log: pd.DataFrame, days, site_ids) -> xr.DataArray:
+    """Litres given per (``time``, ``site``) on ``days`` from a watering log [L]."""
+    days = pd.DatetimeIndex(np.asarray(days, dtype="datetime64[D]"))
+    sites = pd.Index(np.asarray(site_ids))
+    out = np.zeros((days.size, sites.size))
+    if len(log):
+        ti = days.get_indexer(pd.DatetimeIndex(log["date"]).normalize())
+        si = sites.get_indexer(log["site"].to_numpy())
+        ok = (ti >= 0) & (si >= 0)
+        np.add.at(out, (ti[ok], si[ok]), log["litres"].to_numpy(float)[ok])
+    return xr.DataArray(out, dims=("time", "site"),
+                        coords={"time": days.values, "site": sites.values},
+                        attrs={"units": "L"})

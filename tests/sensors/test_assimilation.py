@@ -1,0 +1,167 @@
+"""Sensors: observation operator, optimal interpolation, QC on injected faults, hindcast."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from irrigation.city import load_city
+from irrigation.cli import main
+from irrigation.config import AssimilationRules
+from irrigation.io.soil_tables import read_soil_textures
+from irrigation.sensors import (
+    QC_FLAGS,
+    _layer_weights,
+    analysis,
+    probe_hydraulics,
+    root_zone_depletion,
+)
+from irrigation.soil import van_genuchten_theta
+
+
+@pytest.fixture(scope="module")
+def city(demo_city_dir):
+    return load_city(demo_city_dir)
+
+
+def test_layer_weights_cover_the_root_zone():
+    w = _layer_weights(np.array([30, 60, 90]), np.array([0.45, 0.6, 1.05, 2.0]))
+    # channels stand for 0-45, 45-75, 75-105 cm
+    np.testing.assert_allclose(w[0], [1, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(w[1], [0.45 / 0.6, 0.15 / 0.6, 0], atol=1e-12)
+    np.testing.assert_allclose(w[2], [45 / 105, 30 / 105, 30 / 105])
+    np.testing.assert_allclose(w.sum(1)[:3], 1.0)
+    assert w.sum(1)[3] == pytest.approx(1.05 / 2.0)  # channels reach only to 105 cm
+
+
+def test_observation_operator_closed_form(city):
+    hyd = probe_hydraulics(city.sensors, city.sites, read_soil_textures())
+    p = hyd["sensor"].values[:2]
+    h = hyd.sel(sensor=p)
+    depth = city.sensors["depth"].values
+    # a tension profile at field capacity (10 kPa) means no depletion
+    values = xr.DataArray(np.full((2, 3), 10.0), dims=("sensor", "depth"),
+                          coords={"sensor": p, "depth": depth})
+    q = xr.DataArray(["tension", "tension"], dims="sensor", coords={"sensor": p})
+    out = root_zone_depletion(values, q, hyd)
+    np.testing.assert_allclose(out["dr_obs_mm"], 0.0, atol=1e-9)
+    # a uniform drier tension: Dr = 1000 Zr (θFC - θ(ψ))
+    values[:] = 60.0
+    out = root_zone_depletion(values, q, hyd)
+    theta = van_genuchten_theta(60.0, h.theta_r, h.theta_s, h.alpha_per_cm, h.n)
+    expect = 1000 * h.root_depth_m * (h.theta_fc - theta)
+    np.testing.assert_allclose(out["dr_obs_mm"], expect, rtol=1e-12)
+    assert (out["var_obs_mm2"] > 0).all()
+    # no reading within the root zone -> no observation
+    values[:] = np.nan
+    assert root_zone_depletion(values, q, hyd)["dr_obs_mm"].isnull().all()
+
+
+def _sites(x, kind="young_tree", species="Tilia cordata", texture="loam", year=2016):
+    n = len(x)
+    return xr.Dataset(
+        {"kind": ("site", [kind] * n if isinstance(kind, str) else kind),
+         "species": ("site", [species] * n), "soil_texture": ("site", [texture] * n),
+         "planting_year": ("site", [year] * n)},
+        coords={"site": [f"S{i}" for i in range(n)], "x": ("site", np.asarray(x, float)),
+                "y": ("site", np.zeros(n))})
+
+
+def test_analysis_is_the_scalar_kalman_update_and_spreads_by_correlation():
+    rules = AssimilationRules(length_scale_m=1000.0)
+    sites = _sites([0.0, 500.0, 1e6], kind=["young_tree", "young_tree", "lawn"])
+    xb = xr.DataArray([20.0, 20.0, 20.0], dims="site", coords={"site": sites.site.values})
+    pb = xr.DataArray([16.0, 16.0, 16.0], dims="site", coords={"site": sites.site.values})
+    obs = xr.Dataset({"site": ("sensor", ["S0"]), "dr_obs_mm": ("sensor", [10.0]),
+                      "var_obs_mm2": ("sensor", [4.0])})
+    taw = xr.full_like(xb, 100.0)
+    a = analysis(xb, pb, obs, sites, taw, rules)
+    k = 16.0 / (16.0 + 4.0)
+    assert float(a.dr_mm[0]) == pytest.approx(20 + k * (10 - 20))
+    assert float(a.var_mm2[0]) == pytest.approx(16 * 4 / 20)
+    rho = np.exp(-0.5)
+    assert float(a.dr_mm[1]) == pytest.approx(20 + rho * k * (10 - 20))
+    assert float(a.var_mm2[1]) == pytest.approx(16 - rho**2 * 16 * k)
+    assert float(a.dr_mm[2]) == 20.0 and float(a.var_mm2[2]) == 16.0  # other kind, far
+    # an ensemble (member dim) gets the same gain per member
+    xm = xb.expand_dims(member=[0, 1]).transpose("site", "member") + xr.DataArray(
+        [0.0, 4.0], dims="member")
+    am = analysis(xm, pb, obs, sites, taw, rules)
+    assert float(am.dr_mm.sel(site="S0", member=1)) == pytest.approx(24 + k * (10 - 24))
+    # no observations: unchanged
+    none = obs.assign(dr_obs_mm=("sensor", [np.nan]))
+    assert analysis(xb, pb, none, sites, taw, rules).dr_mm.equals(xb)
+
+
+@pytest.fixture(scope="module")
+def season(city):
+    from irrigation import pipeline
+
+    return pipeline.sensor_hindcast(city, np.datetime64("2018-04-01"),
+                                    np.datetime64("2018-09-30"), lead_days=3, n_folds=4)
+
+
+@pytest.fixture(scope="module")
+def checked(city):
+    from irrigation import pipeline
+    from irrigation.io.soil_tables import read_species
+    from irrigation.soil import simulate_sites
+
+    obs = pipeline.observed(city, np.datetime64("2018-04-01"), np.datetime64("2018-09-30"))
+    _, dtw = pipeline.steady_depth_to_water(city)
+    ol = simulate_sites(city.sites, obs.et0_mm, obs.weather["precip_mm"],
+                        textures=read_soil_textures(), species=read_species(),
+                        irrigation_l=obs.watering_l, depth_to_water_m=dtw)
+    return pipeline.checked_readings(city, obs, ol)
+
+
+def test_injected_faults_are_flagged(checked, demo_city_dir):
+    """Every injected fault of the demo season is flagged; few clean readings are."""
+    labels = pd.read_csv(demo_city_dir / "truth" / "faults-2018.csv")
+    flags = checked["qc_flags"].transpose("sensor", "depth", "time").values
+    t = checked["time"].values
+    sensors, depths = list(checked.sensor.values), list(checked.depth.values)
+    faulty = np.zeros(flags.shape, bool)
+    detected = {}
+    for r in labels.itertuples():
+        s, z = sensors.index(r.sensor), depths.index(r.depth_cm)
+        span = (t >= np.datetime64(r.start[:-1])) & (t <= np.datetime64(r.end[:-1]))
+        faulty[s, z, span] = True
+        detected.setdefault(r.fault, []).append(bool((flags[s, z, span] > 0).any()))
+    rate = {k: float(np.mean(v)) for k, v in detected.items()}
+    assert rate["stuck"] == 1.0 and rate["dropout"] == 1.0 and rate["range"] == 1.0
+    assert rate["spike"] >= 0.9
+    assert rate["drift"] >= 2 / 3
+    have = np.isfinite(checked["value"].transpose("sensor", "depth", "time").values)
+    clean = have & ~faulty
+    false_alarm = float((flags[clean] > 0).mean())
+    assert false_alarm < 0.01
+    assert not bool(checked["valid"].values[flags > 0].any())  # flagged never valid
+    assert checked["qc_flags"].attrs["flag_meanings"].split() == list(QC_FLAGS)
+
+
+def test_hindcast_assimilation_beats_open_loop_at_held_out_probes(season):
+    hc, summary, _ = season
+    rmse = hc["rmse_tension_kpa"].to_series()
+    assert rmse["assimilated"] < 0.9 * rmse["open_loop"]
+    rz = hc["rmse_rz_tension_kpa"].to_series()
+    assert rz["assimilated"] < 0.9 * rz["open_loop"]
+    assert int(hc["n_scored"][0]) > 10_000
+    assert (summary["readings"] > 0).all()
+
+
+def test_cli_sensors_hindcast(tmp_path, capsys):
+    out = tmp_path / "hc"
+    code = main(["-q", "sensors", "hindcast", "--start", "2018-06-01", "--end", "2018-07-15",
+                 "--out", str(out)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "open_loop" in text and "assimilated" in text and "quality control" in text
+    for name in ("hindcast.nc", "hindcast.png", "qc_summary.csv"):
+        assert (out / name).stat().st_size > 0
+    code = main(["sensors", "hindcast", "--readings", str(tmp_path / "nope.csv"),
+                 "--out", str(out)])
+    assert code == 2
+    assert "nope.csv" in capsys.readouterr().err
