@@ -221,29 +221,18 @@ def _sensor_season(out: Path, seed: int) -> None:
     """
     from . import truth
     from .city import load_city
-    from .groundwater.backend import solve_simulation
-    from .groundwater.forecast import depth_to_water
-    from .groundwater.output import heads_dataset
     from .io.sensors import write_sensor_csv
     from .io.soil_tables import read_soil_textures, read_species
     from .io.tables import watering_by_day
-    from .io.weather import read_weather_csv
+    from .pipeline import observed_weather, steady_depth_to_water
     from .soil import simulate_sites
-    from .weather import et0
 
     city = load_city(out)
-    cfg = city.config
-    start, end = (np.datetime64(d) for d in SENSOR_SEASON)
-    obs = read_weather_csv(cfg.weather.observed, wind_height_m=cfg.weather.wind_height_m)
-    obs = obs.sel(time=slice(start, end))
-    e0 = et0(obs, latitude_deg=cfg.weather.latitude_deg, elevation_m=cfg.weather.elevation_m)
-    days = obs["time"].values.astype("datetime64[D]")
+    first, last = (np.datetime64(d, "D") for d in SENSOR_SEASON)
+    days = np.arange(first, last + 1)
+    obs, e0 = observed_weather(city, days)
     sites = city.sites
-    model, result = solve_simulation(cfg.groundwater.sim_dir, backend="embedded")
-    heads = heads_dataset(model, result).isel(time=[0])
-    dtw = depth_to_water(heads, sites.x.values, sites.y.values, model=model).isel(time=0)
-    dtw = dtw.drop_vars([c for c in dtw.coords if c != "site"]).assign_coords(
-        site=sites.site.values)
+    _, dtw = steady_depth_to_water(city, backend="embedded")
     log_df = _rotation_log(sites, days)
     (out / "watering").mkdir(exist_ok=True)
     _write_csv(log_df, out / "watering" / "executed.csv")

@@ -49,6 +49,24 @@ def known_channels(city: City) -> dict[str, list[int]]:
             for i, p in enumerate(s["sensor"].values)}
 
 
+def observed_weather(city: City, days: np.ndarray) -> tuple[xr.Dataset, xr.DataArray]:
+    """The city's observed weather on ``days`` and its reference ET0 [mm d-1].
+
+    Raises
+    ------
+    InputError
+        The weather file does not cover every day.
+    """
+    cfg = city.config
+    obs = read_weather_csv(cfg.weather.observed, wind_height_m=cfg.weather.wind_height_m)
+    obs = obs.sel(time=slice(days[0], days[-1]))
+    if obs.sizes["time"] != days.size:
+        raise InputError(f"observed weather covers {obs.sizes['time']} of the {days.size} days "
+                         f"{days[0]}..{days[-1]}", file=cfg.weather.observed)
+    e0 = et0(obs, latitude_deg=cfg.weather.latitude_deg, elevation_m=cfg.weather.elevation_m)
+    return obs, e0
+
+
 def observed(city: City, start: np.datetime64, end: np.datetime64) -> Observed:
     """Read observed weather, the watering log and sensor readings for days [start, end].
 
@@ -57,12 +75,7 @@ def observed(city: City, start: np.datetime64, end: np.datetime64) -> Observed:
     """
     cfg = city.config
     days = np.arange(np.datetime64(start, "D"), np.datetime64(end, "D") + 1)
-    obs = read_weather_csv(cfg.weather.observed, wind_height_m=cfg.weather.wind_height_m)
-    obs = obs.sel(time=slice(days[0], days[-1]))
-    if obs.sizes["time"] != days.size:
-        raise InputError(f"observed weather covers {obs.sizes['time']} of the {days.size} days "
-                         f"{days[0]}..{days[-1]}", file=cfg.weather.observed)
-    e0 = et0(obs, latitude_deg=cfg.weather.latitude_deg, elevation_m=cfg.weather.elevation_m)
+    obs, e0 = observed_weather(city, days)
     site_ids = city.sites["site"].values
     if cfg.watering_log is not None and Path(cfg.watering_log).exists():
         wlog = read_watering_log(cfg.watering_log, city.sites)
@@ -76,11 +89,15 @@ def observed(city: City, start: np.datetime64, end: np.datetime64) -> Observed:
     return Observed(obs, e0, water, readings, problems)
 
 
-def steady_depth_to_water(city: City) -> tuple[GwfModel, xr.DataArray]:
+def steady_depth_to_water(city: City, backend: str | None = None
+                          ) -> tuple[GwfModel, xr.DataArray]:
     """Solve the city's groundwater model and return depth to water at the sites [m]
-    after its first stored step (the steady state of the bundled models)."""
+    after its first stored step (the steady state of the bundled models).
+
+    ``backend`` overrides the city's ``groundwater.backend``."""
     cfg = city.config
-    model, result = solve_simulation(cfg.groundwater.sim_dir, backend=cfg.groundwater.backend,
+    model, result = solve_simulation(cfg.groundwater.sim_dir,
+                                     backend=backend or cfg.groundwater.backend,
                                      mf6_exe=cfg.groundwater.mf6_exe or None)
     heads = heads_dataset(model, result).isel(time=[0])
     s = city.sites
@@ -97,9 +114,9 @@ def per_probe(da: xr.DataArray, city: City) -> xr.DataArray:
     return out.assign_coords(sensor=s["sensor"].values)
 
 
-def checked_readings(city: City, obs: Observed, open_loop: xr.Dataset) -> xr.Dataset:
+def checked_readings(city: City, obs: Observed, open_loop: xr.Dataset,
+                     textures: pd.DataFrame) -> xr.Dataset:
     """Quality control of ``obs.readings`` against the open-loop model run ``open_loop``."""
-    textures = read_soil_textures()
     readings = obs.readings.reindex(sensor=city.sensors["sensor"].values)
     readings = readings.assign_coords(quantity=("sensor", city.sensors["kind"].values))
     hyd = probe_hydraulics(city.sensors, city.sites, textures)
@@ -128,7 +145,7 @@ def sensor_hindcast(city: City, start, end, *, lead_days: int = 3, n_folds: int 
     open_loop = simulate_sites(city.sites, obs.et0_mm, obs.weather["precip_mm"],
                                textures=textures, species=species, irrigation_l=obs.watering_l,
                                depth_to_water_m=dtw)
-    qc = checked_readings(city, obs, open_loop)
+    qc = checked_readings(city, obs, open_loop, textures)
     probes = city.sensors["sensor"].values
     folds = [list(probes[i::n_folds]) for i in range(n_folds)]
     log.info("hindcast: %d probes in %d held-out groups, lead %d d", probes.size, n_folds,

@@ -39,6 +39,7 @@ from .soil import (
     SoilParams,
     simulate_sites,
     texture_hydraulics,
+    total_available_water_mm,
     van_genuchten_tension_kpa,
     van_genuchten_theta,
 )
@@ -69,11 +70,11 @@ def _stuck(v: np.ndarray, hours: np.ndarray, min_duration_h: float) -> np.ndarra
     return (hours[end] - hours[start]) >= min_duration_h
 
 
-def _rolling(frame: np.ndarray, window: int, how: str, center: bool = True) -> np.ndarray:
-    """Running statistic along the last axis of a (..., time) array, NaN-aware."""
+def _running_median(frame: np.ndarray, window: int) -> np.ndarray:
+    """Centred running median along the last axis of a (..., time) array, NaN-aware."""
     shape = frame.shape
     df = pd.DataFrame(frame.reshape(-1, shape[-1]).T)
-    r = getattr(df.rolling(window, center=center, min_periods=max(1, window // 2 + 1)), how)()
+    r = df.rolling(window, center=True, min_periods=window // 2 + 1).median()
     return r.to_numpy().T.reshape(shape)
 
 
@@ -142,7 +143,7 @@ def quality_control(
         stuck = _stuck(w, hours, rules.stuck_hours) & have
         stuck &= ~is_t | (w > rules.stuck_min_kpa)
         flags[stuck] |= QC_FLAGS["stuck"]
-        med = _rolling(w, rules.spike_window, "median")
+        med = _running_median(w, rules.spike_window)
         dev = np.abs(w - med)
         spike = np.where(is_t, (dev > rules.spike_kpa) & (dev > rules.spike_rel * np.abs(med)),
                          dev > rules.spike_vwc)
@@ -150,7 +151,7 @@ def quality_control(
     day = time.astype("datetime64[D]")
     days = np.unique(day)
     pos = np.searchsorted(days, day)
-    flags |= _implausible(w, hours, is_t, day, days, pos, readings, rules, watering_l, precip_mm)
+    flags |= _implausible(w, hours, is_t, days, pos, readings, rules, watering_l, precip_mm)
     if theta is not None and days.size:
         th = theta.transpose("sensor", "depth", "time").values.astype(float)
         th = np.where(flags == 0, th, np.nan)
@@ -200,7 +201,7 @@ def _drift(th, pos, days, expected_theta, readings, rules: QCRules) -> np.ndarra
     return flag.T.reshape(shape)
 
 
-def _implausible(w, hours, is_t, day, days, pos, readings, rules, watering_l, precip_mm):
+def _implausible(w, hours, is_t, days, pos, readings, rules, watering_l, precip_mm):
     flags = np.zeros(w.shape, np.uint8)
     if not days.size:
         return flags
@@ -423,7 +424,7 @@ def root_zone_depletion(
     th_rz = (w * theta.fillna(0.0)).sum("depth") / sw
     var_th = (w**2 * var_ch.fillna(0.0)).sum("depth") / sw**2 + rules.sigma_theta_profile**2
     zr_mm = 1000.0 * hyd["root_depth_m"]
-    taw = zr_mm * (hyd["theta_fc"] - hyd["theta_wp"])
+    taw = total_available_water_mm(hyd["theta_fc"], hyd["theta_wp"], hyd["root_depth_m"])
     dr = (zr_mm * (hyd["theta_fc"] - th_rz)).clip(min=0.0)
     dr = xr.where(dr > taw, taw, dr).where(sw > 0)
     out = xr.Dataset({"dr_obs_mm": dr, "var_obs_mm2": (zr_mm**2 * var_th).where(sw > 0),
@@ -447,9 +448,10 @@ def background_correlation(a: xr.Dataset, b: xr.Dataset, rules: AssimilationRule
     """Correlation of background errors between sites ``a`` and ``b`` (len(a) x len(b)).
 
     ρ = exp(-d / L) · s_soil^[texture differs] · s_species^[species differs] ·
-    s_age^[planting years differ by more than the tolerance] · [same kind]. Each factor is
-    a positive semi-definite kernel, so their (Schur) product is a valid correlation
-    (Gaspari & Cohn 1999 discuss such products).
+    s_age^[planting years differ by more than the tolerance] · [same kind]. The exponential
+    is a valid correlation in the plane (Gaspari & Cohn 1999, eq. 4.2 family); each
+    category factor s·J + (1 - s)·[same] is positive semi-definite, and by the Schur product
+    theorem (Horn & Johnson 2013, Matrix Analysis, thm. 7.5.3) so is the product.
     """
     d = np.hypot(a["x"].values[:, None] - b["x"].values[None, :],
                  a["y"].values[:, None] - b["y"].values[None, :])
@@ -469,6 +471,7 @@ def analysis(
     sites: xr.Dataset,
     taw_mm: xr.DataArray,
     rules: AssimilationRules = DEFAULT_ASSIMILATION,
+    rho: np.ndarray | None = None,
 ) -> xr.Dataset:
     """Optimal-interpolation update of the root-zone depletion of every site.
 
@@ -487,6 +490,10 @@ def analysis(
         Total available water per site [mm]; the analysis is kept within [0, TAW].
     rules
         Correlation model (:func:`background_correlation`).
+    rho
+        The correlation between all sites and the sites of ``obs`` (len(sites) x
+        len(obs)), when the caller has it already (it depends on the geometry only);
+        computed here otherwise.
 
     Returns
     -------
@@ -495,10 +502,11 @@ def analysis(
 
     Notes
     -----
-    x_a = x_b + B Hᵀ (H B Hᵀ + R)⁻¹ (y - H x_b), diag(A) = diag(B) - rowsum(K ∘ B Hᵀ)
-    (Kalnay 2003, eq. 5.4.x), with B_ij = σ_i σ_j ρ_ij. Only the diagonal of B is carried
-    from day to day; the correlations are rebuilt from ρ every time (a stated
-    simplification of a full Kalman filter).
+    x_a = x_b + K (y - H x_b) with K = B Hᵀ (H B Hᵀ + R)⁻¹, and
+    diag(A) = diag(B) - rowsum(K ∘ B Hᵀ) (optimal interpolation; Kalnay 2003, Atmospheric
+    Modeling, Data Assimilation and Predictability, sec. 5.4), with B_ij = σ_i σ_j ρ_ij.
+    Only the diagonal of B is carried from day to day; the correlations come from ρ every
+    time (a stated simplification of a full Kalman filter).
     """
     ok = np.isfinite(obs["dr_obs_mm"].values) & np.isfinite(obs["var_obs_mm2"].values)
     out = xr.Dataset({"dr_mm": dr_b_mm.copy(), "var_mm2": var_b_mm2.copy()})
@@ -513,7 +521,8 @@ def analysis(
         raise InputError(f"observation at unknown site {o['site'].values[pos < 0][0]!r}",
                          field="site")
     sig = np.sqrt(var_b_mm2.sel(site=site_ids).values)
-    rho_so = background_correlation(sites, sites.isel(site=pos), rules)
+    rho_so = (background_correlation(sites, sites.isel(site=pos), rules) if rho is None
+              else rho[:, ok])
     b_so = sig[:, None] * sig[pos][None, :] * rho_so
     s = b_so[pos] + np.diag(o["var_obs_mm2"].values)
     k = np.linalg.solve(s, b_so.T).T  # (site, obs); S is symmetric
@@ -595,9 +604,11 @@ def hindcast(
     -------
     xr.Dataset
         Over (``run`` = open_loop/assimilated, ``sensor``, ``depth``, ``time``):
-        ``tension_pred_kpa``, ``theta_pred``; observed ``tension_obs_kpa``,
-        ``theta_obs`` and per run ``rmse_tension_kpa`` and ``rmse_theta`` (over all
-        held-out channels within the root zone), ``bias_tension_kpa``, ``n_scored``.
+        predicted root-zone ``tension_pred_kpa`` and ``theta_pred``; observed
+        ``tension_obs_kpa`` and ``theta_obs`` per channel and ``rz_tension_obs_kpa`` of
+        the layer-weighted root zone; per run ``rmse_tension_kpa``, ``bias_tension_kpa``,
+        ``rmse_theta`` and ``n_scored`` over the held-out channels within the root zone,
+        and ``rmse_rz_tension_kpa`` over the held-out tension probes.
     """
     probes = sensors["sensor"].values
     if holdout is None:
@@ -607,13 +618,15 @@ def hindcast(
     site_ids = sites["site"].values
     hyd_p = probe_hydraulics(sensors, sites, textures, params)
     hyd_s = texture_hydraulics(sites["soil_texture"].values, textures, params)
-    zr = sites["root_depth_m"].values.astype(float)
-    taw = xr.DataArray(1000.0 * zr * (hyd_s["theta_fc"] - hyd_s["theta_wp"]),
-                       dims="site", coords={"site": site_ids})
+    taw = xr.DataArray(
+        total_available_water_mm(hyd_s["theta_fc"], hyd_s["theta_wp"],
+                                 sites["root_depth_m"].values.astype(float)),
+        dims="site", coords={"site": site_ids})
     means = window_means(qc, days, rules.window_hours)
     obs = root_zone_depletion(means, qc["quantity"], hyd_p, rules)
     obs["site"] = sensors["site"]
     psite = pd.Index(site_ids).get_indexer(sensors["site"].values)
+    rho = background_correlation(sites, sites.isel(site=psite), rules)  # static: once
     n_m = 1 + len(holdout)
     dr = np.zeros((site_ids.size, n_m))
     var = np.tile(((rules.sigma_b0_frac * taw.values) ** 2)[:, None], (1, n_m))
@@ -627,7 +640,7 @@ def hindcast(
             use = obs.isel(time=k).where(xr.DataArray(group != m - 1, dims="sensor"))
             a = analysis(xr.DataArray(dr[:, m], dims="site", coords={"site": site_ids}),
                          xr.DataArray(var[:, m], dims="site", coords={"site": site_ids}),
-                         use, sites, taw, rules)
+                         use, sites, taw, rules, rho)
             dr[:, m] = a["dr_mm"].values
             var[:, m] = a["var_mm2"].values
         sl = slice(k, min(k + lead_days, n_days))

@@ -114,7 +114,7 @@ def checked(city):
     ol = simulate_sites(city.sites, obs.et0_mm, obs.weather["precip_mm"],
                         textures=read_soil_textures(), species=read_species(),
                         irrigation_l=obs.watering_l, depth_to_water_m=dtw)
-    return pipeline.checked_readings(city, obs, ol)
+    return pipeline.checked_readings(city, obs, ol, read_soil_textures())
 
 
 def test_injected_faults_are_flagged(checked, demo_city_dir):
@@ -165,3 +165,43 @@ def test_cli_sensors_hindcast(tmp_path, capsys):
                  "--out", str(out)])
     assert code == 2
     assert "nope.csv" in capsys.readouterr().err
+
+
+def test_watering_log_reader_and_daily_litres(city, tmp_path):
+    from irrigation.errors import InputError
+    from irrigation.io.tables import read_watering_log, watering_by_day
+
+    path = tmp_path / "executed.csv"
+    path.write_text("date,site,litres,vehicle\n2018-06-01,S00007,100,T1\n"
+                    "2018-06-01,S00007,50,T2\n2018-06-03,S00021,0,T1\n")
+    log = read_watering_log(path, city.sites)
+    assert list(log.columns) == ["date", "site", "litres", "vehicle"]
+    days = np.arange(np.datetime64("2018-06-01"), np.datetime64("2018-06-04"))
+    litres = watering_by_day(log, days, ["S00007", "S00021", "S00001"])
+    np.testing.assert_array_equal(litres.values, [[150, 0, 0], [0, 0, 0], [0, 0, 0]])
+    assert litres.attrs["units"] == "L"
+    for bad, words in (("2018-6-1x,S00007,100,T1", "line 2: 'date'"),
+                       ("2018-06-01,S99999,100,T1", "line 2: 'site'"),
+                       ("2018-06-01,S00007,-5,T1", "line 2: 'litres'")):
+        path.write_text("date,site,litres,vehicle\n" + bad + "\n")
+        with pytest.raises(InputError, match=words):
+            read_watering_log(path, city.sites)
+
+
+def test_sensor_data_folder_merges_files_first_wins(tmp_path):
+    from irrigation.io.sensors import read_sensor_data
+
+    head = "sensor_id,timestamp,depth_cm,quantity,value,unit\n"
+    (tmp_path / "a.csv").write_text(head + "T001,2018-06-01T00:00:00Z,30,tension,12,kPa\n"
+                                    "T001,2018-06-01T01:00:00Z,30,tension,13,kPa\n")
+    (tmp_path / "b.csv").write_text(head + "T001,2018-06-01T01:00:00Z,30,tension,99,kPa\n"
+                                    "V002,2018-06-01T02:00:00Z,60,vwc,25,%\n")
+    (tmp_path / "notes.txt").write_text("not read")
+    ds, problems = read_sensor_data(tmp_path)
+    v = ds["value"]
+    assert float(v.sel(sensor="T001", depth=30, time="2018-06-01T01:00")) == 13.0
+    assert float(v.sel(sensor="V002", depth=60, time="2018-06-01T02:00")) == 0.25
+    assert int(np.isfinite(v).sum()) == 3
+    assert dict(zip(ds.sensor.values, ds.quantity.values, strict=True)) == {
+        "T001": "tension", "V002": "vwc"}
+    assert any("b.csv" in str(p) and "1 readings already read" in p.reason for p in problems)
