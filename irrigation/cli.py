@@ -41,16 +41,51 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="the daily watering plan of a city")
-    p.add_argument("--city", type=Path, default=None, help="city folder")
-    p.add_argument("--demo", action="store_true", help="use the bundled demo city")
-    p.add_argument("--date", default=None, help="planning day YYYY-MM-DD")
-    p.add_argument("--forecast", type=Path, default=None, help="forecast file")
-    p.add_argument("--out", type=Path, default=None, help="workspace folder")
+    p = sub.add_parser("run", help="the daily watering plan of a city",
+                       description="Plan day D: sensors, state, soil and groundwater "
+                       "forecast, decision, routes; writes plans/D, state/state-D.nc and "
+                       "logs/run-D.json into the workspace.")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--city", type=Path, default=None, help="city folder")
+    where.add_argument("--demo", action="store_true", help="use the bundled demo city")
+    p.add_argument("--date", default=None,
+                   help="planning day YYYY-MM-DD (default: run.date of city.toml, else today)")
+    p.add_argument("--forecast", type=Path, default=None,
+                   help="forecast file (.csv, .nc, Open-Meteo .json, MOSMIX .kml/.kmz); "
+                   "default: weather.forecast of city.toml")
+    p.add_argument("--out", type=Path, default=None,
+                   help="workspace folder (default: run.workspace of city.toml, else "
+                   "irrigation-runs/<city folder name>)")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    raise IrrigationError("'irrigation run' is not implemented yet (issue 7)")
+    import datetime as dt
+
+    import numpy as np
+
+    from .city import load_city
+    from .pipeline import run_day
+
+    city = load_city(DEMO_CITY if args.demo else args.city)
+    run_cfg = city.config.run
+    try:
+        day = np.datetime64(args.date or run_cfg.date or dt.date.today(), "D")
+    except ValueError:
+        raise InputError(f"expected a date YYYY-MM-DD, got {args.date!r}",
+                         field="--date") from None
+    out = args.out or Path(run_cfg.workspace or Path("irrigation-runs") / city.path.name)
+    run = run_day(city, day, out, forecast=args.forecast)
+    total = run.plan.totals.iloc[-1]
+    folder = out / "plans" / str(day)
+    print(f"{city.config.name}, {day}: {int(total['stops'])} visits, "
+          f"{total['litres']:,.0f} L, {total['km']:.1f} km, {total['hours']:.1f} truck hours; "
+          f"{len(run.plan.deferred)} sites deferred")
+    for w in run.warnings:
+        print(f"warning: {w}")
+    print(f"plan:   {folder.resolve()}/report.html (map.png, driver_sheets.pdf, "
+          "routes.geojson)")
+    print(f"state:  {(out / 'state' / f'state-{day}.nc').resolve()}")
+    return 0
 
 
 # --------------------------------------------------------------------------- scenario

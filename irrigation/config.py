@@ -280,6 +280,12 @@ class WeatherConfig:
         Elevation of the station [m above sea level]; needed for air pressure.
     wind_height_m
         Height of the wind measurement [m]; converted to 2 m with FAO-56 eq. 47.
+    forecast
+        Where the daily run gets its forecast when ``--forecast`` is not given: a file
+        relative to the city folder (``.csv`` project format, ``.nc``, Open-Meteo
+        ``.json``, MOSMIX ``.kml``/``.kmz``), or ``"observed"`` to replay the observed
+        weather as a perfect forecast (hindcast mode, for replaying past seasons such as
+        the demo's 2018); empty: ``--forecast`` is required.
     """
 
     observed: Path
@@ -287,6 +293,7 @@ class WeatherConfig:
     latitude_deg: float = 51.5
     elevation_m: float = 100.0
     wind_height_m: float = 10.0
+    forecast: str = ""
 
     def __post_init__(self) -> None:
         require(-90 <= self.latitude_deg <= 90, "latitude_deg", "a latitude in [-90, 90]")
@@ -341,12 +348,20 @@ class RunConfig:
         Ensemble members when the forecast is deterministic and an ensemble is generated.
     seed
         Seed of every random draw of a run (ensembles, routing), so a re-run is identical.
+    date
+        Planning day when ``irrigation run`` gets no ``--date``; absent: today.
+    workspace
+        Workspace folder (``state/``, ``plans/``, ``logs/``) when ``irrigation run`` gets
+        no ``--out``, relative to the current directory; absent:
+        ``irrigation-runs/<city folder name>``.
     """
 
     season_start: dt.date
     horizon_days: int = 14
     members: int = 20
     seed: int = 42
+    date: dt.date | None = None
+    workspace: str | None = None
 
     def __post_init__(self) -> None:
         require(1 <= self.horizon_days <= 60, "horizon_days", "a horizon in [1, 60] days")
@@ -589,16 +604,23 @@ class RoutingConfig:
         itself is tank litres / the hydrant's refill rate.
     max_reloads
         Largest number of refills per truck and shift; absent for no limit.
+    max_iterations
+        Stop the search after this many iterations (if the time limit is not reached
+        first). A plan is reproducible byte for byte only when the iteration limit stops
+        the search; with the time limit alone it depends on the machine's speed.
     """
 
     time_limit_s: float = 30.0
     refill_connect_min: float = 5.0
     max_reloads: int | None = None
+    max_iterations: int | None = None
 
     def __post_init__(self) -> None:
         require(self.time_limit_s > 0, "time_limit_s", f"> 0 s, got {self.time_limit_s}")
         require(self.refill_connect_min >= 0, "refill_connect_min", ">= 0 min")
         require(self.max_reloads is None or self.max_reloads >= 0, "max_reloads", ">= 0")
+        require(self.max_iterations is None or self.max_iterations >= 1, "max_iterations",
+                ">= 1")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,12 +157,19 @@ def street_paths(network: StreetNetwork | None, x: np.ndarray, y: np.ndarray) ->
 
 
 def write_plan(
-    plan: Plan, out_dir: str | Path, *, crs: str, network: StreetNetwork | None = None
+    plan: Plan,
+    out_dir: str | Path,
+    *,
+    crs: str,
+    network: StreetNetwork | None = None,
+    extra: Mapping[str, Callable[[Path], object]] | None = None,
 ) -> Path:
     """Write every output of ``plan`` into ``out_dir`` atomically; returns ``out_dir``.
 
     The files are written into a temporary sibling folder that replaces ``out_dir`` only
-    when everything is written; an existing ``out_dir`` is kept until then.
+    when everything is written; an existing ``out_dir`` is kept until then. ``extra`` maps
+    further file names to writers ``write(path)`` (the daily report, forecast plots), run
+    after the plan's own files, so they can read them (e.g. embed ``map.png``).
     """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -182,6 +190,8 @@ def write_plan(
             tmp / "deferred.csv", index=False, float_format="%.1f", lineterminator="\n"
         )
         (tmp / "summary.json").write_text(json.dumps(_summary(plan), indent=2) + "\n")
+        for name, write in (extra or {}).items():
+            write(tmp / name)
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -308,6 +318,7 @@ def _write_map(plan: Plan, legs: dict, network: StreetNetwork | None, path: Path
     depots = plan.stops[plan.stops["kind"] == "start"]
     ax.scatter(depots["x"], depots["y"], marker="s", s=90, color="k", zorder=5, label="depot")
     ax.set_aspect("equal")
+    ax.ticklabel_format(useOffset=False, style="plain")
     ax.set_xlabel("easting [m]")
     ax.set_ylabel("northing [m]")
     total = plan.totals.iloc[-1]

@@ -1,0 +1,244 @@
+"""The human report of a daily run: ``report.md``, ``report.html`` and ``forecast.png``.
+
+One list of sections (:func:`sections`: a title, paragraphs, tables) is rendered both to
+Markdown and to a self-contained HTML page (images embedded as data URIs, inline CSS, no
+network), so the two always say the same. Nothing here depends on the clock: the same run
+gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from .pipeline import DayRun
+
+#: Sites shown in the forecast plot.
+URGENT_SITES = 8
+#: Rows of the deferred table in the report (all of them are in ``deferred.csv``).
+DEFERRED_ROWS = 25
+#: Tension classes of the Berlin method [kPa]: good <= 33, moderate <= 80, critical above.
+TENSION_CLASSES_KPA = (33.0, 80.0)
+
+
+@dataclass
+class Section:
+    title: str
+    text: list[str] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+    image: str | None = None
+
+
+def urgent_sites(run: DayRun, n: int = URGENT_SITES) -> np.ndarray:
+    """Ids of the ``n`` most urgent watered sites, ranked as the schedule ranks them:
+    priority, due day, probability of crossing within the lead time, depletion."""
+    d = run.demand
+    t = pd.DataFrame({"site": d["site"].values, "due_day": d["due_day"].values,
+                      "p": d["p_cross_lead"].values, "frac": d["depletion_frac"].values,
+                      "priority": run.forecast["priority"].values,
+                      "watered": d["watered"].values})
+    t = t[t["watered"]].sort_values(["priority", "due_day", "p", "frac"],
+                                    ascending=[True, True, False, False], kind="stable")
+    return t["site"].to_numpy()[:n]
+
+
+def plot_forecast(run: DayRun, path: Path, n: int = URGENT_SITES) -> None:
+    """Forecast root-zone tension of the most urgent sites: ensemble median and 10-90 %."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ids = urgent_sites(run, n)
+    fc = run.forecast
+    days = pd.to_datetime(fc["time"].values)
+    ncol = 4
+    nrow = max(1, int(np.ceil(len(ids) / ncol)))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(13, 3.1 * nrow), sharex=True, squeeze=False)
+    served = set(run.visits["site"]) if len(run.visits) else set()
+    for ax, site in zip(axes.flat, ids, strict=False):
+        t = fc["tension_kpa"].sel(site=site)
+        q = t.quantile([0.1, 0.5, 0.9], dim="member").values
+        ax.fill_between(days, q[0], q[2], color="tab:blue", alpha=0.25, lw=0,
+                        label="10-90 % of members")
+        ax.plot(days, q[1], color="tab:blue", lw=1.8, label="median")
+        ax.axhline(float(fc["threshold_kpa"].sel(site=site)), color="tab:red", lw=1.2,
+                   ls="--", label="threshold")
+        for v in TENSION_CLASSES_KPA:
+            ax.axhline(v, color="0.6", lw=0.6, ls=":")
+        ax.set_yscale("log")
+        ax.set_ylim(5, 1600)
+        status = "watered today" if site in served else (
+            "deferred" if site in set(run.plan.deferred["site"]) else "not due")
+        kind = str(fc["kind"].sel(site=site).item())
+        ax.set_title(f"{site} ({kind}): {status}", fontsize=9)
+        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    for ax in axes.flat[len(ids):]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("root-zone tension [kPa]")
+    if len(ids):
+        axes.flat[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"Forecast from {run.date} without watering: the {len(ids)} most urgent "
+                 f"sites ({run.info.get('members', '?')} members; dotted: 33 / 80 kPa)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, format="png")
+    plt.close(fig)
+
+
+def _count(plan_stops: pd.DataFrame, visits: pd.DataFrame, reason: str) -> int:
+    if not len(visits):
+        return 0
+    served = set(plan_stops.loc[plan_stops["kind"] == "visit", "site"])
+    return int(visits.loc[visits["reason"] == reason, "site"].isin(served).sum())
+
+
+def sections(run: DayRun, city_name: str) -> list[Section]:
+    """The report's content, in order."""
+    plan, info, dem = run.plan, run.info, run.demand
+    total = plan.totals.iloc[-1]
+    due = int((dem["due"]).sum())
+    served_sites = plan.stops.loc[plan.stops["kind"] == "visit", "site"].nunique() \
+        if len(plan.stops) else 0
+    out = [Section(f"Watering plan {run.date} — {city_name}", [
+        f"Forecast: {info['forecast_source']}, {info['members']} members, "
+        f"{info['horizon_days']} days. State: {info['state_start']}; "
+        f"{info['n_obs']} sensor probes assimilated this morning.",
+    ])]
+    summary = pd.DataFrame([{
+        "due sites": due,
+        "served (due)": _count(plan.stops, run.visits, "due"),
+        "served (pulled forward)": _count(plan.stops, run.visits, "pulled forward"),
+        "deferred": len(plan.deferred),
+        "litres": round(float(total["litres"])),
+        "km": round(float(total["km"]), 1),
+        "truck hours": round(float(total["hours"]), 1),
+        "fleet capacity [L]": round(info["capacity_l"]),
+    }])
+    out.append(Section("Summary", [f"{served_sites} sites get water today."], summary))
+    trucks = plan.totals.iloc[:-1].copy()
+    if len(trucks):
+        trucks["vehicle"] = trucks["vehicle"] + 1
+        trucks = trucks.round({"litres": 0, "km": 1, "hours": 2})
+    out.append(Section("Trucks", [] if len(trucks) else ["No truck goes out today."],
+                       trucks if len(trucks) else None))
+    if len(run.warnings):
+        out.append(Section("Warnings", [f"- {w}" for w in run.warnings]))
+    deferred = plan.deferred
+    text = ["None: every due site is served."] if not len(deferred) else [
+        f"{len(deferred)} sites ({deferred['litres'].sum():,.0f} L) are due but not served "
+        f"today; the first {min(len(deferred), DEFERRED_ROWS)} by latest safe day (all in "
+        "deferred.csv)."]
+    table = None
+    if len(deferred):
+        table = deferred.sort_values(["latest_safe_day", "site"], kind="stable").head(
+            DEFERRED_ROWS).assign(latest_safe_day=lambda d: d["latest_safe_day"].astype(str))
+    out.append(Section("Deferred sites", text, table))
+    if run.qc is None:
+        out.append(Section("Sensors", ["No sensor data: this plan rests on the soil model "
+                                       "alone."]))
+    else:
+        bad = run.qc[run.qc["problems"] != ""].reset_index()
+        text = [f"{len(run.qc)} channels; {len(bad)} with quality problems over the last "
+                f"{info['qc_days']} days (their flagged readings were not used)."]
+        cols = [c for c in ("sensor", "depth_cm", "problems") if c in bad.columns]
+        out.append(Section("Sensor quality", text, bad[cols] if len(bad) else None))
+    dtw = run.forecast["depth_to_water_m"].isel(time=0)
+    gw_text = [f"Depth to water under the sites this morning: median {float(dtw.median()):.2f} "
+               f"m, shallowest {float(dtw.min()):.2f} m ({info['groundwater']})."]
+    if info["groundwater"] != "forecast":
+        gw_text.append("Groundwater fallback: the forecast did not converge; the last good "
+                       "heads were used (see Warnings).")
+    out.append(Section("Groundwater", gw_text))
+    out.append(Section("Forecast tension of the most urgent sites", [], image="forecast.png"))
+    out.append(Section("Routes", [], image="map.png"))
+    return out
+
+
+def _md_table(df: pd.DataFrame) -> str:
+    cols = [str(c) for c in df.columns]
+    rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in df.itertuples(index=False):
+        rows.append("| " + " | ".join(_fmt(v) for v in r) + " |")
+    return "\n".join(rows)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float | np.floating):
+        return "" if not np.isfinite(v) else f"{v:,.10g}"
+    return str(v)
+
+
+def to_markdown(secs: list[Section]) -> str:
+    """Render sections as Markdown (images by relative file name)."""
+    parts = []
+    for i, s in enumerate(secs):
+        parts.append(("# " if i == 0 else "## ") + s.title)
+        parts.extend(s.text)
+        if s.table is not None:
+            parts.append(_md_table(s.table))
+        if s.image:
+            parts.append(f"![{s.title}]({s.image})")
+    return "\n\n".join(parts) + "\n"
+
+
+_CSS = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:2px 8px;
+text-align:right}th{background:#eee}img{max-width:100%}h2{border-bottom:1px solid #ccc}"""
+
+
+def to_html(secs: list[Section], folder: Path) -> str:
+    """Render sections as one self-contained HTML page; images from ``folder`` embedded."""
+    body = []
+    for i, s in enumerate(secs):
+        tag = "h1" if i == 0 else "h2"
+        body.append(f"<{tag}>{html.escape(s.title)}</{tag}>")
+        for t in s.text:
+            body.append(f"<p>{html.escape(t)}</p>")
+        if s.table is not None:
+            body.append(s.table.to_html(index=False, border=0, na_rep="",
+                                        float_format=lambda v: f"{v:,.10g}"))
+        if s.image and (folder / s.image).exists():
+            data = base64.b64encode((folder / s.image).read_bytes()).decode("ascii")
+            body.append(f'<img alt="{html.escape(s.title)}" '
+                        f'src="data:image/png;base64,{data}">')
+    title = html.escape(secs[0].title)
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{title}</title><style>{_CSS}</style></head>\n<body>\n"
+            + "\n".join(body) + "\n</body></html>\n")
+
+
+def site_table(run: DayRun) -> pd.DataFrame:
+    """Demand of every watered site (``demand.csv``)."""
+    d = run.demand
+    fc = run.forecast
+    t = pd.DataFrame({
+        "site": d["site"].values,
+        "due_day": d["due_day"].values,
+        "p_cross": d["p_cross"].values.round(3),
+        "p_cross_lead": d["p_cross_lead"].values.round(3),
+        "litres": d["litres"].values,
+        "depletion_mm": fc["dr_mm"].isel(time=0).median("member").values.round(2),
+        "threshold_mm": fc["threshold_mm"].values.round(2),
+        "depletion_frac": d["depletion_frac"].values.round(3),
+        "depth_to_water_m": fc["depth_to_water_m"].isel(time=0).values.round(3),
+        "due": d["due"].values,
+    })
+    return t[d["watered"].values]
+
+
+def write_report(run: DayRun, city_name: str, path: Path) -> None:
+    """Write the report to ``path``: HTML if it ends with ``.html`` (images embedded from
+    its folder), else Markdown."""
+    secs = sections(run, city_name)
+    path = Path(path)
+    text = to_html(secs, path.parent) if path.suffix == ".html" else to_markdown(secs)
+    path.write_text(text)
+
