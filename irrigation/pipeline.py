@@ -32,7 +32,7 @@ from .io.tables import read_watering_log, watering_by_day
 from .io.weather import read_weather_csv
 from .io.workspace import Workspace, read_state, sha256, versions, write_run_record, write_state
 from .plan import Plan, make_plan, write_plan
-from .routing import build_problem, solve
+from .routing import RoutingProblem, build_problem, solve
 from .sensors import (
     advance_variance,
     analysis,
@@ -218,6 +218,8 @@ class DayRun:
         :func:`irrigation.decide.schedule` of the day.
     plan
         The routed plan (:class:`irrigation.plan.Plan`).
+    problem
+        The routing problem solved (None when nothing was due).
     qc
         QC summary per channel over the last :data:`QC_REPORT_DAYS` days (None without
         sensor data).
@@ -236,6 +238,7 @@ class DayRun:
     visits: pd.DataFrame
     deferred: pd.DataFrame
     plan: Plan
+    problem: RoutingProblem | None
     qc: pd.DataFrame | None
     warnings: list[str]
     info: dict
@@ -649,6 +652,8 @@ def _decide(city: City, day: np.datetime64, fc: xr.Dataset
         if abs(new - capacity) <= 0.02 * capacity:
             break
         capacity = new
+    else:
+        visits, deferred = schedule(dem, s, capacity, day, cfg.decide)
     return dem, visits, deferred, capacity
 
 
@@ -658,7 +663,7 @@ _STOP_COLUMNS = ["vehicle", "vehicle_type", "trip", "stop", "kind", "location", 
 
 
 def _route(city: City, day: np.datetime64, visits: pd.DataFrame, deferred: pd.DataFrame,
-           info: dict) -> Plan:
+           info: dict) -> tuple[Plan, RoutingProblem | None]:
     """Route today's visits (urgency: priority, then due before pulled forward)."""
     cfg = city.config
     if len(visits) == 0:
@@ -667,7 +672,7 @@ def _route(city: City, day: np.datetime64, visits: pd.DataFrame, deferred: pd.Da
                                 "litres": 0.0, "km": 0.0, "hours": 0.0, "trips": 0,
                                 "refills": 0}])
         cols = ["site", "litres", "due_day", "latest_safe_day", "reason"]
-        return Plan(str(day), stops, deferred[cols].reset_index(drop=True), totals)
+        return Plan(str(day), stops, deferred[cols].reset_index(drop=True), totals), None
     v = visits.assign(urgency=(1.0 + (visits["reason"] == "due")) / visits["priority"])
     problem = build_problem(v, city.refill_points, cfg.fleet, city.streets,
                             cfg.network.detour_factor, cfg.routing)
@@ -677,7 +682,7 @@ def _route(city: City, day: np.datetime64, visits: pd.DataFrame, deferred: pd.Da
                 routing_feasible=bool(sol.feasible))
     if cfg.routing.max_iterations is None:
         info["routing_reproducible"] = "no: the time limit stops the search"
-    return make_plan(str(day), problem, sol, visits, deferred)
+    return make_plan(str(day), problem, sol, visits, deferred), problem
 
 
 def _state_dataset(run_state: _State, day: np.datetime64, city: City) -> xr.Dataset:
@@ -746,9 +751,9 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast: Path | Non
     fc = st("forecast", _forecast, city, day, inp, state, warnings, info)
     dem, visits, deferred, capacity = st("decide", _decide, city, day, fc)
     info["capacity_l"] = capacity
-    plan = st("routing", _route, city, day, visits, deferred, info)
+    plan, problem = st("routing", _route, city, day, visits, deferred, info)
     run = DayRun(day, _state_dataset(state, day, city), fc, dem, visits, deferred, plan,
-                 sens.qc, warnings, info, st.timings)
+                 problem, sens.qc, warnings, info, st.timings)
     st("write", write_day, run, city, ws, inp.files)
     atomic_write(ws.log_path(day), lambda t: Path(t).write_text("\n".join(capture.lines)
                                                                 + "\n"))

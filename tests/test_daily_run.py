@@ -1,0 +1,285 @@
+"""The daily run end to end (issue 7): a short sequence of days on the demo city, the state
+carrying over, durability under faults, and bad input.
+
+To stay fast the demo city is planned with a season start of 2018-06-20 (12 days of
+spin-up), 8 members and a routing limit of 300 iterations; everything else is as shipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from irrigation import pipeline
+from irrigation.city import load_city
+from irrigation.cli import main
+from irrigation.config import to_toml
+from irrigation.errors import ConvergenceError
+
+sys.path.insert(0, str(Path(__file__).parent / "routing"))
+from routecheck import check_routes
+
+DEMO = Path(__file__).resolve().parents[1] / "models" / "demo-city"
+D0 = np.datetime64("2018-07-02")
+D1 = D0 + 1
+
+
+def fast(city, **run):
+    cfg = city.config
+    return dataclasses.replace(city, config=dataclasses.replace(
+        cfg,
+        run=dataclasses.replace(cfg.run, season_start=pd.Timestamp("2018-06-20").date(),
+                                members=8, **run),
+        routing=dataclasses.replace(cfg.routing, max_iterations=300)))
+
+
+def with_config(city, **changes):
+    return dataclasses.replace(city, config=dataclasses.replace(city.config, **changes))
+
+
+def city_folder(city, folder: Path) -> Path:
+    """A city folder whose city.toml is ``city.config`` (absolute paths to the demo files)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "city.toml").write_text(to_toml(city.config))
+    return folder
+
+
+def files(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def city():
+    return fast(load_city(DEMO))
+
+
+@pytest.fixture(scope="module")
+def day0(city, tmp_path_factory):
+    """Day D0 planned in a fresh workspace (spin-up); returns (workspace, run)."""
+    ws = tmp_path_factory.mktemp("ws0")
+    return ws, pipeline.run_day(city, D0, ws)
+
+
+@pytest.fixture
+def ws(day0, tmp_path):
+    """A copy of the workspace holding D0's state and plan."""
+    dst = tmp_path / "ws"
+    shutil.copytree(day0[0], dst)
+    return dst
+
+
+def executed_log(run, path: Path, base: Path, *, done: bool = True) -> Path:
+    """The watering log up to the day before ``run``, plus ``run``'s plan as the crews'
+    work of its day when ``done``."""
+    old = pd.read_csv(base)
+    old = old[old["date"] < str(run.date)]
+    served = run.plan.stops[run.plan.stops["kind"] == "visit"]
+    plan = served.groupby("site", as_index=False)["litres"].sum().assign(date=str(run.date))
+    parts = [old, plan[["date", "site", "litres"]]] if done else [old]
+    pd.concat(parts).to_csv(path, index=False)
+    return path
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+def test_first_day_spins_up_and_writes_the_workspace(day0, city):
+    ws, run = day0
+    assert "spun up" in run.info["state_start"]
+    plan_dir = ws / "plans" / str(D0)
+    for name in ("report.md", "report.html", "map.png", "forecast.png", "driver_sheets.pdf",
+                 "routes.geojson", "summary.json", "deferred.csv", "visits.csv",
+                 "demand.csv", "sensor_qc.csv"):
+        assert (plan_dir / name).stat().st_size > 0, name
+    assert (ws / "state" / f"state-{D0}.nc").is_file()
+    record = (ws / "logs" / f"run-{D0}.json").read_text()
+    for key in ("sha256", "timings_s", "versions", "ensemble_seed", "routing_seed"):
+        assert key in record
+    assert set(run.timings) == set(pipeline.STAGES)
+    html = (plan_dir / "report.html").read_text()
+    assert "data:image/png;base64," in html  # opens offline: nothing fetched
+    assert 'src="http' not in html and "<link" not in html and "<script" not in html
+    assert run.info["n_obs"] > 30  # most of the 44 probes assimilated
+
+
+def test_plan_invariants(day0, city):
+    _, run = day0
+    assert run.problem is not None and len(run.visits) > 0
+    assert check_routes(run.problem, run.plan.stops) == []
+    stops = run.plan.stops
+    served = stops[stops["kind"] == "visit"].groupby("site")["litres"].sum()
+    planned = run.visits.set_index("site")["litres"]
+    # every litre served is a planned litre of that site, never more
+    assert (served <= planned.reindex(served.index) + 1e-6).all()
+    # served within the fleet's estimated capacity; due sites served or deferred, not both
+    assert served.sum() <= run.info["capacity_l"] + 1e-6
+    deferred = set(run.plan.deferred["site"])
+    assert not deferred & set(served.index)
+    due = set(run.demand["site"].values[run.demand["due"].values])
+    assert due <= set(served.index) | deferred | set(planned.index)
+    # shifts: no truck route longer than its shift
+    shift_h = {v.name: v.shift_minutes / 60 for v in city.config.fleet}
+    for _, t in run.plan.totals.iloc[:-1].iterrows():
+        assert t["hours"] <= shift_h[t["vehicle_type"]] + 1e-6
+
+
+def test_state_carries_over_and_watering_counts(day0, ws, city, tmp_path):
+    """D1 after the crews did D0's plan vs D1 when nobody watered on D0 (model only, so
+    that the synthetic sensors, which never saw this plan's water, do not blur it): the
+    watered sites are wetter in the state, and are not due again unless they dried again."""
+    run0 = day0[1]
+    base = city.config.watering_log
+    other = tmp_path / "ws-not-watered"
+    shutil.copytree(ws, other)
+    model_only = with_config(city, sensor_data=None)
+    watered = pipeline.run_day(with_config(
+        model_only, watering_log=executed_log(run0, tmp_path / "done.csv", base)), D1, ws)
+    dry = pipeline.run_day(with_config(
+        model_only, watering_log=executed_log(run0, tmp_path / "not.csv", base, done=False)),
+        D1, other)
+    assert "continued from the state of 2018-07-02" in watered.info["state_start"]
+    sites = run0.plan.stops.loc[run0.plan.stops["kind"] == "visit", "site"].unique()
+    wet_dr = watered.state["dr_mm"].sel(site=sites)
+    dry_dr = dry.state["dr_mm"].sel(site=sites)
+    assert bool((wet_dr <= dry_dr + 1e-9).all())
+    assert float((wet_dr < dry_dr - 0.1).mean()) > 0.9
+    due_wet = watered.demand["due"].sel(site=sites)
+    due_dry = dry.demand["due"].sel(site=sites)
+    assert int(due_wet.sum()) < 0.25 * int(due_dry.sum())
+    # a watered site due again has dried again: recomputed from the raw forecast, at least
+    # the due fraction of members is over its threshold within the lead time
+    again = sites[due_wet.values]
+    fc = watered.forecast
+    rules = city.config.decide
+    over = (fc["dr_mm"].sel(site=again).isel(time=slice(0, rules.lead_days + 1))
+            > fc["threshold_mm"].sel(site=again)).any("time").mean("member")
+    assert bool((over >= rules.due_probability).all())
+
+
+def test_rerun_is_byte_identical_and_touches_only_its_day(ws, city):
+    pipeline.run_day(city, D1, ws)
+    first = files(ws / "plans" / str(D1))
+    state1 = (ws / "state" / f"state-{D1}.nc").read_bytes()
+    before_d0 = files(ws / "plans" / str(D0))
+    pipeline.run_day(city, D1, ws)
+    assert files(ws / "plans" / str(D1)) == first
+    assert files(ws / "plans" / str(D0)) == before_d0
+    # running D0 again replaces D0's outputs only; D1's state stays as it was
+    pipeline.run_day(city, D0, ws)
+    assert (ws / "state" / f"state-{D1}.nc").read_bytes() == state1
+    assert files(ws / "plans" / str(D0)) == before_d0  # same inputs, same plan
+
+
+# --------------------------------------------------------------------------- durability
+
+
+@pytest.mark.parametrize("stage", ["state", "forecast", "routing", "write"])
+def test_a_fault_leaves_no_partial_plan_and_the_previous_state_intact(ws, city, stage,
+                                                                      monkeypatch):
+    prev = (ws / "state" / f"state-{D0}.nc").read_bytes()
+    if stage == "write":  # half way through writing the plan folder
+        def boom(*a, **k):
+            raise RuntimeError("killed while writing")
+        import irrigation.report
+        monkeypatch.setattr(irrigation.report, "plot_forecast", boom)
+    else:
+        real = pipeline._Stages.__call__
+
+        def faulty(self, name, fn, *a, **k):
+            if name == stage:
+                raise RuntimeError(f"killed before {name}")
+            return real(self, name, fn, *a, **k)
+        monkeypatch.setattr(pipeline._Stages, "__call__", faulty)
+    with pytest.raises(RuntimeError, match="killed"):
+        pipeline.run_day(city, D1, ws)
+    assert not (ws / "plans" / str(D1)).exists()
+    assert not (ws / "state" / f"state-{D1}.nc").exists()
+    assert (ws / "state" / f"state-{D0}.nc").read_bytes() == prev
+    leftovers = [p for p in ws.rglob("*") if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_missing_sensor_data_runs_on_the_model(ws, city, tmp_path):
+    run = pipeline.run_day(with_config(city, sensor_data=tmp_path / "none"), D1, ws)
+    assert run.qc is None and run.info["n_obs"] == 0
+    assert any("no sensor data" in w for w in run.warnings)
+    report = (ws / "plans" / str(D1) / "report.md").read_text()
+    assert "No sensor data" in report and "no sensor data" in report
+
+
+def test_groundwater_non_convergence_falls_back_to_the_last_good_heads(ws, city,
+                                                                      monkeypatch):
+    def diverge(*a, **k):
+        raise ConvergenceError("no convergence in day 3 (test)")
+    monkeypatch.setattr(pipeline, "run_forecast", diverge)
+    run = pipeline.run_day(city, D1, ws)
+    assert run.info["groundwater"] == "fallback: last good heads"
+    prev = pipeline.read_state(ws / "state" / f"state-{D0}.nc")
+    np.testing.assert_array_equal(run.state["heads_m"].values, prev["heads_m"].values)
+    dtw = run.forecast["depth_to_water_m"]
+    np.testing.assert_allclose(dtw.values, np.broadcast_to(dtw.isel(time=0).values, dtw.shape))
+    report = (ws / "plans" / str(D1) / "report.md").read_text()
+    assert "Groundwater fallback" in report and "did not converge" in report
+
+
+def test_demand_beyond_capacity_is_deferred(ws, city):
+    small = dataclasses.replace(city.config.fleet[1], count=1)
+    run = pipeline.run_day(with_config(city, fleet=(small,)), D1, ws)
+    deferred = run.plan.deferred
+    assert len(deferred) > 100
+    assert (pd.to_datetime(deferred["latest_safe_day"]) >= pd.Timestamp(str(D1))).all()
+    assert run.plan.totals.iloc[-1]["litres"] <= run.info["capacity_l"] + 1e-6
+    report = (ws / "plans" / str(D1) / "report.md").read_text()
+    assert f"{len(deferred)} sites" in report
+
+
+# --------------------------------------------------------------------------- CLI and bad input
+
+
+def test_cli_broken_or_missing_forecast_exits_2_and_writes_nothing(city, tmp_path, capsys):
+    folder = city_folder(city, tmp_path / "city")
+    out = tmp_path / "ws"
+    bad = tmp_path / "forecast.csv"
+    bad.write_text("date,tmin_c\n2018-07-03,nonsense\n")
+    late = tmp_path / "late.csv"
+    obs = pd.read_csv(DEMO / "weather" / "observed.csv")
+    obs[obs["date"] >= "2018-07-05"].head(10).to_csv(late, index=False)
+    for forecast, expected in ((tmp_path / "missing.csv", "not found"), (bad, "forecast.csv"),
+                               (late, "does not start")):
+        code = main(["run", "--city", str(folder), "--date", str(D1), "--forecast",
+                     str(forecast), "--out", str(out)])
+        err = capsys.readouterr().err
+        assert code == 2, err
+        assert err.startswith("error:") and expected in err and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1
+        assert not out.exists()
+
+
+def test_cli_forecast_file_is_used(city, tmp_path, capsys):
+    folder = city_folder(city, tmp_path / "city")
+    fc = tmp_path / "fc.csv"
+    obs = pd.read_csv(DEMO / "weather" / "observed.csv")
+    obs[obs["date"] >= str(D0)].head(7).to_csv(fc, index=False)
+    out = tmp_path / "ws"
+    code = main(["-q", "run", "--city", str(folder), "--date", str(D0), "--forecast", str(fc),
+                 "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "report.html" in printed and str(out.resolve()) in printed
+    assert "file fc.csv" in (out / "plans" / str(D0) / "report.md").read_text()
+    assert "7 of the 14 days" in (out / "plans" / str(D0) / "report.md").read_text()
+
+
+def test_cli_date_before_the_season_is_an_input_error(city, tmp_path, capsys):
+    folder = city_folder(city, tmp_path / "city")
+    code = main(["run", "--city", str(folder), "--date", "2018-03-01", "--out",
+                 str(tmp_path / "ws")])
+    assert code == 2 and "season_start" in capsys.readouterr().err
