@@ -1,35 +1,264 @@
-"""Benchmark hook (placeholder): the full daily run at demo size and at the large city.
+"""Benchmark: the daily run (``irrigation run``, issue 7) on consecutive days of the demo city.
 
-Issue 10 asks for the daily run (``irrigation run``, issue 7) at demo size and at a
-generated large city (30,000 watered sites among 150,000, 20 trucks, 60 hydrants,
-50 members, 14-day horizon, groundwater 300 x 300 x 3; target <= 10 min wall, <= 8 GB).
-Until ``irrigation.pipeline.run_day`` exists this reports SKIPPED with the reason; it
-never reports numbers it did not measure.
+Run: ``python benchmarks/daily_run.py [--size tiny|default|large] [--start D] [--days N]
+[--workspace DIR]``, or as part of the suite (``python -m benchmarks --only daily_run``).
+
+Calls :func:`irrigation.pipeline.run_day` for ``N`` consecutive days into one fresh
+(temporary) workspace, as an operator's daily cron job would: the first run spins the
+state up from ``run.season_start`` (2018-04-01 in the demo city), every later run
+continues the state the run before it saved. Per run it records the wall and CPU time,
+the wall time per stage (:data:`irrigation.pipeline.STAGES`, from ``DayRun.timings``), the
+peak RSS (``VmHWM`` reset just before the run), the warnings, the plan totals and where
+the state came from; it checks that the plan folder, the state file and the run record
+were written.
+
+The row's wall time is the **median over runs 2..N** (what a continuing day costs); the
+first run (spin-up) and the median of every stage over runs 2..N are in the notes and in
+``extra``. Peak RSS is the largest over all runs, spin-up included. The target (issue 7)
+is that every run completes and continues the state of the day before.
+
+Sizes: ``default`` and ``large``: 14 days from 2018-07-02, the demo city as configured
+(``city.toml``: 20 members, 14-day horizon, routing stopped after 2,000 iterations or
+30 s). ``tiny`` (smoke test): 2 days from 2018-04-08 (one week of spin-up), 5 members and
+200 routing iterations. The logger ``irrigation`` is at INFO, as under the command line,
+so the run log ``logs/run-D.log`` holds what ``irrigation run`` would write.
+
+The large city of issue 10 (30,000 watered sites among 150,000, 20 trucks, 60 hydrants,
+50 members, 14-day horizon, groundwater 300 x 300 x 3; target <= 10 min wall, <= 8 GB)
+needs a generated city that does not exist yet: at size ``large`` its row is SKIPPED with
+that reason; this module never reports numbers it did not measure.
 """
 
 from __future__ import annotations
 
-try:
-    from .common import Result, check_size
-except ImportError:  # run as a script
-    from common import Result, check_size
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import statistics
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
 
-NAME = "daily run (irrigation run)"
-TARGET = "large city: <= 600 s wall, <= 8 GB peak"
+import numpy as np
+
+try:
+    from .common import Result, check_size, peak_rss_mb, reset_peak_rss
+except ImportError:  # run as a script
+    from common import Result, check_size, peak_rss_mb, reset_peak_rss
+
+DEMO = Path(__file__).resolve().parents[1] / "models" / "demo-city"
+
+SIZES = {  # first day, consecutive days, members, routing max_iterations (None: city.toml)
+    "tiny": ("2018-04-08", 2, 5, 200),
+    "default": ("2018-07-02", 14, None, None),
+    "large": ("2018-07-02", 14, None, None),
+}
+
+NAME = "daily run"
+UNIT = "sites/s"
+"""Sites of the city (all kinds) per second of a continuing run."""
+
+LARGE_NAME = "daily run: large city (30,000 watered sites among 150,000)"
+LARGE_TARGET = "large city: <= 600 s wall, <= 8 GB peak"
+LARGE_SKIPPED = ("the large-city generator run (30,000 watered sites among 150,000, 20 trucks, "
+                 "60 hydrants, 50 members, groundwater 300 x 300 x 3) is issue 10's "
+                 "remaining work")
+
+
+def demo_city(members: int | None = None, max_iterations: int | None = None):
+    """The bundled demo city, optionally with fewer members / another routing limit."""
+    from irrigation.city import load_city
+
+    city = load_city(DEMO)
+    cfg = city.config
+    if members is not None:
+        cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, members=members))
+    if max_iterations is not None:
+        cfg = dataclasses.replace(cfg, routing=dataclasses.replace(
+            cfg.routing, max_iterations=max_iterations))
+    return dataclasses.replace(city, config=cfg)
+
+
+def one_run(city, day: np.datetime64, workspace: Path) -> dict:
+    """Run day ``day`` into ``workspace``; its times, peak RSS, warnings, totals, checks."""
+    from irrigation.io.workspace import Workspace
+    from irrigation.pipeline import run_day
+
+    out = {"day": str(day)}
+    reset_peak_rss()
+    t0, c0 = time.perf_counter(), time.process_time()
+    try:
+        run = run_day(city, day, workspace)
+    except Exception as exc:  # a failed day is a result: recorded, the series goes on
+        out.update(ok=False, error=f"{type(exc).__name__}: {exc}",
+                   wall_s=time.perf_counter() - t0, peak_rss_mb=peak_rss_mb())
+        return out
+    out.update(wall_s=time.perf_counter() - t0, cpu_s=time.process_time() - c0,
+               peak_rss_mb=peak_rss_mb())
+    ws = Workspace(workspace)
+    written = {"plan": ws.plan_dir(day).is_dir(), "state": ws.state_path(day).is_file(),
+               "record": ws.record_path(day).is_file(), "log": ws.log_path(day).is_file()}
+    record_stages = []
+    if written["record"]:
+        record_stages = list(json.loads(ws.record_path(day).read_text())["timings_s"])
+    total = run.plan.totals.iloc[-1]
+    out.update(
+        ok=all(written.values()), written=written,
+        timings_s={k: round(v, 4) for k, v in run.timings.items()},
+        stages_missing_in_record=[s for s in run.timings if s not in record_stages],
+        warnings=list(run.warnings), state_start=run.info.get("state_start", ""),
+        groundwater=run.info.get("groundwater", ""),
+        routing_runtime_s=run.info.get("routing_runtime_s"),
+        routing_feasible=run.info.get("routing_feasible"),
+        visits=len(run.visits), deferred=len(run.deferred),
+        totals={k: float(total[k]) for k in ("stops", "litres", "km", "hours")},
+    )
+    if not out["ok"]:
+        out["error"] = "not written: " + ", ".join(k for k, v in written.items() if not v)
+    return out
+
+
+def daily_runs(city, first, n_days: int, workspace: Path) -> list[dict]:
+    """``n_days`` consecutive runs from day ``first`` into ``workspace`` (see :func:`one_run`)."""
+    first = np.datetime64(first, "D")
+    return [one_run(city, first + k, workspace) for k in range(n_days)]
+
+
+def _median(xs: list[float]) -> float | None:
+    return statistics.median(xs) if xs else None
+
+
+def summarize(city, runs: list[dict], first_day: str) -> Result:
+    """One row: median wall of runs 2..N, first run and stage medians in the notes."""
+    from irrigation.pipeline import STAGES
+
+    cfg = city.config
+    n = len(runs)
+    done = [r for r in runs if r["ok"]]
+    later = [r for r in runs[1:] if r["ok"]]
+    # runs 2..N must each continue the state the run before saved
+    chained = all(r["ok"] and r["state_start"].endswith(
+        str(np.datetime64(r["day"], "D") - 1)) for r in runs[1:])
+    spun_up = runs[0]["ok"] and runs[0]["state_start"].startswith("spun up")
+    med = _median([r["wall_s"] for r in later])
+    stages = {s: _median([r["timings_s"][s] for r in later if s in r["timings_s"]])
+              for s in STAGES}
+    first = runs[0]
+    warnings = [w for r in done for w in r["warnings"]]
+    n_sites = city.sites.sizes["site"]
+    watered = int(np.isin(city.sites["kind"].values, list(cfg.decide.watered_kinds)).sum())
+    trucks = sum(v.count for v in cfg.fleet)
+    season = np.datetime64(cfg.run.season_start, "D")
+    spin_days = int((np.datetime64(first_day, "D") - season).astype(int))
+    iters = cfg.routing.max_iterations
+    iters = "no" if iters is None else f"{iters:,}"
+    params = (f"demo city: {n_sites:,} sites ({watered:,} of watered kinds), {trucks} trucks, "
+              f"{cfg.run.members} members, {cfg.run.horizon_days}-day horizon; {n} consecutive "
+              f"days {runs[0]['day']}..{runs[-1]['day']} into a fresh workspace; routing "
+              f"<= {iters} iterations / {cfg.routing.time_limit_s:g} s")
+    failed = [f"{r['day']}: {r['error']}" for r in runs if not r["ok"]]
+    later_walls = [r["wall_s"] for r in later]
+    stage_txt = ", ".join(f"{s} {v:.2f}" for s, v in stages.items() if v is not None)
+    notes = [
+        f"wall = median of runs 2..{n} (each continuing the saved state)"
+        + (f", min {min(later_walls):.1f} s, max {max(later_walls):.1f} s" if later_walls else ""),
+        "first run (spin-up from " + f"{season}, {spin_days} days): "
+        + (f"{first['wall_s']:.1f} s" if first["ok"] else "FAILED"),
+        f"median per stage over runs 2..{n} [s]: {stage_txt or '—'}",
+        "peak RSS = largest over all runs, spin-up included",
+        f"{len(done)} of {n} runs complete" + ("" if not failed else "; FAILED " + "; ".join(
+            failed)),
+        ("each later run continued the state of the day before" if chained
+         else "NOT every later run continued the state of the day before"),
+        f"warnings: {len(warnings)}" + (f" ({len(set(warnings))} distinct)" if warnings else ""),
+    ]
+    missing = sorted({s for r in done for s in r["stages_missing_in_record"]})
+    if missing:
+        notes.append(f"stages timed in DayRun.timings but missing from logs/run-D.json "
+                     f"timings_s: {', '.join(missing)}")
+    return Result(
+        f"{NAME}: demo city, {n} consecutive days", params,
+        wall_s=med, peak_rss_mb=max((r["peak_rss_mb"] or 0.0) for r in runs) or None,
+        throughput=None if med is None else n_sites / med, throughput_unit=UNIT,
+        peer="none", target=f"{n} consecutive runs complete (issue 7)",
+        met=len(done) == n and chained and spun_up, notes="; ".join(notes),
+        extra={
+            "first_run_s": first["wall_s"] if first["ok"] else None,
+            "first_run_cpu_s": first.get("cpu_s"),
+            "spin_up_days": spin_days,
+            "median_run_s": med,
+            "median_run_cpu_s": _median([r["cpu_s"] for r in later]),
+            "median_stage_s": stages,
+            "first_run_stage_s": first.get("timings_s"),
+            "runs_complete": len(done), "runs": runs,
+            "warnings": dict(Counter(warnings)),
+            "chained": chained, "spun_up": spun_up,
+            "stages_missing_in_record": missing,
+        })
+
+
+def run_case(first: str, n_days: int, members: int | None = None,
+             max_iterations: int | None = None, workspace: Path | None = None) -> Result:
+    """``n_days`` daily runs of the demo city from ``first``; into ``workspace`` when given
+    (it must be empty: the first run has to spin up), else a temporary folder."""
+    logging.getLogger("irrigation").setLevel(logging.INFO)  # as under `irrigation run`
+    city = demo_city(members, max_iterations)
+    load0 = os.getloadavg()
+    if workspace is not None:
+        workspace.mkdir(parents=True, exist_ok=True)
+        if any(workspace.iterdir()):
+            raise ValueError(f"workspace {workspace} is not empty: the first run must spin up")
+        runs = daily_runs(city, first, n_days, workspace)
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench_daily_run_") as tmp:
+            runs = daily_runs(city, first, n_days, Path(tmp))
+    row = summarize(city, runs, first)
+    row.extra["load_avg_1_5_15_start"] = [round(x, 2) for x in load0]
+    row.extra["load_avg_1_5_15_end"] = [round(x, 2) for x in os.getloadavg()]
+    return row
 
 
 def run(size: str = "default") -> list[Result]:
-    """SKIPPED until the daily run exists (see module docstring)."""
-    check_size(size)
+    """The demo city's consecutive daily runs at ``size``; at ``large`` also the large city
+    (SKIPPED, see the module docstring)."""
+    first, n_days, members, iters = SIZES[check_size(size)]
     try:
         from irrigation.pipeline import run_day  # noqa: F401  (issue 7)
     except ImportError:
-        return [Result(NAME, target=TARGET, skipped="needs `irrigation run` (issue 7)")]
-    # TODO(issue 10): generate the demo/large city and time run_day here.
-    return [Result(NAME, target=TARGET,
-                   skipped="irrigation.pipeline.run_day exists but this hook is not wired yet")]
+        return [Result(NAME, target=LARGE_TARGET, skipped="needs `irrigation run` (issue 7)")]
+    rows = [run_case(first, n_days, members, iters)]
+    if size == "large":
+        rows.append(Result(LARGE_NAME, target=LARGE_TARGET, skipped=LARGE_SKIPPED))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", choices=list(SIZES), default="default")
+    ap.add_argument("--start", help="first day (default: by size)")
+    ap.add_argument("--days", type=int, help="consecutive days (default: by size)")
+    ap.add_argument("--workspace", type=Path,
+                    help="empty folder to keep the outputs in (default: a temporary one)")
+    args = ap.parse_args()
+    first, n_days, members, iters = SIZES[args.size]
+    row = run_case(args.start or first, args.days or n_days, members, iters, args.workspace)
+    print(f"{row.name}\n  {row.params}")
+    print(f"{'day':>10s} {'wall [s]':>9s} {'cpu [s]':>8s} {'peak [MB]':>9s} {'stops':>6s} "
+          f"{'litres':>8s} {'warn':>4s}  stages [s]")
+    for r in row.extra["runs"]:
+        if not r["ok"]:
+            print(f"{r['day']:>10s} FAILED: {r['error']}")
+            continue
+        stages = " ".join(f"{k}={v:.2f}" for k, v in r["timings_s"].items())
+        print(f"{r['day']:>10s} {r['wall_s']:9.2f} {r['cpu_s']:8.2f} "
+              f"{r['peak_rss_mb'] or float('nan'):9.0f} {r['totals']['stops']:6.0f} "
+              f"{r['totals']['litres']:8.0f} {len(r['warnings']):4d}  {stages}")
+    print("; ".join(row.notes.split("; ")))
+    print(f"met: {row.met}")
 
 
 if __name__ == "__main__":
-    for r in run():
-        print(f"{r.name}: SKIPPED ({r.skipped})")
+    main()

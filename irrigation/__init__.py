@@ -23,6 +23,8 @@ from .groundwater.forecast import run_forecast as run_forecast
 from .groundwater.load import load_simulation as load_simulation
 from .landscape import LandscapeParams as LandscapeParams
 from .landscape import landscape_coefficient as landscape_coefficient
+from .pipeline import DayRun as DayRun
+from .pipeline import run_day as run_day
 from .plan import Plan as Plan
 from .plan import make_plan as make_plan
 from .plan import write_plan as write_plan
