@@ -654,6 +654,8 @@ def _decide(city: City, day: np.datetime64, fc: xr.Dataset
         capacity = new
     else:
         visits, deferred = schedule(dem, s, capacity, day, cfg.decide)
+    xy = s[["x", "y"]].to_dataframe()[["x", "y"]]
+    deferred = deferred.join(xy, on="site")
     return dem, visits, deferred, capacity
 
 
@@ -671,7 +673,7 @@ def _route(city: City, day: np.datetime64, visits: pd.DataFrame, deferred: pd.Da
         totals = pd.DataFrame([{"vehicle": -1, "vehicle_type": "total", "stops": 0,
                                 "litres": 0.0, "km": 0.0, "hours": 0.0, "trips": 0,
                                 "refills": 0}])
-        cols = ["site", "litres", "due_day", "latest_safe_day", "reason"]
+        cols = ["site", "litres", "due_day", "latest_safe_day", "reason", "x", "y"]
         return Plan(str(day), stops, deferred[cols].reset_index(drop=True), totals), None
     v = visits.assign(urgency=(1.0 + (visits["reason"] == "due")) / visits["priority"])
     problem = build_problem(v, city.refill_points, cfg.fleet, city.streets,

@@ -44,7 +44,8 @@ class Plan:
         One row per stop in driving order (columns of :class:`RoutingSolution` ``stops``
         plus ``x``, ``y`` [m], ``street``, ``arrival`` HH:MM).
     deferred
-        Sites not served today: site, litres, due_day, latest_safe_day, reason.
+        Sites not served today: site, litres, due_day, latest_safe_day, reason (and x, y
+        [m] when the deferred sites given to :func:`make_plan` have them).
     totals
         Per vehicle and overall: litres, km, hours, stops, trips.
     """
@@ -83,6 +84,7 @@ def make_plan(
         for s, k in zip(stops["site"], stops["kind"], strict=True)
     ]
     stops["arrival"] = _hhmm(stops["arrival_s"])
+    client = problem.n_depots + np.asarray(solution.unserved, dtype=int)
     unserved = pd.DataFrame(
         {
             "site": problem.client_id[solution.unserved],
@@ -90,9 +92,13 @@ def make_plan(
             "due_day": np.nan,
             "latest_safe_day": np.datetime64(date, "D"),
             "reason": "no room on today's routes",
+            "x": problem.x[client],
+            "y": problem.y[client],
         }
     )
     cols = ["site", "litres", "due_day", "latest_safe_day", "reason"]
+    if {"x", "y"} <= set(deferred.columns):
+        cols += ["x", "y"]
     parts = [d[cols] for d in (deferred, unserved) if len(d)]
     all_deferred = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
     return Plan(date, stops, all_deferred, _totals(stops, problem))
@@ -315,6 +321,10 @@ def _write_map(plan: Plan, legs: dict, network: StreetNetwork | None, path: Path
         )
         ref = g[g["kind"] == "refill"]
         ax.scatter(ref["x"], ref["y"], marker="^", s=60, color=c, edgecolor="k", zorder=4)
+    d = plan.deferred
+    if len(d) and {"x", "y"} <= set(d.columns):
+        ax.scatter(d["x"], d["y"], marker="x", s=22, color="0.15", linewidth=0.9, zorder=3,
+                   label=f"deferred: {len(d)} sites, {d['litres'].sum():,.0f} L")
     depots = plan.stops[plan.stops["kind"] == "start"]
     ax.scatter(depots["x"], depots["y"], marker="s", s=90, color="k", zorder=5, label="depot")
     ax.set_aspect("equal")
@@ -326,7 +336,7 @@ def _write_map(plan: Plan, legs: dict, network: StreetNetwork | None, path: Path
         f"Watering plan {plan.date}: {total['stops']:.0f} stops, {total['litres']:,.0f} L, "
         f"{total['km']:.1f} km; {len(plan.deferred)} deferred (▲ refill)"
     )
-    if len(plan.stops):
+    if len(plan.stops) or len(d):
         ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
