@@ -767,6 +767,7 @@ def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path]) ->
     plan folder."""
     from .report import plot_forecast, site_table, write_report
 
+    t0 = time.perf_counter()
     day = run.date
     extra = {
         "forecast.png": lambda p: plot_forecast(run, p),
@@ -782,12 +783,13 @@ def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path]) ->
     out = write_plan(run.plan, ws.plan_dir(day), crs=city.config.crs, network=city.streets,
                      extra=extra)
     write_state(run.state, ws.state_path(day))
+    timings = {**run.timings, "write": time.perf_counter() - t0}  # record: written last
     record = {
         "date": str(day), "city": str(city.path), "command": " ".join(sys.argv),
         "inputs": {k: {"path": str(p), "sha256": sha256(p)} for k, p in files.items()},
         "configuration": city.config, "versions": versions(),
         "seeds": {k: v for k, v in run.info.items() if "seed" in k},
-        "timings_s": {k: round(v, 3) for k, v in run.timings.items()},
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "warnings": run.warnings, "info": run.info,
         "outputs": {"plan": str(out), "state": str(ws.state_path(day))},
     }
