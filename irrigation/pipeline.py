@@ -722,11 +722,16 @@ def run_day(city: City, day, workspace: str | Path, *, forecast: Path | None = N
     day = np.datetime64(day, "D")
     ws = Workspace(Path(workspace))
     capture = _Capture()
-    logging.getLogger("irrigation").addHandler(capture)
+    logger = logging.getLogger("irrigation")
+    level = logger.level
+    if logger.getEffectiveLevel() > logging.INFO:  # the run log keeps the progress lines
+        logger.setLevel(logging.INFO)
+    logger.addHandler(capture)
     try:
         return _run_day(city, day, ws, forecast, capture)
     finally:
-        logging.getLogger("irrigation").removeHandler(capture)
+        logger.removeHandler(capture)
+        logger.setLevel(level)
 
 
 class _Capture(logging.Handler):

@@ -91,7 +91,12 @@ def make_plan(
             "litres": problem.delivery_l[solution.unserved],
             "due_day": np.nan,
             "latest_safe_day": np.datetime64(date, "D"),
-            "reason": "no room on today's routes",
+            "reason": np.where(
+                np.isin(problem.client_id[solution.unserved],
+                        stops.loc[stops["kind"] == "visit", "site"].to_numpy()),
+                "partly served (split visit): no room for the rest on today's routes",
+                "no room on today's routes",
+            ),
             "x": problem.x[client],
             "y": problem.y[client],
         }
