@@ -1,0 +1,1025 @@
+"""Scenario files: a season of a city under changed weather, water and fleet, and the
+watering policies to compare in it.
+
+A scenario file (``scenarios/<name>.toml``) names a city, a season, the base weather and
+how it is perturbed, changes to groundwater, fleet and water budget, the forecast quality,
+the ensemble size, the seeds and the policies to compare. :func:`load_scenario` reads it
+into a :class:`Scenario` and validates everything it can without simulating: unknown keys
+(with the closest known one), impossible dates, a season outside the base weather, missing
+city or weather files, unknown policies, vehicle types or site kinds. Every problem is an
+:class:`~irrigation.errors.InputError` naming the scenario file and the key (e.g.
+``perturb.heat_waves[0].start``) or the missing file.
+
+The schema is the set of dataclasses below; each field's default is stated there and
+nowhere else. The same schema as a table is in ``scenarios/README.md``.
+
+:func:`perturb_weather` is the pure, vectorised weather perturbation;
+:func:`scenario_weather` reads the base weather and applies it. The closed-loop season
+simulation that uses a scenario is not part of this module.
+
+Dates are calendar days (``YYYY-MM-DD``, TOML local dates); a period ``start`` + ``days``
+covers the days ``start .. start + days - 1``. Perturbations are tied to calendar dates,
+so perturbing a whole series and then cutting a window out of it gives the same values as
+perturbing the window alone (as a forecast issued inside a heat wave sees it).
+
+References
+----------
+Hay, L. E., Wilby, R. L. & Leavesley, G. H. (2000). A comparison of delta change and
+downscaled GCM scenarios for three mountainous basins in the United States. JAWRA 36(2),
+387-397 (the "delta change" perturbation of an observed series).
+Held, I. M. & Soden, B. J. (2006). Robust responses of the hydrological cycle to global
+warming. J. Climate 19, 5686-5699 (relative humidity roughly constant under warming).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+import tomli_w
+import xarray as xr
+
+from .city import SITE_KINDS
+from .config import CityConfig, VehicleType, from_dict, load_city_config, require, to_dict
+from .errors import InputError
+from .weather import PLAUSIBLE, UNITS, EnsembleErrorParams
+
+#: Temperature variables shifted by temperature deltas and heat waves.
+TEMPERATURES: tuple[str, ...] = ("tmin_c", "tmax_c", "tmean_c", "tdew_c")
+
+#: Site attributes a sensed site and its look-alikes may be required to share.
+LOOKALIKE_ATTRIBUTES: tuple[str, ...] = ("kind", "species", "soil_texture", "sealing",
+                                         "street")
+
+#: Suffixes of base weather files and their readers (see :func:`read_base_weather`).
+WEATHER_SUFFIXES: dict[str, str] = {
+    ".csv": "project weather CSV (irrigation.io.weather.read_weather_csv)",
+    ".txt": "KNMI daily station file (irrigation.io.weather.read_knmi_daily)",
+    ".nc": "CF NetCDF (irrigation.io.weather.read_weather_netcdf)",
+}
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_MAX_SEED = 2**63 - 1
+
+
+def _span(start: dt.date, days: int) -> str:
+    return f"{start}..{start + dt.timedelta(days=days - 1)}"
+
+
+# --------------------------------------------------------------------------- schema
+
+
+@dataclass(frozen=True)
+class Season:
+    """The days simulated (the ``[season]`` table).
+
+    Attributes
+    ----------
+    start
+        First day of the watering season (first day plans are made and scored).
+    end
+        Last day of the season; after ``start``.
+    spinup_start
+        Day the soil water balance starts from field capacity, at or before ``start``;
+        the days before ``start`` run the model on observed (perturbed) weather without
+        watering decisions. Absent: ``start`` (no spin-up).
+    """
+
+    start: dt.date
+    end: dt.date
+    spinup_start: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        require(self.end > self.start, "end",
+                f"a day after start ({self.start}), got {self.end}")
+        require(self.spinup_start is None or self.spinup_start <= self.start, "spinup_start",
+                f"a day at or before start ({self.start}), got {self.spinup_start}")
+
+    @property
+    def first_day(self) -> dt.date:
+        """First simulated day: ``spinup_start`` if given, else ``start``."""
+        return self.spinup_start or self.start
+
+    @property
+    def days(self) -> int:
+        """Number of season days ``start .. end`` [d]."""
+        return (self.end - self.start).days + 1
+
+
+@dataclass(frozen=True)
+class BaseWeather:
+    """The unperturbed weather (the ``[weather]`` table).
+
+    Attributes
+    ----------
+    base
+        ``"city"``: the city's observed weather (``weather.observed`` of its city.toml,
+        for the demo city KNMI De Bilt 2017-2019); otherwise a file relative to the
+        scenario file: project weather CSV (``.csv``), KNMI daily station file (``.txt``)
+        or CF NetCDF (``.nc``), e.g. a generated (stochastic weather generator) series
+        written in one of these formats. It must cover every simulated day.
+        :func:`load_scenario` makes a file path absolute.
+    wind_height_m
+        Height of the wind measurement of a ``.csv`` or ``.nc`` base file [m], converted
+        to 2 m by FAO-56 eq. 47. Absent: the city's ``weather.wind_height_m``. KNMI files
+        are always 10 m.
+    """
+
+    base: str = "city"
+    wind_height_m: float | None = None
+
+    def __post_init__(self) -> None:
+        require(bool(self.base), "base", "'city' or a weather file path")
+        require(self.base != "city" or self.wind_height_m is None, "wind_height_m",
+                "no wind height with base = 'city' (the city's weather.wind_height_m holds)")
+        require(self.wind_height_m is None or 0.5 < self.wind_height_m <= 100,
+                "wind_height_m", f"a height in (0.5, 100] m, got {self.wind_height_m}")
+
+
+@dataclass(frozen=True)
+class DrySpell:
+    """Days whose precipitation is set to 0 (an element of ``perturb.dry_spells``).
+
+    Attributes
+    ----------
+    start
+        First day of the spell; inside the season.
+    days
+        Length of the spell [d], 1..366; the spell must end inside the season.
+    """
+
+    start: dt.date
+    days: int
+
+    def __post_init__(self) -> None:
+        require(1 <= self.days <= 366, "days", f"a length of 1..366 days, got {self.days}")
+        require(self.start < dt.date.max - dt.timedelta(days=self.days), "start",
+                f"a day before {dt.date.max}, got {self.start}")
+
+    @property
+    def end(self) -> dt.date:
+        """Last day of the spell."""
+        return self.start + dt.timedelta(days=self.days - 1)
+
+
+@dataclass(frozen=True)
+class HeatWave:
+    """Days with an extra temperature rise (an element of ``perturb.heat_waves``).
+
+    Attributes
+    ----------
+    start
+        First day of the heat wave; inside the season.
+    days
+        Length [d], 1..366; the heat wave must end inside the season.
+    delta_c
+        Rise of all temperatures on these days, on top of ``perturb.temp_delta_c``
+        [degC], in (0, 15]. Overlapping heat waves add up.
+    """
+
+    start: dt.date
+    days: int
+    delta_c: float
+
+    def __post_init__(self) -> None:
+        require(1 <= self.days <= 366, "days", f"a length of 1..366 days, got {self.days}")
+        require(self.start < dt.date.max - dt.timedelta(days=self.days), "start",
+                f"a day before {dt.date.max}, got {self.start}")
+        require(0 < self.delta_c <= 15, "delta_c", f"a rise in (0, 15] degC, got {self.delta_c}")
+
+    @property
+    def end(self) -> dt.date:
+        """Last day of the heat wave."""
+        return self.start + dt.timedelta(days=self.days - 1)
+
+
+@dataclass(frozen=True)
+class Perturbation:
+    """Changes to the base weather (the ``[perturb]`` table); see :func:`perturb_weather`.
+
+    :func:`scenario_weather` applies them from the first simulated day to the season end
+    plus the forecast horizon.
+
+    Attributes
+    ----------
+    precip_factor
+        Factor on daily precipitation [-], in [0, 5] (0.7 = 30 % less rain on every day;
+        the number of wet days is unchanged).
+    dry_spells
+        Periods with no precipitation at all (applied after ``precip_factor``).
+    temp_delta_c
+        Shift of all temperatures (``tmin_c``, ``tmax_c``, ``tmean_c``, ``tdew_c``) on
+        every day [degC], in [-10, 10]. Relative humidity is left unchanged (warming at
+        roughly constant relative humidity, Held & Soden 2006), so the vapour pressure
+        deficit grows with the temperature.
+    heat_waves
+        Periods with an extra temperature shift (on top of ``temp_delta_c``).
+    radiation_factor
+        Factor on global radiation ``rs_mj_m2_d`` [-], in (0, 1.5]; results are capped at
+        the plausible maximum of 45 MJ m-2 d-1.
+    """
+
+    precip_factor: float = 1.0
+    dry_spells: tuple[DrySpell, ...] = ()
+    temp_delta_c: float = 0.0
+    heat_waves: tuple[HeatWave, ...] = ()
+    radiation_factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        require(0 <= self.precip_factor <= 5, "precip_factor",
+                f"a factor in [0, 5], got {self.precip_factor}")
+        require(-10 <= self.temp_delta_c <= 10, "temp_delta_c",
+                f"a shift in [-10, 10] degC, got {self.temp_delta_c}")
+        require(0 < self.radiation_factor <= 1.5, "radiation_factor",
+                f"a factor in (0, 1.5], got {self.radiation_factor}")
+
+    @property
+    def is_identity(self) -> bool:
+        """True when the perturbation changes nothing."""
+        return self == Perturbation()
+
+
+@dataclass(frozen=True)
+class GroundwaterChange:
+    """Changes to the city's groundwater model (the ``[groundwater]`` table).
+
+    Attributes
+    ----------
+    head_offset_m
+        Added to the initial heads of every cell at the first simulated day [m], in
+        [-20, 20]; negative lowers the water table (e.g. -1.5 after dry winters), which
+        reduces capillary rise to deep-rooted sites.
+    pumping_factor
+        Factor on the extraction of the model's wells (its WEL package) [-], in [0, 10].
+    max_pumping_m3_per_day
+        Cap on the total extraction of those wells [m3 d-1]; rates are scaled down
+        together when they exceed it. Absent: no cap.
+    """
+
+    head_offset_m: float = 0.0
+    pumping_factor: float = 1.0
+    max_pumping_m3_per_day: float | None = None
+
+    def __post_init__(self) -> None:
+        require(-20 <= self.head_offset_m <= 20, "head_offset_m",
+                f"an offset in [-20, 20] m, got {self.head_offset_m}")
+        require(0 <= self.pumping_factor <= 10, "pumping_factor",
+                f"a factor in [0, 10], got {self.pumping_factor}")
+        cap = self.max_pumping_m3_per_day
+        require(cap is None or (math.isfinite(cap) and cap >= 0), "max_pumping_m3_per_day",
+                f"a rate >= 0 m3/d, got {cap}")
+
+
+@dataclass(frozen=True)
+class VehicleCountChange:
+    """A change to the number of trucks of one vehicle type (``fleet.changes``).
+
+    Attributes
+    ----------
+    vehicle
+        Name of a ``[[fleet]]`` vehicle type of the city.
+    count_delta
+        Trucks added (> 0) or removed (< 0).
+    count
+        New number of trucks of this type (0 removes the type); instead of
+        ``count_delta``.
+    """
+
+    vehicle: str
+    count_delta: int = 0
+    count: int | None = None
+
+    def __post_init__(self) -> None:
+        require(-100 <= self.count_delta <= 100, "count_delta",
+                f"a change of -100..100 trucks, got {self.count_delta}")
+        require(self.count is None or 0 <= self.count <= 100, "count",
+                f"0..100 trucks, got {self.count}")
+        require(self.count is None or self.count_delta == 0, "count",
+                "either count or count_delta, not both")
+
+
+@dataclass(frozen=True)
+class FleetChange:
+    """Changes to the city's fleet (the ``[fleet]`` table).
+
+    Attributes
+    ----------
+    changes
+        Count changes, at most one per vehicle type; at least one truck must remain.
+    """
+
+    changes: tuple[VehicleCountChange, ...] = ()
+
+    def __post_init__(self) -> None:
+        names = [c.vehicle for c in self.changes]
+        require(len(set(names)) == len(names), "changes",
+                f"at most one change per vehicle type, got {names}")
+
+
+@dataclass(frozen=True)
+class WaterBudget:
+    """Limits on the water the department may use (the ``[budget]`` table).
+
+    Attributes
+    ----------
+    cap_m3_per_day
+        Most water delivered on one day, all trucks together [m3 d-1]. Absent: no cap
+        (the fleet's capacity still limits it).
+    cap_m3_per_season
+        Most water delivered over the season ``start .. end`` [m3]. Absent: no cap.
+    """
+
+    cap_m3_per_day: float | None = None
+    cap_m3_per_season: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("cap_m3_per_day", "cap_m3_per_season"):
+            v = getattr(self, name)
+            require(v is None or (math.isfinite(v) and v > 0), name, f"a volume > 0 m3, got {v}")
+
+
+@dataclass(frozen=True)
+class ForecastQuality:
+    """The weather forecasts the planner gets (the ``[forecast]`` table).
+
+    The truth is the perturbed base weather. ``"perfect"``: the forecast issued on day D
+    is the truth of days D .. D + horizon - 1 (every member alike). ``"growing"``: the
+    forecast has errors whose spread grows linearly with lead time, drawn from the
+    ensemble error model :class:`~irrigation.weather.EnsembleErrorParams` (temperature
+    AR(1) errors, log-normal precipitation factors, false wet/dry days, radiation, wind,
+    humidity); its defaults are typical NWP errors over Central Europe.
+
+    Attributes
+    ----------
+    quality
+        ``"perfect"`` or ``"growing"``.
+    horizon_days
+        Forecast horizon [d], 1..60. Absent: the city's ``run.horizon_days``
+        (:func:`load_scenario` fills it in).
+    error_scale
+        Factor on every error spread of the error model (standard deviations, log-sds and
+        false wet/dry probabilities, the latter capped at 1) [-], in [0, 5]; only with
+        ``"growing"``.
+    temp_sd_c, temp_sd_growth_c_d, precip_log_sd, precip_log_sd_growth_d
+        Replace the error model's temperature error sd at lead 0 [degC] and its growth
+        [degC d-1], and the precipitation log-sd at lead 0 [-] and its growth [d-1],
+        before ``error_scale`` is applied; only with ``"growing"``. Absent: the defaults
+        of :class:`~irrigation.weather.EnsembleErrorParams`.
+    """
+
+    quality: Literal["perfect", "growing"] = "growing"
+    horizon_days: int | None = None
+    error_scale: float = 1.0
+    temp_sd_c: float | None = None
+    temp_sd_growth_c_d: float | None = None
+    precip_log_sd: float | None = None
+    precip_log_sd_growth_d: float | None = None
+
+    _OVERRIDES: ClassVar[tuple[str, ...]] = (
+        "temp_sd_c", "temp_sd_growth_c_d", "precip_log_sd", "precip_log_sd_growth_d")
+
+    def __post_init__(self) -> None:
+        require(self.horizon_days is None or 1 <= self.horizon_days <= 60, "horizon_days",
+                f"a horizon of 1..60 days, got {self.horizon_days}")
+        require(0 <= self.error_scale <= 5, "error_scale",
+                f"a factor in [0, 5], got {self.error_scale}")
+        for name in self._OVERRIDES:
+            v = getattr(self, name)
+            require(v is None or 0 <= v <= 10, name, f"a value in [0, 10], got {v}")
+        if self.quality == "perfect":
+            given = [n for n in self._OVERRIDES if getattr(self, n) is not None]
+            if self.error_scale != 1.0:
+                given.insert(0, "error_scale")
+            require(not given, given[0] if given else "quality",
+                    "no error parameters with quality = 'perfect' (they need 'growing')")
+
+    def error_params(self) -> EnsembleErrorParams | None:
+        """The forecast error model, or ``None`` for perfect forecasts."""
+        if self.quality == "perfect":
+            return None
+        base = EnsembleErrorParams()
+        given = {n: getattr(self, n) for n in self._OVERRIDES if getattr(self, n) is not None}
+        base = dataclasses.replace(base, **given)
+        s = self.error_scale
+        scaled = {n: getattr(base, n) * s for n in (
+            "temp_sd_c", "temp_sd_growth_c_d", "precip_log_sd", "precip_log_sd_growth_d",
+            "rs_log_sd", "wind_log_sd", "rh_sd_pct")}
+        scaled.update({n: min(1.0, getattr(base, n) * s) for n in ("p_false_dry",
+                                                                     "p_false_wet")})
+        return dataclasses.replace(base, **scaled)
+
+
+# --------------------------------------------------------------------------- policies
+
+
+@dataclass(frozen=True)
+class FixedIntervalPolicy:
+    """``[policies.fixed-interval]``: the common practice, every site of the watered
+    kinds gets the same amount every N days, whatever the weather.
+
+    The sites (in the order of the sites table) are split into ``interval_days`` groups
+    (site number modulo N) and one group is watered per day, so the work is spread evenly
+    (the demo city's watering log follows this rotation).
+
+    Attributes
+    ----------
+    interval_days
+        Days between two waterings of a site [d], 1..60.
+    litres
+        Water per visit to a tree site [L] (practice: 100 L per young tree a week).
+    area_mm
+        Water per visit to a lawn or shrub bed [mm over its area].
+    kinds
+        Site kinds watered (of ``young_tree``, ``street_tree``, ``park_tree``, ``lawn``,
+        ``shrub_bed``).
+    start, end
+        First and last day of the rotation, inside the season. Absent: the season's.
+    """
+
+    name: ClassVar[str] = "fixed-interval"
+
+    interval_days: int = 7
+    litres: float = 100.0
+    area_mm: float = 15.0
+    kinds: tuple[str, ...] = ("young_tree",)
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        require(1 <= self.interval_days <= 60, "interval_days",
+                f"1..60 days, got {self.interval_days}")
+        require(0 < self.litres <= 2000, "litres", f"(0, 2000] L, got {self.litres}")
+        require(0 < self.area_mm <= 100, "area_mm", f"(0, 100] mm, got {self.area_mm}")
+        require(len(self.kinds) >= 1, "kinds", "at least one site kind")
+        bad = [k for k in self.kinds if k not in SITE_KINDS]
+        require(not bad, "kinds",
+                f"site kinds of {', '.join(SITE_KINDS)}, got {', '.join(map(repr, bad))}")
+        require(self.start is None or self.end is None or self.start <= self.end, "end",
+                f"a day at or after start ({self.start}), got {self.end}")
+
+
+@dataclass(frozen=True)
+class SensorThresholdPolicy:
+    """``[policies.sensor-threshold]``: water the sites with a soil sensor when it reads
+    drier than a threshold, and with them their look-alikes.
+
+    A sensed site is due when the mean tension over the chosen depths of its probe
+    (readings that pass quality control; water-content probes converted to tension with
+    the site's retention curve) exceeds ``tension_kpa``. Its look-alikes are the unsensed
+    sites that share the attributes in ``lookalike`` and were planted within
+    ``age_tolerance_years`` of it; they are watered on the same day. Sites that resemble
+    no sensed site are never watered by this policy.
+
+    Attributes
+    ----------
+    tension_kpa
+        Threshold of soil water tension [kPa] (Berlin practice classes: > 80 kPa is
+        critical), in (0, 239).
+    depths_cm
+        Depths of the probe channels averaged [cm]. Empty: all installed channels.
+    lookalike
+        Site attributes a look-alike must share with the sensed site (of ``kind``,
+        ``species``, ``soil_texture``, ``sealing``, ``street``).
+    age_tolerance_years
+        Largest difference of planting years of a look-alike [a], 0..200 (200: age
+        ignored).
+    litres
+        Water per visit to a tree site [L].
+    area_mm
+        Water per visit to a lawn or shrub bed [mm over its area].
+    rest_days
+        After a watering, a site and its look-alikes are not watered again for this many
+        days [d] (sensors answer with a lag).
+    """
+
+    name: ClassVar[str] = "sensor-threshold"
+
+    tension_kpa: float = 80.0
+    depths_cm: tuple[int, ...] = ()
+    lookalike: tuple[str, ...] = ("kind", "species", "soil_texture")
+    age_tolerance_years: int = 2
+    litres: float = 100.0
+    area_mm: float = 15.0
+    rest_days: int = 3
+
+    def __post_init__(self) -> None:
+        require(0 < self.tension_kpa < 239, "tension_kpa",
+                f"a tension in (0, 239) kPa, got {self.tension_kpa}")
+        require(all(0 < d <= 500 for d in self.depths_cm), "depths_cm",
+                f"depths in (0, 500] cm, got {list(self.depths_cm)}")
+        bad = [a for a in self.lookalike if a not in LOOKALIKE_ATTRIBUTES]
+        require(not bad, "lookalike", f"attributes of {', '.join(LOOKALIKE_ATTRIBUTES)}, "
+                f"got {', '.join(map(repr, bad))}")
+        require(0 <= self.age_tolerance_years <= 200,
+                "age_tolerance_years", f"0..200 years, got {self.age_tolerance_years}")
+        require(0 < self.litres <= 2000, "litres", f"(0, 2000] L, got {self.litres}")
+        require(0 < self.area_mm <= 100, "area_mm", f"(0, 100] mm, got {self.area_mm}")
+        require(0 <= self.rest_days <= 60, "rest_days", f"0..60 days, got {self.rest_days}")
+
+
+@dataclass(frozen=True)
+class ForecastPolicy:
+    """``[policies.forecast]``: this project's daily run (soil water balance of every
+    site, sensor assimilation, ensemble forecast, watering rules of the city's
+    ``[decide]`` table, routed plan).
+
+    Attributes
+    ----------
+    due_probability
+        Replaces ``decide.due_probability`` of the city [-], in (0, 1]. Absent: the city's.
+    lead_days
+        Replaces ``decide.lead_days`` of the city [d], 0..14. Absent: the city's.
+    sensors
+        Assimilate the sensor readings; false runs the model open loop.
+    """
+
+    name: ClassVar[str] = "forecast"
+
+    due_probability: float | None = None
+    lead_days: int | None = None
+    sensors: bool = True
+
+    def __post_init__(self) -> None:
+        p = self.due_probability
+        require(p is None or 0 < p <= 1, "due_probability", f"a fraction in (0, 1], got {p}")
+        require(self.lead_days is None or 0 <= self.lead_days <= 14, "lead_days",
+                f"0..14 days, got {self.lead_days}")
+
+
+Policy = FixedIntervalPolicy | SensorThresholdPolicy | ForecastPolicy
+
+#: The policies a scenario can compare: name (the sub-table of ``[policies]``) -> class.
+POLICIES: dict[str, type[FixedIntervalPolicy | SensorThresholdPolicy | ForecastPolicy]] = {
+    cls.name: cls for cls in (FixedIntervalPolicy, SensorThresholdPolicy, ForecastPolicy)
+}
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario file (``scenarios/<name>.toml``); see the module docstring.
+
+    Attributes
+    ----------
+    name
+        Short name (letters, digits, ``.``, ``_``, ``-``), used for output folders.
+    city
+        City folder (with ``city.toml``), relative to the scenario file;
+        :func:`load_scenario` makes it absolute.
+    season
+        The simulated days.
+    description
+        What the scenario is about, for reports.
+    weather
+        The base weather.
+    perturb
+        Changes to the base weather.
+    groundwater
+        Changes to the groundwater model.
+    fleet
+        Changes to the fleet.
+    budget
+        Water limits.
+    forecast
+        Forecast quality and horizon.
+    members
+        Ensemble members of the forecasts, 1..1000. Absent: the city's ``run.members``
+        (:func:`load_scenario` fills it in).
+    seeds
+        One closed-loop season is simulated per seed (truth world, forecast errors,
+        ensembles and missed visits all drawn from it); every policy sees the same
+        draws for a seed. Whole numbers >= 0, no repeats.
+    execution_rate
+        Fraction of the planned visits the crews carry out [-], in (0, 1]; the visits
+        missed are drawn at random.
+    policies
+        The policies compared, in file order: the sub-tables of ``[policies]``, named
+        ``fixed-interval``, ``sensor-threshold`` or ``forecast``, each with its
+        parameters (an empty sub-table takes the defaults). At least one.
+    """
+
+    name: str
+    city: Path
+    season: Season
+    description: str = ""
+    weather: BaseWeather = field(default_factory=BaseWeather)
+    perturb: Perturbation = field(default_factory=Perturbation)
+    groundwater: GroundwaterChange = field(default_factory=GroundwaterChange)
+    fleet: FleetChange = field(default_factory=FleetChange)
+    budget: WaterBudget = field(default_factory=WaterBudget)
+    forecast: ForecastQuality = field(default_factory=ForecastQuality)
+    members: int | None = None
+    seeds: tuple[int, ...] = (1,)
+    execution_rate: float = 1.0
+    policies: tuple[Policy, ...] = ()
+
+    def __post_init__(self) -> None:
+        require(bool(_NAME.match(self.name)), "name",
+                f"letters, digits, '.', '_' and '-' (a folder name), got {self.name!r}")
+        require(self.members is None or 1 <= self.members <= 1000, "members",
+                f"1..1000 members, got {self.members}")
+        require(len(self.seeds) >= 1, "seeds", "at least one seed")
+        require(all(0 <= s <= _MAX_SEED for s in self.seeds), "seeds",
+                f"whole numbers in [0, 2**63 - 1], got {list(self.seeds)}")
+        require(len(set(self.seeds)) == len(self.seeds), "seeds",
+                f"seeds without repeats, got {list(self.seeds)}")
+        require(0 < self.execution_rate <= 1, "execution_rate",
+                f"a fraction in (0, 1], got {self.execution_rate}")
+        s = self.season
+        periods_by_key: dict[str, tuple[DrySpell | HeatWave, ...]] = {
+            "dry_spells": self.perturb.dry_spells, "heat_waves": self.perturb.heat_waves}
+        for key, periods in periods_by_key.items():
+            for i, p in enumerate(periods):
+                require(s.start <= p.start <= s.end, f"perturb.{key}[{i}].start",
+                        f"a day inside the season {s.start}..{s.end}, got {p.start}")
+                require(p.end <= s.end, f"perturb.{key}[{i}].days",
+                        f"a period ending inside the season {s.start}..{s.end}, got "
+                        f"{_span(p.start, p.days)}")
+        names = [p.name for p in self.policies]
+        require(len(set(names)) == len(names), "policies", "each policy at most once")
+
+    def policy(self, name: str) -> Policy:
+        """The compared policy called ``name`` (``KeyError`` if it is not compared)."""
+        for p in self.policies:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _exists(path: Path, kind: Literal["file", "dir"]) -> bool:
+    try:
+        return path.is_file() if kind == "file" else path.is_dir()
+    except (OSError, ValueError):  # e.g. an embedded NUL byte, a name too long
+        return False
+
+
+def _known(name: str, valid: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, valid, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"{hint}; valid: {', '.join(valid)}"
+
+
+def _policies(raw: Any, path: Path) -> tuple[Policy, ...]:
+    valid = list(POLICIES)
+    if raw is None:
+        raise InputError(f"expected at least one policy sub-table, e.g. [policies.forecast]; "
+                         f"valid policies: {', '.join(valid)}", file=path, field="policies")
+    if not isinstance(raw, dict) or not raw:
+        raise InputError(f"expected a table of policy sub-tables (at least one), got "
+                         f"{raw!r}; valid policies: {', '.join(valid)}", file=path,
+                         field="policies")
+    out = []
+    for name, sub in raw.items():
+        key = f"policies.{name}"
+        if name not in POLICIES:
+            raise InputError(f"unknown policy{_known(name, valid)}", file=path, field=key)
+        if not isinstance(sub, dict):
+            raise InputError(f"expected a table of the policy's parameters, got {sub!r}",
+                             file=path, field=key)
+        try:
+            out.append(from_dict(POLICIES[name], sub, file=path))
+        except InputError as exc:
+            raise InputError(exc.message, file=path,
+                             field=f"{key}.{exc.field}" if exc.field else key) from None
+    return tuple(out)
+
+
+def _check_against_city(scn: Scenario, cfg: CityConfig, path: Path) -> None:
+    """Checks that need the city: vehicle names, remaining trucks, kinds, sensors."""
+    try:
+        apply_fleet_change(cfg.fleet, scn.fleet)
+    except InputError as exc:
+        raise InputError(exc.message, file=path, field=exc.field) from None
+    s = scn.season
+    for pol in scn.policies:
+        key = f"policies.{pol.name}"
+        if isinstance(pol, FixedIntervalPolicy):
+            for attr in ("start", "end"):
+                day = getattr(pol, attr)
+                if day is not None and not s.start <= day <= s.end:
+                    raise InputError(f"expected a day inside the season {s.start}..{s.end}, "
+                                     f"got {day}", file=path, field=f"{key}.{attr}")
+        if isinstance(pol, SensorThresholdPolicy) and cfg.sensors is None:
+            raise InputError(f"the city {cfg.name!r} has no sensors (no 'sensors' in its "
+                             f"city.toml)", file=path, field=key)
+
+
+def apply_fleet_change(fleet: tuple[VehicleType, ...], change: FleetChange
+                       ) -> tuple[VehicleType, ...]:
+    """The city's fleet with the scenario's count changes applied.
+
+    Vehicle types whose count becomes 0 are dropped.
+
+    Raises
+    ------
+    InputError
+        A change names an unknown vehicle type, leaves a negative count or no truck at
+        all (the field is the change's key, e.g. ``fleet.changes[0].count_delta``).
+    """
+    by_name = {v.name: v for v in fleet}
+    counts = {v.name: v.count for v in fleet}
+    for i, c in enumerate(change.changes):
+        key = f"fleet.changes[{i}]"
+        if c.vehicle not in by_name:
+            raise InputError(f"unknown vehicle type{_known(c.vehicle, list(by_name))}",
+                             field=f"{key}.vehicle")
+        new = c.count if c.count is not None else counts[c.vehicle] + c.count_delta
+        if new < 0:
+            raise InputError(f"leaves {new} trucks of type {c.vehicle!r} (it has "
+                             f"{counts[c.vehicle]})", field=f"{key}.count_delta")
+        counts[c.vehicle] = new
+    if sum(counts.values()) < 1:
+        raise InputError("leaves no truck at all", field="fleet.changes")
+    return tuple(dataclasses.replace(v, count=counts[v.name]) for v in fleet
+                 if counts[v.name] > 0)
+
+
+def _weather_file(scn: Scenario, cfg: CityConfig) -> tuple[Path, float]:
+    if scn.weather.base == "city":
+        return Path(cfg.weather.observed), cfg.weather.wind_height_m
+    height = scn.weather.wind_height_m
+    return Path(scn.weather.base), cfg.weather.wind_height_m if height is None else height
+
+
+def read_base_weather(scn: Scenario, cfg: CityConfig | None = None) -> xr.Dataset:
+    """Read the scenario's base weather (unperturbed, every day of the file).
+
+    Parameters
+    ----------
+    scn
+        A scenario from :func:`load_scenario` (paths absolute).
+    cfg
+        The city configuration, if already loaded.
+
+    Raises
+    ------
+    InputError
+        From the weather readers, naming the weather file.
+    """
+    from .io.weather import read_knmi_daily, read_weather_csv, read_weather_netcdf
+
+    cfg = cfg or load_city_config(scn.city)
+    path, height = _weather_file(scn, cfg)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_weather_csv(path, wind_height_m=height)
+    if suffix == ".txt":
+        return read_knmi_daily(path)
+    if suffix == ".nc":
+        return read_weather_netcdf(path, wind_height_m=height)
+    raise InputError(f"unknown weather file type {suffix!r}; expected one of "
+                     f"{', '.join(WEATHER_SUFFIXES)}", file=path)
+
+
+def _check_integers(value: Any, key: str, path: Path) -> None:
+    """TOML integers are 64-bit (TOML 1.0); ``tomllib`` reads any size, floats overflow."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_integers(v, f"{key}.{k}" if key else str(k), path)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_integers(v, f"{key}[{i}]", path)
+    elif isinstance(value, int) and not -(2**63) <= value <= _MAX_SEED:
+        raise InputError(f"expected a whole number within 64 bits (TOML), got {value}",
+                         file=path, field=key)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file.
+
+    Paths (``city``, ``weather.base``) are resolved relative to the scenario file and
+    made absolute; ``members`` and ``forecast.horizon_days``, when absent, are filled in
+    from the city's ``[run]`` table. The base weather is read to check that it covers the
+    simulated days.
+
+    Parameters
+    ----------
+    path
+        The scenario TOML file.
+
+    Returns
+    -------
+    Scenario
+        The validated scenario.
+
+    Raises
+    ------
+    InputError
+        Naming the scenario file and the key: an unknown key (with the closest known
+        one), a missing or mistyped value, an impossible date range (``season.end`` not
+        after ``season.start``, a dry spell or heat wave outside the season), a season
+        outside the base weather, an unknown policy, vehicle type or site kind; naming
+        the missing file for a missing city folder or weather file.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            table = tomllib.load(fh)
+    except (FileNotFoundError, IsADirectoryError):
+        raise InputError("scenario file not found", file=path) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not valid TOML ({exc})", file=path) from None
+    _check_integers(table, "", path)
+    policies = _policies(table.pop("policies", None), path)
+    # policies are sub-tables named by policy, read above; their names are unique
+    scn = dataclasses.replace(from_dict(Scenario, table, file=path), policies=policies)
+
+    here = path.resolve().parent
+    city_dir = (here / scn.city).resolve() if _exists(here / scn.city, "dir") else None
+    if city_dir is None:
+        raise InputError(f"city folder {here / scn.city} not found", file=path, field="city")
+    if not _exists(city_dir / "city.toml", "file"):
+        raise InputError(f"{city_dir / 'city.toml'} not found (not a city folder)",
+                         file=path, field="city")
+    cfg = load_city_config(city_dir)
+    weather = scn.weather
+    if weather.base != "city":
+        full = here / weather.base
+        if not _exists(full, "file"):
+            raise InputError(f"weather file {full} not found", file=path, field="weather.base")
+        if full.suffix.lower() not in WEATHER_SUFFIXES:
+            raise InputError(f"weather file {full} has an unknown type; expected "
+                             + "; ".join(f"{k}: {v}" for k, v in WEATHER_SUFFIXES.items()),
+                             file=path, field="weather.base")
+        weather = dataclasses.replace(weather, base=str(full.resolve()))
+    forecast = scn.forecast
+    if forecast.horizon_days is None:
+        forecast = dataclasses.replace(forecast, horizon_days=cfg.run.horizon_days)
+    scn = dataclasses.replace(
+        scn, city=city_dir, weather=weather, forecast=forecast,
+        members=cfg.run.members if scn.members is None else scn.members)
+    _check_against_city(scn, cfg, path)
+
+    base = read_base_weather(scn, cfg)
+    time = pd.DatetimeIndex(base["time"].values)
+    first, last = time[0].date(), time[-1].date()
+    s = scn.season
+    source = _weather_file(scn, cfg)[0]
+    for key, day in (("season.spinup_start", s.spinup_start), ("season.start", s.start),
+                     ("season.end", s.end)):
+        if day is not None and not first <= day <= last:
+            raise InputError(f"{day} is outside the base weather ({source}: {first}..{last})",
+                             file=path, field=key)
+    return scn
+
+
+def scenario_to_toml(scn: Scenario) -> str:
+    """The scenario as TOML text in the file format; :func:`load_scenario` reads it back.
+
+    Paths are written as they are in ``scn`` (absolute after :func:`load_scenario`).
+    """
+    out = to_dict(scn)
+    out["policies"] = {p.name: to_dict(p) for p in scn.policies}
+    return tomli_w.dumps(out)
+
+
+# --------------------------------------------------------------------------- weather
+
+
+def _days(time: pd.DatetimeIndex, start, end) -> np.ndarray:
+    """Boolean mask of the days of ``time`` in ``[start, end]`` (inclusive)."""
+    day = time.normalize()
+    return np.asarray((day >= pd.Timestamp(start)) & (day <= pd.Timestamp(end)))
+
+
+def perturb_weather(weather: xr.Dataset, p: Perturbation, *, season) -> xr.Dataset:
+    """Apply a scenario's weather perturbation (delta change) to a weather dataset.
+
+    Parameters
+    ----------
+    weather
+        Weather dataset over ``time`` (see :mod:`irrigation.weather`), optionally with
+        more dimensions (``member``, a station); ``tmin_c``, ``tmax_c`` and
+        ``precip_mm`` are required, ``rs_mj_m2_d`` when ``radiation_factor != 1``.
+    p
+        The perturbation.
+    season
+        ``(first, last)`` day the perturbation applies to (dates or anything
+        ``pandas.Timestamp`` reads); days outside are returned unchanged. Dry spells and
+        heat waves apply on their own days, where these lie inside.
+
+    Returns
+    -------
+    xr.Dataset
+        A perturbed copy (the input is not changed), in this order, on the days inside
+        ``season``:
+
+        1. ``precip_mm`` x ``precip_factor``; then 0 on the days of every dry spell;
+        2. ``tmin_c``, ``tmax_c``, ``tmean_c`` and ``tdew_c`` (those present) +
+           ``temp_delta_c``, + ``delta_c`` of every heat wave on its days; ``tdew_c`` is
+           then capped at the new ``tmin_c`` (FAO-56 p. 58: Tdew <= Tmin); relative
+           humidity is not changed;
+        3. ``rs_mj_m2_d`` x ``radiation_factor``, capped at 45 MJ m-2 d-1.
+
+        ``attrs["perturbation"]`` describes what was applied (appended to an earlier
+        one); ``attrs["perturb_*"]`` hold the parameters.
+
+    Raises
+    ------
+    ValueError
+        A required variable is missing or ``season`` ends before it starts.
+
+    Notes
+    -----
+    The delta change method (Hay et al. 2000): an observed series is shifted
+    (temperatures) or scaled (precipitation, radiation) so that its day-to-day
+    variability is kept. Perturbations are tied to calendar days, so perturbing a
+    series and then selecting days gives the same values as the reverse.
+    """
+    first, last = pd.Timestamp(season[0]), pd.Timestamp(season[1])
+    if last < first:
+        raise ValueError(f"Expected a season (first, last) with last >= first, got {season}.")
+    need = ["tmin_c", "tmax_c", "precip_mm"]
+    if p.radiation_factor != 1.0:
+        need.append("rs_mj_m2_d")
+    missing = [v for v in need if v not in weather]
+    if missing:
+        raise ValueError(f"Expected weather variable(s) {', '.join(missing)} for the "
+                         f"perturbation (complete the weather first).")
+    time = pd.DatetimeIndex(weather["time"].values)
+    inside = _days(time, first, last)
+
+    def along_time(values: np.ndarray) -> xr.DataArray:
+        return xr.DataArray(values, dims=("time",), coords={"time": weather["time"]})
+
+    def put(name: str, new: xr.DataArray) -> None:
+        old = weather[name]
+        out[name] = new.transpose(*old.dims).assign_attrs(old.attrs)
+
+    out = weather.copy()
+    rain = np.where(inside, p.precip_factor, 1.0)
+    for spell in p.dry_spells:
+        rain[_days(time, spell.start, spell.end) & inside] = 0.0
+    put("precip_mm", weather["precip_mm"] * along_time(rain))
+
+    shift = np.where(inside, p.temp_delta_c, 0.0)
+    for wave in p.heat_waves:
+        shift = shift + np.where(_days(time, wave.start, wave.end) & inside, wave.delta_c, 0.0)
+    dt_c = along_time(shift)
+    for name in TEMPERATURES:
+        if name in weather:
+            put(name, weather[name] + dt_c)
+    if "tdew_c" in weather:
+        capped = np.minimum(out["tdew_c"], out["tmin_c"])
+        put("tdew_c", xr.where(along_time(inside), capped, out["tdew_c"]))
+
+    if "rs_mj_m2_d" in weather:
+        factor = along_time(np.where(inside, p.radiation_factor, 1.0))
+        put("rs_mj_m2_d", (weather["rs_mj_m2_d"] * factor).clip(max=PLAUSIBLE["rs_mj_m2_d"][1]))
+
+    for var in out.data_vars:
+        if var in UNITS:
+            out[var].attrs["units"] = UNITS[str(var)]
+    spells = ", ".join(_span(s.start, s.days) for s in p.dry_spells)
+    waves = ", ".join(f"{_span(w.start, w.days)} +{w.delta_c:g} degC" for w in p.heat_waves)
+    text = (f"on {first.date()}..{last.date()}: precip x {p.precip_factor:g}, "
+            f"dry spells [{spells}], temperatures {p.temp_delta_c:+g} degC, "
+            f"heat waves [{waves}], radiation x {p.radiation_factor:g}")
+    earlier = weather.attrs.get("perturbation")
+    out.attrs.update({
+        "perturbation": f"{earlier}; {text}" if earlier else text,
+        "perturb_season": f"{first.date()}..{last.date()}",
+        "perturb_precip_factor": p.precip_factor,
+        "perturb_dry_spells": spells,
+        "perturb_temp_delta_c": p.temp_delta_c,
+        "perturb_heat_waves": waves,
+        "perturb_radiation_factor": p.radiation_factor,
+    })
+    return out
+
+
+def scenario_weather(scn: Scenario, cfg: CityConfig | None = None) -> xr.Dataset:
+    """The scenario's truth weather: the base weather, perturbed.
+
+    Covers the first simulated day (``season.first_day``) to ``season.end`` plus the
+    forecast horizon (so that forecasts issued late in the season see perturbed days
+    too), or to the last day of the base weather if that comes first. The perturbation
+    applies to all these days.
+
+    Parameters
+    ----------
+    scn
+        A scenario from :func:`load_scenario`.
+    cfg
+        The city configuration, if already loaded.
+    """
+    base = read_base_weather(scn, cfg)
+    tail = scn.forecast.horizon_days or 0
+    last = min(pd.Timestamp(scn.season.end + dt.timedelta(days=tail)),
+               pd.Timestamp(base["time"].values[-1]))
+    window = base.sel(time=slice(pd.Timestamp(scn.season.first_day), last))
+    return perturb_weather(window, scn.perturb, season=(scn.season.first_day, last.date()))
