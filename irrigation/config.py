@@ -65,7 +65,7 @@ def from_toml(cls: type[T], path: str | Path) -> T:
             table = tomllib.load(fh)
     except FileNotFoundError:
         raise InputError("file not found", file=path) from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"not valid TOML ({exc})", file=path) from None
     return from_dict(cls, table, file=path)
 
@@ -161,7 +161,10 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _FieldError(key, f"a number, got {value!r}")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise _FieldError(key, f"a number within the float range, got {value}") from None
     if tp is str:
         if not isinstance(value, str):
             raise _FieldError(key, f"a string, got {value!r}")

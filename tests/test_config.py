@@ -104,3 +104,20 @@ def test_vehicle_shift_minutes():
         break_min=45,
     )
     assert v.shift_minutes == 8.5 * 60 - 45
+
+
+def test_bad_bytes_and_huge_numbers_are_input_errors(tmp_path):
+    """Found by the scenario fuzz: invalid UTF-8 and an integer beyond the float range."""
+    import pytest
+
+    from irrigation.config import RoutingConfig, from_toml
+    from irrigation.errors import InputError
+
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"time_limit_s = 3\n# \xff\xfe\n")
+    with pytest.raises(InputError, match="not valid TOML"):
+        from_toml(RoutingConfig, bad)
+    huge = tmp_path / "huge.toml"
+    huge.write_text(f"time_limit_s = {10**400}\n")
+    with pytest.raises(InputError, match="time_limit_s"):
+        from_toml(RoutingConfig, huge)
