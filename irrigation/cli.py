@@ -64,6 +64,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .city import load_city
+    from .io.workspace import Workspace
     from .pipeline import run_day
 
     city = load_city(DEMO_CITY if args.demo else args.city)
@@ -73,18 +74,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ValueError:
         raise InputError(f"expected a date YYYY-MM-DD, got {args.date!r}",
                          field="--date") from None
-    out = args.out or Path(run_cfg.workspace or Path("irrigation-runs") / city.path.name)
-    run = run_day(city, day, out, forecast=args.forecast)
+    ws = Workspace(args.out or Path(run_cfg.workspace or Path("irrigation-runs")
+                                    / city.path.name))
+    run = run_day(city, day, ws.root, forecast=args.forecast)
     total = run.plan.totals.iloc[-1]
-    folder = out / "plans" / str(day)
     print(f"{city.config.name}, {day}: {int(total['stops'])} visits, "
           f"{total['litres']:,.0f} L, {total['km']:.1f} km, {total['hours']:.1f} truck hours; "
           f"{len(run.plan.deferred)} sites deferred")
     for w in run.warnings:
         print(f"warning: {w}")
-    print(f"plan:   {folder.resolve()}/report.html (map.png, driver_sheets.pdf, "
+    print(f"plan:   {ws.plan_dir(day).resolve()}/report.html (map.png, driver_sheets.pdf, "
           "routes.geojson)")
-    print(f"state:  {(out / 'state' / f'state-{day}.nc').resolve()}")
+    print(f"state:  {ws.state_path(day).resolve()}")
     return 0
 
 

@@ -157,6 +157,8 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _FieldError(key, f"a whole number, got {value!r}")
+        if not -(2**63) <= value < 2**63:  # TOML 1.0 integers are 64-bit; tomllib reads any
+            raise _FieldError(key, f"a whole number within 64 bits, got {value}")
         return value
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):

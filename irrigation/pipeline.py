@@ -21,15 +21,16 @@ from tqdm import tqdm
 from .city import City
 from .decide import demand, fleet_capacity_l, schedule, threshold_mm
 from .errors import ConvergenceError, InputError, ReadProblem
-from .groundwater.backend import solve_simulation
+from .groundwater.backend import solve_model
 from .groundwater.forecast import depth_to_water, run_forecast
+from .groundwater.load import load_simulation
 from .groundwater.model import GwfModel
 from .groundwater.output import heads_dataset
 from .io.files import atomic_write
 from .io.sensors import read_sensor_data
 from .io.soil_tables import read_soil_textures, read_species
 from .io.tables import read_watering_log, watering_by_day
-from .io.weather import read_weather_csv
+from .io.weather import read_weather_csv, read_weather_file
 from .io.workspace import Workspace, read_state, sha256, versions, write_run_record, write_state
 from .plan import Plan, make_plan, write_plan
 from .routing import RoutingProblem, build_problem, solve
@@ -48,8 +49,7 @@ from .sensors import (
 from .soil import (
     recharge_to_grid,
     simulate_sites,
-    texture_hydraulics,
-    total_available_water_mm,
+    site_water_capacity,
     van_genuchten_tension_kpa,
 )
 from .weather import ensemble_from_deterministic, et0
@@ -121,16 +121,9 @@ def steady_depth_to_water(city: City, backend: str | None = None
     after its first stored step (the steady state of the bundled models).
 
     ``backend`` overrides the city's ``groundwater.backend``."""
-    cfg = city.config
-    model, result = solve_simulation(cfg.groundwater.sim_dir,
-                                     backend=backend or cfg.groundwater.backend,
-                                     mf6_exe=cfg.groundwater.mf6_exe or None)
-    heads = heads_dataset(model, result).isel(time=[0])
-    s = city.sites
-    dtw = depth_to_water(heads, s.x.values, s.y.values, model=model).isel(time=0)
-    dtw = xr.DataArray(dtw.values, dims="site", coords={"site": s.site.values},
-                       attrs={"units": "m"})
-    return model, dtw
+    model = load_simulation(city.config.groundwater.sim_dir)
+    heads = _steady_heads(city, model, backend)
+    return model, _sites_dtw(heads, model, city).isel(time=0, drop=True)
 
 
 def per_probe(da: xr.DataArray, city: City) -> xr.DataArray:
@@ -199,7 +192,7 @@ QC_REPORT_DAYS = 7
 
 @dataclass
 class DayRun:
-    """Everything a daily run computed for day ``date`` (see :func:`plan_day`).
+    """Everything a daily run computed for day ``date`` (see :func:`run_day`).
 
     Attributes
     ----------
@@ -261,21 +254,6 @@ class _Stages:
         return out
 
 
-def _read_forecast(path: Path) -> xr.Dataset:
-    """Read a forecast file by its suffix (see ``weather.forecast`` in city.toml)."""
-    from .io.weather import read_mosmix, read_open_meteo, read_weather_netcdf
-
-    if not path.exists():
-        raise InputError("forecast file not found", file=path)
-    suffix = "".join(path.suffixes[-1:]).lower()
-    readers = {".csv": read_weather_csv, ".nc": read_weather_netcdf, ".json": read_open_meteo,
-               ".kml": read_mosmix, ".kmz": read_mosmix}
-    if suffix not in readers:
-        raise InputError(f"unknown forecast format '{suffix}' (expected one of "
-                         f"{', '.join(readers)})", file=path)
-    return readers[suffix](path)
-
-
 def forecast_weather(city: City, day: np.datetime64, path: Path | None
                      ) -> tuple[xr.Dataset, str, Path | None]:
     """The weather forecast from ``day`` over the horizon; returns (weather, source, file).
@@ -302,7 +280,8 @@ def forecast_weather(city: City, day: np.datetime64, path: Path | None
             cfg.weather.observed
     else:
         file = Path(spec) if path is not None else (city.path / spec)
-        fc, source = _read_forecast(file), f"file {file.name}"
+        fc = read_weather_file(file, wind_height_m=cfg.weather.wind_height_m)
+        source = f"file {file.name}"
         fc = fc.sel(time=slice(days[0], days[-1]))
     need = cfg.decide.lead_days + 1
     if fc.sizes.get("time", 0) == 0 or np.datetime64(fc["time"].values[0], "D") != day:
@@ -321,8 +300,7 @@ def _season_days(city: City, day: np.datetime64) -> np.ndarray:
     return np.arange(start, day)
 
 
-def _sites_dtw(heads_m: np.ndarray, model: GwfModel, city: City,
-               start: np.datetime64 | None = None) -> xr.DataArray:
+def _sites_dtw(heads_m: np.ndarray, model: GwfModel, city: City) -> xr.DataArray:
     """Depth to water [m] at the sites from heads (nlay, nrow, ncol) or (time, ...)."""
     from .groundwater.embedded import SolveResult
 
@@ -331,7 +309,7 @@ def _sites_dtw(heads_m: np.ndarray, model: GwfModel, city: City,
     res = SolveResult(heads=np.where(np.isfinite(h), h, -1e30),
                       times=np.arange(1, len(h) + 1, dtype=float),
                       kstpkper=[(0, k) for k in range(len(h))])
-    ds = heads_dataset(model, res, start=start)
+    ds = heads_dataset(model, res)
     s = city.sites
     dtw = depth_to_water(ds, s.x.values, s.y.values, model=model)
     return xr.DataArray(dtw.values, dims=("time", "site"),
@@ -350,6 +328,8 @@ class _Inputs:
     model: GwfModel
     textures: pd.DataFrame
     species: pd.DataFrame
+    hyd: dict                           # texture hydraulics per site
+    taw_mm: xr.DataArray                # (site) total available water
     files: dict[str, Path]
     warnings: list[str]
 
@@ -374,8 +354,6 @@ def _inputs(city: City, day: np.datetime64, ws: Workspace, forecast: Path | None
                         "assumes nothing was watered")
     prev = ws.previous_state(day, days[0])
     previous = None if prev is None else (prev[0], read_state(prev[1]))
-    from .groundwater.load import load_simulation
-
     files = {"city.toml": city.path / "city.toml", "sites": cfg.sites,
              "refill_points": cfg.refill_points, "weather.observed": cfg.weather.observed,
              "groundwater": cfg.groundwater.sim_dir, "forecast": fc_file}
@@ -385,8 +363,10 @@ def _inputs(city: City, day: np.datetime64, ws: Workspace, forecast: Path | None
             files[key] = Path(p)
     if prev is not None:
         files["previous_state"] = prev[1]
+    textures = read_soil_textures()
+    hyd, taw = site_water_capacity(city.sites, textures)
     return _Inputs(obs, fc, source, previous, load_simulation(cfg.groundwater.sim_dir),
-                   read_soil_textures(), read_species(), files, warnings)
+                   textures, read_species(), hyd, taw, files, warnings)
 
 
 @dataclass
@@ -420,20 +400,11 @@ def _sensors(city: City, day: np.datetime64, inp: _Inputs) -> _Sensors:
     return _Sensors(obs_dr, qc_summary(recent), rho)
 
 
-def _taw(city: City, textures: pd.DataFrame) -> tuple[dict, xr.DataArray]:
-    s = city.sites
-    hyd = texture_hydraulics(s["soil_texture"].values, textures)
-    taw = total_available_water_mm(hyd["theta_fc"], hyd["theta_wp"],
-                                   s["root_depth_m"].values.astype(float))
-    return hyd, xr.DataArray(taw, dims="site", coords={"site": s["site"].values},
-                             attrs={"units": "mm"})
-
-
-def _steady_heads(city: City, model: GwfModel) -> np.ndarray:
-    """Heads of the model's first stored step (the steady state of a city model) [m]."""
+def _steady_heads(city: City, model: GwfModel, backend: str | None = None) -> np.ndarray:
+    """Heads of the model's first stored step (the steady state of a city model) [m];
+    ``backend`` overrides the city's ``groundwater.backend``."""
     cfg = city.config.groundwater
-    _, result = solve_simulation(cfg.sim_dir, backend=cfg.backend,
-                                 mf6_exe=cfg.mf6_exe or None)
+    result = solve_model(model, backend=backend or cfg.backend, mf6_exe=cfg.mf6_exe or None)
     return heads_dataset(model, result)["head"].isel(time=0).values
 
 
@@ -456,7 +427,6 @@ class _State:
     heads_m: np.ndarray          # (layer, row, col) at the morning of D
     start: str                   # where the state came from
     n_obs: int                   # probes assimilated at D
-    increment_mm: xr.DataArray   # (site) analysis increment at D
     since: np.datetime64         # day the previous state (or the spin-up) started from
     dp_mm: np.ndarray            # (days since .. D-1, site) deep percolation [mm d-1]
 
@@ -464,13 +434,12 @@ class _State:
 def _analyse(dr, var, t, sens: _Sensors | None, city, taw):
     rules = city.config.assimilation
     if sens is None or sens.obs_dr is None:
-        return dr, var, 0, xr.zeros_like(dr)
+        return dr, var, 0
     a = analysis(dr, var, sens.obs_dr.sel(time=t), city.sites, taw, rules, sens.rho)
-    return a["dr_mm"], a["var_mm2"], int(a.attrs.get("n_obs", 0)), a["increment_mm"]
+    return a["dr_mm"], a["var_mm2"], int(a.attrs.get("n_obs", 0))
 
 
-def _advance_state(city: City, day: np.datetime64, inp: _Inputs, sens: _Sensors,
-                   warnings: list[str]) -> _State:
+def _advance_state(city: City, day: np.datetime64, inp: _Inputs, sens: _Sensors) -> _State:
     """Continue the previous state (or spin up from the season start) to the morning of D.
 
     Each day: the soil balance with the observed weather and the executed watering, the
@@ -481,13 +450,13 @@ def _advance_state(city: City, day: np.datetime64, inp: _Inputs, sens: _Sensors,
     cfg = city.config
     s = city.sites
     site_ids = s["site"].values
-    _, taw = _taw(city, inp.textures)
+    taw = inp.taw_mm
     if inp.previous is None:
         d0 = np.datetime64(cfg.run.season_start, "D")
         heads0 = _steady_heads(city, inp.model)
         dr = xr.DataArray(np.zeros(site_ids.size), dims="site", coords={"site": site_ids})
         var = (cfg.assimilation.sigma_b0_frac * taw) ** 2
-        dr, var, _, _ = _analyse(dr, var, d0, sens, city, taw)
+        dr, var, _ = _analyse(dr, var, d0, sens, city, taw)
         start = f"spun up from the season start {d0} (field capacity, steady groundwater)"
     else:
         d0, prev = inp.previous
@@ -500,7 +469,7 @@ def _advance_state(city: City, day: np.datetime64, inp: _Inputs, sens: _Sensors,
     obs = inp.obs
     days = np.arange(d0, day)
     dp = np.zeros((days.size, site_ids.size))
-    n_obs, inc = 0, xr.zeros_like(dr)
+    n_obs = 0
     for k, d in enumerate(tqdm(days, desc="state", unit="day", leave=False,
                                disable=days.size < 30 or not log.isEnabledFor(logging.INFO))):
         sl = slice(d, d)
@@ -512,9 +481,9 @@ def _advance_state(city: City, day: np.datetime64, inp: _Inputs, sens: _Sensors,
         dp[k] = sim["deep_percolation_mm"].values[0, :, 0]
         etc = sim["k_l"] * float(obs.et0_mm.sel(time=d))
         var = advance_variance(var, etc, taw, cfg.assimilation)
-        dr, var, n_obs, inc = _analyse(dr, var, d + 1, sens, city, taw)
+        dr, var, n_obs = _analyse(dr, var, d + 1, sens, city, taw)
     return _State(dr.assign_attrs(units="mm"), var.assign_attrs(units="mm2"), heads0, start,
-                  n_obs, inc, d0, dp)
+                  n_obs, d0, dp)
 
 
 def _groundwater_to_day(city: City, day: np.datetime64, inp: _Inputs, state: _State,
@@ -549,7 +518,9 @@ def _forecast(city: City, day: np.datetime64, inp: _Inputs, state: _State,
     1. Ensemble weather (the forecast's members, or
        :func:`~irrigation.weather.ensemble_from_deterministic`) and its ET0.
     2. Initial depletion per member: the analysis plus N(0, var) (member 0 unperturbed),
-       kept in [0, TAW], so the members carry the state's uncertainty.
+       kept in [0, TAW], so the members carry the state's uncertainty (initial ensemble
+       drawn from the analysis error variance, as in the EnKF: Evensen 2003, Ocean
+       Dynamics 53, 343-367; diagonal here, since the OI keeps only var_mm2).
     3. Soil balance with today's depth to water -> recharge per cell -> groundwater
        forecast from today's heads -> depth to water per day -> soil balance again.
     """
@@ -567,7 +538,7 @@ def _forecast(city: City, day: np.datetime64, inp: _Inputs, state: _State,
     e0 = et0(fc, latitude_deg=cfg.weather.latitude_deg, elevation_m=cfg.weather.elevation_m)
     n_mem = fc.sizes["member"]
     info.update(members=n_mem, horizon_days=horizon, ensemble_seed=seed)
-    hyd, taw = _taw(city, inp.textures)
+    hyd, taw = inp.hyd, inp.taw_mm
     rng = np.random.default_rng(seed + 1)
     z = rng.standard_normal((site_ids.size, n_mem))
     z[:, 0] = 0.0
@@ -751,7 +722,7 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast: Path | Non
     inp = st("inputs", _inputs, city, day, ws, forecast)
     warnings = list(inp.warnings)
     sens = st("sensors", _sensors, city, day, inp)
-    state = st("state", _advance_state, city, day, inp, sens, warnings)
+    state = st("state", _advance_state, city, day, inp, sens)
     state = st("groundwater", _groundwater_to_day, city, day, inp, state, warnings)
     info = {"forecast_source": inp.forecast_source, "state_start": state.start,
             "n_obs": state.n_obs, "qc_days": QC_REPORT_DAYS}

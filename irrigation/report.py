@@ -63,6 +63,7 @@ def plot_forecast(run: DayRun, path: Path, n: int = URGENT_SITES) -> None:
     nrow = max(1, int(np.ceil(len(ids) / ncol)))
     fig, axes = plt.subplots(nrow, ncol, figsize=(13, 3.1 * nrow), sharex=True, squeeze=False)
     served = set(run.visits["site"]) if len(run.visits) else set()
+    deferred = set(run.plan.deferred["site"])
     for ax, site in zip(axes.flat, ids, strict=False):
         t = fc["tension_kpa"].sel(site=site)
         q = t.quantile([0.1, 0.5, 0.9], dim="member").values
@@ -76,7 +77,7 @@ def plot_forecast(run: DayRun, path: Path, n: int = URGENT_SITES) -> None:
         ax.set_yscale("log")
         ax.set_ylim(5, 1600)
         status = "watered today" if site in served else (
-            "deferred" if site in set(run.plan.deferred["site"]) else "not due")
+            "deferred" if site in deferred else "not due")
         kind = str(fc["kind"].sel(site=site).item())
         ax.set_title(f"{site} ({kind}): {status}", fontsize=9)
         ax.tick_params(axis="x", labelrotation=45, labelsize=7)

@@ -51,6 +51,7 @@ import xarray as xr
 from .city import SITE_KINDS
 from .config import CityConfig, VehicleType, from_dict, load_city_config, require, to_dict
 from .errors import InputError
+from .io.weather import WEATHER_FILE_TYPES, read_weather_file
 from .weather import PLAUSIBLE, UNITS, EnsembleErrorParams
 
 #: Temperature variables shifted by temperature deltas and heat waves.
@@ -59,13 +60,6 @@ TEMPERATURES: tuple[str, ...] = ("tmin_c", "tmax_c", "tmean_c", "tdew_c")
 #: Site attributes a sensed site and its look-alikes may be required to share.
 LOOKALIKE_ATTRIBUTES: tuple[str, ...] = ("kind", "species", "soil_texture", "sealing",
                                          "street")
-
-#: Suffixes of base weather files and their readers (see :func:`read_base_weather`).
-WEATHER_SUFFIXES: dict[str, str] = {
-    ".csv": "project weather CSV (irrigation.io.weather.read_weather_csv)",
-    ".txt": "KNMI daily station file (irrigation.io.weather.read_knmi_daily)",
-    ".nc": "CF NetCDF (irrigation.io.weather.read_weather_netcdf)",
-}
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _MAX_SEED = 2**63 - 1
@@ -770,32 +764,9 @@ def read_base_weather(scn: Scenario, cfg: CityConfig | None = None) -> xr.Datase
     InputError
         From the weather readers, naming the weather file.
     """
-    from .io.weather import read_knmi_daily, read_weather_csv, read_weather_netcdf
-
     cfg = cfg or load_city_config(scn.city)
     path, height = _weather_file(scn, cfg)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return read_weather_csv(path, wind_height_m=height)
-    if suffix == ".txt":
-        return read_knmi_daily(path)
-    if suffix == ".nc":
-        return read_weather_netcdf(path, wind_height_m=height)
-    raise InputError(f"unknown weather file type {suffix!r}; expected one of "
-                     f"{', '.join(WEATHER_SUFFIXES)}", file=path)
-
-
-def _check_integers(value: Any, key: str, path: Path) -> None:
-    """TOML integers are 64-bit (TOML 1.0); ``tomllib`` reads any size, floats overflow."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _check_integers(v, f"{key}.{k}" if key else str(k), path)
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _check_integers(v, f"{key}[{i}]", path)
-    elif isinstance(value, int) and not -(2**63) <= value <= _MAX_SEED:
-        raise InputError(f"expected a whole number within 64 bits (TOML), got {value}",
-                         file=path, field=key)
+    return read_weather_file(path, wind_height_m=height)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -833,7 +804,6 @@ def load_scenario(path: str | Path) -> Scenario:
         raise InputError("scenario file not found", file=path) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"not valid TOML ({exc})", file=path) from None
-    _check_integers(table, "", path)
     policies = _policies(table.pop("policies", None), path)
     # policies are sub-tables named by policy, read above; their names are unique
     scn = dataclasses.replace(from_dict(Scenario, table, file=path), policies=policies)
@@ -851,9 +821,9 @@ def load_scenario(path: str | Path) -> Scenario:
         full = here / weather.base
         if not _exists(full, "file"):
             raise InputError(f"weather file {full} not found", file=path, field="weather.base")
-        if full.suffix.lower() not in WEATHER_SUFFIXES:
+        if full.suffix.lower() not in WEATHER_FILE_TYPES:
             raise InputError(f"weather file {full} has an unknown type; expected "
-                             + "; ".join(f"{k}: {v}" for k, v in WEATHER_SUFFIXES.items()),
+                             + "; ".join(f"{k}: {v}" for k, v in WEATHER_FILE_TYPES.items()),
                              file=path, field="weather.base")
         weather = dataclasses.replace(weather, base=str(full.resolve()))
     forecast = scn.forecast

@@ -38,6 +38,7 @@ from .landscape import LandscapeParams
 from .soil import (
     SoilParams,
     simulate_sites,
+    site_water_capacity,
     texture_hydraulics,
     total_available_water_mm,
     van_genuchten_tension_kpa,
@@ -617,11 +618,7 @@ def hindcast(
     n_days = days.size
     site_ids = sites["site"].values
     hyd_p = probe_hydraulics(sensors, sites, textures, params)
-    hyd_s = texture_hydraulics(sites["soil_texture"].values, textures, params)
-    taw = xr.DataArray(
-        total_available_water_mm(hyd_s["theta_fc"], hyd_s["theta_wp"],
-                                 sites["root_depth_m"].values.astype(float)),
-        dims="site", coords={"site": site_ids})
+    _, taw = site_water_capacity(sites, textures, params)
     means = window_means(qc, days, rules.window_hours)
     obs = root_zone_depletion(means, qc["quantity"], hyd_p, rules)
     obs["site"] = sensors["site"]

@@ -205,6 +205,24 @@ def total_available_water_mm(theta_fc, theta_wp, root_depth_m):
     return 1000.0 * (np.asarray(theta_fc) - theta_wp) * root_depth_m
 
 
+def site_water_capacity(sites: xr.Dataset, textures: pd.DataFrame,
+                        params: SoilParams | None = None) -> tuple[dict, xr.DataArray]:
+    """Hydraulics of every site's texture and its total available water.
+
+    Returns
+    -------
+    hyd : dict
+        :func:`texture_hydraulics` of the sites (arrays over ``site``).
+    taw_mm : xr.DataArray
+        TAW over ``site`` [mm], FAO-56 eq. 82 with the site's ``root_depth_m``.
+    """
+    hyd = texture_hydraulics(sites["soil_texture"].values, textures, params)
+    taw = total_available_water_mm(hyd["theta_fc"], hyd["theta_wp"],
+                                   sites["root_depth_m"].values.astype(float))
+    return hyd, xr.DataArray(taw, dims="site", coords={"site": sites["site"].values},
+                             attrs={"units": "mm"})
+
+
 def adjust_p(p_base, etc_mm_d):
     """Depletion fraction p adjusted for the day's demand, clipped to [0.1, 0.8] [-].
 

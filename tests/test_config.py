@@ -121,3 +121,6 @@ def test_bad_bytes_and_huge_numbers_are_input_errors(tmp_path):
     huge.write_text(f"time_limit_s = {10**400}\n")
     with pytest.raises(InputError, match="time_limit_s"):
         from_toml(RoutingConfig, huge)
+    huge.write_text(f"time_limit_s = 3\nmax_iterations = {2**63}\n")
+    with pytest.raises(InputError, match=r"max_iterations.*64 bits"):
+        from_toml(RoutingConfig, huge)

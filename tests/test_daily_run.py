@@ -287,3 +287,16 @@ def test_cli_date_before_the_season_is_an_input_error(city, tmp_path, capsys):
     code = main(["run", "--city", str(folder), "--date", "2018-03-01", "--out",
                  str(tmp_path / "ws")])
     assert code == 2 and "season_start" in capsys.readouterr().err
+
+
+def test_a_forecast_file_is_read_like_the_observed_weather(city, tmp_path):
+    """The same days from a forecast CSV and from the observed CSV give the same weather:
+    the file's wind is converted from the city's measurement height (10 m), not 2 m."""
+    fc = tmp_path / "fc.csv"
+    obs = pd.read_csv(DEMO / "weather" / "observed.csv")
+    obs[obs["date"] >= str(D0)].head(7).to_csv(fc, index=False)
+    from_file, source, _ = pipeline.forecast_weather(city, D0, fc)
+    observed, _, _ = pipeline.forecast_weather(city, D0, None)
+    assert source == "file fc.csv"
+    for name in ("wind_ms", "tmax_c", "precip_mm", "rs_mj_m2_d"):
+        np.testing.assert_allclose(from_file[name].values, observed[name].values[:7])

@@ -529,3 +529,45 @@ def read_mosmix(path: str | Path, *, station: str | None = None) -> xr.Dataset:
             raise InputError(f"missing hourly values on {bad.date()}", file=path, field=element)
     ds = _dataset(agg, pd.DatetimeIndex(agg.index), station=pm.findtext("kml:name", "", _KML_NS))
     return _finish(ds, path, MOSMIX_WIND_HEIGHT_M)
+
+
+#: Weather file types by suffix, read by :func:`read_weather_file`.
+WEATHER_FILE_TYPES: dict[str, str] = {
+    ".csv": "project weather CSV",
+    ".txt": "KNMI daily station file (etmgeg)",
+    ".nc": "CF NetCDF",
+    ".json": "Open-Meteo JSON",
+    ".kml": "DWD MOSMIX KML",
+    ".kmz": "DWD MOSMIX KMZ",
+}
+
+
+def read_weather_file(path: str | Path, *, wind_height_m: float = 10.0) -> xr.Dataset:
+    """Read observed or forecast weather by the file's suffix (:data:`WEATHER_FILE_TYPES`).
+
+    ``wind_height_m`` is the measurement height of the wind in project CSV and NetCDF
+    files (the city's ``weather.wind_height_m``); the KNMI, Open-Meteo and MOSMIX readers
+    know their own heights.
+
+    Raises
+    ------
+    InputError
+        The file is missing, of an unknown type, or not as its reader expects.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in WEATHER_FILE_TYPES:
+        raise InputError(f"unknown weather file type {suffix!r}; expected "
+                         + "; ".join(f"{k}: {v}" for k, v in WEATHER_FILE_TYPES.items()),
+                         file=path)
+    if not path.is_file():
+        raise InputError("weather file not found", file=path)
+    if suffix == ".csv":
+        return read_weather_csv(path, wind_height_m=wind_height_m)
+    if suffix == ".nc":
+        return read_weather_netcdf(path, wind_height_m=wind_height_m)
+    if suffix == ".txt":
+        return read_knmi_daily(path)
+    if suffix == ".json":
+        return read_open_meteo(path)
+    return read_mosmix(path)
