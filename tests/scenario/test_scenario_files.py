@@ -101,7 +101,8 @@ def test_shipped_scenario_loads(path):
     fixed = scn.policy("fixed-interval")
     assert (fixed.interval_days, fixed.litres, fixed.kinds) == (7, 100.0, ("young_tree",))
     assert scn.policy("sensor-threshold").tension_kpa == 80.0
-    assert scn.members == 20 and scn.forecast.horizon_days == 14
+    assert (scn.members, scn.seed) == (10, 2018)
+    assert scn.forecast.members == 20 and scn.forecast.horizon_days == 14
     assert scn.execution_rate == 1.0
 
 
@@ -197,9 +198,10 @@ def test_unknown_key_names_key_and_file(tmp_path, edit, field, words):
      "a number"),
     (("[weather]", "[perturb]\ntemp_delta_c = nan\n\n[weather]"), "perturb.temp_delta_c",
      "[-10, 10]"),
-    (("members = 20", "members = 0"), "members", "1..1000"),
-    (("seeds = [2018]", "seeds = []"), "seeds", "at least one"),
-    (("seeds = [2018]", "seeds = [1, 1]"), "seeds", "without repeats"),
+    (("members = 10", "members = 0"), "members", "1..1000"),
+    (("members = 20", "members = 1001"), "forecast.members", "1..1000"),
+    (("seed = 2018", "seed = -1"), "seed", "[0, 2**63 - 1]"),
+    (("seed = 2018", "seed = [1, 2]"), "seed", "whole number"),
     (("execution_rate = 1.0", "execution_rate = 1.2"), "execution_rate", "(0, 1]"),
     (('name = "baseline-2018"', 'name = "my scenario/1"'), "name", "folder name"),
     (('quality = "growing"', 'quality = "good"'), "forecast.quality", "'perfect', 'growing'"),
@@ -227,7 +229,7 @@ def test_unknown_key_names_key_and_file(tmp_path, edit, field, words):
      "groundwater.head_offset_m", "[-20, 20]"),
     (('base = "city"', 'base = "city"\nwind_height_m = 10.0'), "weather.wind_height_m",
      "base = 'city'"),
-    (("members = 20", "members = 99999999999999999999999"), "members", "64 bits"),
+    (("members = 10", "members = 99999999999999999999999"), "members", "64 bits"),
 ])
 def test_bad_value_names_field_and_file(tmp_path, edit, field, words):
     path = _scenario(tmp_path, edit)
@@ -548,7 +550,7 @@ _VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
     max_leaves=6)
 _KEYS = st.one_of(st.text(max_size=10), st.sampled_from(
     ["start", "end", "days", "delta_c", "policies", "forecast", "kinds", "perturb", "base",
-     "dry_spells", "heat_waves", "count", "count_delta", "vehicle", "members", "seeds"]))
+     "dry_spells", "heat_waves", "count", "count_delta", "vehicle", "members", "seed", "routing"]))
 
 
 def _mutate_dict(data, op: str, where: tuple, key: str, value) -> None:

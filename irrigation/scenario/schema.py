@@ -3,7 +3,7 @@ watering policies to compare in it.
 
 A scenario file (``scenarios/<name>.toml``) names a city, a season, the base weather and
 how it is perturbed, changes to groundwater, fleet and water budget, the forecast quality,
-the ensemble size, the seeds and the policies to compare. :func:`load_scenario` reads it
+the closed-loop members and seed, and the policies to compare. :func:`load_scenario` reads it
 into a :class:`Scenario` and validates everything it can without simulating: unknown keys
 (with the closest known one), impossible dates, a season outside the base weather, missing
 city or weather files, unknown policies, vehicle types or site kinds. Every problem is an
@@ -15,7 +15,7 @@ nowhere else. The same schema as a table is in ``scenarios/README.md``.
 
 :func:`perturb_weather` is the pure, vectorised weather perturbation;
 :func:`scenario_weather` reads the base weather and applies it. The closed-loop season
-simulation that uses a scenario is not part of this module.
+simulation that runs a scenario is :mod:`irrigation.scenario.season`.
 
 Dates are calendar days (``YYYY-MM-DD``, TOML local dates); a period ``start`` + ``days``
 covers the days ``start .. start + days - 1``. Perturbations are tied to calendar dates,
@@ -48,11 +48,11 @@ import pandas as pd
 import tomli_w
 import xarray as xr
 
-from .city import SITE_KINDS
-from .config import CityConfig, VehicleType, from_dict, load_city_config, require, to_dict
-from .errors import InputError
-from .io.weather import WEATHER_FILE_TYPES, read_weather_file
-from .weather import PLAUSIBLE, UNITS, EnsembleErrorParams
+from ..city import SITE_KINDS
+from ..config import CityConfig, VehicleType, from_dict, load_city_config, require, to_dict
+from ..errors import InputError
+from ..io.weather import WEATHER_FILE_TYPES, read_weather_file
+from ..weather import PLAUSIBLE, UNITS, EnsembleErrorParams
 
 #: Temperature variables shifted by temperature deltas and heat waves.
 TEMPERATURES: tuple[str, ...] = ("tmin_c", "tmax_c", "tmean_c", "tdew_c")
@@ -359,6 +359,9 @@ class ForecastQuality:
     horizon_days
         Forecast horizon [d], 1..60. Absent: the city's ``run.horizon_days``
         (:func:`load_scenario` fills it in).
+    members
+        Ensemble members of each forecast the ``forecast`` policy gets, 1..1000. Absent:
+        the city's ``run.members`` (:func:`load_scenario` fills it in).
     error_scale
         Factor on every error spread of the error model (standard deviations, log-sds and
         false wet/dry probabilities, the latter capped at 1) [-], in [0, 5]; only with
@@ -372,6 +375,7 @@ class ForecastQuality:
 
     quality: Literal["perfect", "growing"] = "growing"
     horizon_days: int | None = None
+    members: int | None = None
     error_scale: float = 1.0
     temp_sd_c: float | None = None
     temp_sd_growth_c_d: float | None = None
@@ -384,6 +388,8 @@ class ForecastQuality:
     def __post_init__(self) -> None:
         require(self.horizon_days is None or 1 <= self.horizon_days <= 60, "horizon_days",
                 f"a horizon of 1..60 days, got {self.horizon_days}")
+        require(self.members is None or 1 <= self.members <= 1000, "members",
+                f"1..1000 members, got {self.members}")
         require(0 <= self.error_scale <= 5, "error_scale",
                 f"a factor in [0, 5], got {self.error_scale}")
         for name in self._OVERRIDES:
@@ -410,6 +416,33 @@ class ForecastQuality:
         scaled.update({n: min(1.0, getattr(base, n) * s) for n in ("p_false_dry",
                                                                      "p_false_wet")})
         return dataclasses.replace(base, **scaled)
+
+
+@dataclass(frozen=True)
+class SeasonRouting:
+    """How the season's daily plans are routed (the ``[routing]`` table): the fast mode.
+
+    A season routes thousands of daily plans, so PyVRP stops after ``max_iterations``
+    iterations (or ``time_limit_s``, whichever comes first) instead of the city's
+    ``[routing]`` limits; on the demo city 50 iterations cost ~0.15 s a day and give
+    ~10 % longer routes than 500. The scenario report states the limits used.
+
+    Attributes
+    ----------
+    max_iterations
+        PyVRP iterations per day, 1..100000.
+    time_limit_s
+        Wall-clock cap per day [s], (0, 3600].
+    """
+
+    max_iterations: int = 50
+    time_limit_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        require(1 <= self.max_iterations <= 100_000, "max_iterations",
+                f"1..100000 iterations, got {self.max_iterations}")
+        require(0 < self.time_limit_s <= 3600, "time_limit_s",
+                f"a limit in (0, 3600] s, got {self.time_limit_s}")
 
 
 # --------------------------------------------------------------------------- policies
@@ -586,14 +619,17 @@ class Scenario:
     budget
         Water limits.
     forecast
-        Forecast quality and horizon.
+        Forecast quality, horizon and ensemble size.
+    routing
+        Limits of the fast routing of the season's plans.
     members
-        Ensemble members of the forecasts, 1..1000. Absent: the city's ``run.members``
-        (:func:`load_scenario` fills it in).
-    seeds
-        One closed-loop season is simulated per seed (truth world, forecast errors,
-        ensembles and missed visits all drawn from it); every policy sees the same
-        draws for a seed. Whole numbers >= 0, no repeats.
+        Closed-loop members, 1..1000: each simulates the whole season in its own truth
+        world (soil parameters, local rain, sensor offsets and noise, forecast errors,
+        missed visits); every policy sees the same draws in a member.
+    seed
+        Seed of the scenario, a whole number >= 0; member ``k`` draws from
+        ``numpy.random.SeedSequence([seed, k])``, so a member's results do not depend on
+        how many members run or where.
     execution_rate
         Fraction of the planned visits the crews carry out [-], in (0, 1]; the visits
         missed are drawn at random.
@@ -613,21 +649,18 @@ class Scenario:
     fleet: FleetChange = field(default_factory=FleetChange)
     budget: WaterBudget = field(default_factory=WaterBudget)
     forecast: ForecastQuality = field(default_factory=ForecastQuality)
-    members: int | None = None
-    seeds: tuple[int, ...] = (1,)
+    routing: SeasonRouting = field(default_factory=SeasonRouting)
+    members: int = 1
+    seed: int = 0
     execution_rate: float = 1.0
     policies: tuple[Policy, ...] = ()
 
     def __post_init__(self) -> None:
         require(bool(_NAME.match(self.name)), "name",
                 f"letters, digits, '.', '_' and '-' (a folder name), got {self.name!r}")
-        require(self.members is None or 1 <= self.members <= 1000, "members",
-                f"1..1000 members, got {self.members}")
-        require(len(self.seeds) >= 1, "seeds", "at least one seed")
-        require(all(0 <= s <= _MAX_SEED for s in self.seeds), "seeds",
-                f"whole numbers in [0, 2**63 - 1], got {list(self.seeds)}")
-        require(len(set(self.seeds)) == len(self.seeds), "seeds",
-                f"seeds without repeats, got {list(self.seeds)}")
+        require(1 <= self.members <= 1000, "members", f"1..1000 members, got {self.members}")
+        require(0 <= self.seed <= _MAX_SEED, "seed",
+                f"a whole number in [0, 2**63 - 1], got {self.seed}")
         require(0 < self.execution_rate <= 1, "execution_rate",
                 f"a fraction in (0, 1], got {self.execution_rate}")
         s = self.season
@@ -773,7 +806,7 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file.
 
     Paths (``city``, ``weather.base``) are resolved relative to the scenario file and
-    made absolute; ``members`` and ``forecast.horizon_days``, when absent, are filled in
+    made absolute; ``forecast.members`` and ``forecast.horizon_days``, when absent, are filled in
     from the city's ``[run]`` table. The base weather is read to check that it covers the
     simulated days.
 
@@ -829,9 +862,9 @@ def load_scenario(path: str | Path) -> Scenario:
     forecast = scn.forecast
     if forecast.horizon_days is None:
         forecast = dataclasses.replace(forecast, horizon_days=cfg.run.horizon_days)
-    scn = dataclasses.replace(
-        scn, city=city_dir, weather=weather, forecast=forecast,
-        members=cfg.run.members if scn.members is None else scn.members)
+    if forecast.members is None:
+        forecast = dataclasses.replace(forecast, members=cfg.run.members)
+    scn = dataclasses.replace(scn, city=city_dir, weather=weather, forecast=forecast)
     _check_against_city(scn, cfg, path)
 
     base = read_base_weather(scn, cfg)
