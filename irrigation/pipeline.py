@@ -512,7 +512,7 @@ def day_seed(seed: int, day: np.datetime64) -> int:
 
 
 def _forecast(city: City, day: np.datetime64, inp: _Inputs, state: _State,
-              warnings: list[str], info: dict) -> xr.Dataset:
+              warnings: list[str], info: dict, *, groundwater: bool = True) -> xr.Dataset:
     """Ensemble soil forecast coupled once with the groundwater forecast.
 
     1. Ensemble weather (the forecast's members, or
@@ -523,6 +523,8 @@ def _forecast(city: City, day: np.datetime64, inp: _Inputs, state: _State,
        Dynamics 53, 343-367; diagonal here, since the OI keeps only var_mm2).
     3. Soil balance with today's depth to water -> recharge per cell -> groundwater
        forecast from today's heads -> depth to water per day -> soil balance again.
+       ``groundwater=False`` holds today's heads over the horizon instead (one soil
+       pass; the season runs of :mod:`irrigation.scenario` use it).
     """
     cfg = city.config
     s = city.sites
@@ -552,27 +554,16 @@ def _forecast(city: City, day: np.datetime64, inp: _Inputs, state: _State,
                               species=inp.species, depth_to_water_m=dtw,
                               initial_depletion_mm=dr0, derived=False)
 
-    first = soil(dtw_d)
-    gw = cfg.groundwater
-    t0 = time.perf_counter()
-    dp = first["deep_percolation_mm"].mean("member").values
-    try:
-        hds = run_forecast(inp.model, state.heads_m, recharge_mm_d=_recharge(dp, city, inp.model),
-                           days=horizon, start=day, backend=gw.backend,
-                           mf6_exe=gw.mf6_exe or None)
-        heads = hds["head"].values
-        info["groundwater"] = "forecast"
-    except ConvergenceError as exc:
-        warnings.append(f"groundwater forecast did not converge ({exc}); the last good heads "
-                        f"(morning of {day}) are held over the horizon")
-        heads = np.broadcast_to(state.heads_m, (horizon, *state.heads_m.shape))
-        info["groundwater"] = "fallback: last good heads"
     # the depth to water of each forecast morning: today's, then the end of each day
-    dtw_end = _sites_dtw(heads, inp.model, city)
-    dtw = xr.DataArray(np.concatenate([dtw_d.values[None], dtw_end.values[:-1]]),
-                       dims=("time", "site"), coords={"time": fc["time"].values,
-                                                      "site": site_ids})
-    log.info("  groundwater forecast %d days in %.2f s", horizon, time.perf_counter() - t0)
+    if groundwater:
+        heads = _groundwater_forecast(city, day, inp, state, soil(dtw_d), horizon, warnings,
+                                      info)
+        later = _sites_dtw(heads, inp.model, city).values[:-1]
+    else:
+        info["groundwater"] = "held: heads of the morning over the horizon"
+        later = np.broadcast_to(dtw_d.values, (horizon - 1, site_ids.size))
+    dtw = xr.DataArray(np.concatenate([dtw_d.values[None], later]), dims=("time", "site"),
+                       coords={"time": fc["time"].values, "site": site_ids})
     sim = soil(dtw)
     # mornings D..D+H-1: the initial state, then the end of each day but the last
     dr = xr.DataArray(np.concatenate([dr0.values[None], sim["dr_mm"].values[:-1]]),
@@ -599,6 +590,29 @@ def _forecast(city: City, day: np.datetime64, inp: _Inputs, state: _State,
         coords={"x": ("site", s.x.values), "y": ("site", s.y.values),
                 "kind": ("site", s["kind"].values),
                 "priority": ("site", s["priority"].values)})
+
+
+def _groundwater_forecast(city: City, day: np.datetime64, inp: _Inputs, state: _State,
+                          first: xr.Dataset, horizon: int, warnings: list[str],
+                          info: dict) -> np.ndarray:
+    """Heads (time, layer, row, col) at the end of each forecast day, from the member-mean
+    deep percolation of a first soil pass; the last good heads when MF6 does not
+    converge."""
+    gw = city.config.groundwater
+    t0 = time.perf_counter()
+    dp = first["deep_percolation_mm"].mean("member").values
+    try:
+        hds = run_forecast(inp.model, state.heads_m, recharge_mm_d=_recharge(dp, city, inp.model),
+                           days=horizon, start=day, backend=gw.backend,
+                           mf6_exe=gw.mf6_exe or None)
+        info["groundwater"] = "forecast"
+        log.info("  groundwater forecast %d days in %.2f s", horizon, time.perf_counter() - t0)
+        return hds["head"].values
+    except ConvergenceError as exc:
+        warnings.append(f"groundwater forecast did not converge ({exc}); the last good heads "
+                        f"(morning of {day}) are held over the horizon")
+        info["groundwater"] = "fallback: last good heads"
+        return np.broadcast_to(state.heads_m, (horizon, *state.heads_m.shape))
 
 
 def _decide(city: City, day: np.datetime64, fc: xr.Dataset

@@ -118,6 +118,7 @@ def sensor_readings(
     *,
     every_hours: int = 1,
     params: SoilParams | None = None,
+    offset_m3m3: np.ndarray | None = None,
 ) -> xr.Dataset:
     """Readings the probes would log, from the truth's daily root-zone water content.
 
@@ -133,6 +134,9 @@ def sensor_readings(
         Random generator.
     every_hours
         Logging interval [h].
+    offset_m3m3
+        The fixed water-content offset of each channel (``sensor``, ``depth``)
+        [m3 m-3] (:func:`channel_offsets`); drawn from ``rng`` when None.
 
     Returns
     -------
@@ -152,7 +156,7 @@ def sensor_readings(
     for d in range(1, n_days):  # a time loop; sites and depths are vectorised
         lagged[d] = keep * lagged[d - 1] + (1 - keep) * th_day[d][:, None]
     hyd = texture_hydraulics(at["soil_texture"].values, world.textures, params)
-    offset = rng.normal(0.0, 0.015, (probes.size, depth.size)) + 0.01 * (depth - depth[0]) / 30
+    offset = channel_offsets(sensors, rng) if offset_m3m3 is None else offset_m3m3
     lagged = lagged + offset[None]
     lagged = np.clip(lagged, hyd["theta_r"][None, :, None] + 0.01,
                      hyd["theta_s"][None, :, None])
@@ -179,6 +183,14 @@ def sensor_readings(
                 "time": ("time", time.astype("datetime64[ns]"), {"timezone": "UTC"}),
                 "quantity": ("sensor", sensors["kind"].values)},
     )
+
+
+def channel_offsets(sensors: xr.Dataset, rng: np.random.Generator) -> np.ndarray:
+    """Fixed water-content offset of each probe channel [m3 m-3] (``sensor``, ``depth``):
+    local soil heterogeneity N(0, 0.015²) plus +0.01 per 30 cm below the top channel."""
+    depth = sensors["depth"].values.astype(float)
+    return (rng.normal(0.0, 0.015, (sensors.sizes["sensor"], depth.size))
+            + 0.01 * (depth - depth[0]) / 30)
 
 
 def inject_faults(

@@ -1,0 +1,303 @@
+"""Watering policies of the closed-loop season: what each plans from what a city sees.
+
+A policy is a :class:`Planner`: each morning it gets a :class:`Morning` (yesterday's
+station weather and ET0, the water the crews delivered yesterday, the sensor readings of
+the last 24 h, today's weather forecast, the groundwater heads) and returns today's
+visits. It never sees the truth world. :func:`make_planner` builds the planner of a
+scenario policy (:mod:`irrigation.scenario.schema`); a new policy is any object with a
+``plan`` method and a ``watered`` site mask.
+
+- :class:`FixedInterval`: the crews' practice, a rotation of fixed amounts.
+- :class:`SensorThreshold`: sensed sites above a tension threshold and their look-alikes.
+- :class:`Forecast`: this project's daily run (state with sensor analysis, ensemble
+  forecast, :mod:`irrigation.decide`), through the daily pipeline's own stages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..city import City
+from ..groundwater.model import GwfModel
+from ..pipeline import _decide, _forecast, _Inputs, _sites_dtw, _State
+from ..sensors import (
+    advance_variance,
+    analysis,
+    background_correlation,
+    probe_hydraulics,
+    root_zone_depletion,
+    window_means,
+)
+from ..soil import simulate_sites, van_genuchten_tension_kpa
+from .schema import FixedIntervalPolicy, ForecastPolicy, Policy, SensorThresholdPolicy
+
+#: Columns of the visits a planner returns (``reason`` is ``"due"`` or ``"pulled
+#: forward"``; ``priority`` 1 is the most important).
+VISIT_COLUMNS = ("site", "x", "y", "kind", "priority", "litres", "reason")
+
+
+@dataclass(frozen=True)
+class Morning:
+    """What the city knows on the morning of ``day``; all a planner may use.
+
+    Attributes
+    ----------
+    day
+        The day.
+    planning
+        True inside the season (plans are executed); False in the spin-up, when a
+        planner only keeps its state up to date.
+    weather
+        Station weather of yesterday (``time`` of length 1; empty on the first day).
+    et0_mm
+        Station reference ET0 of yesterday [mm d-1] over ``time``.
+    watered_l
+        Water the crews reported delivering yesterday [L] over (``time``, ``site``).
+    readings
+        Sensor readings of the last 24 h: ``value`` over (``sensor``, ``depth``,
+        ``time`` hourly), ``valid`` (within the logger's range), coord ``quantity``;
+        None on the first day.
+    forecast
+        Weather forecast issued today over ``time`` (today first) and ``member``.
+    heads_m
+        Groundwater heads (``layer``, ``row``, ``col``) [m] from the city's monitoring.
+    """
+
+    day: np.datetime64
+    planning: bool
+    weather: xr.Dataset
+    et0_mm: xr.DataArray
+    watered_l: xr.DataArray
+    readings: xr.Dataset | None
+    forecast: xr.Dataset
+    heads_m: np.ndarray
+
+
+class Planner(Protocol):
+    """A watering policy in the closed loop."""
+
+    #: Sites the policy may ever water (over the city's sites).
+    watered: np.ndarray
+    #: Whether ``plan`` reads ``morning.forecast`` (else it is left empty).
+    uses_forecast: bool
+
+    def plan(self, morning: Morning) -> pd.DataFrame:
+        """Today's visits (:data:`VISIT_COLUMNS`); empty when ``morning.planning`` is
+        False."""
+        ...
+
+
+@dataclass(frozen=True)
+class PlannerContext:
+    """The city as a planner knows it (planning model, not the truth)."""
+
+    city: City                   # config with the scenario's fleet, members, routing
+    model: GwfModel              # groundwater model (wells as in the scenario)
+    textures: pd.DataFrame
+    species: pd.DataFrame
+    hyd: dict                    # texture hydraulics per site
+    taw_mm: xr.DataArray         # (site) total available water
+
+
+def _empty_visits() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=float if c in ("x", "y", "litres") else object)
+                         for c in VISIT_COLUMNS})
+
+
+def _visits(sites: xr.Dataset, mask: np.ndarray, tree_l: float, area_mm: float) -> pd.DataFrame:
+    """Visits to the sites of ``mask``: ``tree_l`` per tree, ``area_mm`` over lawns and beds."""
+    s = sites.isel(site=np.flatnonzero(mask))
+    kind = s["kind"].values.astype(str)
+    litres = np.where(np.char.endswith(kind, "_tree"), tree_l,
+                      area_mm * s["area_m2"].values.astype(float))
+    return pd.DataFrame({"site": s["site"].values, "x": s["x"].values, "y": s["y"].values,
+                         "kind": kind, "priority": s["priority"].values, "litres": litres,
+                         "reason": "due"})
+
+
+class FixedInterval:
+    """``fixed-interval``: every site of the kinds, the same amount every N days.
+
+    The sites of the kinds, in the order of the sites table, are split into N groups
+    (position modulo N); group ``(day - start) mod N`` is watered on ``day``.
+    """
+
+    uses_forecast = False
+
+    def __init__(self, policy: FixedIntervalPolicy, ctx: PlannerContext,
+                 season: tuple[np.datetime64, np.datetime64]) -> None:
+        s = ctx.city.sites
+        self.policy, self.sites = policy, s
+        self.watered = np.isin(s["kind"].values, policy.kinds)
+        self.group = np.full(s.sizes["site"], -1)
+        self.group[self.watered] = np.arange(self.watered.sum()) % policy.interval_days
+        self.start = np.datetime64(policy.start or season[0], "D")
+        self.end = np.datetime64(policy.end or season[1], "D")
+
+    def plan(self, morning: Morning) -> pd.DataFrame:
+        day = np.datetime64(morning.day, "D")
+        if not morning.planning or not self.start <= day <= self.end:
+            return _empty_visits()
+        today = int((day - self.start).astype(int)) % self.policy.interval_days
+        return _visits(self.sites, self.group == today, self.policy.litres,
+                       self.policy.area_mm)
+
+
+def lookalikes(sites: xr.Dataset, sensed: np.ndarray, attributes: tuple[str, ...],
+               age_tolerance_years: int) -> np.ndarray:
+    """Which sites resemble each sensed site (sensed, site) [bool].
+
+    A site resembles a sensed site when it shares every attribute of ``attributes`` and
+    was planted within ``age_tolerance_years`` of it (a missing planting year matches
+    only within a tolerance of 200, i.e. age ignored); each sensed site resembles itself.
+    """
+    same = np.ones((sensed.size, sites.sizes["site"]), bool)
+    for a in attributes:
+        v = sites[a].values.astype(str)
+        same &= v[sensed][:, None] == v[None, :]
+    if age_tolerance_years < 200:
+        yr = sites["planting_year"].values.astype(float)
+        same &= np.abs(yr[sensed][:, None] - yr[None, :]) <= age_tolerance_years
+    same[np.arange(sensed.size), sensed] = True
+    return same
+
+
+class SensorThreshold:
+    """``sensor-threshold``: water a sensed site whose probe reads drier than the
+    threshold, and with it its unsensed look-alikes (:func:`lookalikes`).
+
+    The probe's tension is the mean of the valid readings in the last
+    ``assimilation.window_hours`` before the morning over the chosen depths;
+    water-content channels are converted with the site's van Genuchten curve. A site
+    watered within ``rest_days`` (by this policy) is not watered again.
+    """
+
+    uses_forecast = False
+
+    def __init__(self, policy: SensorThresholdPolicy, ctx: PlannerContext) -> None:
+        city = ctx.city
+        self.policy, self.city = policy, city
+        s, sens = city.sites, city.sensors
+        pos = pd.Index(s["site"].values).get_indexer(sens["site"].values)
+        self.like = lookalikes(s, pos, policy.lookalike, policy.age_tolerance_years)
+        self.watered = self.like.any(0)
+        self.hyd = probe_hydraulics(sens, s, ctx.textures)
+        depths = sens["depth"].values
+        self.depths = depths if not policy.depths_cm else depths[np.isin(depths,
+                                                                         policy.depths_cm)]
+        self.last = np.full(s.sizes["site"], np.datetime64("NaT", "D"))
+
+    def tension_kpa(self, morning: Morning) -> np.ndarray:
+        """Mean tension of each probe over the window before the morning [kPa] (NaN: no
+        valid reading)."""
+        r = morning.readings
+        if r is None:
+            return np.full(self.city.sensors.sizes["sensor"], np.nan)
+        day = np.array([np.datetime64(morning.day, "D")])
+        w = window_means(r, day, self.city.config.assimilation.window_hours).isel(time=0)
+        w = w.sel(depth=self.depths)
+        vg = [self.hyd[k] for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
+        as_t = xr.where(r["quantity"] == "tension", w, van_genuchten_tension_kpa(w, *vg))
+        return as_t.mean("depth", skipna=True).values
+
+    def plan(self, morning: Morning) -> pd.DataFrame:
+        day = np.datetime64(morning.day, "D")
+        if not morning.planning:
+            return _empty_visits()
+        with np.errstate(invalid="ignore"):
+            dry = self.tension_kpa(morning) > self.policy.tension_kpa
+        rest = np.timedelta64(self.policy.rest_days, "D")
+        resting = (day - self.last) <= rest  # NaT compares False
+        mask = self.like[dry].any(0) & ~resting
+        self.last = np.where(mask, day, self.last)
+        return _visits(self.city.sites, mask, self.policy.litres, self.policy.area_mm)
+
+
+class Forecast:
+    """``forecast``: the daily run of :mod:`irrigation.pipeline` in memory.
+
+    Each morning: the soil balance of every site moves on by yesterday (station weather,
+    the water the crews reported, depth to water from the monitored heads), the variance
+    grows and the sensor window is assimilated (as :func:`irrigation.pipeline.run_day`'s
+    state stage); then the pipeline's own forecast and decide stages plan the day. The
+    groundwater is held at the morning's heads over the horizon (season mode; heads move
+    millimetres in two weeks).
+    """
+
+    uses_forecast = True
+
+    def __init__(self, policy: ForecastPolicy, ctx: PlannerContext) -> None:
+        city = ctx.city
+        self.ctx, self.policy = ctx, policy
+        self.watered = np.isin(city.sites["kind"].values, city.config.decide.watered_kinds)
+        taw = ctx.taw_mm
+        a = city.config.assimilation
+        self.dr = xr.zeros_like(taw)
+        self.var = (a.sigma_b0_frac * taw) ** 2
+        sens = city.sensors
+        self.hyd = probe_hydraulics(sens, city.sites, ctx.textures)
+        psite = pd.Index(city.sites["site"].values).get_indexer(sens["site"].values)
+        self.rho = background_correlation(city.sites, city.sites.isel(site=psite), a)
+        self.n_obs = 0
+
+    def _advance(self, morning: Morning) -> None:
+        ctx, city = self.ctx, self.ctx.city
+        if morning.et0_mm.sizes.get("time", 0):
+            dtw = _sites_dtw(morning.heads_m, ctx.model, city).isel(time=0)
+            sim = simulate_sites(city.sites, morning.et0_mm, morning.weather["precip_mm"],
+                                 textures=ctx.textures, species=ctx.species,
+                                 irrigation_l=morning.watered_l, depth_to_water_m=dtw,
+                                 initial_depletion_mm=self.dr, derived=False)
+            self.dr = sim["dr_mm"].isel(time=0, member=0, drop=True)
+            etc = sim["k_l"] * float(morning.et0_mm.isel(time=0))
+            self.var = advance_variance(self.var, etc, ctx.taw_mm, city.config.assimilation)
+        self.n_obs = 0
+        if self.policy.sensors and morning.readings is not None:
+            day = np.array([np.datetime64(morning.day, "D")])
+            means = window_means(morning.readings, day,
+                                 city.config.assimilation.window_hours)
+            obs = root_zone_depletion(means, morning.readings["quantity"], self.hyd,
+                                      city.config.assimilation).isel(time=0)
+            obs["site"] = city.sensors["site"]
+            a = analysis(self.dr, self.var, obs, city.sites, ctx.taw_mm,
+                         city.config.assimilation, self.rho)
+            self.dr, self.var, self.n_obs = a["dr_mm"], a["var_mm2"], int(a.attrs["n_obs"])
+
+    def plan(self, morning: Morning) -> pd.DataFrame:
+        self._advance(morning)
+        if not morning.planning:
+            return _empty_visits()
+        ctx, day = self.ctx, np.datetime64(morning.day, "D")
+        inp = _Inputs(None, morning.forecast, "scenario", None, ctx.model, ctx.textures,
+                      ctx.species, ctx.hyd, ctx.taw_mm, {}, [])
+        state = _State(self.dr, self.var, morning.heads_m, "scenario", self.n_obs, day,
+                       np.zeros((0, self.dr.size)))
+        fc = _forecast(ctx.city, day, inp, state, [], {}, groundwater=False)
+        _, visits, _, _ = _decide(ctx.city, day, fc)
+        return visits[list(VISIT_COLUMNS)].reset_index(drop=True)
+
+
+def forecast_city(city: City, policy: ForecastPolicy) -> City:
+    """The city with the forecast policy's overrides of ``[decide]``."""
+    d = city.config.decide
+    d = dataclasses.replace(
+        d, due_probability=d.due_probability if policy.due_probability is None
+        else policy.due_probability,
+        lead_days=d.lead_days if policy.lead_days is None else policy.lead_days)
+    return dataclasses.replace(city, config=dataclasses.replace(city.config, decide=d))
+
+
+def make_planner(policy: Policy, ctx: PlannerContext,
+                 season: tuple[np.datetime64, np.datetime64]) -> Planner:
+    """The planner of a scenario policy."""
+    if isinstance(policy, FixedIntervalPolicy):
+        return FixedInterval(policy, ctx, season)
+    if isinstance(policy, SensorThresholdPolicy):
+        return SensorThreshold(policy, ctx)
+    return Forecast(policy, dataclasses.replace(ctx, city=forecast_city(ctx.city, policy)))

@@ -1,0 +1,177 @@
+"""Run a scenario: every policy x member season, fanned out over dask, in one Dataset.
+
+Each (policy, member) season is one task (:func:`irrigation.scenario.season.
+simulate_season`); a worker prepares the scenario once (city, groundwater model, weather)
+and keeps it for its next tasks. Members draw only from their own seed
+(:func:`~irrigation.scenario.season.member_seed`), so the numbers do not depend on the
+number of workers or the order in which tasks finish.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+
+import numpy as np
+import xarray as xr
+from tqdm import tqdm
+
+from .schema import Scenario, scenario_to_toml
+from .season import GROUNDWATER_STEP_DAYS, SeasonSetup, prepare, simulate_season
+
+log = logging.getLogger(__name__)
+
+_SETUPS: dict[str, SeasonSetup] = {}
+
+
+def _setup(scn: Scenario) -> SeasonSetup:
+    """The prepared scenario of this process (prepared on first use)."""
+    key = scenario_to_toml(scn)
+    if key not in _SETUPS:
+        _SETUPS.clear()
+        _SETUPS[key] = prepare(scn)
+    return _SETUPS[key]
+
+
+def _task(scn: Scenario, policy_index: int, member: int) -> xr.Dataset:
+    setup = _setup(scn)
+    return simulate_season(setup, scn.policies[policy_index], member)
+
+
+def _describe(scn: Scenario, setup: SeasonSetup) -> dict:
+    cfg = setup.ctx.city.config
+    fq = scn.forecast
+    forecast = ("perfect (the truth's weather, every member alike)" if fq.quality == "perfect"
+                else f"errors growing with lead time (error scale {fq.error_scale:g})")
+    return {
+        "scenario": scn.name, "description": scn.description, "city": cfg.name,
+        "season": f"{scn.season.start}..{scn.season.end}",
+        "spinup_start": str(scn.season.first_day),
+        "members": scn.members, "seed": scn.seed, "execution_rate": scn.execution_rate,
+        "routing": f"PyVRP stopped after {scn.routing.max_iterations} iterations or "
+                   f"{scn.routing.time_limit_s:g} s per day (fast season mode; the daily run "
+                   f"uses {cfg.routing.max_iterations or 'its time limit'} iterations)",
+        "groundwater": f"truth heads stepped every {GROUNDWATER_STEP_DAYS} days with the "
+                       "truth's mean recharge; the forecast policy holds the morning's "
+                       "heads over its horizon; head offset "
+                       f"{scn.groundwater.head_offset_m:+g} m, pumping x "
+                       f"{scn.groundwater.pumping_factor:g}",
+        "forecast": f"{forecast}, {fq.horizon_days}-day horizon, {fq.members} members",
+        "perturbation": setup.weather.attrs.get("perturbation", "none"),
+        "scenario_toml": scenario_to_toml(scn),
+    }
+
+
+def _assemble(scn: Scenario, setup: SeasonSetup, runs: dict[tuple[int, int], xr.Dataset]
+              ) -> xr.Dataset:
+    members = sorted({m for _, m in runs})
+    per_policy = [xr.concat([runs[p, m] for m in members], dim="member", join="exact",
+                            coords="minimal", compat="override")
+                  for p in range(len(scn.policies))]
+    ds = xr.concat(per_policy, dim="policy", join="exact", coords="minimal",
+                   compat="override")
+    ds["taw_mm"] = ds["taw_mm"].isel(policy=0, drop=True)
+    s = setup.ctx.city.sites
+    planners_water = np.zeros(s.sizes["site"], bool)
+    for p in scn.policies:
+        planners_water |= _watered(setup, p)
+    w = setup.wells
+    days = ds["time"].values
+    ds = ds.assign_coords(
+        policy=[p.name for p in scn.policies], member=members,
+        x=("site", s.x.values), y=("site", s.y.values), kind=("site", s["kind"].values),
+        target=("site", planners_water), well_x=("well", w["x"].to_numpy(float)),
+        well_y=("well", w["y"].to_numpy(float)))
+    ds["precip_mm"] = ("time", setup.weather["precip_mm"].sel(time=days).values,
+                       {"units": "mm d-1"})
+    ds["et0_mm"] = ("time", setup.et0_mm.sel(time=days).values, {"units": "mm d-1"})
+    ds.attrs.update(_describe(scn, setup))
+    return ds
+
+
+def _watered(setup: SeasonSetup, policy) -> np.ndarray:
+    from .policies import make_planner
+
+    season = (np.datetime64(setup.scenario.season.start, "D"),
+              np.datetime64(setup.scenario.season.end, "D"))
+    return make_planner(policy, setup.ctx, season).watered
+
+
+def run_scenario(scn: Scenario, *, members: int | None = None, workers: int = 1,
+                 scheduler: str | None = None, progress: bool = True,
+                 on_done: Callable[[int, int], None] | None = None) -> xr.Dataset:
+    """Run every policy x member season of a scenario.
+
+    Parameters
+    ----------
+    scn
+        The scenario (:func:`~irrigation.scenario.schema.load_scenario`).
+    members
+        Closed-loop members; overrides ``scn.members``.
+    workers
+        Processes of a local dask cluster (one thread each); 0 runs the seasons in this
+        process, one after the other, without dask.
+    scheduler
+        Address of a running ``dask.distributed`` scheduler (e.g.
+        ``tcp://10.0.0.5:8786``); its workers run the seasons and ``workers`` is ignored.
+        They need this package and read the city from the same path.
+    progress
+        Show a progress bar over the seasons.
+    on_done
+        Called with (policy index, member) as each season finishes.
+
+    Returns
+    -------
+    xr.Dataset
+        Over (``policy``, ``member``, ``time``, ``site``) and (``policy``, ``member``,
+        ``time``[, ``well``]); see :func:`~irrigation.scenario.season.simulate_season` and
+        the attributes describing the run (scenario, routing mode, ...).
+    """
+    if members is not None:
+        scn = dataclasses.replace(scn, members=members)
+    keys = [(p, m) for m in range(scn.members) for p in range(len(scn.policies))]
+    t0 = time.perf_counter()
+    bar = tqdm(total=len(keys), desc=f"{scn.name}: seasons", unit="season",
+               disable=not progress)
+    runs: dict[tuple[int, int], xr.Dataset] = {}
+
+    def done(key, ds):
+        runs[key] = ds
+        bar.update(1)
+        if on_done is not None:
+            on_done(*key)
+
+    try:
+        if workers == 0 and scheduler is None:
+            for key in keys:
+                done(key, _task(scn, *key))
+        else:
+            _run_dask(scn, keys, workers, scheduler, done)
+    finally:
+        bar.close()
+    log.info("%s: %d seasons in %.1f s", scn.name, len(keys), time.perf_counter() - t0)
+    return _assemble(scn, _setup(scn), runs)
+
+
+def _run_dask(scn: Scenario, keys: list[tuple[int, int]], workers: int,
+              scheduler: str | None, done: Callable) -> None:
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        cluster, client = None, Client(scheduler)
+    try:
+        scn_future = client.scatter(scn, broadcast=True)
+        futures = {client.submit(_task, scn_future, p, m, pure=False): (p, m)
+                   for p, m in keys}
+        for fut in as_completed(futures):
+            done(futures[fut], fut.result())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
