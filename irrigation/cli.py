@@ -93,14 +93,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _add_scenario(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("scenario", help="simulate a season under a drought scenario")
-    p.add_argument("file", type=Path, help="scenario TOML file")
-    p.add_argument("--members", type=int, default=None)
-    p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
+    p = sub.add_parser("scenario", help="simulate whole seasons under drought scenarios and "
+                       "compare watering policies")
+    p.add_argument("files", type=Path, nargs="+", metavar="FILE", help="scenario TOML file(s)")
+    p.add_argument("--members", type=int, default=None,
+                   help="closed-loop members (default: the scenario's 'members')")
+    p.add_argument("--workers", type=int, default=None,
+                   help="local dask worker processes (default: the CPU count; 0: no dask)")
+    p.add_argument("--scheduler", default=None,
+                   help="address of a dask.distributed scheduler to run on instead")
+    p.add_argument("--out", type=Path, default=None,
+                   help="results folder (default: irrigation-runs/scenarios/<name>)")
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
-    raise IrrigationError("'irrigation scenario' is not implemented yet (issue 8)")
+    import os
+
+    from .scenario import load_scenario, run_scenario, summary, write_results
+
+    if args.members is not None and not 1 <= args.members <= 1000:
+        raise InputError(f"expected 1..1000 members, got {args.members}", field="--members")
+    if len(args.files) > 1 and args.out is not None:
+        raise InputError("--out needs a single scenario file", field="--out")
+    scenarios = [load_scenario(f) for f in args.files]  # all validated before any runs
+    workers = (os.cpu_count() or 1) if args.workers is None else args.workers
+    for scn in scenarios:
+        ds = run_scenario(scn, members=args.members, workers=workers,
+                          scheduler=args.scheduler, progress=not args.quiet)
+        out = write_results(ds, args.out or Path("irrigation-runs") / "scenarios" / scn.name)
+        print(f"{scn.name}: {ds.sizes['member']} members x {ds.sizes['policy']} policies, "
+              f"{ds.attrs['season']}")
+        print(summary(ds)[["water_m3", "truck_hours", "km", "stress_site_days"]]
+              .round(1).to_string())
+        print(f"report: {out.resolve()}/report.html")
+    return 0
 
 
 # --------------------------------------------------------------------------- route
@@ -257,7 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``irrigation`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     level = logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    # this package's progress lines at INFO; other libraries (dask, flopy) warnings only
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("irrigation").setLevel(level)
     for handler in logging.getLogger().handlers:  # -q holds even where a logger says INFO
         handler.setLevel(level)
     try:

@@ -468,7 +468,8 @@ class EnsembleErrorParams:
       ``temp_autocorr`` and standard deviation ``temp_sd_c + temp_sd_growth_c_d * L`` [degC],
       added to tmin, tmax, tmean and tdew (tdew kept <= tmin);
     * precipitation: multiplicative, log-normal with mean 1 and log-sd
-      ``precip_log_sd + precip_log_sd_growth_d * L``; a dry day (< ``wet_threshold_mm``)
+      ``precip_log_sd + precip_log_sd_growth_d * L`` (capped at the plausible daily
+      maximum of :data:`PLAUSIBLE`); a dry day (< ``wet_threshold_mm``)
       becomes wet with probability ``p_false_dry`` (exponential amount, mean
       ``false_rain_mean_mm``), a wet day dry with probability ``p_false_wet``;
     * radiation and wind: multiplicative, log-normal with mean 1 and log-sd ``rs_log_sd``
@@ -569,7 +570,7 @@ def ensemble_from_deterministic(
     p = xr.where(dry & (u < params.p_false_dry), extra, p)
     p = xr.where(~dry & (u < params.p_false_wet), 0.0, p)
     p[{"member": 0}] = out["precip_mm"].isel(member=0)
-    out["precip_mm"] = p
+    out["precip_mm"] = p.clip(max=PLAUSIBLE["precip_mm"][1])  # the log-normal's far tail
     for name, sd in (("rs_mj_m2_d", params.rs_log_sd), ("wind_ms", params.wind_log_sd)):
         if name in out:
             scale = growth * sd / max(params.precip_log_sd, 1e-9)

@@ -38,3 +38,10 @@ from .schema import (
     scenario_to_toml as scenario_to_toml,
     scenario_weather as scenario_weather,
 )
+from .policies import Morning as Morning
+from .policies import Planner as Planner
+from .results import stress_days as stress_days
+from .results import summary as summary
+from .results import write_results as write_results
+from .run import run_scenario as run_scenario
+from .season import simulate_season as simulate_season

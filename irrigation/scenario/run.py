@@ -157,8 +157,11 @@ def run_scenario(scn: Scenario, *, members: int | None = None, workers: int = 1,
 
 def _run_dask(scn: Scenario, keys: list[tuple[int, int]], workers: int,
               scheduler: str | None, done: Callable) -> None:
+    import dask
     from dask.distributed import Client, LocalCluster, as_completed
 
+    dask.config.set({"logging.distributed": "warning"})  # the bar says how far it is
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     if scheduler is None:
         cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1,
                                processes=True, dashboard_address=None)

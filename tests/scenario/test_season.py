@@ -1,0 +1,169 @@
+"""The closed-loop season (irrigation.scenario.season / run) on the demo city.
+
+A one-week season (spin-up from 20 June) keeps this fast; each check compares against
+something the loop must do by construction: the fixed-interval rotation, the execution
+rate, the budget caps, the truth's response to water, reproducibility and the same
+numbers with 1 and 2 dask workers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from irrigation.scenario import load_scenario, run_scenario, summary
+from irrigation.scenario.schema import WaterBudget
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "models" / "demo-city"
+
+SMALL = f"""
+name = "one-week"
+city = "{DEMO.as_posix()}"
+members = 2
+seed = 7
+
+[season]
+spinup_start = 2018-06-20
+start = 2018-07-01
+end = 2018-07-07
+
+[forecast]
+quality = "growing"
+horizon_days = 7
+members = 8
+
+[policies.fixed-interval]
+[policies.sensor-threshold]
+[policies.forecast]
+"""
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    path = tmp_path_factory.mktemp("scn") / "one-week.toml"
+    path.write_text(SMALL)
+    return load_scenario(path)
+
+
+@pytest.fixture(scope="module")
+def result(small):
+    return run_scenario(small, workers=0, progress=False)
+
+
+def test_layout_and_units(result, small):
+    assert list(result["policy"].values) == ["fixed-interval", "sensor-threshold", "forecast"]
+    assert result.sizes["member"] == 2 and result.sizes["time"] == 7
+    assert result["water_l"].dims == ("policy", "member", "time", "site")
+    assert result["head_wells_m"].dims == ("policy", "member", "time", "well")
+    assert result["water_l"].attrs["units"] == "L" and result["km"].attrs["units"] == "km"
+    assert "50 iterations" in result.attrs["routing"]
+    ks = result["ks"].values
+    assert np.all((ks >= 0) & (ks <= 1))
+    taw = result["taw_mm"].values[None, :, None, :]
+    assert np.all((result["dr_mm"].values >= 0) & (result["dr_mm"].values <= taw + 1e-4))
+
+
+def test_fixed_interval_waters_every_young_tree_once_a_week(result):
+    """The rotation: in 7 days each young tree gets exactly one 100 L visit, others none
+    (the fleet can carry the ~11 m3 a day, execution rate 1)."""
+    w = result["water_l"].sel(policy="fixed-interval")
+    young = result["kind"].values == "young_tree"
+    visits = (w > 0).sum("time").values
+    assert np.all(visits[:, young] == 1)
+    assert np.all(visits[:, ~young] == 0)
+    assert np.allclose(w.sum("time").values[:, young], 100.0)
+    daily = (w > 0).sum("site").values
+    assert daily.min() >= young.sum() // 7 and daily.max() <= young.sum() // 7 + 1
+    assert np.all(result["km"].sel(policy="fixed-interval").values > 10)
+
+
+def test_watering_never_leaves_the_truth_drier(result):
+    """Same member, same truth: at the sites the sensor-threshold policy left unwatered
+    this early in the season, every site of the other policies is at least as wet each
+    day, and clearly wetter at the end where water was delivered."""
+    ref = result.sel(policy="sensor-threshold")
+    dry = ref["dr_mm"].where(ref["water_l"].sum("time") == 0)
+    assert int(np.isfinite(dry.isel(time=0)).sum()) > 0.95 * dry.isel(time=0).size
+    for p in ("fixed-interval", "forecast"):
+        wet = result["dr_mm"].sel(policy=p)
+        gap = (dry - wet).values
+        assert np.nanmin(gap) >= -1e-4
+        got = result["water_l"].sel(policy=p).sum("time") > 0
+        end_gap = (dry - wet).isel(time=-1).where(got)
+        assert float(end_gap.mean()) > 5.0
+
+
+def test_forecast_policy_waters_sites_before_they_stress(result):
+    """Sites the forecast policy waters end the week less stressed than unwatered ones."""
+    ks = result["ks"].sel(policy="forecast")
+    ref = result.sel(policy="sensor-threshold")
+    ks_none = ref["ks"]
+    watered = (result["water_l"].sel(policy="forecast").sum("time") > 0) & (
+        ref["water_l"].sum("time") == 0)
+    stress = (ks < 1).where(watered).sum(["time", "site"])
+    stress_none = (ks_none < 1).where(watered).sum(["time", "site"])
+    assert np.all(stress.values < 0.5 * stress_none.values)
+
+
+def test_execution_rate_and_budget(small, result):
+    half = run_scenario(dataclasses.replace(small, execution_rate=0.5, members=1,
+                                            policies=small.policies[:1]),
+                        workers=0, progress=False)
+    full = result["water_l"].sel(policy="fixed-interval", member=0)
+    got = half["water_l"].sel(policy="fixed-interval", member=0)
+    share = float((got > 0).sum() / (full > 0).sum())
+    n = int((full > 0).sum())
+    assert abs(share - 0.5) < 4 * np.sqrt(0.25 / n)  # binomial, 4 sigma
+    assert np.all((got.values == 0) | (got.values == full.values))
+
+    capped = run_scenario(dataclasses.replace(
+        small, members=1, policies=small.policies[:1],
+        budget=WaterBudget(cap_m3_per_day=5.0, cap_m3_per_season=26.0)),
+        workers=0, progress=False)
+    daily = capped["water_l"].sel(policy="fixed-interval").sum("site").values[0]
+    assert np.all(daily <= 5000.0) and daily.sum() <= 26000.0
+    assert daily[:5].sum() > 20000.0  # the cap, not an empty plan
+    assert capped["deferred"].values.sum() > 0
+
+
+def test_reproducible_with_a_seed(small, result):
+    again = run_scenario(dataclasses.replace(small, members=1, policies=small.policies[2:]),
+                         workers=0, progress=False)
+    xr.testing.assert_identical(again["water_l"].sel(policy="forecast"),
+                                result["water_l"].sel(policy="forecast", member=[0]))
+    other = run_scenario(dataclasses.replace(small, members=1, seed=8,
+                                             policies=small.policies[2:]),
+                         workers=0, progress=False)
+    assert not np.array_equal(other["dr_mm"].values, again["dr_mm"].values)
+
+
+def test_summary_of_the_run(result):
+    table = summary(result)
+    water = result["water_l"].sum(["time", "site"]).mean("member") / 1000
+    assert np.allclose(table["water_m3"].to_numpy(), water.values)
+    assert table.loc["fixed-interval", "water_m3"] == pytest.approx(77.0)
+
+
+def test_one_and_two_dask_workers_give_the_same_numbers(small):
+    scn = dataclasses.replace(small, members=2, policies=small.policies[:2])
+    one = run_scenario(scn, workers=1, progress=False)
+    two = run_scenario(scn, workers=2, progress=False)
+    xr.testing.assert_identical(one, two)
+
+
+def test_cli_scenario_errors_are_one_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SMALL.replace("members = 2", "membres = 2"))
+    proc = subprocess.run([sys.executable, "-m", "irrigation.cli", "scenario", str(bad)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert "membres" in proc.stderr and str(bad) in proc.stderr
+    assert not (tmp_path / "irrigation-runs").exists()
