@@ -11,37 +11,85 @@
 - :mod:`~irrigation.scenario.results`: the summary table, plots and report.
 """
 
-from .schema import (
-    LOOKALIKE_ATTRIBUTES as LOOKALIKE_ATTRIBUTES,
-    POLICIES as POLICIES,
-    TEMPERATURES as TEMPERATURES,
-    BaseWeather as BaseWeather,
-    DrySpell as DrySpell,
-    FixedIntervalPolicy as FixedIntervalPolicy,
-    FleetChange as FleetChange,
-    ForecastPolicy as ForecastPolicy,
-    ForecastQuality as ForecastQuality,
-    GroundwaterChange as GroundwaterChange,
-    HeatWave as HeatWave,
-    Perturbation as Perturbation,
-    Policy as Policy,
-    Scenario as Scenario,
-    Season as Season,
-    SeasonRouting as SeasonRouting,
-    SensorThresholdPolicy as SensorThresholdPolicy,
-    VehicleCountChange as VehicleCountChange,
-    WaterBudget as WaterBudget,
-    apply_fleet_change as apply_fleet_change,
-    load_scenario as load_scenario,
-    perturb_weather as perturb_weather,
-    read_base_weather as read_base_weather,
-    scenario_to_toml as scenario_to_toml,
-    scenario_weather as scenario_weather,
-)
 from .policies import Morning as Morning
 from .policies import Planner as Planner
 from .results import stress_days as stress_days
 from .results import summary as summary
 from .results import write_results as write_results
 from .run import run_scenario as run_scenario
+from .schema import (
+    LOOKALIKE_ATTRIBUTES as LOOKALIKE_ATTRIBUTES,
+)
+from .schema import (
+    POLICIES as POLICIES,
+)
+from .schema import (
+    TEMPERATURES as TEMPERATURES,
+)
+from .schema import (
+    BaseWeather as BaseWeather,
+)
+from .schema import (
+    DrySpell as DrySpell,
+)
+from .schema import (
+    FixedIntervalPolicy as FixedIntervalPolicy,
+)
+from .schema import (
+    FleetChange as FleetChange,
+)
+from .schema import (
+    ForecastPolicy as ForecastPolicy,
+)
+from .schema import (
+    ForecastQuality as ForecastQuality,
+)
+from .schema import (
+    GroundwaterChange as GroundwaterChange,
+)
+from .schema import (
+    HeatWave as HeatWave,
+)
+from .schema import (
+    Perturbation as Perturbation,
+)
+from .schema import (
+    Policy as Policy,
+)
+from .schema import (
+    Scenario as Scenario,
+)
+from .schema import (
+    Season as Season,
+)
+from .schema import (
+    SeasonRouting as SeasonRouting,
+)
+from .schema import (
+    SensorThresholdPolicy as SensorThresholdPolicy,
+)
+from .schema import (
+    VehicleCountChange as VehicleCountChange,
+)
+from .schema import (
+    WaterBudget as WaterBudget,
+)
+from .schema import (
+    apply_fleet_change as apply_fleet_change,
+)
+from .schema import (
+    load_scenario as load_scenario,
+)
+from .schema import (
+    perturb_weather as perturb_weather,
+)
+from .schema import (
+    read_base_weather as read_base_weather,
+)
+from .schema import (
+    scenario_to_toml as scenario_to_toml,
+)
+from .schema import (
+    scenario_weather as scenario_weather,
+)
 from .season import simulate_season as simulate_season

@@ -34,7 +34,7 @@ from ..errors import ConvergenceError
 from ..groundwater.backend import solve_model
 from ..groundwater.forecast import forecast_model
 from ..groundwater.load import load_simulation
-from ..groundwater.model import GwfModel, Package
+from ..groundwater.model import GwfModel
 from ..groundwater.output import heads_dataset
 from ..io.soil_tables import read_soil_textures, read_species
 from ..pipeline import _recharge, _route, _sites_dtw, _steady_heads, day_seed
