@@ -27,6 +27,7 @@ BENCHMARKS = {
     "groundwater": "groundwater_newton",
     "routing": "routing_adapter",
     "daily_run": "daily_run",
+    "scenario": "scenario_season",
 }
 """Names accepted by ``--only`` and the module of each, in running order."""
 

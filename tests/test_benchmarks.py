@@ -20,6 +20,7 @@ EXPECTED = {  # row name prefix -> number of rows at size tiny
     "groundwater: scaling fit": 1,
     "routing: build_problem + solve": 1,
     "daily run": 1,
+    "scenario season": 2,
 }
 
 
@@ -28,7 +29,7 @@ def tiny(tmp_path_factory) -> tuple[dict, str, str]:
     """The JSON report, the Markdown and the log of one tiny run."""
     out = tmp_path_factory.mktemp("bench")
     proc = subprocess.run([sys.executable, "-m", "benchmarks", "--size", "tiny", "--out",
-                           str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                           str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     report = json.loads((out / "benchmarks.json").read_text())
     return report, (out / "benchmarks.md").read_text(), proc.stderr

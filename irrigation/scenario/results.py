@@ -331,6 +331,7 @@ def sections(ds: xr.Dataset, table: pd.DataFrame) -> list[Section]:
         "wells.",
         f"- Execution rate: {float(a['execution_rate']):.0%} of the planned visits carried "
         "out by the crews (the missed ones drawn at random).",
+        f"- Weather: {a.get('perturbation', 'as observed')}.",
         f"- Routing: {a['routing']}",
         f"- Groundwater: {a['groundwater']}",
         f"- Forecast: {a['forecast']}",

@@ -175,6 +175,21 @@ def _budget(visits: pd.DataFrame, cap_l: float) -> pd.DataFrame:
     return order[order["litres"].cumsum().to_numpy() <= cap_l]
 
 
+def _execute(city: City, day: np.datetime64, visits: pd.DataFrame, site_ids: np.ndarray
+             ) -> tuple[np.ndarray, float, float]:
+    """Route ``visits``; the litres each site gets on the routes [L] (over ``site_ids``),
+    km driven and truck hours."""
+    delivered = np.zeros(site_ids.size)
+    if not len(visits):
+        return delivered, 0.0, 0.0
+    plan, _ = _route(city, day, visits.assign(due_day=0.0, p_cross=1.0), _NO_DEFERRED, {})
+    stops = plan.stops[plan.stops["kind"] == "visit"]
+    served = stops.groupby("site")["litres"].sum()
+    delivered[pd.Index(site_ids).get_indexer(served.index)] = served.to_numpy(float)
+    total = plan.totals[plan.totals["vehicle"] == -1].iloc[0]
+    return delivered, float(total["km"]), float(total["hours"])
+
+
 def _groundwater_step(setup: SeasonSetup, heads: np.ndarray, dp_mm: np.ndarray
                       ) -> np.ndarray:
     """Heads after len(dp_mm) days with the mean recharge of that deep percolation."""
@@ -190,6 +205,13 @@ def _groundwater_step(setup: SeasonSetup, heads: np.ndarray, dp_mm: np.ndarray
         return heads
     return heads_dataset(fm, res)["head"].isel(time=-1).values
 
+
+_NO_DEFERRED = pd.DataFrame({"site": pd.Series(dtype=object),
+                             "litres": pd.Series(dtype=float),
+                             "due_day": pd.Series(dtype=float),
+                             "latest_safe_day": pd.Series(dtype="datetime64[s]"),
+                             "reason": pd.Series(dtype=object),
+                             "x": pd.Series(dtype=float), "y": pd.Series(dtype=float)})
 
 _DAILY = ("planned_l", "visits", "deferred", "km", "truck_hours")
 
@@ -249,40 +271,27 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int) -> xr.Datas
         yesterday = slice(day - 1, day - 1) if k else slice(day, day - 1)
         readings = None if k == 0 else _readings(
             theta_hist, days[max(0, k - SENSOR_MEMORY_DAYS):k], world, setup, offsets, dseed)
-        watered = xr.DataArray(delivered[None], dims=("time", "site"),
-                               coords={"time": [day - 1], "site": site_ids})
+        fc = (_forecast_weather(setup, day, dseed + 2) if planning and planner.uses_forecast
+              else setup.weather.isel(time=[]))
+        watered = xr.DataArray(delivered[None], dims=("time", "site"), coords={
+            "time": np.array([day - 1], "datetime64[ns]"), "site": site_ids})
         morning = Morning(day, planning, setup.weather.sel(time=yesterday),
-                          setup.et0_mm.sel(time=yesterday),
-                          watered.assign_coords(time=watered["time"].values.astype(
-                              "datetime64[ns]")),
-                          readings, _forecast_weather(setup, day, dseed + 2) if planning
-                          and planner.uses_forecast else setup.weather.isel(time=[]),
-                          heads)
+                          setup.et0_mm.sel(time=yesterday), watered, readings, fc, heads)
         visits = planner.plan(morning)
         delivered = np.zeros(n)
         i = k - (days.size - n_out)
         if planning and len(visits):
-            cap = budget.cap_m3_per_day * 1000 if budget.cap_m3_per_day else np.inf
-            if budget.cap_m3_per_season:
-                cap = min(cap, budget.cap_m3_per_season * 1000 - season_used_l)
-            routed = _budget(visits, max(cap, 0.0))
-            if len(routed):
-                info: dict = {}
-                plan, _ = _route(city, day, routed.assign(due_day=0.0, p_cross=1.0),
-                                 _NO_DEFERRED, info)
-                stops = plan.stops[plan.stops["kind"] == "visit"]
-                served = stops.groupby("site")["litres"].sum()
-                pos = pd.Index(site_ids).get_indexer(served.index)
-                delivered[pos] = served.to_numpy(float)
-                miss = np.random.default_rng(dseed + 3).random(n) > scn.execution_rate
-                delivered[miss] = 0.0
-                total = plan.totals[plan.totals["vehicle"] == -1].iloc[0]
-                daily["km"][i], daily["truck_hours"][i] = total["km"], total["hours"]
+            cap_l = min(budget.cap_m3_per_day or np.inf,
+                        (budget.cap_m3_per_season or np.inf) - season_used_l / 1000) * 1000
+            delivered, km, hours = _execute(city, day, _budget(visits, max(cap_l, 0.0)),
+                                            site_ids)
+            delivered[np.random.default_rng(dseed + 3).random(n) > scn.execution_rate] = 0.0
             season_used_l += delivered.sum()
+            asked = pd.Index(site_ids).get_indexer(visits["site"])
             daily["planned_l"][i] = visits["litres"].sum()
             daily["visits"][i] = int((delivered > 0).sum())
-            daily["deferred"][i] = int(len(visits) - (delivered[pd.Index(site_ids).get_indexer(
-                visits["site"])] > 0).sum())
+            daily["deferred"][i] = int(len(visits) - (delivered[asked] > 0).sum())
+            daily["km"][i], daily["truck_hours"][i] = km, hours
         sl = slice(day, day)
         irr = xr.DataArray(delivered[None] * eff[None], dims=("time", "site"),
                            coords={"time": te0["time"].sel(time=sl).values, "site": site_ids})
@@ -313,11 +322,3 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int) -> xr.Datas
          "taw_mm": ("site", taw_true.values.astype(np.float32), {"units": "mm"})},
         coords={"time": time, "site": site_ids, "well": w["label"].to_numpy(str)})
     return ds
-
-
-_NO_DEFERRED = pd.DataFrame({"site": pd.Series(dtype=object),
-                             "litres": pd.Series(dtype=float),
-                             "due_day": pd.Series(dtype=float),
-                             "latest_safe_day": pd.Series(dtype="datetime64[s]"),
-                             "reason": pd.Series(dtype=object),
-                             "x": pd.Series(dtype=float), "y": pd.Series(dtype=float)})
