@@ -168,6 +168,16 @@ class GwfModel:
         return np.concatenate([self.top[None], self.botm[:-1]], axis=0)
 
     @property
+    def x_centres(self) -> np.ndarray:
+        """x of the column centres (ncol) [m]."""
+        return self.xorigin + np.cumsum(self.delr) - 0.5 * self.delr
+
+    @property
+    def y_centres(self) -> np.ndarray:
+        """y of the row centres (nrow) [m]; row 0 is the northern row."""
+        return self.yorigin + float(np.sum(self.delc)) - np.cumsum(self.delc) + 0.5 * self.delc
+
+    @property
     def area(self) -> np.ndarray:
         """Horizontal cell area (nrow, ncol) [m2]."""
         return np.outer(self.delc, self.delr)

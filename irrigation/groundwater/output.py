@@ -36,9 +36,7 @@ def heads_dataset(model: GwfModel, result: SolveResult,
     dry = heads <= -1e29
     inactive = heads >= 1e29
     head = np.where(dry | inactive, np.nan, heads)
-    xc = model.xorigin + np.cumsum(model.delr) - 0.5 * model.delr
-    yedges = model.yorigin + np.concatenate([[0.0], np.cumsum(model.delc[::-1])])[::-1]
-    yc = 0.5 * (yedges[:-1] + yedges[1:])
+    xc, yc = model.x_centres, model.y_centres
     days = np.asarray(result.times, dtype=float)
     if start is not None:
         t0 = np.datetime64(start, "s")

@@ -154,8 +154,9 @@ def lookalikes(sites: xr.Dataset, sensed: np.ndarray, attributes: tuple[str, ...
     """Which sites resemble each sensed site (sensed, site) [bool].
 
     A site resembles a sensed site when it shares every attribute of ``attributes`` and
-    was planted within ``age_tolerance_years`` of it (a missing planting year matches
-    only within a tolerance of 200, i.e. age ignored); each sensed site resembles itself.
+    was planted within ``age_tolerance_years`` of it (a site without a planting year
+    resembles none, unless a tolerance of 200 ignores age); each sensed site resembles
+    itself.
     """
     same = np.ones((sensed.size, sites.sizes["site"]), bool)
     for a in attributes:

@@ -18,6 +18,7 @@ import numpy as np
 import xarray as xr
 from tqdm import tqdm
 
+from .policies import make_planner
 from .schema import Scenario, scenario_to_toml
 from .season import GROUNDWATER_STEP_DAYS, SeasonSetup, prepare, simulate_season
 
@@ -76,7 +77,7 @@ def _assemble(scn: Scenario, setup: SeasonSetup, runs: dict[tuple[int, int], xr.
     s = setup.ctx.city.sites
     planners_water = np.zeros(s.sizes["site"], bool)
     for p in scn.policies:
-        planners_water |= _watered(setup, p)
+        planners_water |= make_planner(p, setup.ctx, setup.season).watered
     w = setup.wells
     days = ds["time"].values
     ds = ds.assign_coords(
@@ -89,14 +90,6 @@ def _assemble(scn: Scenario, setup: SeasonSetup, runs: dict[tuple[int, int], xr.
     ds["et0_mm"] = ("time", setup.et0_mm.sel(time=days).values, {"units": "mm d-1"})
     ds.attrs.update(_describe(scn, setup))
     return ds
-
-
-def _watered(setup: SeasonSetup, policy) -> np.ndarray:
-    from .policies import make_planner
-
-    season = (np.datetime64(setup.scenario.season.start, "D"),
-              np.datetime64(setup.scenario.season.end, "D"))
-    return make_planner(policy, setup.ctx, season).watered
 
 
 def run_scenario(scn: Scenario, *, members: int | None = None, workers: int = 1,

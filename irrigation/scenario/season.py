@@ -67,8 +67,15 @@ class SeasonSetup:
 
     @property
     def days(self) -> np.ndarray:
+        """Every simulated day, spin-up included."""
         s = self.scenario.season
         return np.arange(np.datetime64(s.first_day, "D"), np.datetime64(s.end, "D") + 1)
+
+    @property
+    def season(self) -> tuple[np.datetime64, np.datetime64]:
+        """First and last day of the watering season."""
+        s = self.scenario.season
+        return np.datetime64(s.start, "D"), np.datetime64(s.end, "D")
 
 
 def _scaled_wells(model: GwfModel, change: GroundwaterChange) -> GwfModel:
@@ -90,26 +97,26 @@ def _scaled_wells(model: GwfModel, change: GroundwaterChange) -> GwfModel:
 
 
 def _wells(model: GwfModel) -> pd.DataFrame:
-    cells = [c for p in model.packages if p.kind == "wel"
-             for c in np.asarray(p.resolved(model.nper)[-1].get("cellid", np.zeros((0, 3))),
-                                 int)]
-    cells = np.array(cells, int).reshape(-1, 3)
-    xc = model.xorigin + np.cumsum(model.delr) - model.delr / 2
-    ytop = model.yorigin + float(np.sum(model.delc))
-    yc = ytop - np.cumsum(model.delc) + model.delc / 2
-    return pd.DataFrame({"layer": cells[:, 0], "row": cells[:, 1], "col": cells[:, 2],
-                         "x": xc[cells[:, 2]], "y": yc[cells[:, 1]],
-                         "label": [f"L{c[0] + 1}R{c[1] + 1}C{c[2] + 1}" for c in cells]})
+    """Layer, row, col (0-based), centre x, y [m] and a label of every WEL cell in force
+    at the end of the model."""
+    blocks = [p.resolved(model.nper)[-1] for p in model.packages if p.kind == "wel"]
+    cells = np.concatenate([np.asarray(b["cellid"], int).reshape(-1, 3) for b in blocks
+                            if "cellid" in b] or [np.zeros((0, 3), int)])
+    lay, row, col = cells.T
+    return pd.DataFrame({"layer": lay, "row": row, "col": col,
+                         "x": model.x_centres[col], "y": model.y_centres[row],
+                         "label": [f"L{k + 1}R{i + 1}C{j + 1}" for k, i, j in cells]})
 
 
 def season_city(city: City, scn: Scenario) -> City:
     """The city as the scenario runs it: its fleet change, the forecast's members and
-    horizon, and the fast routing limits."""
+    horizon, and the fast routing limits (the seed is each member's, set in
+    :func:`simulate_season`)."""
     cfg = city.config
     cfg = dataclasses.replace(
         cfg, fleet=apply_fleet_change(cfg.fleet, scn.fleet),
         run=dataclasses.replace(cfg.run, members=scn.forecast.members,
-                                horizon_days=scn.forecast.horizon_days, seed=scn.seed),
+                                horizon_days=scn.forecast.horizon_days),
         routing=dataclasses.replace(cfg.routing, time_limit_s=scn.routing.time_limit_s,
                                     max_iterations=scn.routing.max_iterations))
     return dataclasses.replace(city, config=cfg)
@@ -232,7 +239,7 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int) -> xr.Datas
     ss = member_seed(scn, member)
     seed_world, seed_offsets, seed_days = (int(s.generate_state(1)[0]) for s in ss.spawn(3))
     days = setup.days
-    start = np.datetime64(scn.season.start, "D")
+    start = setup.season[0]
     s = city.sites
     site_ids = s["site"].values
     n = site_ids.size
@@ -244,10 +251,9 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int) -> xr.Datas
     taw_true = site_water_capacity(world.sites, world.textures)[1]
     offsets = channel_offsets(city.sensors, np.random.default_rng(seed_offsets))
     probe_pos = pd.Index(site_ids).get_indexer(np.unique(city.sensors["site"].values))
-    planner = make_planner(policy, dataclasses.replace(
-        ctx, city=dataclasses.replace(city, config=dataclasses.replace(
-            city.config, run=dataclasses.replace(city.config.run, seed=seed_days)))),
-        (start, np.datetime64(scn.season.end, "D")))
+    member_city = dataclasses.replace(city, config=dataclasses.replace(
+        city.config, run=dataclasses.replace(city.config.run, seed=seed_days)))
+    planner = make_planner(policy, dataclasses.replace(ctx, city=member_city), setup.season)
     eff = world.watering_efficiency.values
 
     heads = setup.heads0_m

@@ -167,3 +167,37 @@ def test_cli_scenario_errors_are_one_line(tmp_path):
     assert proc.stderr.strip().count("\n") == 0
     assert "membres" in proc.stderr and str(bad) in proc.stderr
     assert not (tmp_path / "irrigation-runs").exists()
+
+
+def test_groundwater_changes_reach_the_truth_model(small):
+    """head_offset_m lowers the initial heads of every active cell by exactly the offset;
+    pumping_factor scales the wells and max_pumping_m3_per_day caps their total, against
+    the rates read from the model files."""
+    from irrigation.groundwater.load import load_simulation
+    from irrigation.scenario.schema import GroundwaterChange
+    from irrigation.scenario.season import _scaled_wells, prepare
+
+    base = prepare(small)
+    low = prepare(dataclasses.replace(small, groundwater=GroundwaterChange(
+        head_offset_m=-1.5)))
+    ok = np.isfinite(base.heads0_m)
+    assert np.allclose(low.heads0_m[ok] - base.heads0_m[ok], -1.5)
+    model = load_simulation(DEMO / "groundwater")
+    q0 = np.concatenate([p.resolved(model.nper)[-1]["q"] for p in model.packages
+                         if p.kind == "wel"])
+    out0 = -q0[q0 < 0].sum()
+    assert out0 > 0
+
+    def rates(change):
+        m = _scaled_wells(model, change)
+        return np.concatenate([p.periods[0]["q"] for p in m.packages if p.kind == "wel"])
+
+    assert np.allclose(rates(GroundwaterChange(pumping_factor=2.0)), 2 * q0)
+    capped = rates(GroundwaterChange(pumping_factor=2.0, max_pumping_m3_per_day=out0 / 2))
+    assert -capped[capped < 0].sum() == pytest.approx(out0 / 2)
+    assert np.allclose(capped[q0 < 0] / q0[q0 < 0], 0.5)
+    assert list(base.wells.columns) == ["layer", "row", "col", "x", "y", "label"]
+    assert len(base.wells) == len(q0)
+    w = base.wells
+    rows, cols = model.xy_to_rowcol(w["x"].to_numpy(), w["y"].to_numpy())
+    assert np.array_equal(rows, w["row"]) and np.array_equal(cols, w["col"])

@@ -117,3 +117,21 @@ def test_auto_uses_penman_monteith_with_radiation_but_no_humidity_or_wind():
     out = et0(ds, latitude_deg=50.8, elevation_m=100.0)
     assert "Penman" in out.attrs["method"]
     assert float(out[0]) == pytest.approx(3.9, abs=0.6)  # Tdew = Tmin, u2 = 2 m/s
+
+
+def test_ensemble_precipitation_stays_within_the_plausible_range():
+    """A wet control day with a wide error model: the log-normal tail would pass 500 mm
+    (the plausible daily maximum et0 checks); members are capped there, the control kept."""
+    from irrigation.weather import PLAUSIBLE, EnsembleErrorParams
+
+    time = pd.date_range("2018-07-01", periods=14, freq="D")
+    ds = xr.Dataset({"tmin_c": ("time", np.full(14, 15.0)),
+                     "tmax_c": ("time", np.full(14, 25.0)),
+                     "precip_mm": ("time", np.full(14, 300.0))}, coords={"time": time})
+    wide = EnsembleErrorParams(precip_log_sd=2.0, precip_log_sd_growth_d=0.2)
+    ens = ensemble_from_deterministic(ds, 50, seed=1, params=wide)
+    p = ens["precip_mm"]
+    top = PLAUSIBLE["precip_mm"][1]
+    assert float(p.max()) == top  # the tail reached the cap
+    assert np.all(p.isel(member=0).values == 300.0)
+    et0(ens, latitude_deg=52.1, elevation_m=2.0)  # accepted
