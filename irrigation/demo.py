@@ -110,13 +110,17 @@ PARK_TREE_SPECIES = (
 
 @dataclass(frozen=True)
 class CitySize:
-    """Size of a generated city. The defaults make the demo city.
+    """Size of a generated city. The defaults make the demo city; :meth:`large` makes the
+    large city of the benchmarks.
 
     Counts are of planting sites by kind; ``grid_nx`` x ``grid_ny`` street intersections
-    span ``width_m`` x ``height_m``; the groundwater grid has ``gw_nrow`` x ``gw_ncol``
-    cells in 2 layers.
+    span ``width_m`` x ``height_m``; the groundwater grid has ``gw_nlay`` layers of
+    ``gw_nrow`` x ``gw_ncol`` cells. ``members`` is the city's ensemble size
+    (``run.members``); ``routing_max_iterations`` and ``routing_time_limit_s`` stop the
+    daily route search (``[routing]``).
     """
 
+    label: str = "Demo city"
     width_m: float = 3000.0
     height_m: float = 2000.0
     grid_nx: int = 21
@@ -129,11 +133,40 @@ class CitySize:
     n_beds: int = 110
     n_sensor_sites: int = 44
     n_hydrants: int = 18
+    gw_nlay: int = 2
     gw_nrow: int = 50
     gw_ncol: int = 75
     forecast_days: int = 14
+    members: int = 20
     trucks_large: int = 2
     trucks_small: int = 2
+    routing_max_iterations: int | None = 2000
+    routing_time_limit_s: float = 30.0
+
+    @classmethod
+    def large(cls) -> CitySize:
+        """A large city (issue 10): 150,000 sites of which 30,000 of watered kinds (27,000
+        young trees, 1,000 lawns, 2,000 shrub beds) on 12 x 12 km, 300 sensor sites, 60
+        hydrants, 20 trucks, 50 members, a 14-day horizon, groundwater 3 x 300 x 300.
+
+        The route search stops after 120 s (no iteration limit): a parks department with
+        ~2,000 visits a day gives the search a fixed time, not a fixed effort.
+        """
+        return cls(label="Large city", width_m=12_000.0, height_m=12_000.0, grid_nx=81,
+                   grid_ny=81, n_young_street=24_000, n_young_park=3_000,
+                   n_street_trees=80_000, n_park_trees=40_000, n_lawns=1_000, n_beds=2_000,
+                   n_sensor_sites=300, n_hydrants=60, gw_nlay=3, gw_nrow=300, gw_ncol=300,
+                   members=50, trucks_large=12, trucks_small=8,
+                   routing_max_iterations=None, routing_time_limit_s=120.0)
+
+    @property
+    def n_sites(self) -> int:
+        return (self.n_young_street + self.n_young_park + self.n_street_trees
+                + self.n_park_trees + self.n_lawns + self.n_beds)
+
+
+SIZES = {"demo": CitySize(), "large": CitySize.large()}
+"""Named sizes of ``python -m irrigation.demo --size``."""
 
 
 XORIGIN, YORIGIN = 375_000.0, 5_704_000.0
@@ -669,6 +702,14 @@ def _stream_y(x_rel: np.ndarray, size: CitySize) -> np.ndarray:
     )
 
 
+LAYERS = {
+    2: ((62.0, 35.0), (15.0, 2.0), (0.3, 0.2)),
+    3: ((62.0, 50.0, 35.0), (15.0, 5.0, 2.0), (0.3, 0.25, 0.2)),
+}
+"""Per number of layers: bottom elevations [m], geometric-mean K [m/d] and its log10 sd:
+an unconfined sand and gravel aquifer over (silty sand and) weathered marl."""
+
+
 def _groundwater(size: CitySize, rng: np.random.Generator, net: StreetNetwork, parks) -> ModelSpec:
     nrow, ncol = size.gw_nrow, size.gw_ncol
     delr = np.full(ncol, size.width_m / ncol)
@@ -678,15 +719,18 @@ def _groundwater(size: CitySize, rng: np.random.Generator, net: StreetNetwork, p
     X, Y = np.meshgrid(xc, yc)
     d_stream = np.abs(Y - _stream_y(X, size))
     noise = scipy.ndimage.gaussian_filter(rng.normal(size=(nrow, ncol)), 4) * 6
-    top = 78.0 + 14.0 * (1 - np.exp(-d_stream / 500.0)) - 0.002 * X + noise
-    botm = np.stack([np.full((nrow, ncol), 62.0), np.full((nrow, ncol), 35.0)])
+    # land falls 6 m west to east (0.2 % over the demo district)
+    top = 78.0 + 14.0 * (1 - np.exp(-d_stream / 500.0)) - 6.0 / size.width_m * X + noise
+    nlay = size.gw_nlay
+    levels, k_mean, k_sd = LAYERS[nlay]
+    botm = np.stack([np.full((nrow, ncol), z) for z in levels])
 
     def field(mean, sd_log10):
         z = scipy.ndimage.gaussian_filter(rng.normal(size=(nrow, ncol)), 3)
         z /= z.std()
         return mean * 10 ** (sd_log10 * z)
 
-    k = np.stack([field(15.0, 0.3), field(2.0, 0.2)])
+    k = np.stack([field(m, sd) for m, sd in zip(k_mean, k_sd, strict=True)])
     stream_row = np.clip(((size.height_m - _stream_y(xc, size)) / delc[0]).astype(int), 0, nrow - 1)
     stage = top[stream_row, np.arange(ncol)] - 1.5
     riv = tuple(
@@ -703,7 +747,7 @@ def _groundwater(size: CitySize, rng: np.random.Generator, net: StreetNetwork, p
             round(float(east + 0.002 * abs(r - stream_row[-1]) * delc[0]), 3),
             round(float(k[lay, r, ncol - 1] * (botm[lay - 1, r, -1] if lay else 16.0) * 0.2), 3),
         )
-        for lay in (0, 1)
+        for lay in range(nlay)
         for r in range(nrow)
     )
     # recharge: 0.6 mm/d on open land, less where streets seal the cell
@@ -716,12 +760,12 @@ def _groundwater(size: CitySize, rng: np.random.Generator, net: StreetNetwork, p
     sealed_frac = np.clip(sealed / (delr[0] * delc[0]), 0, 0.8)
     recharge = np.round(0.0006 * (1 - 0.7 * sealed_frac), 7)
     wells = []
-    for x0, x1, y0, y1 in parks[:3]:
+    for x0, x1, y0, y1 in parks[: max(3, len(parks) // 10)]:
         wc = int(np.clip(((x0 + x1) / 2 - XORIGIN) / delr[0], 0, ncol - 1))
         wr = int(np.clip((size.height_m - ((y0 + y1) / 2 - YORIGIN)) / delc[0], 0, nrow - 1))
-        wells.append((1, wr, wc, -150.0))
+        wells.append((nlay - 1, wr, wc, -150.0))
     periods = (Period(1.0, 1, steady=True), *(Period(1.0) for _ in range(size.forecast_days)))
-    strt = np.broadcast_to(np.maximum(top - 4.0, 70.0), (2, nrow, ncol)).copy()
+    strt = np.broadcast_to(np.maximum(top - 4.0, 70.0), (nlay, nrow, ncol)).copy()
     return ModelSpec(
         delr=delr,
         delc=delc,
@@ -729,13 +773,13 @@ def _groundwater(size: CitySize, rng: np.random.Generator, net: StreetNetwork, p
         botm=botm,
         k=np.round(k, 4),
         k33=np.round(k / 10, 5),
-        icelltype=(1, 0),
-        sy=(0.15, 0.05),
-        ss=(1e-5, 1e-5),
+        icelltype=(1,) + (0,) * (nlay - 1),
+        sy=(0.15,) + (0.05,) * (nlay - 1),
+        ss=(1e-5,) * nlay,
         strt=np.round(strt, 3),
         periods=periods,
         recharge_m_d=(recharge,),
-        wells=((), tuple(wells)),
+        wells=((),) * (nlay - 1) + (tuple(wells),),
         riv=riv,
         ghb=ghb,
         xorigin=XORIGIN,
@@ -763,7 +807,7 @@ def extract_knmi_years(src: str | Path, dst: str | Path, first: int, last: int) 
 def _city_config(size: CitySize, seed: int) -> CityConfig:
     """The demo city's configuration; every setting not given here keeps its documented default."""
     return CityConfig(
-        name=f"Demo city (synthetic Ruhr district, {size.width_m / 1000:g} x "
+        name=f"{size.label} (synthetic Ruhr district, {size.width_m / 1000:g} x "
         f"{size.height_m / 1000:g} km)",
         crs="EPSG:25832",
         sites=Path("sites.csv"),
@@ -782,11 +826,12 @@ def _city_config(size: CitySize, seed: int) -> CityConfig:
         ),
         groundwater=GroundwaterConfig(sim_dir=Path("groundwater"), background_recharge_mm_d=0.6),
         run=RunConfig(
-            season_start=dt.date(SEASON_YEAR, 4, 1), horizon_days=size.forecast_days, seed=seed,
-            date=dt.date(SEASON_YEAR, 7, 2),
+            season_start=dt.date(SEASON_YEAR, 4, 1), horizon_days=size.forecast_days,
+            members=size.members, seed=seed, date=dt.date(SEASON_YEAR, 7, 2),
         ),
         # an iteration limit makes the routes reproducible byte for byte (2,000: ~7 s)
-        routing=RoutingConfig(max_iterations=2000),
+        routing=RoutingConfig(max_iterations=size.routing_max_iterations,
+                              time_limit_s=size.routing_time_limit_s),
         fleet=(
             VehicleType(
                 "tanker-5000",
@@ -809,16 +854,19 @@ def _city_config(size: CitySize, seed: int) -> CityConfig:
 
 
 def _city_toml(size: CitySize, seed: int) -> str:
+    name = next((k for k, v in SIZES.items() if v == size), None)
+    what, how = (("The bundled demo city", "models/demo-city") if name == "demo" else
+                 (f"A generated city (size {name or 'custom'})", f"OUT --size {name}"))
     header = (
-        "# The bundled demo city: a synthetic Ruhr-like district, made by irrigation.demo with\n"
-        f"# seed {seed}; regenerate with `python -m irrigation.demo models/demo-city`.\n"
+        f"# {what}: a synthetic Ruhr-like district, made by irrigation.demo with\n"
+        f"# seed {seed}; regenerate with `python -m irrigation.demo {how}`.\n"
         "# Every key is listed, defaults included; see irrigation/config.py for their meaning.\n\n"
     )
     return header + to_toml(_city_config(size, seed))
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m irrigation.demo OUT_DIR [--seed N] [--knmi FILE]``."""
+    """``python -m irrigation.demo OUT_DIR [--seed N] [--knmi FILE] [--size demo|large]``."""
     p = argparse.ArgumentParser(
         prog="python -m irrigation.demo", description=__doc__.splitlines()[0]
     )
@@ -827,9 +875,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--knmi", type=Path, default=None, help="raw KNMI daily file (default: the copy in OUT_DIR)"
     )
+    p.add_argument("--size", choices=list(SIZES), default="demo",
+                   help="demo: the bundled demo city; large: 150,000 sites (issue 10)")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    generate_city(args.out_dir, seed=args.seed, knmi_file=args.knmi)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    generate_city(args.out_dir, size=SIZES[args.size], seed=args.seed, knmi_file=args.knmi)
 
 
 if __name__ == "__main__":  # pragma: no cover

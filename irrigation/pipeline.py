@@ -189,6 +189,11 @@ FLEET_CAPACITY_ROUNDS = 5
 #: Days of sensor quality control that the daily report lists.
 QC_REPORT_DAYS = 7
 
+#: Sites per block of the forecast's soil passes. The balance keeps ~20 arrays of
+#: (horizon x block x members) float64 alive; 10,000 x 14 x 50 is ~1.1 GB, so the large
+#: city's 150,000 sites stay within a few GB instead of ~12 GB in one block.
+SITE_BLOCK = 10_000
+
 
 @dataclass
 class DayRun:
@@ -525,6 +530,9 @@ def _forecast(city: City, day: np.datetime64, inp: _Inputs, state: _State,
        forecast from today's heads -> depth to water per day -> soil balance again.
        ``groundwater=False`` holds today's heads over the horizon instead (one soil
        pass; the season runs of :mod:`irrigation.scenario` use it).
+
+    The soil passes run over blocks of :data:`SITE_BLOCK` sites (independent columns), which
+    bounds their memory; the results are those of one pass over all sites.
     """
     cfg = city.config
     s = city.sites
@@ -548,39 +556,52 @@ def _forecast(city: City, day: np.datetime64, inp: _Inputs, state: _State,
                   0.0, taw.values[:, None])
     dr0 = xr.DataArray(dr0, dims=("site", "member"), coords={"site": site_ids})
     dtw_d = _sites_dtw(state.heads_m, inp.model, city).isel(time=0, drop=True)
+    blocks = [slice(i, i + SITE_BLOCK) for i in range(0, site_ids.size, SITE_BLOCK)]
 
-    def soil(dtw):
-        return simulate_sites(s, e0, fc["precip_mm"], textures=inp.textures,
-                              species=inp.species, depth_to_water_m=dtw,
-                              initial_depletion_mm=dr0, derived=False)
+    def soil(dtw: xr.DataArray, b: slice) -> xr.Dataset:
+        return simulate_sites(s.isel(site=b), e0, fc["precip_mm"], textures=inp.textures,
+                              species=inp.species, depth_to_water_m=dtw.isel(site=b),
+                              initial_depletion_mm=dr0.isel(site=b), derived=False)
 
     # the depth to water of each forecast morning: today's, then the end of each day
     if groundwater:
-        heads = _groundwater_forecast(city, day, inp, state, soil(dtw_d), horizon, warnings,
-                                      info)
+        dp = np.concatenate([soil(dtw_d, b)["deep_percolation_mm"].mean("member").values
+                             for b in blocks], axis=1)
+        heads = _groundwater_forecast(city, day, inp, state, dp, horizon, warnings, info)
         later = _sites_dtw(heads, inp.model, city).values[:-1]
     else:
         info["groundwater"] = "held: heads of the morning over the horizon"
         later = np.broadcast_to(dtw_d.values, (horizon - 1, site_ids.size))
     dtw = xr.DataArray(np.concatenate([dtw_d.values[None], later]), dims=("time", "site"),
                        coords={"time": fc["time"].values, "site": site_ids})
-    sim = soil(dtw)
     # mornings D..D+H-1: the initial state, then the end of each day but the last
-    dr = xr.DataArray(np.concatenate([dr0.values[None], sim["dr_mm"].values[:-1]]),
-                      dims=("time", "site", "member"),
-                      coords={"time": fc["time"].values, "site": site_ids,
-                              "member": sim["member"].values})
+    dr = np.empty((horizon, site_ids.size, n_mem))
+    dr[0] = dr0.values
+    tension = np.empty_like(dr)
+    raw = np.empty(site_ids.size)
+    zr = s["root_depth_m"].values.astype(float)
+    for b in blocks:
+        sim = soil(dtw, b)
+        dr[1:, b] = sim["dr_mm"].values[:-1]
+        raw[b] = np.median(sim["raw_mm"].values[0], axis=-1)
+        vg = (np.asarray(hyd[k], float)[b, None] for k in ("theta_r", "theta_s",
+                                                              "alpha_per_cm", "n"))
+        theta_fc = np.asarray(hyd["theta_fc"], float)[b, None]
+        tension[:, b] = van_genuchten_tension_kpa(theta_fc - dr[:, b] / (1000.0 * zr[b, None]),
+                                                  *vg)
+    coords = {"time": fc["time"].values, "site": site_ids, "member": fc["member"].values}
+    dims = ("time", "site", "member")
+    dr = xr.DataArray(dr, dims=dims, coords=coords)
     per_site = {k: xr.DataArray(np.asarray(v, float), dims="site", coords={"site": site_ids})
                 for k, v in hyd.items()}
-    zr = s["root_depth_m"].astype(float)
     vg = [per_site[k] for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
-    tension = van_genuchten_tension_kpa(per_site["theta_fc"] - dr / (1000.0 * zr), *vg)
-    raw = sim["raw_mm"].isel(time=0).median("member")
+    raw = xr.DataArray(raw, dims="site", coords={"site": site_ids})
     thr = threshold_mm(s, raw, hyd, int(str(day)[:4]), cfg.decide)
-    thr_kpa = van_genuchten_tension_kpa(per_site["theta_fc"] - thr / (1000.0 * zr), *vg)
+    thr_kpa = van_genuchten_tension_kpa(per_site["theta_fc"] - thr / (1000.0 * s["root_depth_m"]
+                                                                       .astype(float)), *vg)
     return xr.Dataset(
         {"dr_mm": dr.assign_attrs(units="mm"),
-         "tension_kpa": tension.transpose("time", "site", "member").assign_attrs(units="kPa"),
+         "tension_kpa": xr.DataArray(tension, dims=dims, coords=coords, attrs={"units": "kPa"}),
          "depth_to_water_m": dtw.assign_attrs(units="m"),
          "precip_mm": fc["precip_mm"].assign_attrs(units="mm d-1"),
          "et0_mm": e0,
@@ -593,14 +614,13 @@ def _forecast(city: City, day: np.datetime64, inp: _Inputs, state: _State,
 
 
 def _groundwater_forecast(city: City, day: np.datetime64, inp: _Inputs, state: _State,
-                          first: xr.Dataset, horizon: int, warnings: list[str],
+                          dp: np.ndarray, horizon: int, warnings: list[str],
                           info: dict) -> np.ndarray:
     """Heads (time, layer, row, col) at the end of each forecast day, from the member-mean
-    deep percolation of a first soil pass; the last good heads when MF6 does not
-    converge."""
+    deep percolation ``dp`` (time, site) [mm d-1] of a first soil pass; the last good heads
+    when MF6 does not converge."""
     gw = city.config.groundwater
     t0 = time.perf_counter()
-    dp = first["deep_percolation_mm"].mean("member").values
     try:
         hds = run_forecast(inp.model, state.heads_m, recharge_mm_d=_recharge(dp, city, inp.model),
                            days=horizon, start=day, backend=gw.backend,

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 from irrigation import pipeline
 from irrigation.city import load_city
@@ -300,3 +301,21 @@ def test_a_forecast_file_is_read_like_the_observed_weather(city, tmp_path):
     assert source == "file fc.csv"
     for name in ("wind_ms", "tmax_c", "precip_mm", "rs_mj_m2_d"):
         np.testing.assert_allclose(from_file[name].values, observed[name].values[:7])
+
+
+def test_forecast_in_site_blocks_equals_one_pass(ws, city, monkeypatch):
+    """The forecast's soil passes run over blocks of sites (memory of the large city); the
+    columns are independent, so blocks of 250 give exactly the numbers of one block."""
+    from irrigation.io.workspace import Workspace
+
+    inp = pipeline._inputs(city, D1, Workspace(ws), None)
+    state = pipeline._advance_state(city, D1, inp, pipeline._sensors(city, D1, inp))
+    state = pipeline._groundwater_to_day(city, D1, inp, state, [])
+    one = pipeline._forecast(city, D1, inp, state, [], {})
+    monkeypatch.setattr(pipeline, "SITE_BLOCK", 250)
+    assert city.sites.sizes["site"] > 6 * 250
+    xr.testing.assert_identical(pipeline._forecast(city, D1, inp, state, [], {}), one)
+    held = pipeline._forecast(city, D1, inp, state, [], {}, groundwater=False)
+    monkeypatch.setattr(pipeline, "SITE_BLOCK", 10**9)
+    xr.testing.assert_identical(
+        pipeline._forecast(city, D1, inp, state, [], {}, groundwater=False), held)

@@ -18,6 +18,7 @@ import numpy as np
 import xarray as xr
 from tqdm import tqdm
 
+from ..config import load_city_config
 from .policies import make_planner
 from .schema import Scenario, scenario_to_toml
 from .season import GROUNDWATER_STEP_DAYS, SeasonSetup, prepare, simulate_season
@@ -43,6 +44,7 @@ def _task(scn: Scenario, policy_index: int, member: int) -> xr.Dataset:
 
 def _describe(scn: Scenario, setup: SeasonSetup) -> dict:
     cfg = setup.ctx.city.config
+    daily = load_city_config(scn.city).routing  # the city's own, before the season's limits
     fq = scn.forecast
     forecast = ("perfect (the truth's weather, every member alike)" if fq.quality == "perfect"
                 else f"errors growing with lead time (error scale {fq.error_scale:g})")
@@ -53,7 +55,7 @@ def _describe(scn: Scenario, setup: SeasonSetup) -> dict:
         "members": scn.members, "seed": scn.seed, "execution_rate": scn.execution_rate,
         "routing": f"PyVRP stopped after {scn.routing.max_iterations} iterations or "
                    f"{scn.routing.time_limit_s:g} s per day (fast season mode; the daily run "
-                   f"uses {cfg.routing.max_iterations or 'its time limit'} iterations)",
+                   f"uses {daily.max_iterations or 'its time limit'} iterations)",
         "groundwater": f"truth heads stepped every {GROUNDWATER_STEP_DAYS} days with the "
                        "truth's mean recharge; the forecast policy holds the morning's "
                        "heads over its horizon; head offset "

@@ -57,6 +57,18 @@ def result(small):
     return run_scenario(small, workers=0, progress=False)
 
 
+def test_routing_attribute_names_both_limits(result, small):
+    """The report says how the season routes (the scenario's fast limits) and how the
+    city's daily run routes (its own city.toml, 2,000 iterations in the demo)."""
+    from irrigation.config import load_city_config
+
+    daily = load_city_config(DEMO).routing.max_iterations
+    assert daily != small.routing.max_iterations
+    text = result.attrs["routing"]
+    assert f"after {small.routing.max_iterations} iterations" in text
+    assert f"daily run uses {daily} iterations" in text
+
+
 def test_layout_and_units(result, small):
     assert list(result["policy"].values) == ["fixed-interval", "sensor-threshold", "forecast"]
     assert result.sizes["member"] == 2 and result.sizes["time"] == 7
