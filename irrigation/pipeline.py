@@ -409,7 +409,8 @@ def _steady_heads(city: City, model: GwfModel, backend: str | None = None) -> np
     """Heads of the model's first stored step (the steady state of a city model) [m];
     ``backend`` overrides the city's ``groundwater.backend``."""
     cfg = city.config.groundwater
-    result = solve_model(model, backend=backend or cfg.backend, mf6_exe=cfg.mf6_exe or None)
+    result = solve_model(model.first_period(), backend=backend or cfg.backend,
+                         mf6_exe=cfg.mf6_exe or None)
     return heads_dataset(model, result)["head"].isel(time=0).values
 
 

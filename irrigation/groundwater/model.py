@@ -186,6 +186,14 @@ class GwfModel:
         """A copy with some fields replaced (``dataclasses.replace``)."""
         return dataclasses.replace(self, **changes)
 
+    def first_period(self) -> GwfModel:
+        """The model cut to its first stress period (e.g. the steady state of a city model:
+        later periods cannot change its heads, so solving them is wasted work)."""
+        packages = [dataclasses.replace(p, periods={k: v for k, v in p.periods.items()
+                                                    if k == 0}) for p in self.packages]
+        return self.replace(packages=packages, perlen=self.perlen[:1], nstp=self.nstp[:1],
+                            tsmult=self.tsmult[:1], steady=self.steady[:1])
+
     def time_steps(self) -> list[tuple[int, int, float]]:
         """(kper, kstp, delt) of every time step; MF6 TDIS step-length rule.
 

@@ -85,3 +85,14 @@ def test_newton_case_keeps_dry_cells_active(solved):
     below = result.heads[:, 0] < model.botm[0]
     assert below.any(axis=(1, 2)).all()  # 37-42 cells of layer 1 below their bottom
     assert not (np.abs(result.heads) > 1e29).any()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_first_period_alone_gives_the_first_period_heads(case, solved):
+    """Cutting a model to its first stress period (the city's steady state) leaves the heads
+    of that period's steps unchanged: later periods cannot act backwards."""
+    model, result = solved(case)
+    cut = model.first_period()
+    assert cut.nper == 1
+    n = int(model.nstp[0])
+    np.testing.assert_array_equal(simulate(cut).heads, result.heads[:n])
