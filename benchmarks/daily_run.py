@@ -31,6 +31,8 @@ when the generator's size or seed changes; ~2 min): the first day 2018-07-02 spi
 state up from 1 April (92 days), the second day continues it. Target (issue 10): a daily
 run <= 10 min wall and <= 8 GB peak on 2 cores; it is judged on the continuing day, the
 operating case, and the spin-up day is reported beside it against the same target.
+Each large-city day runs in its own fresh process (a cron job's), loading the city first;
+its wall time and peak RSS are those of ``run_day`` in that process.
 ``python benchmarks/daily_run.py --large [--workspace DIR]`` runs only the large city.
 """
 
@@ -40,11 +42,13 @@ import argparse
 import dataclasses
 import json
 import logging
+import multiprocessing as mp
 import os
 import statistics
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -264,12 +268,13 @@ def large_rows(workspace: Path | None = None) -> list[Result]:
               f"{cfg.run.horizon_days}-day horizon, groundwater {cells} (layer x row x col), "
               f"routing <= {cfg.routing.time_limit_s:g} s")
     first, n_days = LARGE_DAYS
+    days = [str(np.datetime64(first, "D") + k) for k in range(n_days)]
     if workspace is None:
         with tempfile.TemporaryDirectory(prefix="bench_large_") as tmp:
-            runs = daily_runs(city, first, n_days, Path(tmp))
+            runs = [_fresh_run(folder, d, Path(tmp)) for d in days]
     else:
         workspace.mkdir(parents=True, exist_ok=True)
-        runs = daily_runs(city, first, n_days, workspace)
+        runs = [_fresh_run(folder, d, workspace) for d in days]
     gen = ("generated in " + f"{gen_s:.0f} s" if gen_s is not None
            else "generated earlier (cached in benchmarks/results/large-city)")
     rows = []
@@ -291,6 +296,21 @@ def large_rows(workspace: Path | None = None) -> list[Result]:
                    f"city {gen}; state: {r['state_start']}"),
             extra={"run": r, "generation_s": gen_s}))
     return rows
+
+
+def _one_run_of(folder: str, day: str, workspace: str) -> dict:
+    from irrigation.city import load_city
+
+    logging.getLogger("irrigation").setLevel(logging.INFO)
+    return one_run(load_city(Path(folder)), np.datetime64(day, "D"), Path(workspace))
+
+
+def _fresh_run(folder: Path, day: str, workspace: Path) -> dict:
+    """:func:`one_run` in a fresh spawned process, as a daily cron job runs: its peak RSS
+    is that day's alone, not what earlier days left in the heap."""
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        return pool.submit(_one_run_of, str(folder), day, str(workspace)).result()
 
 
 def _gw_shape(sim_dir: Path) -> tuple[int, int, int]:

@@ -524,17 +524,23 @@ def analysis(
     sig = np.sqrt(var_b_mm2.sel(site=site_ids).values)
     rho_so = (background_correlation(sites, sites.isel(site=pos), rules) if rho is None
               else rho[:, ok])
-    b_so = sig[:, None] * sig[pos][None, :] * rho_so
-    s = b_so[pos] + np.diag(o["var_obs_mm2"].values)
-    k = np.linalg.solve(s, b_so.T).T  # (site, obs); S is symmetric
+    # only sites correlated with some observation change (rho is 0 between kinds): the gain
+    # is computed for those rows alone, the others keep their background exactly
+    near = np.flatnonzero(np.any(rho_so != 0.0, axis=1))
+    b_so = sig[near, None] * sig[pos][None, :] * rho_so[near]
+    s = (sig[pos, None] * sig[pos][None, :] * rho_so[pos]) + np.diag(o["var_obs_mm2"].values)
+    k = np.linalg.solve(s, b_so.T).T  # (near site, obs); S is symmetric
     xb = dr_b_mm.transpose("site", ...)
     innov = o["dr_obs_mm"].values.reshape((-1,) + (1,) * (xb.ndim - 1)) - xb.values[pos]
-    inc = np.tensordot(k, innov, axes=(1, 0))
+    inc = np.zeros(xb.shape)
+    inc[near] = np.tensordot(k, innov, axes=(1, 0))
     taw = taw_mm.sel(site=site_ids).values.reshape((-1,) + (1,) * (xb.ndim - 1))
     xa = np.clip(xb.values + inc, 0.0, taw)
     out["dr_mm"] = xb.copy(data=xa).transpose(*dr_b_mm.dims)
     out["increment_mm"] = xb.copy(data=xa - xb.values).transpose(*dr_b_mm.dims)
-    out["var_mm2"] = var_b_mm2.copy(data=np.maximum(sig**2 - (k * b_so).sum(1), 0.0))
+    reduction = np.zeros(sig.size)
+    reduction[near] = (k * b_so).sum(1)
+    out["var_mm2"] = var_b_mm2.copy(data=np.maximum(sig**2 - reduction, 0.0))
     for name in ("dr_mm", "increment_mm"):
         out[name].attrs["units"] = "mm"
     out["var_mm2"].attrs["units"] = "mm2"

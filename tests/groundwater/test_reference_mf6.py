@@ -96,3 +96,14 @@ def test_first_period_alone_gives_the_first_period_heads(case, solved):
     assert cut.nper == 1
     n = int(model.nstp[0])
     np.testing.assert_array_equal(simulate(cut).heads, result.heads[:n])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_amg_path_matches_the_direct_solve(case, solved):
+    """The large-model path (SA-AMG + BiCGSTAB, inexact Newton steps with
+    LINEAR_RTOL) converges to the heads of the direct solve, which match MF6 above."""
+    model, direct = solved(case)
+    amg = simulate(model, linear="amg")
+    ok = np.abs(direct.heads) < 1e29
+    assert np.array_equal(ok, np.abs(amg.heads) < 1e29)
+    np.testing.assert_allclose(amg.heads[ok], direct.heads[ok], rtol=0, atol=1e-5)

@@ -95,6 +95,34 @@ def test_analysis_is_the_scalar_kalman_update_and_spreads_by_correlation():
     assert analysis(xb, pb, none, sites, taw, rules).dr_mm.equals(xb)
 
 
+def test_analysis_with_several_observations_is_the_textbook_oi():
+    """Against the OI equations written out with an explicit inverse (Kalnay 2003, 5.4):
+    K = B Hᵀ (H B Hᵀ + R)⁻¹, x_a = x_b + K (y - H x_b), diag(A) = diag(B - K H B)."""
+    from irrigation.sensors import background_correlation
+
+    rules = AssimilationRules(length_scale_m=400.0)
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 2000, 9)
+    sites = _sites(x)
+    ids = sites.site.values
+    xb = xr.DataArray(rng.uniform(10, 40, 9), dims="site", coords={"site": ids})
+    pb = xr.DataArray(rng.uniform(4, 30, 9), dims="site", coords={"site": ids})
+    at = np.array([1, 4, 7])
+    obs = xr.Dataset({"site": ("sensor", ids[at]), "dr_obs_mm": ("sensor", [5.0, 50.0, 22.0]),
+                      "var_obs_mm2": ("sensor", [4.0, 9.0, 1.0])})
+    a = analysis(xb, pb, obs, sites, xr.full_like(xb, 1000.0), rules)
+    sig = np.sqrt(pb.values)
+    rho = background_correlation(sites, sites, rules)
+    b = sig[:, None] * sig[None, :] * rho
+    h = np.eye(9)[at]
+    k = b @ h.T @ np.linalg.inv(h @ b @ h.T + np.diag(obs.var_obs_mm2.values))
+    expect_x = xb.values + k @ (obs.dr_obs_mm.values - xb.values[at])
+    expect_var = np.diag(b - k @ h @ b)
+    np.testing.assert_allclose(a.dr_mm.values, expect_x, rtol=1e-10)
+    np.testing.assert_allclose(a.var_mm2.values, expect_var, rtol=1e-10, atol=1e-10)
+    assert (np.abs(a.increment_mm.values) > 1e-3).sum() >= 3
+
+
 @pytest.fixture(scope="module")
 def season(city):
     from irrigation import pipeline
