@@ -452,10 +452,14 @@ def balance_residual(fluxes: dict[str, np.ndarray], dr0_mm) -> np.ndarray:
     of the module docstring with a leading time axis.
     """
     dr = fluxes["dr_mm"]
-    prev = np.concatenate([np.broadcast_to(dr0_mm, dr.shape[1:])[None], dr[:-1]], axis=0)
-    outflow = sum(fluxes[k] for k in FLUXES_OUT)
-    inflow = sum(fluxes[k] for k in FLUXES_IN)
-    return (dr - prev) - (outflow - inflow)
+    res = np.empty(dr.shape)  # one buffer: the (time x site x member) terms are large
+    np.subtract(dr[:1], dr0_mm, out=res[:1])
+    np.subtract(dr[1:], dr[:-1], out=res[1:])
+    for k in FLUXES_OUT:
+        res -= fluxes[k]
+    for k in FLUXES_IN:
+        res += fluxes[k]
+    return res
 
 
 # --------------------------------------------------------------------------- xarray wrapper
