@@ -580,26 +580,23 @@ def _forecast(city: City, day: np.datetime64, inp: _Inputs, state: _State,
     dr[0] = dr0.values
     tension = np.empty_like(dr)
     raw = np.empty(site_ids.size)
+    h = {k: np.asarray(v, float) for k, v in hyd.items()}
+    vg = ("theta_r", "theta_s", "alpha_per_cm", "n")
     zr = s["root_depth_m"].values.astype(float)
     for b in blocks:
         sim = soil(dtw, b)
         dr[1:, b] = sim["dr_mm"].values[:-1]
         raw[b] = np.median(sim["raw_mm"].values[0], axis=-1)
-        vg = (np.asarray(hyd[k], float)[b, None] for k in ("theta_r", "theta_s",
-                                                              "alpha_per_cm", "n"))
-        theta_fc = np.asarray(hyd["theta_fc"], float)[b, None]
-        tension[:, b] = van_genuchten_tension_kpa(theta_fc - dr[:, b] / (1000.0 * zr[b, None]),
-                                                  *vg)
+        theta = h["theta_fc"][b, None] - dr[:, b] / (1000.0 * zr[b, None])
+        tension[:, b] = van_genuchten_tension_kpa(theta, *(h[k][b, None] for k in vg))
     coords = {"time": fc["time"].values, "site": site_ids, "member": fc["member"].values}
     dims = ("time", "site", "member")
     dr = xr.DataArray(dr, dims=dims, coords=coords)
-    per_site = {k: xr.DataArray(np.asarray(v, float), dims="site", coords={"site": site_ids})
-                for k, v in hyd.items()}
-    vg = [per_site[k] for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
     raw = xr.DataArray(raw, dims="site", coords={"site": site_ids})
     thr = threshold_mm(s, raw, hyd, int(str(day)[:4]), cfg.decide)
-    thr_kpa = van_genuchten_tension_kpa(per_site["theta_fc"] - thr / (1000.0 * s["root_depth_m"]
-                                                                       .astype(float)), *vg)
+    thr_kpa = xr.DataArray(van_genuchten_tension_kpa(h["theta_fc"] - thr.values / (1000.0 * zr),
+                                                     *(h[k] for k in vg)),
+                           dims="site", coords={"site": site_ids})
     return xr.Dataset(
         {"dr_mm": dr.assign_attrs(units="mm"),
          "tension_kpa": xr.DataArray(tension, dims=dims, coords=coords, attrs={"units": "kPa"}),

@@ -103,11 +103,11 @@ def test_analysis_with_several_observations_is_the_textbook_oi():
     rules = AssimilationRules(length_scale_m=400.0)
     rng = np.random.default_rng(3)
     x = rng.uniform(0, 2000, 9)
-    sites = _sites(x)
+    sites = _sites(x, kind=["young_tree"] * 7 + ["lawn"] * 2)  # lawns: no observation
     ids = sites.site.values
     xb = xr.DataArray(rng.uniform(10, 40, 9), dims="site", coords={"site": ids})
     pb = xr.DataArray(rng.uniform(4, 30, 9), dims="site", coords={"site": ids})
-    at = np.array([1, 4, 7])
+    at = np.array([1, 4, 6])
     obs = xr.Dataset({"site": ("sensor", ids[at]), "dr_obs_mm": ("sensor", [5.0, 50.0, 22.0]),
                       "var_obs_mm2": ("sensor", [4.0, 9.0, 1.0])})
     a = analysis(xb, pb, obs, sites, xr.full_like(xb, 1000.0), rules)
@@ -120,7 +120,9 @@ def test_analysis_with_several_observations_is_the_textbook_oi():
     expect_var = np.diag(b - k @ h @ b)
     np.testing.assert_allclose(a.dr_mm.values, expect_x, rtol=1e-10)
     np.testing.assert_allclose(a.var_mm2.values, expect_var, rtol=1e-10, atol=1e-10)
-    assert (np.abs(a.increment_mm.values) > 1e-3).sum() >= 3
+    assert (np.abs(a.increment_mm.values[:7]) > 1e-3).sum() >= 3
+    assert (a.dr_mm.values[7:] == xb.values[7:]).all()  # uncorrelated: background kept
+    np.testing.assert_allclose(a.var_mm2.values[7:], pb.values[7:], rtol=1e-15)
 
 
 @pytest.fixture(scope="module")
