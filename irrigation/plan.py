@@ -291,13 +291,12 @@ def _write_geojson(plan: Plan, legs: dict, crs: str, path: Path) -> None:
 
 
 def _write_map(plan: Plan, legs: dict, network: StreetNetwork | None, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib  # Figure, not pyplot: the caller's backend is left alone
     from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=(11, 8))
+    fig = Figure(figsize=(11, 8))
+    ax = fig.subplots()
     if network is not None:
         seg = np.stack(
             [
@@ -307,7 +306,7 @@ def _write_map(plan: Plan, legs: dict, network: StreetNetwork | None, path: Path
             axis=1,
         )
         ax.add_collection(LineCollection(seg, colors="0.82", linewidths=0.6, zorder=0))
-    colors = plt.get_cmap("tab10")
+    colors = matplotlib.colormaps["tab10"]
     for v, g in plan.stops.groupby("vehicle"):
         c = colors(int(v) % 10)
         for leg in legs[v]:
@@ -345,15 +344,11 @@ def _write_map(plan: Plan, legs: dict, network: StreetNetwork | None, path: Path
         ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def _write_pdf(plan: Plan, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
 
     rows_per_page = 40
     with PdfPages(
@@ -365,7 +360,8 @@ def _write_pdf(plan: Plan, path: Path) -> None:
                 g[["stop", "kind", "site", "street", "litres", "arrival"]].astype(str).to_numpy()
             )
             for start in range(0, max(len(table), 1), rows_per_page):
-                fig, ax = plt.subplots(figsize=(8.27, 11.69))
+                fig = Figure(figsize=(8.27, 11.69))
+                ax = fig.subplots()
                 ax.axis("off")
                 title = (
                     "no stops today"
@@ -385,4 +381,3 @@ def _write_pdf(plan: Plan, path: Path) -> None:
                     t.auto_set_font_size(False)
                     t.set_fontsize(8)
                 pdf.savefig(fig)
-                plt.close(fig)

@@ -1,13 +1,14 @@
-"""Plots people look at: hindcast skill, forecasts of urgent sites (matplotlib, Agg)."""
+"""Plots people look at: hindcast skill (matplotlib).
+
+Figures are made with :class:`matplotlib.figure.Figure`, not pyplot, so writing a PNG
+neither needs nor changes the backend (a notebook keeps its inline plots).
+"""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
 
 
 def plot_hindcast(hc: xr.Dataset, path, n_probes: int = 4) -> None:
@@ -15,8 +16,8 @@ def plot_hindcast(hc: xr.Dataset, path, n_probes: int = 4) -> None:
     the RMSE of both runs; written to ``path`` (PNG)."""
     tension = hc["rz_tension_obs_kpa"].notnull().sum("time") > 0
     probes = hc["sensor"].values[tension.values][:n_probes]
-    fig, axes = plt.subplots(len(probes) + 1, 1, figsize=(10, 2.2 * (len(probes) + 1)),
-                             constrained_layout=True)
+    fig = Figure(figsize=(10, 2.2 * (len(probes) + 1)), layout="constrained")
+    axes = fig.subplots(len(probes) + 1, 1)
     axes = np.atleast_1d(axes)
     for ax, p in zip(axes, probes, strict=False):
         t = hc["time"].values
@@ -37,4 +38,3 @@ def plot_hindcast(hc: xr.Dataset, path, n_probes: int = 4) -> None:
     ax.legend(fontsize=8)
     ax.set_title("held-out probes, all days", fontsize=9)
     fig.savefig(path, dpi=110, format="png")
-    plt.close(fig)

@@ -51,17 +51,15 @@ def urgent_sites(run: DayRun, n: int = URGENT_SITES) -> np.ndarray:
 
 def plot_forecast(run: DayRun, path: Path, n: int = URGENT_SITES) -> None:
     """Forecast root-zone tension of the most urgent sites: ensemble median and 10-90 %."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: the caller's backend is left alone
 
     ids = urgent_sites(run, n)
     fc = run.forecast
     days = pd.to_datetime(fc["time"].values)
     ncol = 4
     nrow = max(1, int(np.ceil(len(ids) / ncol)))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(13, 3.1 * nrow), sharex=True, squeeze=False)
+    fig = Figure(figsize=(13, 3.1 * nrow))
+    axes = fig.subplots(nrow, ncol, sharex=True, squeeze=False)
     served = set(run.visits["site"]) if len(run.visits) else set()
     deferred = set(run.plan.deferred["site"])
     for ax, site in zip(axes.flat, ids, strict=False):
@@ -91,7 +89,6 @@ def plot_forecast(run: DayRun, path: Path, n: int = URGENT_SITES) -> None:
                  f"sites ({run.info.get('members', '?')} members; dotted: 33 / 80 kPa)")
     fig.tight_layout()
     fig.savefig(path, dpi=100, format="png")
-    plt.close(fig)
 
 
 def _count(plan_stops: pd.DataFrame, visits: pd.DataFrame, reason: str) -> int:

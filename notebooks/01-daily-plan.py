@@ -381,9 +381,8 @@ plt.show()
 # Everything the stages computed is one `DayRun` (what `irrigation.run_day` returns);
 # `write_day` writes the plan folder (report, map, driver sheets, GeoJSON, CSVs), the
 # state and the run record, each atomically, here into the temporary workspace. The
-# report's pictures are made with matplotlib's file backend, so we show them as images.
-# (The writers switch matplotlib to that backend: to plot inline again afterwards, run
-# `%matplotlib inline` first.)
+# report's pictures are written as files (PNG, PDF), so we show them as images (the
+# writers draw on their own `Figure`s and leave the notebook's inline backend alone).
 
 # %%
 qc_days = pipeline.QC_REPORT_DAYS

@@ -13,6 +13,10 @@
 
 from .policies import Morning as Morning
 from .policies import Planner as Planner
+from .results import plot_cumulative_water as plot_cumulative_water
+from .results import plot_groundwater_head as plot_groundwater_head
+from .results import plot_stress_map as plot_stress_map
+from .results import plot_stressed_sites as plot_stressed_sites
 from .results import stress_days as stress_days
 from .results import summary as summary
 from .results import write_results as write_results

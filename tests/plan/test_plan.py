@@ -129,3 +129,20 @@ def test_failed_write_keeps_previous_plan(city, tmp_path, monkeypatch):
         write_plan(plan, out, crs=city.config.crs, network=city.streets)
     assert (out / "summary.json").read_bytes() == before
     assert sorted(p.name for p in out.parent.iterdir()) == ["day"]
+
+
+def test_writing_a_plan_leaves_the_plotting_backend_alone(city, tmp_path):
+    """A notebook's inline backend survives writing plans (map PNG, driver-sheet PDF): the
+    writers draw on their own Figures instead of switching pyplot to Agg."""
+    import matplotlib
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        _, _, plan = _plan(city, _visits(city, 5))
+        out = write_plan(plan, tmp_path / "p", crs=city.config.crs, network=city.streets)
+        assert (out / "map.png").read_bytes()[:4] == b"\x89PNG"
+        assert (out / "driver_sheets.pdf").read_bytes()[:4] == b"%PDF"
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)
