@@ -253,6 +253,7 @@ def _stage_text(r: dict) -> str:
 def large_rows(workspace: Path | None = None) -> list[Result]:
     """The large city's first (spin-up) and second (continuing) daily run, one row each."""
     from irrigation.city import load_city
+    from irrigation.demo import CitySize
 
     logging.getLogger("irrigation").setLevel(logging.INFO)
     folder, gen_s = large_city()
@@ -260,7 +261,8 @@ def large_rows(workspace: Path | None = None) -> list[Result]:
     cfg = city.config
     s = city.sites
     watered = int(np.isin(s["kind"].values, list(cfg.decide.watered_kinds)).sum())
-    cells = "x".join(str(n) for n in _gw_shape(cfg.groundwater.sim_dir))
+    size = CitySize.large()
+    cells = f"{size.gw_nlay}x{size.gw_nrow}x{size.gw_ncol}"
     params = (f"{s.sizes['site']:,} sites ({watered:,} of watered kinds), "
               f"{sum(v.count for v in cfg.fleet)} trucks, "
               f"{int((city.refill_points['kind'] == 'hydrant').sum())} hydrants, "
@@ -269,12 +271,10 @@ def large_rows(workspace: Path | None = None) -> list[Result]:
               f"routing <= {cfg.routing.time_limit_s:g} s")
     first, n_days = LARGE_DAYS
     days = [str(np.datetime64(first, "D") + k) for k in range(n_days)]
-    if workspace is None:
-        with tempfile.TemporaryDirectory(prefix="bench_large_") as tmp:
-            runs = [_fresh_run(folder, d, Path(tmp)) for d in days]
-    else:
-        workspace.mkdir(parents=True, exist_ok=True)
-        runs = [_fresh_run(folder, d, workspace) for d in days]
+    with tempfile.TemporaryDirectory(prefix="bench_large_") as tmp:
+        ws = workspace or Path(tmp)
+        ws.mkdir(parents=True, exist_ok=True)
+        runs = [_fresh_run(folder, d, ws) for d in days]
     gen = ("generated in " + f"{gen_s:.0f} s" if gen_s is not None
            else "generated earlier (cached in benchmarks/results/large-city)")
     rows = []
@@ -311,12 +311,6 @@ def _fresh_run(folder: Path, day: str, workspace: Path) -> dict:
     ctx = mp.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
         return pool.submit(_one_run_of, str(folder), day, str(workspace)).result()
-
-
-def _gw_shape(sim_dir: Path) -> tuple[int, int, int]:
-    from irrigation.groundwater.load import load_simulation
-
-    return load_simulation(sim_dir).shape
 
 
 def run(size: str = "default") -> list[Result]:

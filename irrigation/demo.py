@@ -159,11 +159,6 @@ class CitySize:
                    members=50, trucks_large=12, trucks_small=8,
                    routing_max_iterations=None, routing_time_limit_s=120.0)
 
-    @property
-    def n_sites(self) -> int:
-        return (self.n_young_street + self.n_young_park + self.n_street_trees
-                + self.n_park_trees + self.n_lawns + self.n_beds)
-
 
 SIZES = {"demo": CitySize(), "large": CitySize.large()}
 """Named sizes of ``python -m irrigation.demo --size``."""
@@ -855,11 +850,15 @@ def _city_config(size: CitySize, seed: int) -> CityConfig:
 
 def _city_toml(size: CitySize, seed: int) -> str:
     name = next((k for k, v in SIZES.items() if v == size), None)
-    what, how = (("The bundled demo city", "models/demo-city") if name == "demo" else
-                 (f"A generated city (size {name or 'custom'})", f"OUT --size {name}"))
+    what, how = (
+        ("The bundled demo city", "`python -m irrigation.demo models/demo-city`")
+        if name == "demo" else
+        (f"A generated city (size {name})", f"`python -m irrigation.demo OUT --size {name}`")
+        if name else ("A generated city (custom size)", "`irrigation.demo.generate_city` and "
+                      "its CitySize"))
     header = (
         f"# {what}: a synthetic Ruhr-like district, made by irrigation.demo with\n"
-        f"# seed {seed}; regenerate with `python -m irrigation.demo {how}`.\n"
+        f"# seed {seed}; regenerate with {how}.\n"
         "# Every key is listed, defaults included; see irrigation/config.py for their meaning.\n\n"
     )
     return header + to_toml(_city_config(size, seed))
