@@ -79,7 +79,7 @@ LARGE_SEED = 2018
 
 def demo_city(members: int | None = None, max_iterations: int | None = None):
     """The bundled demo city, optionally with fewer members / another routing limit."""
-    from irrigation.city import load_city
+    from irrigation.io.city import load_city
 
     city = load_city(DEMO)
     cfg = city.config
@@ -252,8 +252,8 @@ def _stage_text(r: dict) -> str:
 
 def large_rows(workspace: Path | None = None) -> list[Result]:
     """The large city's first (spin-up) and second (continuing) daily run, one row each."""
-    from irrigation.city import load_city
     from irrigation.demo import CitySize
+    from irrigation.io.city import load_city
 
     logging.getLogger("irrigation").setLevel(logging.INFO)
     folder, gen_s = large_city()
@@ -299,7 +299,7 @@ def large_rows(workspace: Path | None = None) -> list[Result]:
 
 
 def _one_run_of(folder: str, day: str, workspace: str) -> dict:
-    from irrigation.city import load_city
+    from irrigation.io.city import load_city
 
     logging.getLogger("irrigation").setLevel(logging.INFO)
     return one_run(load_city(Path(folder)), np.datetime64(day, "D"), Path(workspace))

@@ -31,8 +31,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from irrigation.config import VehicleType
-from irrigation.routing import build_problem, solve
+from irrigation.routing import VehicleType, build_problem, solve
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OSM = ROOT.parent / "shared" / "data" / "osm" / "north-bayreuth.osm.gz"

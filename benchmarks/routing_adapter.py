@@ -25,9 +25,8 @@ from pyvrp import Client, Depot, Location, ProblemData, VehicleType
 from pyvrp import solve as pyvrp_solve
 from pyvrp.stop import MaxIterations
 
-from irrigation.config import RoutingConfig
-from irrigation.config import VehicleType as FleetVehicle
-from irrigation.routing import PRIZE_PER_URGENCY, build_problem, solve, to_pyvrp
+from irrigation.routing import PRIZE_PER_URGENCY, RoutingConfig, build_problem, solve, to_pyvrp
+from irrigation.routing import VehicleType as FleetVehicle
 
 try:
     from .common import Result, check_size, measure

@@ -1,15 +1,29 @@
 """irrigation — daily watering plans for a city's young trees, lawns and shrub beds.
 
-The public API; everything else is private to its module.
+The public API; everything else is private to its module. The steps of a planning day are
+in :mod:`irrigation.day` (re-exported here); :func:`run_day` composes them with reading and
+writing.
 """
 
 from .city import City as City
-from .city import StreetNetwork as StreetNetwork
-from .city import load_city as load_city
 from .config import CityConfig as CityConfig
-from .config import DecideRules as DecideRules
-from .config import VehicleType as VehicleType
 from .config import load_city_config as load_city_config
+from .day import DayRun as DayRun
+from .day import PlanningModel as PlanningModel
+from .day import SoilState as SoilState
+from .day import advance as advance
+from .day import assimilate as assimilate
+from .day import continue_state as continue_state
+from .day import decide_day as decide_day
+from .day import forecast as forecast
+from .day import forecast_ensemble as forecast_ensemble
+from .day import forecast_percolation as forecast_percolation
+from .day import groundwater_step as groundwater_step
+from .day import morning_heads as morning_heads
+from .day import observe as observe
+from .day import route_day as route_day
+from .day import steady_heads as steady_heads
+from .decide import DecideRules as DecideRules
 from .decide import demand as demand
 from .decide import schedule as schedule
 from .decide import threshold_mm as threshold_mm
@@ -21,19 +35,24 @@ from .groundwater.backend import solve_simulation as solve_simulation
 from .groundwater.forecast import depth_to_water as depth_to_water
 from .groundwater.forecast import run_forecast as run_forecast
 from .groundwater.load import load_simulation as load_simulation
+from .hindcast import sensor_hindcast as sensor_hindcast
+from .io.city import demo_city as demo_city
+from .io.city import load_city as load_city
 from .landscape import LandscapeParams as LandscapeParams
 from .landscape import landscape_coefficient as landscape_coefficient
-from .pipeline import DayRun as DayRun
+from .pipeline import read_inputs as read_inputs
 from .pipeline import run_day as run_day
 from .plan import Plan as Plan
 from .plan import make_plan as make_plan
 from .plan import write_plan as write_plan
 from .routing import RoutingProblem as RoutingProblem
 from .routing import RoutingSolution as RoutingSolution
+from .routing import VehicleType as VehicleType
 from .routing import build_problem as build_problem
 from .soil import SoilParams as SoilParams
 from .soil import simulate_sites as simulate_sites
 from .soil import water_balance as water_balance
+from .streets import StreetNetwork as StreetNetwork
 from .weather import complete_weather as complete_weather
 from .weather import ensemble_from_deterministic as ensemble_from_deterministic
 from .weather import et0 as et0

@@ -15,10 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import InputError, IrrigationError
+from .io.city import DEMO_CITY_DIR
 
 log = logging.getLogger("irrigation")
-
-DEMO_CITY = Path(__file__).resolve().parent.parent / "models" / "demo-city"
 
 
 # --------------------------------------------------------------------------- validate
@@ -30,9 +29,9 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .city import load_city
+    from .io.city import load_city
 
-    city = load_city(args.city or DEMO_CITY)
+    city = load_city(args.city or DEMO_CITY_DIR)
     print(city.summary())
     return 0
 
@@ -63,11 +62,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from .city import load_city
+    from .io.city import load_city
     from .io.workspace import Workspace
     from .pipeline import run_day
 
-    city = load_city(DEMO_CITY if args.demo else args.city)
+    city = load_city(DEMO_CITY_DIR if args.demo else args.city)
     run_cfg = city.config.run
     try:
         day = np.datetime64(args.date or run_cfg.date or dt.date.today(), "D")
@@ -213,12 +212,13 @@ def _cmd_sensors(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from .city import load_city
+    from .hindcast import sensor_hindcast
+    from .io.city import load_city
     from .io.files import atomic_write
-    from .pipeline import sensor_hindcast
     from .plots import plot_hindcast
+    from .sensors import qc_summary
 
-    city = load_city(args.city or DEMO_CITY)
+    city = load_city(args.city or DEMO_CITY_DIR)
     if args.readings is not None:
         if not args.readings.exists():
             raise InputError("readings not found", file=args.readings)
@@ -229,8 +229,9 @@ def _cmd_sensors(args: argparse.Namespace) -> int:
     if end <= start + args.lead:
         raise InputError(f"expected --end after --start + lead, got {start}..{end}",
                          field="--end")
-    hc, summary, obs = sensor_hindcast(city, start, end, lead_days=args.lead,
+    hc, checked, obs = sensor_hindcast(city, start, end, lead_days=args.lead,
                                        n_folds=args.folds)
+    summary = qc_summary(checked.readings)
     args.out.mkdir(parents=True, exist_ok=True)
     atomic_write(args.out / "hindcast.nc", lambda t: hc.to_netcdf(t, engine="h5netcdf"))
     atomic_write(args.out / "qc_summary.csv", lambda t: summary.to_csv(t))

@@ -13,24 +13,112 @@ Two pure steps on xarray/pandas objects:
    and the latest safe day. Sites due in the next days that lie close to a served site are
    pulled forward while capacity remains (they are on today's routes anyway).
 
-Every rule is a field of :class:`irrigation.config.DecideRules` (the ``[decide]`` table of
+Every rule is a field of :class:`DecideRules` (the ``[decide]`` table of
 ``city.toml``), documented there; nothing is buried.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy.spatial import cKDTree
 
-from .config import DecideRules, VehicleType
+from .params import require
+from .routing import VehicleType
 from .soil import van_genuchten_theta
 
+
+@dataclass(frozen=True)
+class DecideRules:
+    """Rules of the watering decision; defaults documented here, nowhere else.
+
+    Attributes
+    ----------
+    watered_kinds
+        Site kinds the department waters (older trees are usually left alone).
+    lead_days
+        A site is due today when its due day is within this many days (0 = only when
+        the threshold is crossed today).
+    due_probability
+        Fraction of ensemble members that must cross the threshold by a day for the site
+        to be due on that day (0.5 = the median member).
+    young_tree_tension_kpa
+        Stricter thresholds for young trees by age (years since planting, index 0, 1, 2,
+        ...; the last value holds for older ages): water before the root-zone tension
+        passes this value [kPa]. The Berlin practice classes are <= 33 kPa good,
+        33-80 kPa moderate, > 80 kPa critical; newly planted trees with small root balls
+        are watered earlier. The threshold used is the stricter of this and RAW.
+    refill_fraction
+        A visit refills this fraction of the depletion on the day of watering [-].
+    min_visit_l, max_visit_l_tree
+        Litres per tree visit (practice: 75-200 L per young tree) [L].
+    max_visit_mm_lawn, max_visit_mm_bed
+        Most water per visit on lawns and shrub beds [mm over their area].
+    min_visit_mm_area
+        Lawns and beds are not visited for less than this [mm].
+    pull_forward_days
+        Sites due within this many days after the lead time may be pulled forward...
+    pull_forward_radius_m
+        ...when they lie within this distance of a site served today [m].
+    travel_min_per_stop
+        Mean driving time between neighbouring stops, to estimate fleet capacity [min].
+    trip_overhead_min
+        Driving to and from a hydrant per tank load, to estimate fleet capacity [min].
+    """
+
+    watered_kinds: tuple[str, ...] = ("young_tree", "lawn", "shrub_bed")
+    lead_days: int = 1
+    due_probability: float = 0.5
+    young_tree_tension_kpa: tuple[float, ...] = (50.0, 60.0, 80.0)
+    refill_fraction: float = 0.8
+    min_visit_l: float = 75.0
+    max_visit_l_tree: float = 200.0
+    max_visit_mm_lawn: float = 20.0
+    max_visit_mm_bed: float = 25.0
+    min_visit_mm_area: float = 5.0
+    pull_forward_days: int = 3
+    pull_forward_radius_m: float = 150.0
+    travel_min_per_stop: float = 4.0
+    trip_overhead_min: float = 15.0
+
+    def __post_init__(self) -> None:
+        require(self.lead_days >= 0, "lead_days", "a number of days >= 0")
+        require(0 < self.due_probability <= 1, "due_probability", "a fraction in (0, 1]")
+        require(len(self.young_tree_tension_kpa) >= 1, "young_tree_tension_kpa", "a list")
+        require(
+            all(t > 0 for t in self.young_tree_tension_kpa),
+            "young_tree_tension_kpa",
+            "tensions > 0 kPa",
+        )
+        require(0 < self.refill_fraction <= 1, "refill_fraction", "a fraction in (0, 1]")
+        require(
+            0 < self.min_visit_l <= self.max_visit_l_tree,
+            "max_visit_l_tree",
+            "0 < min_visit_l <= max_visit_l_tree",
+        )
+        require(
+            self.max_visit_mm_lawn > 0 and self.max_visit_mm_bed > 0,
+            "max_visit_mm_lawn",
+            "maxima > 0 mm",
+        )
+        require(
+            self.pull_forward_days >= 0 and self.pull_forward_radius_m >= 0,
+            "pull_forward_days",
+            "values >= 0",
+        )
+        require(
+            self.travel_min_per_stop >= 0 and self.trip_overhead_min >= 0,
+            "travel_min_per_stop",
+            "times >= 0 min",
+        )
+
+
 DEFAULT_RULES = DecideRules()
-"""The documented defaults of :class:`irrigation.config.DecideRules`."""
+"""The documented defaults of :class:`DecideRules`."""
 
 
 # --------------------------------------------------------------------------- thresholds
@@ -262,3 +350,44 @@ def schedule(
         }
     )
     return served[cols].reset_index(drop=True), deferred
+
+
+#: Rounds of the fixed point between fleet capacity and mean visit size
+#: (:func:`todays_visits`).
+FLEET_CAPACITY_ROUNDS = 5
+
+
+def todays_visits(
+    dem: xr.Dataset,
+    sites: xr.Dataset,
+    fleet: Sequence[VehicleType],
+    refill_l_per_min: float,
+    today: np.datetime64 | str,
+    rules: DecideRules = DEFAULT_RULES,
+) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """Today's visits and the deferred sites within the fleet's daily capacity.
+
+    The capacity (:func:`fleet_capacity_l`) depends on the mean visit of the sites
+    served, which depend on the capacity: starting from the mean litres of all due
+    sites, :func:`schedule` and the capacity are iterated to their fixed point (at most
+    :data:`FLEET_CAPACITY_ROUNDS` rounds; stops when the capacity moves by <= 2 %).
+
+    Returns
+    -------
+    (visits, deferred, capacity_l)
+        :func:`schedule`'s tables and the capacity they were scheduled with [L].
+    """
+    due_l = dem["litres"].where(dem["due"]).values
+    mean_l = float(np.nanmean(due_l)) if np.isfinite(due_l).any() else rules.min_visit_l
+    capacity = fleet_capacity_l(fleet, refill_l_per_min, mean_l, rules)
+    for _ in range(FLEET_CAPACITY_ROUNDS):
+        visits, deferred = schedule(dem, sites, capacity, today, rules)
+        if not len(visits):
+            break
+        new = fleet_capacity_l(fleet, refill_l_per_min, float(visits["litres"].mean()), rules)
+        if abs(new - capacity) <= 0.02 * capacity:
+            break
+        capacity = new
+    else:
+        visits, deferred = schedule(dem, sites, capacity, today, rules)
+    return visits, deferred, capacity

@@ -27,19 +27,13 @@ import scipy.ndimage
 import scipy.sparse.csgraph
 import xarray as xr
 
-from .city import StreetNetwork
-from .config import (
-    CityConfig,
-    GroundwaterConfig,
-    RoutingConfig,
-    RunConfig,
-    VehicleType,
-    WeatherConfig,
-    to_toml,
-)
+from .config import CityConfig, GroundwaterConfig, RunConfig, WeatherConfig
 from .groundwater.build import ModelSpec, Period, write_simulation
 from .io.graphml import write_streets
 from .io.weather import KNMI_WIND_HEIGHT_M, read_knmi_daily, write_weather_csv
+from .params import to_toml
+from .routing import RoutingConfig, VehicleType
+from .streets import StreetNetwork
 
 log = logging.getLogger(__name__)
 
@@ -249,19 +243,24 @@ def _sensor_season(out: Path, seed: int) -> None:
     ``truth/faults-<year>.csv`` (the injected faults, for scoring the QC).
     """
     from . import truth
-    from .city import load_city
+    from .day import PlanningModel, reference_et0, steady_heads
+    from .groundwater.load import load_simulation
+    from .io.city import load_city
+    from .io.observations import read_observed_weather
     from .io.sensors import write_sensor_csv
     from .io.soil_tables import read_soil_textures, read_species
     from .io.tables import watering_by_day
-    from .pipeline import observed_weather, steady_depth_to_water
     from .soil import simulate_sites
 
     city = load_city(out)
+    pm = PlanningModel.build(city, load_simulation(city.config.groundwater.sim_dir),
+                             read_soil_textures(), read_species())
     first, last = (np.datetime64(d, "D") for d in SENSOR_SEASON)
     days = np.arange(first, last + 1)
-    obs, e0 = observed_weather(city, days)
+    obs = read_observed_weather(city, days)
+    e0 = reference_et0(pm, obs)
     sites = city.sites
-    _, dtw = steady_depth_to_water(city, backend="embedded")
+    dtw = pm.depth_to_water_m(steady_heads(pm, backend="embedded")).isel(time=0, drop=True)
     log_df = _rotation_log(sites, days)
     (out / "watering").mkdir(exist_ok=True)
     _write_csv(log_df, out / "watering" / "executed.csv")

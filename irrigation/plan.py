@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse.csgraph
 
-from .city import StreetNetwork
 from .routing import RoutingProblem, RoutingSolution
+from .streets import StreetNetwork
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from .pipeline import DayRun
+    from .day import DayRun
 
 #: Sites shown in the forecast plot.
 URGENT_SITES = 8

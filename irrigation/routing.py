@@ -32,6 +32,7 @@ References
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
@@ -42,18 +43,127 @@ import numpy as np
 import pandas as pd
 import scipy.sparse.csgraph
 import xarray as xr
-from pyvrp import Client, Depot, Location, ProblemData, ScheduledActivity, Solution, VehicleType
+from pyvrp import Client, Depot, Location, ProblemData, ScheduledActivity, Solution
+from pyvrp import VehicleType as PyVRPVehicleType
 from pyvrp import solve as pyvrp_solve
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
-from .config import NetworkConfig, RoutingConfig
 from .errors import InputError
+from .params import require
 
 if TYPE_CHECKING:
-    from .city import StreetNetwork
-    from .config import VehicleType as FleetVehicleType
+    from .streets import StreetNetwork
 
 log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True)
+class VehicleType:
+    """One kind of watering truck in the fleet.
+
+    Attributes
+    ----------
+    name
+        Label used on driver sheets.
+    count
+        Number of trucks of this type available per day.
+    tank_l
+        Tank capacity [L].
+    pump_l_per_min
+        Delivery rate of the pump or hose at a site [L min-1].
+    setup_min
+        Fixed time per stop to park, unroll the hose and stow it [min].
+    speed_kmh
+        Mean driving speed on city streets [km h-1]; used to turn street lengths into
+        travel times.
+    shift_start, shift_end
+        Start and end of the crew's shift (local time).
+    break_min
+        Unpaid break inside the shift [min]; the usable shift is
+        ``shift_end - shift_start - break_min``.
+    """
+
+    name: str
+    count: int
+    tank_l: float
+    pump_l_per_min: float
+    setup_min: float = 3.0
+    speed_kmh: float = 20.0
+    shift_start: dt.time = dt.time(7, 0)
+    shift_end: dt.time = dt.time(15, 0)
+    break_min: float = 30.0
+
+    def __post_init__(self) -> None:
+        require(self.count >= 1, "count", f"a whole number >= 1, got {self.count}")
+        require(self.tank_l > 0, "tank_l", f"a tank size > 0 L, got {self.tank_l}")
+        require(self.pump_l_per_min > 0, "pump_l_per_min", f"> 0, got {self.pump_l_per_min}")
+        require(self.setup_min >= 0, "setup_min", f">= 0, got {self.setup_min}")
+        require(self.speed_kmh > 0, "speed_kmh", f"> 0, got {self.speed_kmh}")
+        require(self.break_min >= 0, "break_min", f">= 0, got {self.break_min}")
+        require(
+            self.shift_minutes > 0,
+            "shift_end",
+            f"a time after shift_start plus the break, got {self.shift_start}-{self.shift_end}",
+        )
+
+    @property
+    def shift_minutes(self) -> float:
+        """Usable working time per shift [min] (break excluded)."""
+        start = self.shift_start.hour * 60 + self.shift_start.minute
+        end = self.shift_end.hour * 60 + self.shift_end.minute
+        return end - start - self.break_min
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """How travel distances are obtained.
+
+    Attributes
+    ----------
+    detour_factor
+        Ratio of street distance to straight-line distance, used when the city has no
+        street graph (typical urban values 1.2-1.4; Boscoe et al. 2012 report 1.4).
+    """
+
+    detour_factor: float = 1.3
+
+    def __post_init__(self) -> None:
+        require(1.0 <= self.detour_factor <= 3.0, "detour_factor", "a factor in [1, 3]")
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    """Settings of the truck routing (the ``[routing]`` table of ``city.toml``).
+
+    Attributes
+    ----------
+    time_limit_s
+        Wall-clock limit of the PyVRP search per day [s].
+    refill_connect_min
+        Fixed time per refill to park and connect to a hydrant [min]; the filling time
+        itself is tank litres / the hydrant's refill rate.
+    max_reloads
+        Largest number of refills per truck and shift; absent for no limit.
+    max_iterations
+        Stop the search after this many iterations (if the time limit is not reached
+        first). A plan is reproducible byte for byte only when the iteration limit stops
+        the search; with the time limit alone it depends on the machine's speed.
+    """
+
+    time_limit_s: float = 30.0
+    refill_connect_min: float = 5.0
+    max_reloads: int | None = None
+    max_iterations: int | None = None
+
+    def __post_init__(self) -> None:
+        require(self.time_limit_s > 0, "time_limit_s", f"> 0 s, got {self.time_limit_s}")
+        require(self.refill_connect_min >= 0, "refill_connect_min", ">= 0 min")
+        require(self.max_reloads is None or self.max_reloads >= 0, "max_reloads", ">= 0")
+        require(self.max_iterations is None or self.max_iterations >= 1, "max_iterations",
+                ">= 1")
+
 
 # --------------------------------------------------------------------------- integer scaling
 
@@ -339,7 +449,7 @@ def travel_matrices(
 def build_problem(
     visits: pd.DataFrame,
     refill_points: xr.Dataset,
-    fleet: Sequence[FleetVehicleType],
+    fleet: Sequence[VehicleType],
     network: StreetNetwork | None = None,
     detour_factor: float = NetworkConfig.detour_factor,
     routing: RoutingConfig | None = None,
@@ -447,7 +557,7 @@ def _depots(
     return rows, service_s
 
 
-def _vehicle(v: FleetVehicleType, n_reload: int, max_reloads: int | None) -> RoutingVehicle:
+def _vehicle(v: VehicleType, n_reload: int, max_reloads: int | None) -> RoutingVehicle:
     start = 3600.0 * v.shift_start.hour + 60.0 * v.shift_start.minute
     end = 3600.0 * v.shift_end.hour + 60.0 * v.shift_end.minute
     return RoutingVehicle(
@@ -527,9 +637,9 @@ def to_pyvrp(problem: RoutingProblem) -> ProblemData:
     )
 
 
-def _pyvrp_vehicle(v: RoutingVehicle) -> VehicleType:
+def _pyvrp_vehicle(v: RoutingVehicle) -> PyVRPVehicleType:
     extra = {} if v.max_reloads is None else {"max_reloads": v.max_reloads}
-    return VehicleType(
+    return PyVRPVehicleType(
         num_available=v.count,
         capacity=[_int(v.capacity_l, LITRE)],
         start_depot=v.start_depot,

@@ -205,6 +205,12 @@ def total_available_water_mm(theta_fc, theta_wp, root_depth_m):
     return 1000.0 * (np.asarray(theta_fc) - theta_wp) * root_depth_m
 
 
+def theta_from_depletion(dr_mm, theta_fc, root_depth_m):
+    """Root-zone water content [m3 m-3] at depletion ``dr_mm`` [mm]:
+    θ = θFC - Dr / (1000 Zr) (FAO-56 eq. 87 rearranged; Zr [m])."""
+    return theta_fc - dr_mm / (1000.0 * root_depth_m)
+
+
 def site_water_capacity(sites: xr.Dataset, textures: pd.DataFrame,
                         params: SoilParams | None = None) -> tuple[dict, xr.DataArray]:
     """Hydraulics of every site's texture and its total available water.
@@ -584,7 +590,7 @@ def simulate_sites(
     ds["k_l"] = k_l
     if derived:
         theta_fc = hyd["theta_fc"][None, :, None]
-        theta = theta_fc - ds["dr_mm"].values / (1000.0 * zr[None, :, None])
+        theta = theta_from_depletion(ds["dr_mm"].values, theta_fc, zr[None, :, None])
         ds["theta"] = (dims, theta)
         vg = (hyd[k][None, :, None] for k in ("theta_r", "theta_s", "alpha_per_cm", "n"))
         ds["tension_kpa"] = (dims, van_genuchten_tension_kpa(theta, *vg))

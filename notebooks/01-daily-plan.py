@@ -26,15 +26,17 @@
 # Units: water depths and depletion in mm, fluxes in mm d⁻¹, tension in kPa, water volumes
 # in L, heads and depths to water in m, coordinates in m (EPSG:25832).
 #
-# The stages are the pipeline's private functions (`irrigation.pipeline._inputs`, ...):
-# fine for looking inside, but their signatures may change; for production use
-# `irrigation.run_day`. Everything runs with the city's own settings (20 forecast members,
+# The stages call the public steps of the day engine (`irrigation.day`, re-exported as
+# `irrigation.observe`, `irrigation.continue_state`, ...), exactly as `irrigation.run_day`
+# composes them; each takes values and returns values (no files, no shared lists).
+# Everything runs with the city's own settings (20 forecast members,
 # routing stopped after 2000 iterations, so the plan is reproducible); no reduction was
 # needed to stay within the notebook test's 2-minute budget: it takes about 40 s, most of
 # it the spin-up of the soil and groundwater state from 1 April and the routing. Files go
 # to a temporary folder, never into the repository.
 
 # %%
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -46,10 +48,10 @@ import xarray as xr
 from IPython.display import Image, Markdown, display
 
 import irrigation
-from irrigation import pipeline
-from irrigation.cli import DEMO_CITY  # the folder `irrigation run --demo` uses
 from irrigation.io.workspace import Workspace
+from irrigation.pipeline import QC_REPORT_DAYS, write_day
 from irrigation.plan import street_paths
+from irrigation.sensors import qc_summary
 
 t_start = time.perf_counter()
 DAY = np.datetime64("2018-07-02")
@@ -59,11 +61,12 @@ print("workspace (temporary):", WORKSPACE.root)
 # %% [markdown]
 # ## The city
 #
-# `irrigation.load_city` reads and checks `city.toml` and the files it names. Sites,
-# sensors and refill points are `xarray.Dataset`s; the street graph is plain arrays.
+# `irrigation.demo_city()` loads the bundled demo city (`irrigation.load_city(folder)` any
+# other): it reads and checks `city.toml` and the files it names. Sites, sensors and refill
+# points are `xarray.Dataset`s; the street graph is plain arrays.
 
 # %%
-city = irrigation.load_city(DEMO_CITY)
+city = irrigation.demo_city()
 print(city.summary())
 city.sites
 
@@ -105,26 +108,29 @@ plt.show()
 # season start (`run.season_start`, 1 April) to the day before D, and the latest saved
 # state before D (none here: a fresh workspace, so the state is spun up from 1 April).
 # The demo city has no archived 2018 forecast; `weather.forecast = "observed"` replays
-# the observed weather of D..D+13 as a perfect deterministic forecast.
+# the observed weather of D..D+13 as a perfect deterministic forecast. The inputs also
+# hold the *planning model* (`inputs.model`, an `irrigation.PlanningModel`): the city, its
+# MODFLOW 6 model and the soil hydraulics of every site, which every later step takes.
 
 # %%
-inputs = pipeline._inputs(city, DAY, WORKSPACE, None)
+inputs = irrigation.read_inputs(city, DAY, WORKSPACE.root)
+pm = inputs.model
 print("forecast source:", inputs.forecast_source, "| previous state:", inputs.previous)
 inputs.forecast
 
 # %% [markdown]
-# The observed weather of the season so far (`inputs.obs.weather`, one row per day), its
-# FAO-56 Penman-Monteith reference evapotranspiration ET0 [mm d⁻¹] and the watering done
-# [L per site and day] over (`time`, `site`):
+# The observed weather of the season so far (`inputs.observed.weather`, one row per day),
+# its FAO-56 Penman-Monteith reference evapotranspiration ET0 [mm d⁻¹] (`inputs.et0_mm`)
+# and the watering done [L per site and day] over (`time`, `site`):
 
 # %%
-inputs.obs.watering_l
+obs = inputs.observed
+obs.watering_l
 
 # %%
-obs = inputs.obs
 fig, ax = plt.subplots(figsize=(11, 3.8))
 ax.bar(obs.weather.time, obs.weather.precip_mm, color="tab:blue", label="precipitation")
-ax.plot(obs.et0_mm.time, obs.et0_mm, color="tab:orange", label="ET0 (FAO-56 PM)")
+ax.plot(inputs.et0_mm.time, inputs.et0_mm, color="tab:orange", label="ET0 (FAO-56 PM)")
 fc_days = inputs.forecast.time
 ax.bar(fc_days, inputs.forecast.precip_mm, color="tab:cyan")
 ax.plot(fc_days, irrigation.et0(inputs.forecast, latitude_deg=city.config.weather.latitude_deg,
@@ -149,23 +155,28 @@ plt.show()
 # model (flags: gap, range, stuck, spike, drift, implausible; see notebook 04), averaged over
 # the 6 hours before each midnight, and turned into an observed root-zone depletion
 # `dr_obs_mm` [mm] with an error variance `var_obs_mm2` [mm²], one value per probe and
-# morning:
+# morning (`irrigation.observe`; on a first run of the season the open loop has no depth
+# to water yet, hence `None`):
 
 # %%
-sensors = pipeline._sensors(city, DAY, inputs)
-sensors.obs_dr
+season_start = np.datetime64(city.config.run.season_start, "D")
+sensors = irrigation.observe(pm, obs.readings, inputs.et0_mm, obs.weather.precip_mm,
+                             obs.watering_l, None, np.arange(season_start, DAY + 1))
+sensors.daily
 
 # %% [markdown]
 # The QC summary of the last 7 days (what the daily report lists), channels with problems only:
 
 # %%
-sensors.qc[sensors.qc["problems"] != ""]
+recent = sensors.readings.time >= DAY - np.timedelta64(QC_REPORT_DAYS, "D")
+qc = qc_summary(sensors.readings.sel(time=recent))
+qc[qc["problems"] != ""]
 
 # %%
 fig, ax = plt.subplots(figsize=(11, 3.5))
 for probe in ["T001", "T010", "T020", "V040"]:
-    sensors.obs_dr["dr_obs_mm"].sel(sensor=probe).plot(
-        ax=ax, label=f"{probe} at site {sensors.obs_dr.site.sel(sensor=probe).item()}")
+    sensors.daily["dr_obs_mm"].sel(sensor=probe).plot(
+        ax=ax, label=f"{probe} at site {sensors.daily.site.sel(sensor=probe).item()}")
 ax.set_ylabel("observed root-zone depletion [mm]")
 ax.set_title("Sensor observations of depletion, one value per morning (0 = field capacity)")
 ax.legend(fontsize=8)
@@ -178,17 +189,23 @@ plt.show()
 # day with the observed weather and the watering actually done; each morning the sensors
 # are assimilated (optimal interpolation, spreading to unsensed sites of similar soil,
 # species and age nearby). The result is the depletion `dr_mm` [mm] at the morning of D and
-# its error variance `var_mm2` [mm²] per site. The heads are still those of 1 April (the
-# steady state); stage 4 moves them.
+# its error variance `var_mm2` [mm²] per site (an `irrigation.SoilState`). The heads are
+# still those of 1 April (the steady state); stage 4 moves them. A day is
+# `irrigation.advance` then `irrigation.assimilate`; `irrigation.continue_state` repeats
+# them up to D and keeps each day's deep percolation for the groundwater.
 
 # %%
-state = pipeline._advance_state(city, DAY, inputs, sensors)
-print(state.start, f"| probes assimilated this morning: {state.n_obs}")
+start = irrigation.SoilState.at_field_capacity(pm, season_start, irrigation.steady_heads(pm))
+start, _ = irrigation.assimilate(pm, start, sensors.daily.sel(time=season_start), sensors.rho)
+state_run = irrigation.continue_state(pm, start, inputs.et0_mm, obs.weather.precip_mm,
+                                      obs.watering_l, sensors, DAY)
+state = state_run.state
+print(f"state of {state.day} | probes assimilated this morning: {state_run.n_obs}")
 xr.Dataset({"dr_mm": state.dr_mm, "sd_mm": np.sqrt(state.var_mm2).assign_attrs(units="mm"),
-            "taw_mm": inputs.taw_mm})
+            "taw_mm": pm.taw_mm})
 
 # %%
-frac = (state.dr_mm / inputs.taw_mm).assign_coords(kind=city.sites.kind)
+frac = (state.dr_mm / pm.taw_mm).assign_coords(kind=city.sites.kind)
 fig, axes = plt.subplots(1, 2, figsize=(14, 5), gridspec_kw={"width_ratios": [1.6, 1]},
                          constrained_layout=True)
 draw_streets(axes[0])
@@ -209,14 +226,18 @@ plt.show()
 # The MODFLOW 6 model (embedded solver; `mf6` when it is on PATH) runs from the state's
 # heads (the steady state of 1 April) to D, one daily stress period per day, with the
 # recharge the soil balance produced on each day (deep percolation of the sites,
-# area-weighted per cell, plus the background rate) and the park wells pumping.
+# area-weighted per cell, plus the background rate) and the park wells pumping
+# (`irrigation.groundwater_step`; if the model did not converge it would hold the
+# starting heads and say so in `.warning`).
 
 # %%
 heads_start = state.heads_m.copy()
-warnings: list[str] = []
-state = pipeline._groundwater_to_day(city, DAY, inputs, state, warnings)
+gw_run = irrigation.groundwater_step(pm, heads_start, pm.recharge_mm_d(state_run.dp_mm),
+                                     start=start.day)
+state = dataclasses.replace(state, heads_m=gw_run.heads_m[-1])
+warnings = list(inputs.warnings) + ([gw_run.warning] if gw_run.warning else [])
 print("warnings:", warnings or "none")
-gw = inputs.model  # the loaded MODFLOW 6 model (irrigation.groundwater.GwfModel)
+gw = pm.groundwater  # the loaded MODFLOW 6 model (irrigation.groundwater.GwfModel)
 x_centre = gw.xorigin + np.cumsum(gw.delr) - gw.delr / 2
 y_centre = gw.yorigin + gw.delc.sum() - (np.cumsum(gw.delc) - gw.delc / 2)  # row 1 north
 change = xr.DataArray(state.heads_m - heads_start, dims=("layer", "row", "col"),
@@ -230,16 +251,17 @@ change.sel(layer=1).plot(ax=ax, x="x", y="y", cmap="RdBu", center=0,
                          cbar_kwargs={"label": "head change, layer 1 [m]"})
 ax.set_aspect("equal")
 ax.ticklabel_format(useOffset=False, style="plain")
-ax.set_title(f"Water table change from {state.since} to {DAY} (drought recharge, wells on)")
+ax.set_title(f"Water table change from {start.day} to {DAY} (drought recharge, wells on)")
 plt.show()
 
 # %% [markdown]
 # ## Stage 5 · forecast
 #
 # Over the 14-day horizon: 20 weather members generated around the deterministic forecast
-# (seeded per day), the initial depletion of each member drawn from the analysis error,
-# then soil balance → recharge → groundwater forecast → depth to water → soil balance
-# again. The forecast Dataset holds, per morning, site and member, the depletion `dr_mm`
+# (seeded per day) and the initial depletion of each member drawn from the analysis error
+# (`irrigation.forecast_ensemble`), then soil balance → recharge
+# (`irrigation.forecast_percolation`) → groundwater forecast → depth to water → soil
+# balance again (`irrigation.forecast`, given the heads of every morning). The forecast Dataset holds, per morning, site and member, the depletion `dr_mm`
 # [mm] and root-zone tension `tension_kpa` [kPa] *without any watering*, the depth to
 # water [m], the members' weather, and each site's threshold (RAW, or a stricter tension
 # for young trees). The deterministic forecast (member 0) is dry; the generated members
@@ -247,8 +269,16 @@ plt.show()
 # members' tension drops in the plots below.
 
 # %%
-info: dict = {}
-forecast = pipeline._forecast(city, DAY, inputs, state, warnings, info)
+ens = irrigation.forecast_ensemble(pm, state, inputs.forecast)
+dtw_today = pm.depth_to_water_m(state.heads_m).isel(time=0, drop=True)
+recharge = pm.recharge_mm_d(irrigation.forecast_percolation(pm, ens, dtw_today))
+gw_fc = irrigation.groundwater_step(pm, state.heads_m, recharge, start=DAY)
+forecast = irrigation.forecast(pm, ens, irrigation.morning_heads(state.heads_m, gw_fc.heads_m))
+warnings += list(ens.warnings) + ([gw_fc.warning] if gw_fc.warning else [])
+info = {"forecast_source": inputs.forecast_source,
+        "state_start": f"spun up from the season start {season_start}",
+        "n_obs": state_run.n_obs, "qc_days": QC_REPORT_DAYS, **ens.info,
+        "groundwater": "forecast" if gw_fc.converged else "fallback: last good heads"}
 print(info)
 forecast
 
@@ -314,8 +344,10 @@ plt.show()
 # 20 mm over hundreds of m² each and wait.
 
 # %%
-demand, visits, deferred, capacity = pipeline._decide(city, DAY, forecast)
-print(f"fleet capacity today: {capacity:,.0f} L; {int(demand.due.sum())} sites due, "
+decision = irrigation.decide_day(pm, DAY, forecast)
+demand, visits, deferred = decision.demand, decision.visits, decision.deferred
+print(f"fleet capacity today: {decision.capacity_l:,.0f} L; "
+      f"{int(demand.due.sum())} sites due, "
       f"{len(visits)} visits ({visits.litres.sum():,.0f} L), {len(deferred)} deferred")
 demand
 
@@ -342,8 +374,10 @@ deferred.head(10)
 # graph. `routing.max_iterations` (2000 in the demo city) stops the search reproducibly.
 
 # %%
-plan, problem = pipeline._route(city, DAY, visits, deferred, info)
-print({k: info[k] for k in ("routing_runtime_s", "routing_feasible", "routing_seed")})
+routed = irrigation.route_day(pm, DAY, visits, deferred)
+plan, problem = routed.plan, routed.problem
+info.update(capacity_l=decision.capacity_l, **routed.info)
+print(routed.info)
 print(f"trucks used: {plan.stops.vehicle.nunique()} of {sum(v.count for v in city.config.fleet)}")
 plan.totals
 
@@ -379,18 +413,15 @@ plt.show()
 # ## Stage 8 · write
 #
 # Everything the stages computed is one `DayRun` (what `irrigation.run_day` returns);
-# `write_day` writes the plan folder (report, map, driver sheets, GeoJSON, CSVs), the
-# state and the run record, each atomically, here into the temporary workspace. The
-# report's pictures are written as files (PNG, PDF), so we show them as images (the
+# `irrigation.pipeline.write_day` writes the plan folder (report, map, driver sheets,
+# GeoJSON, CSVs), the state and the run record, each atomically, here into the temporary
+# workspace. The report's pictures are written as files (PNG, PDF), so we show them as images (the
 # writers draw on their own `Figure`s and leave the notebook's inline backend alone).
 
 # %%
-qc_days = pipeline.QC_REPORT_DAYS
-info.update(forecast_source=inputs.forecast_source, state_start=state.start,
-            n_obs=state.n_obs, qc_days=qc_days, capacity_l=capacity)
-run = irrigation.DayRun(DAY, pipeline._state_dataset(state, DAY, city), forecast, demand,
-                        visits, deferred, plan, problem, sensors.qc, warnings, info, {})
-plan_dir = pipeline.write_day(run, city, WORKSPACE, inputs.files)
+run = irrigation.DayRun(DAY, state.to_dataset(city.config.name), forecast, demand, visits,
+                        deferred, plan, problem, qc, warnings, info, {})
+plan_dir = write_day(run, city, WORKSPACE, inputs.files)
 sorted(str(p.relative_to(WORKSPACE.root)) for p in WORKSPACE.root.rglob("*") if p.is_file())
 
 # %%

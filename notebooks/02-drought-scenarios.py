@@ -63,7 +63,7 @@ import xarray as xr
 from IPython.display import Markdown, display
 
 from irrigation import et0, load_city_config
-from irrigation.cli import DEMO_CITY  # the folder `irrigation run --demo` uses
+from irrigation import demo_city
 from irrigation.errors import InputError
 from irrigation.scenario import (
     FleetChange,
@@ -86,6 +86,7 @@ from irrigation.scenario.results import (
 )
 
 t_start = time.perf_counter()
+DEMO_CITY = demo_city().path  # the folder `irrigation run --demo` uses
 SCENARIOS = DEMO_CITY.parents[1] / "scenarios"  # the repository's scenarios/ folder
 OUT = Path(tempfile.mkdtemp(prefix="irrigation-nb02-"))
 print("scenario files:", sorted(p.name for p in SCENARIOS.glob("*.toml")))

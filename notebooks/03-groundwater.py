@@ -43,16 +43,16 @@ import numpy as np
 import xarray as xr
 
 import irrigation
-from irrigation.cli import DEMO_CITY  # the folder `irrigation run --demo` uses
+from irrigation.day import reference_et0
 from irrigation.groundwater import budget_table, heads_dataset
 from irrigation.groundwater.forecast import water_table
+from irrigation.io.observations import read_observed_weather
 from irrigation.io.soil_tables import read_soil_textures, read_species
-from irrigation.pipeline import observed_weather
 from irrigation.soil import recharge_to_grid
 
 t_start = time.perf_counter()
-SIM_DIR = DEMO_CITY / "groundwater"
-city = irrigation.load_city(DEMO_CITY)
+city = irrigation.demo_city()  # the city `irrigation run --demo` plans
+SIM_DIR = city.config.groundwater.sim_dir
 sorted(p.name for p in SIM_DIR.iterdir())
 
 # %% [markdown]
@@ -256,7 +256,9 @@ plt.show()
 
 # %%
 days = np.arange(np.datetime64("2018-04-26"), np.datetime64("2018-05-06"))
-weather, et0 = observed_weather(city, days)
+pm = irrigation.PlanningModel.build(city, model, read_soil_textures(), read_species())
+weather = read_observed_weather(city, days)
+et0 = reference_et0(pm, weather)
 soil = irrigation.simulate_sites(city.sites, et0, weather["precip_mm"],
                                  textures=read_soil_textures(), species=read_species(),
                                  depth_to_water_m=site_dtw.drop_vars("kind"))

@@ -29,13 +29,12 @@
 # 3. runs the QC, plots the flagged readings and scores them against the injected faults;
 # 4. turns readings into observed root-zone depletion and does one morning's analysis;
 # 5. replays the season with and without assimilation and scores the 3-day forecast of
-#    tension at *held-out* probes (`irrigation.pipeline.sensor_hindcast`).
+#    tension at *held-out* probes (`irrigation.sensor_hindcast`).
 #
 # Units: tension in kPa, water content in m³ m⁻³, depletion in mm, its variance in mm²,
 # times in UTC. It runs in about 25 s; nothing is written to disk.
 
 # %%
-import dataclasses
 import time
 
 import matplotlib.pyplot as plt
@@ -44,8 +43,9 @@ import pandas as pd
 import xarray as xr
 
 import irrigation
-from irrigation import pipeline, truth
-from irrigation.cli import DEMO_CITY  # the folder `irrigation run --demo` uses
+from irrigation import truth
+from irrigation.day import reference_et0
+from irrigation.io.observations import read_observed
 from irrigation.io.soil_tables import read_soil_textures, read_species
 from irrigation.sensors import (
     QC_FLAGS,
@@ -58,20 +58,24 @@ from irrigation.sensors import (
 from irrigation.soil import site_water_capacity
 
 t_start = time.perf_counter()
-city = irrigation.load_city(DEMO_CITY)
+city = irrigation.demo_city()  # the city `irrigation run --demo` plans
+textures, species = read_soil_textures(), read_species()
+pm = irrigation.PlanningModel.build(
+    city, irrigation.load_simulation(city.config.groundwater.sim_dir), textures, species)
 SEASON = (np.datetime64("2018-04-01"), np.datetime64("2018-09-30"))
 city.sensors
 
 # %% [markdown]
 # ## 1 · The demo season's readings
 #
-# `pipeline.observed` reads what a city has observed over a period: the weather, its ET0,
-# the crews' watering log and the sensor readings (here the folder `sensor-data/`, long CSV).
+# `irrigation.io.observations.read_observed` reads what a city has observed over a period:
+# the weather, the crews' watering log and the sensor readings (here the folder `sensor-data/`, long CSV).
 # Readings come as a Dataset over (`sensor`, `depth` [cm], `time`) with `value` in kPa or
 # m³ m⁻³ according to each probe's `quantity`.
 
 # %%
-obs = pipeline.observed(city, *SEASON)
+obs = read_observed(city, *SEASON)
+et0_mm = reference_et0(pm, obs.weather)  # FAO-56 Penman-Monteith at the city's station
 print(f"{obs.readings.attrs['n_rows_read']:,} readings read, "
       f"{obs.readings.attrs['n_rows_dropped']} dropped, {len(obs.problems)} read problems")
 obs.readings
@@ -104,11 +108,11 @@ plt.show()
 # returns one label row per fault.
 
 # %%
-textures, species = read_soil_textures(), read_species()
-_, dtw = pipeline.steady_depth_to_water(city, backend="embedded")  # [m] per site
+heads = irrigation.steady_heads(pm, backend="embedded")  # the model's steady state [m]
+dtw = pm.depth_to_water_m(heads).isel(time=0, drop=True)  # [m] per site
 rng = np.random.default_rng(2024)
 world = truth.draw_world(city.sites, textures, species, rng, time=obs.weather.time.values)
-true_et0, true_precip = world.forcing(obs.et0_mm, obs.weather["precip_mm"])
+true_et0, true_precip = world.forcing(et0_mm, obs.weather["precip_mm"])
 true_run = irrigation.simulate_sites(
     world.sites, true_et0, true_precip, textures=world.textures, species=world.species,
     irrigation_l=obs.watering_l * world.watering_efficiency, depth_to_water_m=dtw)
@@ -120,18 +124,21 @@ labels.groupby("fault").agg(events=("sensor", "size"), channels=("sensor", "nuni
 # %% [markdown]
 # ## 3 · Quality control
 #
-# `pipeline.checked_readings` runs `irrigation.sensors.quality_control` with the city's
-# `[qc]` rules, against an open-loop run of the planning model (needed by the drift test)
-# and with the watering and rain (needed by the plausibility test). Every reading gets a
+# `irrigation.observe` (the daily run's sensor step) runs
+# `irrigation.sensors.quality_control` with the city's `[qc]` rules, against an open-loop
+# run of the planning model (needed by the drift test) and with the watering and rain
+# (needed by the plausibility test). Every reading gets a
 # CF bit mask `qc_flags` (gap 1, range 2, stuck 4, spike 8, drift 16, implausible 32) and
 # `valid`; only valid readings ever reach the model.
 
 # %%
-open_loop = irrigation.simulate_sites(
-    city.sites, obs.et0_mm, obs.weather["precip_mm"], textures=textures, species=species,
+season_days = obs.weather.time.values.astype("datetime64[D]")
+checked = irrigation.observe(pm, faulty, et0_mm, obs.weather["precip_mm"], obs.watering_l,
+                             dtw, season_days)
+qc = checked.readings
+open_loop = irrigation.simulate_sites(  # the open loop the drift test compared with
+    city.sites, et0_mm, obs.weather["precip_mm"], textures=textures, species=species,
     irrigation_l=obs.watering_l, depth_to_water_m=dtw)
-qc = pipeline.checked_readings(city, dataclasses.replace(obs, readings=faulty), open_loop,
-                               textures)
 qc
 
 # %% [markdown]
@@ -303,7 +310,7 @@ plt.show()
 # ## 6 · Held-out skill over the season
 #
 # The real test of assimilation: does it improve the forecast where there is *no* sensor?
-# `pipeline.sensor_hindcast` replays the bundled demo season (its own readings and faults,
+# `irrigation.sensor_hindcast` replays the bundled demo season (its own readings and faults,
 # `sensor-data/`) day by day from field capacity, with and without assimilation. The probes
 # are split into 4 groups; in each run one group is held out, the others are assimilated,
 # and every morning the model forecasts 3 days ahead with the observed weather. The
@@ -312,7 +319,7 @@ plt.show()
 # (`irrigation sensors hindcast`); nothing was reduced.
 
 # %%
-hc, hc_qc, _ = pipeline.sensor_hindcast(city, *SEASON, lead_days=3, n_folds=4)
+hc, _, _ = irrigation.sensor_hindcast(city, *SEASON, lead_days=3, n_folds=4)
 skill = hc[["rmse_tension_kpa", "bias_tension_kpa", "rmse_rz_tension_kpa", "rmse_theta",
             "n_scored"]].to_dataframe()
 skill

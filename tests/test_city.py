@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from irrigation.city import SEALING_CLASSES, SITE_KINDS, load_city
+from irrigation.city import SEALING_CLASSES, SITE_KINDS
 from irrigation.errors import InputError
+from irrigation.io.city import load_city
 from irrigation.io.soil_tables import read_soil_textures as soil_textures
 from irrigation.io.soil_tables import read_species as species_table
 from irrigation.io.tables import read_sites

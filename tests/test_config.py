@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from irrigation.config import CityConfig, VehicleType, from_dict, load_city_config, to_toml
+from irrigation.config import CityConfig, load_city_config
 from irrigation.errors import InputError
+from irrigation.params import from_dict, to_toml
+from irrigation.routing import VehicleType
 
 
 def _edit(city: Path, old: str, new: str) -> None:
@@ -110,8 +112,9 @@ def test_bad_bytes_and_huge_numbers_are_input_errors(tmp_path):
     """Found by the scenario fuzz: invalid UTF-8 and an integer beyond the float range."""
     import pytest
 
-    from irrigation.config import RoutingConfig, from_toml
     from irrigation.errors import InputError
+    from irrigation.params import from_toml
+    from irrigation.routing import RoutingConfig
 
     bad = tmp_path / "bad.toml"
     bad.write_bytes(b"time_limit_s = 3\n# \xff\xfe\n")

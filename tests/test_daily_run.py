@@ -18,11 +18,15 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+import irrigation
+from irrigation import day as engine
 from irrigation import pipeline
-from irrigation.city import load_city
 from irrigation.cli import main
-from irrigation.config import to_toml
 from irrigation.errors import ConvergenceError
+from irrigation.io.city import load_city
+from irrigation.io.observations import read_forecast
+from irrigation.io.workspace import read_state
+from irrigation.params import to_toml
 
 sys.path.insert(0, str(Path(__file__).parent / "routing"))
 from routecheck import check_routes
@@ -66,7 +70,7 @@ def city():
 def day0(city, tmp_path_factory):
     """Day D0 planned in a fresh workspace (spin-up); returns (workspace, run)."""
     ws = tmp_path_factory.mktemp("ws0")
-    return ws, pipeline.run_day(city, D0, ws)
+    return ws, irrigation.run_day(city, D0, ws)
 
 
 @pytest.fixture
@@ -145,9 +149,9 @@ def test_state_carries_over_and_watering_counts(day0, ws, city, tmp_path):
     other = tmp_path / "ws-not-watered"
     shutil.copytree(ws, other)
     model_only = with_config(city, sensor_data=None)
-    watered = pipeline.run_day(with_config(
+    watered = irrigation.run_day(with_config(
         model_only, watering_log=executed_log(run0, tmp_path / "done.csv", base)), D1, ws)
-    dry = pipeline.run_day(with_config(
+    dry = irrigation.run_day(with_config(
         model_only, watering_log=executed_log(run0, tmp_path / "not.csv", base, done=False)),
         D1, other)
     assert "continued from the state of 2018-07-02" in watered.info["state_start"]
@@ -170,15 +174,15 @@ def test_state_carries_over_and_watering_counts(day0, ws, city, tmp_path):
 
 
 def test_rerun_is_byte_identical_and_touches_only_its_day(ws, city):
-    pipeline.run_day(city, D1, ws)
+    irrigation.run_day(city, D1, ws)
     first = files(ws / "plans" / str(D1))
     state1 = (ws / "state" / f"state-{D1}.nc").read_bytes()
     before_d0 = files(ws / "plans" / str(D0))
-    pipeline.run_day(city, D1, ws)
+    irrigation.run_day(city, D1, ws)
     assert files(ws / "plans" / str(D1)) == first
     assert files(ws / "plans" / str(D0)) == before_d0
     # running D0 again replaces D0's outputs only; D1's state stays as it was
-    pipeline.run_day(city, D0, ws)
+    irrigation.run_day(city, D0, ws)
     assert (ws / "state" / f"state-{D1}.nc").read_bytes() == state1
     assert files(ws / "plans" / str(D0)) == before_d0  # same inputs, same plan
 
@@ -186,25 +190,23 @@ def test_rerun_is_byte_identical_and_touches_only_its_day(ws, city):
 # --------------------------------------------------------------------------- durability
 
 
+#: A step each stage calls (patched in the pipeline's namespace to fail there).
+STEP_OF_STAGE = {"state": "continue_state", "forecast": "forecast", "routing": "route_day"}
+
+
 @pytest.mark.parametrize("stage", ["state", "forecast", "routing", "write"])
 def test_a_fault_leaves_no_partial_plan_and_the_previous_state_intact(ws, city, stage,
                                                                       monkeypatch):
     prev = (ws / "state" / f"state-{D0}.nc").read_bytes()
-    if stage == "write":  # half way through writing the plan folder
-        def boom(*a, **k):
-            raise RuntimeError("killed while writing")
-        import irrigation.report
-        monkeypatch.setattr(irrigation.report, "plot_forecast", boom)
-    else:
-        real = pipeline._Stages.__call__
 
-        def faulty(self, name, fn, *a, **k):
-            if name == stage:
-                raise RuntimeError(f"killed before {name}")
-            return real(self, name, fn, *a, **k)
-        monkeypatch.setattr(pipeline._Stages, "__call__", faulty)
+    def boom(*a, **k):
+        raise RuntimeError(f"killed in {stage}")
+    if stage == "write":  # half way through writing the plan folder
+        monkeypatch.setattr(pipeline, "plot_forecast", boom)
+    else:
+        monkeypatch.setattr(pipeline, STEP_OF_STAGE[stage], boom)
     with pytest.raises(RuntimeError, match="killed"):
-        pipeline.run_day(city, D1, ws)
+        irrigation.run_day(city, D1, ws)
     assert not (ws / "plans" / str(D1)).exists()
     assert not (ws / "state" / f"state-{D1}.nc").exists()
     assert (ws / "state" / f"state-{D0}.nc").read_bytes() == prev
@@ -213,7 +215,7 @@ def test_a_fault_leaves_no_partial_plan_and_the_previous_state_intact(ws, city, 
 
 
 def test_missing_sensor_data_runs_on_the_model(ws, city, tmp_path):
-    run = pipeline.run_day(with_config(city, sensor_data=tmp_path / "none"), D1, ws)
+    run = irrigation.run_day(with_config(city, sensor_data=tmp_path / "none"), D1, ws)
     assert run.qc is None and run.info["n_obs"] == 0
     assert any("no sensor data" in w for w in run.warnings)
     report = (ws / "plans" / str(D1) / "report.md").read_text()
@@ -224,10 +226,10 @@ def test_groundwater_non_convergence_falls_back_to_the_last_good_heads(ws, city,
                                                                       monkeypatch):
     def diverge(*a, **k):
         raise ConvergenceError("no convergence in day 3 (test)")
-    monkeypatch.setattr(pipeline, "run_forecast", diverge)
-    run = pipeline.run_day(city, D1, ws)
+    monkeypatch.setattr(engine, "solve_model", diverge)
+    run = irrigation.run_day(city, D1, ws)
     assert run.info["groundwater"] == "fallback: last good heads"
-    prev = pipeline.read_state(ws / "state" / f"state-{D0}.nc")
+    prev = read_state(ws / "state" / f"state-{D0}.nc")
     np.testing.assert_array_equal(run.state["heads_m"].values, prev["heads_m"].values)
     dtw = run.forecast["depth_to_water_m"]
     np.testing.assert_allclose(dtw.values, np.broadcast_to(dtw.isel(time=0).values, dtw.shape))
@@ -237,7 +239,7 @@ def test_groundwater_non_convergence_falls_back_to_the_last_good_heads(ws, city,
 
 def test_demand_beyond_capacity_is_deferred(ws, city):
     small = dataclasses.replace(city.config.fleet[1], count=1)
-    run = pipeline.run_day(with_config(city, fleet=(small,)), D1, ws)
+    run = irrigation.run_day(with_config(city, fleet=(small,)), D1, ws)
     deferred = run.plan.deferred
     assert len(deferred) > 100
     assert (pd.to_datetime(deferred["latest_safe_day"]) >= pd.Timestamp(str(D1))).all()
@@ -296,26 +298,26 @@ def test_a_forecast_file_is_read_like_the_observed_weather(city, tmp_path):
     fc = tmp_path / "fc.csv"
     obs = pd.read_csv(DEMO / "weather" / "observed.csv")
     obs[obs["date"] >= str(D0)].head(7).to_csv(fc, index=False)
-    from_file, source, _ = pipeline.forecast_weather(city, D0, fc)
-    observed, _, _ = pipeline.forecast_weather(city, D0, None)
+    from_file, source, _ = read_forecast(city, D0, fc)
+    observed, _, _ = read_forecast(city, D0, None)
     assert source == "file fc.csv"
     for name in ("wind_ms", "tmax_c", "precip_mm", "rs_mj_m2_d"):
         np.testing.assert_allclose(from_file[name].values, observed[name].values[:7])
 
 
-def test_forecast_in_site_blocks_equals_one_pass(ws, city, monkeypatch):
+def test_forecast_in_site_blocks_equals_one_pass(day0, city, monkeypatch):
     """The forecast's soil passes run over blocks of sites (memory of the large city); the
     columns are independent, so blocks of 250 give exactly the numbers of one block."""
-    from irrigation.io.workspace import Workspace
-
-    inp = pipeline._inputs(city, D1, Workspace(ws), None)
-    state = pipeline._advance_state(city, D1, inp, pipeline._sensors(city, D1, inp))
-    state = pipeline._groundwater_to_day(city, D1, inp, state, [])
-    one = pipeline._forecast(city, D1, inp, state, [], {})
-    monkeypatch.setattr(pipeline, "SITE_BLOCK", 250)
+    ws, run0 = day0
+    inp = irrigation.read_inputs(city, D0, ws)  # D0's inputs: no saved state before D0
+    pm = inp.model
+    state = engine.SoilState.from_dataset(run0.state, pm, D0)
+    ens = engine.forecast_ensemble(pm, state, inp.forecast)
+    horizon = ens.weather.sizes["time"]
+    held = np.broadcast_to(state.heads_m, (horizon, *state.heads_m.shape))
+    dtw = pm.depth_to_water_m(state.heads_m).isel(time=0, drop=True)
+    one = engine.forecast(pm, ens, held), engine.forecast_percolation(pm, ens, dtw)
+    monkeypatch.setattr(engine, "SITE_BLOCK", 250)
     assert city.sites.sizes["site"] > 6 * 250
-    xr.testing.assert_identical(pipeline._forecast(city, D1, inp, state, [], {}), one)
-    held = pipeline._forecast(city, D1, inp, state, [], {}, groundwater=False)
-    monkeypatch.setattr(pipeline, "SITE_BLOCK", 10**9)
-    xr.testing.assert_identical(
-        pipeline._forecast(city, D1, inp, state, [], {}, groundwater=False), held)
+    xr.testing.assert_identical(engine.forecast(pm, ens, held), one[0])
+    np.testing.assert_array_equal(engine.forecast_percolation(pm, ens, dtw), one[1])

@@ -63,8 +63,8 @@ def test_demo_groundwater_model_solves_with_embedded_backend(demo_city_dir):
 def test_a_three_layer_city_with_its_own_settings(demo_city_dir, tmp_path):
     """The size parameters the large city uses (3 layers, members, routing limits) reach
     the written model and city.toml; the wells pump from the bottom layer."""
-    from irrigation.city import load_city
     from irrigation.groundwater.load import load_simulation
+    from irrigation.io.city import load_city
 
     size = CitySize(gw_nlay=3, members=7, routing_max_iterations=None,
                     routing_time_limit_s=5.0)

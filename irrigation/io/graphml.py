@@ -13,8 +13,8 @@ from xml.etree.ElementTree import ParseError
 import networkx as nx
 import numpy as np
 
-from ..city import StreetNetwork
 from ..errors import InputError
+from ..streets import StreetNetwork
 
 
 def read_streets(path: str | Path) -> StreetNetwork:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..city import StreetNetwork
 from ..errors import InputError
+from ..streets import StreetNetwork
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from .tables import Column, _in, _read_csv, _validate
+from .columns import Column, in_set, read_csv_table, validate_columns
 
 _DATA = resources.files("irrigation") / "data"
 
@@ -52,7 +52,7 @@ def _read(path: str | Path | None, default: str, columns: list[Column]) -> pd.Da
         with resources.as_file(_DATA / default) as packaged:
             return _read(packaged, default, columns)
     path = Path(path)
-    return _validate(_read_csv(path), columns, path).set_index(columns[0].name)
+    return validate_columns(read_csv_table(path), columns, path).set_index(columns[0].name)
 
 
 def read_soil_textures(path: str | Path | None = None) -> pd.DataFrame:
@@ -72,6 +72,6 @@ def read_species(path: str | Path | None = None) -> pd.DataFrame:
         _key("species"),
         Column("common_name", str, required=False, default=""),
         Column("kind_hint", str, required=False, default=""),
-        Column("wucols", str, _in(WUCOLS), f"a WUCOLS class {', '.join(WUCOLS)}"),
+        Column("wucols", str, in_set(WUCOLS), f"a WUCOLS class {', '.join(WUCOLS)}"),
         *_numbers(SPECIES_COLUMNS),
     ])

@@ -12,125 +12,40 @@ the city CRS on load).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..city import REFILL_KINDS, SEALING_CLASSES, SENSOR_KINDS, SITE_KINDS
 from ..errors import InputError
-
-
-@dataclass(frozen=True)
-class Column:
-    """One expected column: name, dtype, a vectorised check and what it expects."""
-
-    name: str
-    dtype: type
-    check: Callable[[pd.Series], pd.Series] | None = None
-    expected: str = ""
-    required: bool = True
-    default: object = None
-    units: str | None = None
-
-
-def _positive(s: pd.Series) -> pd.Series:
-    return s > 0
-
-
-def _in(values: Iterable[str]) -> Callable[[pd.Series], pd.Series]:
-    allowed = frozenset(values)
-    return lambda s: s.isin(allowed)
-
-
-def _validate(
-    df: pd.DataFrame, columns: list[Column], file: Path, first_line: int = 2
-) -> pd.DataFrame:
-    """Convert and check columns; the first bad row raises an InputError."""
-    missing = [c.name for c in columns if c.required and c.name not in df.columns]
-    if missing:
-        raise InputError(
-            f"missing column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns))}",
-            file=file,
-        )
-    out = {}
-    for col in columns:
-        if col.name not in df.columns:
-            out[col.name] = pd.Series([col.default] * len(df), dtype=col.dtype, index=df.index)
-            continue
-        raw = df[col.name]
-        absent = (raw.isna() | (raw.astype("string").str.strip() == "")).fillna(True).astype(bool)
-        if col.dtype is str:
-            values = raw.astype("string").str.strip()
-            what = "a non-empty text"
-        else:
-            values = pd.to_numeric(raw, errors="coerce")
-            what = "a number"
-        bad = values.isna() & ~absent
-        if col.dtype is int:
-            bad |= values.notna() & (values != np.round(values))
-            what = "a whole number"
-        if col.required:
-            bad |= absent
-        if col.check is not None and not bad.any():
-            ok = col.check(values).fillna(False).astype(bool)
-            bad |= ~ok & ~absent
-            what = col.expected or what
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(
-                f"expected {what}, got {raw.iloc[i]!r}",
-                file=file,
-                row=first_line + i,
-                field=col.name,
-            )
-        if absent.any():
-            values = values.astype(object).where(~absent, col.default)
-        out[col.name] = values.astype(object if col.dtype is str else col.dtype)
-    return pd.DataFrame(out, index=df.index)
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except FileNotFoundError:
-        raise InputError("file not found", file=path) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a readable CSV file ({exc})", file=path) from None
-
-
-def _unique_ids(ids: pd.Series, file: Path, first_line: int = 2, field: str = "id") -> None:
-    dup = ids.duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError(
-            f"expected unique {field} values, {ids.iloc[i]!r} appears twice",
-            file=file,
-            row=first_line + i,
-            field=field,
-        )
-
+from .columns import (
+    Column,
+    check_unique_ids,
+    in_set,
+    positive,
+    read_csv_table,
+    validate_columns,
+)
 
 # --------------------------------------------------------------------------- sites
 
 
 def site_columns(textures: Iterable[str], species: Iterable[str]) -> list[Column]:
     """The columns of a sites table, their units and checks."""
-    from ..city import SEALING_CLASSES, SITE_KINDS
-
     textures, species = list(textures), list(species)
     return [
         Column("id", str),
         Column("x", float, units="m"),
         Column("y", float, units="m"),
-        Column("kind", str, _in(SITE_KINDS), f"one of {', '.join(SITE_KINDS)}"),
-        Column("species", str, _in(species), "a species listed in irrigation/data/species.csv"),
+        Column("kind", str, in_set(SITE_KINDS), f"one of {', '.join(SITE_KINDS)}"),
+        Column("species", str, in_set(species), "a species listed in irrigation/data/species.csv"),
         Column("planting_year", int, lambda s: (s > 1700) & (s < 2200), "a year such as 2021"),
-        Column("area_m2", float, _positive, "an area > 0 m2", units="m2"),
-        Column("soil_texture", str, _in(textures), f"one of {', '.join(textures)}"),
-        Column("sealing", str, _in(SEALING_CLASSES), f"one of {', '.join(SEALING_CLASSES)}"),
+        Column("area_m2", float, positive, "an area > 0 m2", units="m2"),
+        Column("soil_texture", str, in_set(textures), f"one of {', '.join(textures)}"),
+        Column("sealing", str, in_set(SEALING_CLASSES), f"one of {', '.join(SEALING_CLASSES)}"),
         Column(
             "root_depth_m", float, lambda s: (s > 0) & (s <= 5), "a depth in (0, 5] m", units="m"
         ),
@@ -138,7 +53,7 @@ def site_columns(textures: Iterable[str], species: Iterable[str]) -> list[Column
         Column(
             "pit_capacity_l",
             float,
-            _positive,
+            positive,
             "a volume > 0 L (or empty)",
             required=False,
             default=np.nan,
@@ -167,12 +82,12 @@ def read_sites(
     if path.suffix.lower() in (".geojson", ".json"):
         df, first_line = _geojson_points(path, crs), 1
     else:
-        df, first_line = _read_csv(path), 2
+        df, first_line = read_csv_table(path), 2
     cols = site_columns(textures, species)
     if path.suffix.lower() in (".geojson", ".json"):
         df = df.astype(str).where(df.notna(), None)
-    table = _validate(df, cols, path, first_line)
-    _unique_ids(table["id"], path, first_line)
+    table = validate_columns(df, cols, path, first_line)
+    check_unique_ids(table["id"], path, first_line)
     units = {c.name: c.units for c in cols if c.units}
     return _to_dataset(table, "site", units)
 
@@ -239,18 +154,16 @@ def read_sensors(path: str | Path, sites: xr.Dataset) -> xr.Dataset:
         ``site``, ``kind`` over ``sensor``; ``installed`` (bool) over (``sensor``,
         ``depth``); coords ``x``, ``y`` [m].
     """
-    from ..city import SENSOR_KINDS
-
     path = Path(path)
     known = set(sites.site.values.tolist())
     cols = [
         Column("id", str),
-        Column("site", str, _in(known), "the id of a site in the sites file"),
+        Column("site", str, in_set(known), "the id of a site in the sites file"),
         Column("depth_cm", int, lambda s: (s > 0) & (s <= 300), "a depth in (0, 300] cm"),
-        Column("kind", str, _in(SENSOR_KINDS), f"one of {', '.join(SENSOR_KINDS)}"),
+        Column("kind", str, in_set(SENSOR_KINDS), f"one of {', '.join(SENSOR_KINDS)}"),
     ]
-    table = _validate(_read_csv(path), cols, path)
-    _unique_ids(table["id"] + " at " + table["depth_cm"].astype(str) + " cm", path,
+    table = validate_columns(read_csv_table(path), cols, path)
+    check_unique_ids(table["id"] + " at " + table["depth_cm"].astype(str) + " cm", path,
                 field="depth_cm")
     for col in ("site", "kind"):
         first = table.groupby("id")[col].transform("first")
@@ -297,18 +210,16 @@ def empty_sensors() -> xr.Dataset:
 
 def read_refill_points(path: str | Path) -> xr.Dataset:
     """Read depots and hydrants (id, kind, x, y, refill_l_per_min) over dim ``refill``."""
-    from ..city import REFILL_KINDS
-
     path = Path(path)
     cols = [
         Column("id", str),
-        Column("kind", str, _in(REFILL_KINDS), f"one of {', '.join(REFILL_KINDS)}"),
+        Column("kind", str, in_set(REFILL_KINDS), f"one of {', '.join(REFILL_KINDS)}"),
         Column("x", float, units="m"),
         Column("y", float, units="m"),
-        Column("refill_l_per_min", float, _positive, "a rate > 0 L/min", units="L min-1"),
+        Column("refill_l_per_min", float, positive, "a rate > 0 L/min", units="L min-1"),
     ]
-    table = _validate(_read_csv(path), cols, path)
-    _unique_ids(table["id"], path)
+    table = validate_columns(read_csv_table(path), cols, path)
+    check_unique_ids(table["id"], path)
     return _to_dataset(table, "refill", {"refill_l_per_min": "L min-1"})
 
 
@@ -323,15 +234,15 @@ def read_watering_log(path: str | Path, sites: xr.Dataset) -> pd.DataFrame:
     ``vehicle``, ``note``) are kept.
     """
     path = Path(path)
-    raw = _read_csv(path)
+    raw = read_csv_table(path)
     known = set(sites.site.values.tolist())
     cols = [
         Column("date", str),
-        Column("site", str, _in(known), "the id of a site in the sites file"),
+        Column("site", str, in_set(known), "the id of a site in the sites file"),
         Column("litres", float, lambda s: (s >= 0) & (s <= 1e5), "litres in [0, 100000]",
                units="L"),
     ]
-    table = _validate(raw, cols, path)
+    table = validate_columns(raw, cols, path)
     dates = pd.to_datetime(table["date"], format="%Y-%m-%d", errors="coerce")
     if dates.isna().any():
         i = int(np.flatnonzero(dates.isna().to_numpy())[0])

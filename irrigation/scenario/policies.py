@@ -24,17 +24,17 @@ import pandas as pd
 import xarray as xr
 
 from ..city import City
-from ..groundwater.model import GwfModel
-from ..pipeline import _decide, _forecast, _Inputs, _sites_dtw, _State
-from ..sensors import (
-    advance_variance,
-    analysis,
-    background_correlation,
-    probe_hydraulics,
-    root_zone_depletion,
-    window_means,
+from ..day import (
+    PlanningModel,
+    SoilState,
+    advance,
+    assimilate,
+    decide_day,
+    forecast,
+    forecast_ensemble,
 )
-from ..soil import simulate_sites, van_genuchten_tension_kpa
+from ..sensors import daily_observations, probe_correlation, probe_hydraulics, window_means
+from ..soil import van_genuchten_tension_kpa
 from .schema import FixedIntervalPolicy, ForecastPolicy, Policy, SensorThresholdPolicy
 
 #: Columns of the visits a planner returns (``reason`` is ``"due"`` or ``"pulled
@@ -93,18 +93,6 @@ class Planner(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class PlannerContext:
-    """The city as a planner knows it (planning model, not the truth)."""
-
-    city: City                   # config with the scenario's fleet, members, routing
-    model: GwfModel              # groundwater model (wells as in the scenario)
-    textures: pd.DataFrame
-    species: pd.DataFrame
-    hyd: dict                    # texture hydraulics per site
-    taw_mm: xr.DataArray         # (site) total available water
-
-
 def _empty_visits() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=float if c in ("x", "y", "litres") else object)
                          for c in VISIT_COLUMNS})
@@ -130,9 +118,9 @@ class FixedInterval:
 
     uses_forecast = False
 
-    def __init__(self, policy: FixedIntervalPolicy, ctx: PlannerContext,
+    def __init__(self, policy: FixedIntervalPolicy, pm: PlanningModel,
                  season: tuple[np.datetime64, np.datetime64]) -> None:
-        s = ctx.city.sites
+        s = pm.city.sites
         self.policy, self.sites = policy, s
         self.watered = np.isin(s["kind"].values, policy.kinds)
         self.group = np.full(s.sizes["site"], -1)
@@ -181,14 +169,14 @@ class SensorThreshold:
 
     uses_forecast = False
 
-    def __init__(self, policy: SensorThresholdPolicy, ctx: PlannerContext) -> None:
-        city = ctx.city
+    def __init__(self, policy: SensorThresholdPolicy, pm: PlanningModel) -> None:
+        city = pm.city
         self.policy, self.city = policy, city
         s, sens = city.sites, city.sensors
         pos = pd.Index(s["site"].values).get_indexer(sens["site"].values)
         self.like = lookalikes(s, pos, policy.lookalike, policy.age_tolerance_years)
         self.watered = self.like.any(0)
-        self.hyd = probe_hydraulics(sens, s, ctx.textures)
+        self.hyd = probe_hydraulics(sens, s, pm.textures)
         depths = sens["depth"].values
         self.depths = depths if not policy.depths_cm else depths[np.isin(depths,
                                                                          policy.depths_cm)]
@@ -221,66 +209,52 @@ class SensorThreshold:
 
 
 class Forecast:
-    """``forecast``: the daily run of :mod:`irrigation.pipeline` in memory.
+    """``forecast``: the daily run's steps (:mod:`irrigation.day`) in memory.
 
     Each morning: the soil balance of every site moves on by yesterday (station weather,
-    the water the crews reported, depth to water from the monitored heads), the variance
-    grows and the sensor window is assimilated (as :func:`irrigation.pipeline.run_day`'s
-    state stage); then the pipeline's own forecast and decide stages plan the day. The
-    groundwater is held at the morning's heads over the horizon (season mode; heads move
-    millimetres in two weeks).
+    the water the crews reported, depth to water from the monitored heads) and the
+    sensor window is assimilated (:func:`~irrigation.day.advance`,
+    :func:`~irrigation.day.assimilate`, as the daily run's state stage); then the
+    forecast and decide steps plan the day. The groundwater is held at the morning's
+    heads over the horizon (season mode; heads move millimetres in two weeks).
     """
 
     uses_forecast = True
 
-    def __init__(self, policy: ForecastPolicy, ctx: PlannerContext) -> None:
-        city = ctx.city
-        self.ctx, self.policy = ctx, policy
+    def __init__(self, policy: ForecastPolicy, pm: PlanningModel,
+                 first_day: np.datetime64) -> None:
+        city = pm.city
+        self.pm, self.policy = pm, policy
         self.watered = np.isin(city.sites["kind"].values, city.config.decide.watered_kinds)
-        taw = ctx.taw_mm
-        a = city.config.assimilation
-        self.dr = xr.zeros_like(taw)
-        self.var = (a.sigma_b0_frac * taw) ** 2
-        sens = city.sensors
-        self.hyd = probe_hydraulics(sens, city.sites, ctx.textures)
-        psite = pd.Index(city.sites["site"].values).get_indexer(sens["site"].values)
-        self.rho = background_correlation(city.sites, city.sites.isel(site=psite), a)
+        self.state = SoilState.at_field_capacity(pm, first_day, np.zeros((0, 0, 0)))
+        self.hyd = probe_hydraulics(city.sensors, city.sites, pm.textures)
+        self.rho = probe_correlation(city.sites, city.sensors, city.config.assimilation)
         self.n_obs = 0
 
     def _advance(self, morning: Morning) -> None:
-        ctx, city = self.ctx, self.ctx.city
+        pm, city = self.pm, self.pm.city
+        state = dataclasses.replace(self.state, heads_m=morning.heads_m)
         if morning.et0_mm.sizes.get("time", 0):
-            dtw = _sites_dtw(morning.heads_m, ctx.model, city).isel(time=0)
-            sim = simulate_sites(city.sites, morning.et0_mm, morning.weather["precip_mm"],
-                                 textures=ctx.textures, species=ctx.species,
-                                 irrigation_l=morning.watered_l, depth_to_water_m=dtw,
-                                 initial_depletion_mm=self.dr, derived=False)
-            self.dr = sim["dr_mm"].isel(time=0, member=0, drop=True)
-            etc = sim["k_l"] * float(morning.et0_mm.isel(time=0))
-            self.var = advance_variance(self.var, etc, ctx.taw_mm, city.config.assimilation)
+            dtw = pm.depth_to_water_m(morning.heads_m).isel(time=0)
+            state, _ = advance(pm, state, morning.et0_mm, morning.weather["precip_mm"],
+                               morning.watered_l, dtw)
         self.n_obs = 0
         if self.policy.sensors and morning.readings is not None:
             day = np.array([np.datetime64(morning.day, "D")])
-            means = window_means(morning.readings, day,
-                                 city.config.assimilation.window_hours)
-            obs = root_zone_depletion(means, morning.readings["quantity"], self.hyd,
-                                      city.config.assimilation).isel(time=0)
-            obs["site"] = city.sensors["site"]
-            a = analysis(self.dr, self.var, obs, city.sites, ctx.taw_mm,
-                         city.config.assimilation, self.rho)
-            self.dr, self.var, self.n_obs = a["dr_mm"], a["var_mm2"], int(a.attrs["n_obs"])
+            obs = daily_observations(morning.readings, day, city.sensors, self.hyd,
+                                     city.config.assimilation).isel(time=0)
+            state, self.n_obs = assimilate(pm, state, obs, self.rho)
+        self.state = state
 
     def plan(self, morning: Morning) -> pd.DataFrame:
         self._advance(morning)
         if not morning.planning:
             return _empty_visits()
-        ctx, day = self.ctx, np.datetime64(morning.day, "D")
-        inp = _Inputs(None, morning.forecast, "scenario", None, ctx.model, ctx.textures,
-                      ctx.species, ctx.hyd, ctx.taw_mm, {}, [])
-        state = _State(self.dr, self.var, morning.heads_m, "scenario", self.n_obs, day,
-                       np.zeros((0, self.dr.size)))
-        fc = _forecast(ctx.city, day, inp, state, [], {}, groundwater=False)
-        _, visits, _, _ = _decide(ctx.city, day, fc)
+        ens = forecast_ensemble(self.pm, self.state, morning.forecast)
+        held = np.broadcast_to(morning.heads_m, (ens.weather.sizes["time"],
+                                                 *np.shape(morning.heads_m)))
+        fc = forecast(self.pm, ens, held)
+        visits = decide_day(self.pm, np.datetime64(morning.day, "D"), fc).visits
         return visits[list(VISIT_COLUMNS)].reset_index(drop=True)
 
 
@@ -294,11 +268,14 @@ def forecast_city(city: City, policy: ForecastPolicy) -> City:
     return dataclasses.replace(city, config=dataclasses.replace(city.config, decide=d))
 
 
-def make_planner(policy: Policy, ctx: PlannerContext,
-                 season: tuple[np.datetime64, np.datetime64]) -> Planner:
-    """The planner of a scenario policy."""
+def make_planner(policy: Policy, pm: PlanningModel,
+                 season: tuple[np.datetime64, np.datetime64],
+                 first_day: np.datetime64) -> Planner:
+    """The planner of a scenario policy; ``first_day`` is the first simulated morning
+    (spin-up included), when a model-based planner starts at field capacity."""
     if isinstance(policy, FixedIntervalPolicy):
-        return FixedInterval(policy, ctx, season)
+        return FixedInterval(policy, pm, season)
     if isinstance(policy, SensorThresholdPolicy):
-        return SensorThreshold(policy, ctx)
-    return Forecast(policy, dataclasses.replace(ctx, city=forecast_city(ctx.city, policy)))
+        return SensorThreshold(policy, pm)
+    return Forecast(policy, dataclasses.replace(pm, city=forecast_city(pm.city, policy)),
+                    first_day)

@@ -19,8 +19,9 @@ import xarray as xr
 from tqdm import tqdm
 
 from ..config import load_city_config
+from .load import scenario_to_toml
 from .policies import make_planner
-from .schema import Scenario, scenario_to_toml
+from .schema import Scenario
 from .season import GROUNDWATER_STEP_DAYS, SeasonSetup, prepare, simulate_season
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def _task(scn: Scenario, policy_index: int, member: int) -> xr.Dataset:
 
 
 def _describe(scn: Scenario, setup: SeasonSetup) -> dict:
-    cfg = setup.ctx.city.config
+    cfg = setup.pm.city.config
     daily = load_city_config(scn.city).routing  # the city's own, before the season's limits
     fq = scn.forecast
     forecast = ("perfect (the truth's weather, every member alike)" if fq.quality == "perfect"
@@ -76,10 +77,10 @@ def _assemble(scn: Scenario, setup: SeasonSetup, runs: dict[tuple[int, int], xr.
     ds = xr.concat(per_policy, dim="policy", join="exact", coords="minimal",
                    compat="override")
     ds["taw_mm"] = ds["taw_mm"].isel(policy=0, drop=True)
-    s = setup.ctx.city.sites
+    s = setup.pm.city.sites
     planners_water = np.zeros(s.sizes["site"], bool)
     for p in scn.policies:
-        planners_water |= make_planner(p, setup.ctx, setup.season).watered
+        planners_water |= make_planner(p, setup.pm, setup.season, setup.days[0]).watered
     w = setup.wells
     days = ds["time"].values
     ds = ds.assign_coords(
@@ -102,7 +103,7 @@ def run_scenario(scn: Scenario, *, members: int | None = None, workers: int = 1,
     Parameters
     ----------
     scn
-        The scenario (:func:`~irrigation.scenario.schema.load_scenario`).
+        The scenario (:func:`~irrigation.scenario.load.load_scenario`).
     members
         Closed-loop members; overrides ``scn.members``.
     workers

@@ -1,61 +1,36 @@
-"""Scenario files: a season of a city under changed weather, water and fleet, and the
-watering policies to compare in it.
+"""Scenario files: the schema of a season of a city under changed weather, water and fleet,
+and the watering policies to compare in it.
 
 A scenario file (``scenarios/<name>.toml``) names a city, a season, the base weather and
 how it is perturbed, changes to groundwater, fleet and water budget, the forecast quality,
-the closed-loop members and seed, and the policies to compare. :func:`load_scenario` reads it
-into a :class:`Scenario` and validates everything it can without simulating: unknown keys
-(with the closest known one), impossible dates, a season outside the base weather, missing
-city or weather files, unknown policies, vehicle types or site kinds. Every problem is an
-:class:`~irrigation.errors.InputError` naming the scenario file and the key (e.g.
-``perturb.heat_waves[0].start``) or the missing file.
+the closed-loop members and seed, and the policies to compare. The schema is the set of
+dataclasses below; each field's default is stated there and nowhere else, and each checks
+its own values (:func:`irrigation.params.require`). The same schema as a table is in
+``scenarios/README.md``.
 
-The schema is the set of dataclasses below; each field's default is stated there and
-nowhere else. The same schema as a table is in ``scenarios/README.md``.
-
-:func:`perturb_weather` is the pure, vectorised weather perturbation;
-:func:`scenario_weather` reads the base weather and applies it. The closed-loop season
-simulation that runs a scenario is :mod:`irrigation.scenario.season`.
+:mod:`irrigation.scenario.load` reads a file into a :class:`Scenario` and checks what
+needs the city; :mod:`irrigation.scenario.perturb` applies the weather perturbation; the
+closed-loop season simulation is :mod:`irrigation.scenario.season`.
 
 Dates are calendar days (``YYYY-MM-DD``, TOML local dates); a period ``start`` + ``days``
-covers the days ``start .. start + days - 1``. Perturbations are tied to calendar dates,
-so perturbing a whole series and then cutting a window out of it gives the same values as
-perturbing the window alone (as a forecast issued inside a heat wave sees it).
-
-References
-----------
-Hay, L. E., Wilby, R. L. & Leavesley, G. H. (2000). A comparison of delta change and
-downscaled GCM scenarios for three mountainous basins in the United States. JAWRA 36(2),
-387-397 (the "delta change" perturbation of an observed series).
-Held, I. M. & Soden, B. J. (2006). Robust responses of the hydrological cycle to global
-warming. J. Climate 19, 5686-5699 (relative humidity roughly constant under warming).
+covers the days ``start .. start + days - 1``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
-
-import numpy as np
-import pandas as pd
-import tomli_w
-import xarray as xr
+from typing import ClassVar, Literal
 
 from ..city import SITE_KINDS
-from ..config import CityConfig, VehicleType, from_dict, load_city_config, require, to_dict
 from ..errors import InputError
-from ..io.weather import WEATHER_FILE_TYPES, read_weather_file
-from ..weather import PLAUSIBLE, UNITS, EnsembleErrorParams
-
-#: Temperature variables shifted by temperature deltas and heat waves.
-TEMPERATURES: tuple[str, ...] = ("tmin_c", "tmax_c", "tmean_c", "tdew_c")
+from ..params import did_you_mean, require
+from ..routing import VehicleType
+from ..weather import EnsembleErrorParams
 
 #: Site attributes a sensed site and its look-alikes may be required to share.
 LOOKALIKE_ATTRIBUTES: tuple[str, ...] = ("kind", "species", "soil_texture", "sealing",
@@ -65,7 +40,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _MAX_SEED = 2**63 - 1
 
 
-def _span(start: dt.date, days: int) -> str:
+def period_text(start: dt.date, days: int) -> str:
+    """A period of ``days`` days from ``start`` as ``"first..last"``."""
     return f"{start}..{start + dt.timedelta(days=days - 1)}"
 
 
@@ -672,7 +648,7 @@ class Scenario:
                         f"a day inside the season {s.start}..{s.end}, got {p.start}")
                 require(p.end <= s.end, f"perturb.{key}[{i}].days",
                         f"a period ending inside the season {s.start}..{s.end}, got "
-                        f"{_span(p.start, p.days)}")
+                        f"{period_text(p.start, p.days)}")
         names = [p.name for p in self.policies]
         require(len(set(names)) == len(names), "policies", "each policy at most once")
 
@@ -683,66 +659,6 @@ class Scenario:
                 return p
         raise KeyError(name)
 
-
-# --------------------------------------------------------------------------- loading
-
-
-def _exists(path: Path, kind: Literal["file", "dir"]) -> bool:
-    try:
-        return path.is_file() if kind == "file" else path.is_dir()
-    except (OSError, ValueError):  # e.g. an embedded NUL byte, a name too long
-        return False
-
-
-def _known(name: str, valid: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name, valid, n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return f"{hint}; valid: {', '.join(valid)}"
-
-
-def _policies(raw: Any, path: Path) -> tuple[Policy, ...]:
-    valid = list(POLICIES)
-    if raw is None:
-        raise InputError(f"expected at least one policy sub-table, e.g. [policies.forecast]; "
-                         f"valid policies: {', '.join(valid)}", file=path, field="policies")
-    if not isinstance(raw, dict) or not raw:
-        raise InputError(f"expected a table of policy sub-tables (at least one), got "
-                         f"{raw!r}; valid policies: {', '.join(valid)}", file=path,
-                         field="policies")
-    out = []
-    for name, sub in raw.items():
-        key = f"policies.{name}"
-        if name not in POLICIES:
-            raise InputError(f"unknown policy{_known(name, valid)}", file=path, field=key)
-        if not isinstance(sub, dict):
-            raise InputError(f"expected a table of the policy's parameters, got {sub!r}",
-                             file=path, field=key)
-        try:
-            out.append(from_dict(POLICIES[name], sub, file=path))
-        except InputError as exc:
-            raise InputError(exc.message, file=path,
-                             field=f"{key}.{exc.field}" if exc.field else key) from None
-    return tuple(out)
-
-
-def _check_against_city(scn: Scenario, cfg: CityConfig, path: Path) -> None:
-    """Checks that need the city: vehicle names, remaining trucks, kinds, sensors."""
-    try:
-        apply_fleet_change(cfg.fleet, scn.fleet)
-    except InputError as exc:
-        raise InputError(exc.message, file=path, field=exc.field) from None
-    s = scn.season
-    for pol in scn.policies:
-        key = f"policies.{pol.name}"
-        if isinstance(pol, FixedIntervalPolicy):
-            for attr in ("start", "end"):
-                day = getattr(pol, attr)
-                if day is not None and not s.start <= day <= s.end:
-                    raise InputError(f"expected a day inside the season {s.start}..{s.end}, "
-                                     f"got {day}", file=path, field=f"{key}.{attr}")
-        if isinstance(pol, SensorThresholdPolicy) and cfg.sensors is None:
-            raise InputError(f"the city {cfg.name!r} has no sensors (no 'sensors' in its "
-                             f"city.toml)", file=path, field=key)
 
 
 def apply_fleet_change(fleet: tuple[VehicleType, ...], change: FleetChange
@@ -762,7 +678,8 @@ def apply_fleet_change(fleet: tuple[VehicleType, ...], change: FleetChange
     for i, c in enumerate(change.changes):
         key = f"fleet.changes[{i}]"
         if c.vehicle not in by_name:
-            raise InputError(f"unknown vehicle type{_known(c.vehicle, list(by_name))}",
+            raise InputError(f"unknown vehicle type{did_you_mean(c.vehicle, by_name)}; "
+                             f"valid: {', '.join(by_name)}",
                              field=f"{key}.vehicle")
         new = c.count if c.count is not None else counts[c.vehicle] + c.count_delta
         if new < 0:
@@ -773,256 +690,3 @@ def apply_fleet_change(fleet: tuple[VehicleType, ...], change: FleetChange
         raise InputError("leaves no truck at all", field="fleet.changes")
     return tuple(dataclasses.replace(v, count=counts[v.name]) for v in fleet
                  if counts[v.name] > 0)
-
-
-def _weather_file(scn: Scenario, cfg: CityConfig) -> tuple[Path, float]:
-    if scn.weather.base == "city":
-        return Path(cfg.weather.observed), cfg.weather.wind_height_m
-    height = scn.weather.wind_height_m
-    return Path(scn.weather.base), cfg.weather.wind_height_m if height is None else height
-
-
-def read_base_weather(scn: Scenario, cfg: CityConfig | None = None) -> xr.Dataset:
-    """Read the scenario's base weather (unperturbed, every day of the file).
-
-    Parameters
-    ----------
-    scn
-        A scenario from :func:`load_scenario` (paths absolute).
-    cfg
-        The city configuration, if already loaded.
-
-    Raises
-    ------
-    InputError
-        From the weather readers, naming the weather file.
-    """
-    cfg = cfg or load_city_config(scn.city)
-    path, height = _weather_file(scn, cfg)
-    return read_weather_file(path, wind_height_m=height)
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file.
-
-    Paths (``city``, ``weather.base``) are resolved relative to the scenario file and
-    made absolute; ``forecast.members`` and ``forecast.horizon_days``, when absent, are filled in
-    from the city's ``[run]`` table. The base weather is read to check that it covers the
-    simulated days.
-
-    Parameters
-    ----------
-    path
-        The scenario TOML file.
-
-    Returns
-    -------
-    Scenario
-        The validated scenario.
-
-    Raises
-    ------
-    InputError
-        Naming the scenario file and the key: an unknown key (with the closest known
-        one), a missing or mistyped value, an impossible date range (``season.end`` not
-        after ``season.start``, a dry spell or heat wave outside the season), a season
-        outside the base weather, an unknown policy, vehicle type or site kind; naming
-        the missing file for a missing city folder or weather file.
-    """
-    path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            table = tomllib.load(fh)
-    except (FileNotFoundError, IsADirectoryError):
-        raise InputError("scenario file not found", file=path) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid TOML ({exc})", file=path) from None
-    policies = _policies(table.pop("policies", None), path)
-    # policies are sub-tables named by policy, read above; their names are unique
-    scn = dataclasses.replace(from_dict(Scenario, table, file=path), policies=policies)
-
-    here = path.resolve().parent
-    city_dir = (here / scn.city).resolve() if _exists(here / scn.city, "dir") else None
-    if city_dir is None:
-        raise InputError(f"city folder {here / scn.city} not found", file=path, field="city")
-    if not _exists(city_dir / "city.toml", "file"):
-        raise InputError(f"{city_dir / 'city.toml'} not found (not a city folder)",
-                         file=path, field="city")
-    cfg = load_city_config(city_dir)
-    weather = scn.weather
-    if weather.base != "city":
-        full = here / weather.base
-        if not _exists(full, "file"):
-            raise InputError(f"weather file {full} not found", file=path, field="weather.base")
-        if full.suffix.lower() not in WEATHER_FILE_TYPES:
-            raise InputError(f"weather file {full} has an unknown type; expected "
-                             + "; ".join(f"{k}: {v}" for k, v in WEATHER_FILE_TYPES.items()),
-                             file=path, field="weather.base")
-        weather = dataclasses.replace(weather, base=str(full.resolve()))
-    forecast = scn.forecast
-    if forecast.horizon_days is None:
-        forecast = dataclasses.replace(forecast, horizon_days=cfg.run.horizon_days)
-    if forecast.members is None:
-        forecast = dataclasses.replace(forecast, members=cfg.run.members)
-    scn = dataclasses.replace(scn, city=city_dir, weather=weather, forecast=forecast)
-    _check_against_city(scn, cfg, path)
-
-    base = read_base_weather(scn, cfg)
-    time = pd.DatetimeIndex(base["time"].values)
-    first, last = time[0].date(), time[-1].date()
-    s = scn.season
-    source = _weather_file(scn, cfg)[0]
-    for key, day in (("season.spinup_start", s.spinup_start), ("season.start", s.start),
-                     ("season.end", s.end)):
-        if day is not None and not first <= day <= last:
-            raise InputError(f"{day} is outside the base weather ({source}: {first}..{last})",
-                             file=path, field=key)
-    return scn
-
-
-def scenario_to_toml(scn: Scenario) -> str:
-    """The scenario as TOML text in the file format; :func:`load_scenario` reads it back.
-
-    Paths are written as they are in ``scn`` (absolute after :func:`load_scenario`).
-    """
-    out = to_dict(scn)
-    out["policies"] = {p.name: to_dict(p) for p in scn.policies}
-    return tomli_w.dumps(out)
-
-
-# --------------------------------------------------------------------------- weather
-
-
-def _days(time: pd.DatetimeIndex, start, end) -> np.ndarray:
-    """Boolean mask of the days of ``time`` in ``[start, end]`` (inclusive)."""
-    day = time.normalize()
-    return np.asarray((day >= pd.Timestamp(start)) & (day <= pd.Timestamp(end)))
-
-
-def perturb_weather(weather: xr.Dataset, p: Perturbation, *, season) -> xr.Dataset:
-    """Apply a scenario's weather perturbation (delta change) to a weather dataset.
-
-    Parameters
-    ----------
-    weather
-        Weather dataset over ``time`` (see :mod:`irrigation.weather`), optionally with
-        more dimensions (``member``, a station); ``tmin_c``, ``tmax_c`` and
-        ``precip_mm`` are required, ``rs_mj_m2_d`` when ``radiation_factor != 1``.
-    p
-        The perturbation.
-    season
-        ``(first, last)`` day the perturbation applies to (dates or anything
-        ``pandas.Timestamp`` reads); days outside are returned unchanged. Dry spells and
-        heat waves apply on their own days, where these lie inside.
-
-    Returns
-    -------
-    xr.Dataset
-        A perturbed copy (the input is not changed), in this order, on the days inside
-        ``season``:
-
-        1. ``precip_mm`` x ``precip_factor``; then 0 on the days of every dry spell;
-        2. ``tmin_c``, ``tmax_c``, ``tmean_c`` and ``tdew_c`` (those present) +
-           ``temp_delta_c``, + ``delta_c`` of every heat wave on its days; ``tdew_c`` is
-           then capped at the new ``tmin_c`` (FAO-56 p. 58: Tdew <= Tmin); relative
-           humidity is not changed;
-        3. ``rs_mj_m2_d`` x ``radiation_factor``, capped at 45 MJ m-2 d-1.
-
-        ``attrs["perturbation"]`` describes what was applied (appended to an earlier
-        one); ``attrs["perturb_*"]`` hold the parameters.
-
-    Raises
-    ------
-    ValueError
-        A required variable is missing or ``season`` ends before it starts.
-
-    Notes
-    -----
-    The delta change method (Hay et al. 2000): an observed series is shifted
-    (temperatures) or scaled (precipitation, radiation) so that its day-to-day
-    variability is kept. Perturbations are tied to calendar days, so perturbing a
-    series and then selecting days gives the same values as the reverse.
-    """
-    first, last = pd.Timestamp(season[0]), pd.Timestamp(season[1])
-    if last < first:
-        raise ValueError(f"Expected a season (first, last) with last >= first, got {season}.")
-    need = ["tmin_c", "tmax_c", "precip_mm"]
-    if p.radiation_factor != 1.0:
-        need.append("rs_mj_m2_d")
-    missing = [v for v in need if v not in weather]
-    if missing:
-        raise ValueError(f"Expected weather variable(s) {', '.join(missing)} for the "
-                         f"perturbation (complete the weather first).")
-    time = pd.DatetimeIndex(weather["time"].values)
-    inside = _days(time, first, last)
-
-    def along_time(values: np.ndarray) -> xr.DataArray:
-        return xr.DataArray(values, dims=("time",), coords={"time": weather["time"]})
-
-    def put(name: str, new: xr.DataArray) -> None:
-        old = weather[name]
-        out[name] = new.transpose(*old.dims).assign_attrs(old.attrs)
-
-    out = weather.copy()
-    rain = np.where(inside, p.precip_factor, 1.0)
-    for spell in p.dry_spells:
-        rain[_days(time, spell.start, spell.end) & inside] = 0.0
-    put("precip_mm", weather["precip_mm"] * along_time(rain))
-
-    shift = np.where(inside, p.temp_delta_c, 0.0)
-    for wave in p.heat_waves:
-        shift = shift + np.where(_days(time, wave.start, wave.end) & inside, wave.delta_c, 0.0)
-    dt_c = along_time(shift)
-    for name in TEMPERATURES:
-        if name in weather:
-            put(name, weather[name] + dt_c)
-    if "tdew_c" in weather:
-        capped = np.minimum(out["tdew_c"], out["tmin_c"])
-        put("tdew_c", xr.where(along_time(inside), capped, out["tdew_c"]))
-
-    if "rs_mj_m2_d" in weather:
-        factor = along_time(np.where(inside, p.radiation_factor, 1.0))
-        put("rs_mj_m2_d", (weather["rs_mj_m2_d"] * factor).clip(max=PLAUSIBLE["rs_mj_m2_d"][1]))
-
-    for var in out.data_vars:
-        if var in UNITS:
-            out[var].attrs["units"] = UNITS[str(var)]
-    spells = ", ".join(_span(s.start, s.days) for s in p.dry_spells)
-    waves = ", ".join(f"{_span(w.start, w.days)} +{w.delta_c:g} degC" for w in p.heat_waves)
-    text = (f"on {first.date()}..{last.date()}: precip x {p.precip_factor:g}, "
-            f"dry spells [{spells}], temperatures {p.temp_delta_c:+g} degC, "
-            f"heat waves [{waves}], radiation x {p.radiation_factor:g}")
-    earlier = weather.attrs.get("perturbation")
-    out.attrs.update({
-        "perturbation": f"{earlier}; {text}" if earlier else text,
-        "perturb_season": f"{first.date()}..{last.date()}",
-        "perturb_precip_factor": p.precip_factor,
-        "perturb_dry_spells": spells,
-        "perturb_temp_delta_c": p.temp_delta_c,
-        "perturb_heat_waves": waves,
-        "perturb_radiation_factor": p.radiation_factor,
-    })
-    return out
-
-
-def scenario_weather(scn: Scenario, cfg: CityConfig | None = None) -> xr.Dataset:
-    """The scenario's truth weather: the base weather, perturbed.
-
-    Covers the first simulated day (``season.first_day``) to ``season.end`` plus the
-    forecast horizon (so that forecasts issued late in the season see perturbed days
-    too), or to the last day of the base weather if that comes first. The perturbation
-    applies to all these days.
-
-    Parameters
-    ----------
-    scn
-        A scenario from :func:`load_scenario`.
-    cfg
-        The city configuration, if already loaded.
-    """
-    base = read_base_weather(scn, cfg)
-    tail = scn.forecast.horizon_days or 0
-    last = min(pd.Timestamp(scn.season.end + dt.timedelta(days=tail)),
-               pd.Timestamp(base["time"].values[-1]))
-    window = base.sel(time=slice(pd.Timestamp(scn.season.first_day), last))
-    return perturb_weather(window, scn.perturb, season=(scn.season.first_day, last.date()))

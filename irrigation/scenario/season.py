@@ -29,20 +29,19 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..city import City, load_city
-from ..errors import ConvergenceError
-from ..groundwater.backend import solve_model
-from ..groundwater.forecast import forecast_model
+from ..city import City
+from ..day import PlanningModel, day_seed, groundwater_step, reference_et0, route_day, steady_heads
 from ..groundwater.load import load_simulation
 from ..groundwater.model import GwfModel
-from ..groundwater.output import heads_dataset
+from ..io.city import load_city
 from ..io.soil_tables import read_soil_textures, read_species
-from ..pipeline import _recharge, _route, _sites_dtw, _steady_heads, day_seed
+from ..sensors import in_physical_range
 from ..soil import simulate_sites, site_water_capacity
 from ..truth import TruthWorld, channel_offsets, draw_world, sensor_readings
-from ..weather import ensemble_from_deterministic, et0
-from .policies import Morning, PlannerContext, make_planner
-from .schema import GroundwaterChange, Policy, Scenario, apply_fleet_change, scenario_weather
+from ..weather import ensemble_from_deterministic
+from .perturb import scenario_weather
+from .policies import Morning, make_planner
+from .schema import GroundwaterChange, Policy, Scenario, apply_fleet_change
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ class SeasonSetup:
     """What every season of a scenario shares (built once per worker)."""
 
     scenario: Scenario
-    ctx: PlannerContext              # the planning model
+    pm: PlanningModel                # the planning model
     weather: xr.Dataset              # station truth weather, first day .. end + horizon
     et0_mm: xr.DataArray             # its ET0 [mm d-1]
     heads0_m: np.ndarray             # initial heads (steady state + offset)
@@ -78,7 +77,7 @@ class SeasonSetup:
         return np.datetime64(s.start, "D"), np.datetime64(s.end, "D")
 
 
-def _scaled_wells(model: GwfModel, change: GroundwaterChange) -> GwfModel:
+def scaled_wells(model: GwfModel, change: GroundwaterChange) -> GwfModel:
     """The model with its wells' rates (last period in force) scaled by the pumping
     factor, then scaled down together to the cap of total extraction."""
     packages = []
@@ -126,15 +125,12 @@ def prepare(scn: Scenario) -> SeasonSetup:
     """Load the city, its groundwater model and the scenario's weather for the seasons."""
     city = season_city(load_city(scn.city), scn)
     cfg = city.config
-    model = _scaled_wells(load_simulation(cfg.groundwater.sim_dir), scn.groundwater)
-    textures, species = read_soil_textures(), read_species()
-    hyd, taw = site_water_capacity(city.sites, textures)
+    model = scaled_wells(load_simulation(cfg.groundwater.sim_dir), scn.groundwater)
+    pm = PlanningModel.build(city, model, read_soil_textures(), read_species())
     weather = scenario_weather(scn, cfg)
-    e0 = et0(weather, latitude_deg=cfg.weather.latitude_deg, elevation_m=cfg.weather.elevation_m)
-    heads = _steady_heads(city, model)
+    heads = steady_heads(pm)
     heads = np.where(np.isfinite(heads), heads + scn.groundwater.head_offset_m, heads)
-    ctx = PlannerContext(city, model, textures, species, hyd, taw)
-    return SeasonSetup(scn, ctx, weather, e0, heads, _wells(model))
+    return SeasonSetup(scn, pm, weather, reference_et0(pm, weather), heads, _wells(model))
 
 
 def member_seed(scn: Scenario, member: int) -> np.random.SeedSequence:
@@ -159,7 +155,7 @@ def _forecast_weather(setup: SeasonSetup, day: np.datetime64, seed: int) -> xr.D
 def _readings(theta: np.ndarray, days: np.ndarray, world: TruthWorld, setup: SeasonSetup,
               offsets: np.ndarray, seed: int) -> xr.Dataset:
     """Sensor readings of the last day of ``theta`` (days, probe sites) with ``valid``."""
-    city = setup.ctx.city
+    city = setup.pm.city
     sensors = city.sensors
     sites = np.unique(sensors["site"].values)
     th = xr.DataArray(theta, dims=("time", "site"),
@@ -167,10 +163,8 @@ def _readings(theta: np.ndarray, days: np.ndarray, world: TruthWorld, setup: Sea
     r = sensor_readings(th, world, sensors, np.random.default_rng(seed),
                         offset_m3m3=offsets)
     r = r.isel(time=slice(-24, None))
-    qc = city.config.qc
-    lo_hi = xr.where(r["quantity"] == "tension", qc.tension_range_kpa[0], qc.vwc_range[0]), \
-        xr.where(r["quantity"] == "tension", qc.tension_range_kpa[1], qc.vwc_range[1])
-    r["valid"] = np.isfinite(r["value"]) & (r["value"] >= lo_hi[0]) & (r["value"] <= lo_hi[1])
+    v = r["value"].transpose("sensor", ...)
+    r["valid"] = (v.dims, in_physical_range(v.values, r["quantity"].values, city.config.qc))
     return r
 
 
@@ -182,14 +176,14 @@ def _budget(visits: pd.DataFrame, cap_l: float) -> pd.DataFrame:
     return order[order["litres"].cumsum().to_numpy() <= cap_l]
 
 
-def _execute(city: City, day: np.datetime64, visits: pd.DataFrame, site_ids: np.ndarray
-             ) -> tuple[np.ndarray, float, float]:
+def _execute(pm: PlanningModel, day: np.datetime64, visits: pd.DataFrame,
+             site_ids: np.ndarray) -> tuple[np.ndarray, float, float]:
     """Route ``visits``; the litres each site gets on the routes [L] (over ``site_ids``),
     km driven and truck hours."""
     delivered = np.zeros(site_ids.size)
     if not len(visits):
         return delivered, 0.0, 0.0
-    plan, _ = _route(city, day, visits.assign(due_day=0.0, p_cross=1.0), _NO_DEFERRED, {})
+    plan = route_day(pm, day, visits.assign(due_day=0.0, p_cross=1.0), _NO_DEFERRED).plan
     stops = plan.stops[plan.stops["kind"] == "visit"]
     served = stops.groupby("site")["litres"].sum()
     delivered[pd.Index(site_ids).get_indexer(served.index)] = served.to_numpy(float)
@@ -197,20 +191,17 @@ def _execute(city: City, day: np.datetime64, visits: pd.DataFrame, site_ids: np.
     return delivered, float(total["km"]), float(total["hours"])
 
 
-def _groundwater_step(setup: SeasonSetup, heads: np.ndarray, dp_mm: np.ndarray
-                      ) -> np.ndarray:
-    """Heads after len(dp_mm) days with the mean recharge of that deep percolation."""
-    city, model = setup.ctx.city, setup.ctx.model
-    rch = _recharge(dp_mm, city, model).mean(0)
-    fm = forecast_model(model, heads, recharge_mm_d=rch, days=1).replace(
-        perlen=np.array([float(len(dp_mm))]))
-    gw = city.config.groundwater
-    try:
-        res = solve_model(fm, backend=gw.backend, mf6_exe=gw.mf6_exe or None)
-    except ConvergenceError as exc:
-        log.warning("truth groundwater did not converge (%s); heads held", exc)
-        return heads
-    return heads_dataset(fm, res)["head"].isel(time=-1).values
+def _groundwater_step(setup: SeasonSetup, day: np.datetime64, heads: np.ndarray,
+                      dp_mm: np.ndarray) -> np.ndarray:
+    """Heads after len(dp_mm) days with the mean recharge of that deep percolation (one
+    period); the heads are held when the model does not converge."""
+    pm = setup.pm
+    run = groundwater_step(pm, heads, pm.recharge_mm_d(dp_mm).mean(0)[None],
+                           start=day - np.timedelta64(len(dp_mm) - 1, "D"),
+                           period_days=float(len(dp_mm)))
+    if not run.converged:
+        log.warning("truth %s", run.warning)
+    return run.heads_m[-1]
 
 
 _NO_DEFERRED = pd.DataFrame({"site": pd.Series(dtype=object),
@@ -234,8 +225,8 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int) -> xr.Datas
         ``planned_l``, ``visits``, ``deferred``, ``km``, ``truck_hours``; over
         (``time``, ``well``): ``head_wells_m``; ``taw_mm`` of the truth over ``site``.
     """
-    scn, ctx = setup.scenario, setup.ctx
-    city = ctx.city
+    scn, pm = setup.scenario, setup.pm
+    city = pm.city
     ss = member_seed(scn, member)
     seed_world, seed_offsets, seed_days = (int(s.generate_state(1)[0]) for s in ss.spawn(3))
     days = setup.days
@@ -243,7 +234,7 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int) -> xr.Datas
     s = city.sites
     site_ids = s["site"].values
     n = site_ids.size
-    world = draw_world(s, ctx.textures, ctx.species, np.random.default_rng(seed_world),
+    world = draw_world(s, pm.textures, pm.species, np.random.default_rng(seed_world),
                        time=setup.weather["time"].values)
     te0, tpr = world.forcing(setup.et0_mm, setup.weather["precip_mm"])
     te0 = te0.transpose("time", "site")
@@ -253,11 +244,12 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int) -> xr.Datas
     probe_pos = pd.Index(site_ids).get_indexer(np.unique(city.sensors["site"].values))
     member_city = dataclasses.replace(city, config=dataclasses.replace(
         city.config, run=dataclasses.replace(city.config.run, seed=seed_days)))
-    planner = make_planner(policy, dataclasses.replace(ctx, city=member_city), setup.season)
+    planner = make_planner(policy, dataclasses.replace(pm, city=member_city), setup.season,
+                           days[0])
     eff = world.watering_efficiency.values
 
     heads = setup.heads0_m
-    dtw = _sites_dtw(heads, ctx.model, city).isel(time=0)
+    dtw = pm.depth_to_water_m(heads).isel(time=0)
     dr = xr.DataArray(np.zeros(n), dims="site", coords={"site": site_ids})
     theta_hist = np.zeros((0, probe_pos.size))
     dp_since: list[np.ndarray] = []
@@ -289,7 +281,7 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int) -> xr.Datas
         if planning and len(visits):
             cap_l = min(budget.cap_m3_per_day or np.inf,
                         (budget.cap_m3_per_season or np.inf) - season_used_l / 1000) * 1000
-            delivered, km, hours = _execute(city, day, _budget(visits, max(cap_l, 0.0)),
+            delivered, km, hours = _execute(pm, day, _budget(visits, max(cap_l, 0.0)),
                                             site_ids)
             delivered[np.random.default_rng(dseed + 3).random(n) > scn.execution_rate] = 0.0
             season_used_l += delivered.sum()
@@ -309,8 +301,8 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int) -> xr.Datas
         theta_hist = np.concatenate([theta_hist, theta[probe_pos][None]])[-SENSOR_MEMORY_DAYS:]
         dp_since.append(sim["deep_percolation_mm"].values[0, :, 0])
         if len(dp_since) == GROUNDWATER_STEP_DAYS or k == days.size - 1:
-            heads = _groundwater_step(setup, heads, np.array(dp_since))
-            dtw = _sites_dtw(heads, ctx.model, city).isel(time=0)
+            heads = _groundwater_step(setup, day, heads, np.array(dp_since))
+            dtw = pm.depth_to_water_m(heads).isel(time=0)
             dp_since = []
         if i >= 0:
             out["water_l"][i] = delivered

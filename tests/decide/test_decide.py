@@ -9,7 +9,6 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from irrigation.config import VehicleType
 from irrigation.decide import (
     DecideRules,
     demand,
@@ -19,6 +18,7 @@ from irrigation.decide import (
     threshold_mm,
     visit_litres,
 )
+from irrigation.routing import VehicleType
 from irrigation.soil import van_genuchten_theta
 
 

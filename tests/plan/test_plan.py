@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from irrigation.city import load_city
+from irrigation.io.city import load_city
 from irrigation.plan import make_plan, street_paths, write_plan
 from irrigation.routing import build_problem, solve
 

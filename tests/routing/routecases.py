@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from irrigation.city import StreetNetwork
-from irrigation.config import VehicleType
+from irrigation.routing import VehicleType
+from irrigation.streets import StreetNetwork
 
 
 def refill_points(xy: np.ndarray, rate_l_per_min: float = 300.0) -> xr.Dataset:

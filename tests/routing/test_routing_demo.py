@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from routecheck import check_routes
 
-from irrigation.city import load_city
+from irrigation.io.city import load_city
 from irrigation.routing import build_problem, solve
 
 DEMO = Path(__file__).parents[2] / "models" / "demo-city"

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 from routecases import fleet, refill_points, visits
 
-from irrigation.config import RoutingConfig
 from irrigation.errors import InputError
 from irrigation.routing import (
     PRIZE_PER_URGENCY,
+    RoutingConfig,
     RoutingVehicle,
     build_problem,
     split_visits,

@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 from routecases import fleet, grid_network, refill_points, visits
 from routecheck import check_routes
 
-from irrigation.config import RoutingConfig
-from irrigation.routing import build_problem, solve
+from irrigation.routing import RoutingConfig, build_problem, solve
 
 HYDRANTS = np.array([[0, 0], [500, 2500], [2500, 500], [1500, 1500], [3000, 3000]])
 

@@ -187,7 +187,7 @@ def test_groundwater_changes_reach_the_truth_model(small):
     the rates read from the model files."""
     from irrigation.groundwater.load import load_simulation
     from irrigation.scenario.schema import GroundwaterChange
-    from irrigation.scenario.season import _scaled_wells, prepare
+    from irrigation.scenario.season import prepare, scaled_wells
 
     base = prepare(small)
     low = prepare(dataclasses.replace(small, groundwater=GroundwaterChange(
@@ -201,7 +201,7 @@ def test_groundwater_changes_reach_the_truth_model(small):
     assert out0 > 0
 
     def rates(change):
-        m = _scaled_wells(model, change)
+        m = scaled_wells(model, change)
         return np.concatenate([p.periods[0]["q"] for p in m.packages if p.kind == "wel"])
 
     assert np.allclose(rates(GroundwaterChange(pumping_factor=2.0)), 2 * q0)

@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from irrigation.city import load_city
 from irrigation.cli import main
-from irrigation.config import AssimilationRules
+from irrigation.io.city import load_city
 from irrigation.io.soil_tables import read_soil_textures
 from irrigation.sensors import (
     QC_FLAGS,
-    _layer_weights,
+    AssimilationRules,
     analysis,
+    layer_weights,
     probe_hydraulics,
     root_zone_depletion,
 )
@@ -26,8 +26,8 @@ def city(demo_city_dir):
     return load_city(demo_city_dir)
 
 
-def test_layer_weights_cover_the_root_zone():
-    w = _layer_weights(np.array([30, 60, 90]), np.array([0.45, 0.6, 1.05, 2.0]))
+def testlayer_weights_cover_the_root_zone():
+    w = layer_weights(np.array([30, 60, 90]), np.array([0.45, 0.6, 1.05, 2.0]))
     # channels stand for 0-45, 45-75, 75-105 cm
     np.testing.assert_allclose(w[0], [1, 0, 0], atol=1e-12)
     np.testing.assert_allclose(w[1], [0.45 / 0.6, 0.15 / 0.6, 0], atol=1e-12)
@@ -127,24 +127,16 @@ def test_analysis_with_several_observations_is_the_textbook_oi():
 
 @pytest.fixture(scope="module")
 def season(city):
-    from irrigation import pipeline
+    from irrigation.hindcast import sensor_hindcast
 
-    return pipeline.sensor_hindcast(city, np.datetime64("2018-04-01"),
-                                    np.datetime64("2018-09-30"), lead_days=3, n_folds=4)
+    return sensor_hindcast(city, np.datetime64("2018-04-01"), np.datetime64("2018-09-30"),
+                           lead_days=3, n_folds=4)
 
 
 @pytest.fixture(scope="module")
-def checked(city):
-    from irrigation import pipeline
-    from irrigation.io.soil_tables import read_species
-    from irrigation.soil import simulate_sites
-
-    obs = pipeline.observed(city, np.datetime64("2018-04-01"), np.datetime64("2018-09-30"))
-    _, dtw = pipeline.steady_depth_to_water(city)
-    ol = simulate_sites(city.sites, obs.et0_mm, obs.weather["precip_mm"],
-                        textures=read_soil_textures(), species=read_species(),
-                        irrigation_l=obs.watering_l, depth_to_water_m=dtw)
-    return pipeline.checked_readings(city, obs, ol, read_soil_textures())
+def checked(season):
+    """The season's readings after quality control (:func:`irrigation.day.observe`)."""
+    return season[1].readings
 
 
 def test_injected_faults_are_flagged(checked, demo_city_dir):
@@ -173,7 +165,10 @@ def test_injected_faults_are_flagged(checked, demo_city_dir):
 
 
 def test_hindcast_assimilation_beats_open_loop_at_held_out_probes(season):
-    hc, summary, _ = season
+    from irrigation.sensors import qc_summary
+
+    hc, checked, _ = season
+    summary = qc_summary(checked.readings)
     rmse = hc["rmse_tension_kpa"].to_series()
     assert rmse["assimilated"] < 0.9 * rmse["open_loop"]
     rz = hc["rmse_rz_tension_kpa"].to_series()

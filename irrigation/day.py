@@ -1,0 +1,747 @@
+"""The day engine: the public steps of one planning day.
+
+The daily run (:func:`irrigation.pipeline.run_day`), the ``forecast`` policy of the
+scenarios (:mod:`irrigation.scenario.policies`), the sensor hindcast
+(:mod:`irrigation.hindcast`) and the notebooks compose these same steps. Each takes values
+(numpy, xarray, pandas and the small dataclasses below) and returns values; none reads or
+writes a file, and each returns its notes (warnings for the report, facts for the run
+record) instead of appending to shared lists.
+
+============================  ==================================================================
+:class:`PlanningModel`        the city as the planner models it: sites, soils, groundwater model
+:func:`observe`               quality-controlled sensor readings as root-zone observations
+:func:`assimilate`            the sensor analysis of one morning
+:func:`advance`               one day of the soil balance with the weather and the watering done
+:func:`continue_state`        advance and assimilate, morning by morning, up to day D
+:func:`groundwater_step`      the groundwater model over periods, holding the last good heads
+                              when it does not converge
+:func:`forecast_ensemble`     ensemble weather, its ET0 and the initial depletion per member
+:func:`forecast_percolation`  the ensemble's deep percolation (the recharge of the forecast)
+:func:`forecast`              soil forecast of every site and member, with the depth to water
+                              from the heads of each morning of the horizon
+:func:`decide_day`            demand, today's visits within the fleet's capacity, deferrals
+:func:`route_day`             the routed plan
+============================  ==================================================================
+
+A day, as :func:`irrigation.pipeline.run_day` composes it::
+
+    obs = observe(pm, readings, et0, precip, watering, dtw, days)
+    run = continue_state(pm, state, et0, precip, watering, obs, day)
+    gw = groundwater_step(pm, state.heads_m, pm.recharge_mm_d(run.dp_mm), start=state.day)
+    ens = forecast_ensemble(pm, state, weather_forecast)
+    gw = groundwater_step(pm, heads, pm.recharge_mm_d(forecast_percolation(pm, ens, dtw)))
+    fc = forecast(pm, ens, morning_heads(heads, gw.heads_m))
+    decision = decide_day(pm, day, fc)
+    routed = route_day(pm, day, decision.visits, decision.deferred)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from tqdm import tqdm
+
+from .city import City
+from .decide import demand, threshold_mm, todays_visits
+from .errors import ConvergenceError
+from .groundwater.backend import solve_model
+from .groundwater.embedded import SolveResult
+from .groundwater.forecast import depth_to_water, forecast_model
+from .groundwater.model import GwfModel
+from .groundwater.output import heads_dataset
+from .plan import Plan, make_plan
+from .routing import RoutingProblem, build_problem, solve
+from .sensors import (
+    advance_variance,
+    analysis,
+    channel_theta,
+    daily_observations,
+    probe_correlation,
+    probe_hydraulics,
+    quality_control,
+)
+from .soil import (
+    recharge_to_grid,
+    simulate_sites,
+    site_water_capacity,
+    theta_from_depletion,
+    van_genuchten_tension_kpa,
+)
+from .weather import ensemble_from_deterministic, et0
+
+log = logging.getLogger(__name__)
+
+#: Sites per block of the forecast's soil passes. The balance keeps ~20 arrays of
+#: (horizon x block x members) float64 alive; 10,000 x 14 x 50 is ~1.1 GB, so the large
+#: city's 150,000 sites stay within a few GB instead of ~12 GB in one block.
+SITE_BLOCK = 10_000
+
+_VG = ("theta_r", "theta_s", "alpha_per_cm", "n")
+
+
+# =========================================================================== the model
+
+
+@dataclass(frozen=True)
+class PlanningModel:
+    """The city as the planner models it (in a scenario: not the truth).
+
+    Attributes
+    ----------
+    city
+        Sites, sensors, refill points, streets and the configuration.
+    groundwater
+        The groundwater model.
+    textures, species
+        The soil texture and species tables.
+    hydraulics
+        Van Genuchten parameters, θFC and θWP per site
+        (:func:`irrigation.soil.site_water_capacity`).
+    taw_mm
+        Total available water per site [mm] over ``site``.
+    """
+
+    city: City
+    groundwater: GwfModel
+    textures: pd.DataFrame
+    species: pd.DataFrame
+    hydraulics: dict[str, np.ndarray]
+    taw_mm: xr.DataArray
+
+    @classmethod
+    def build(cls, city: City, groundwater: GwfModel, textures: pd.DataFrame,
+              species: pd.DataFrame) -> PlanningModel:
+        """The planning model of ``city``: the site hydraulics from the texture table."""
+        hyd, taw = site_water_capacity(city.sites, textures)
+        return cls(city, groundwater, textures, species, hyd, taw)
+
+    def depth_to_water_m(self, heads_m: np.ndarray) -> xr.DataArray:
+        """Depth to the water table [m] under the sites, over (``time``, ``site``), from
+        heads (layer, row, col) or (time, layer, row, col) [m]; NaN = dry or inactive."""
+        h = np.asarray(heads_m, dtype=float)
+        h = h[None] if h.ndim == 3 else h
+        res = SolveResult(heads=np.where(np.isfinite(h), h, -1e30),
+                          times=np.arange(1, len(h) + 1, dtype=float),
+                          kstpkper=[(0, k) for k in range(len(h))])
+        s = self.city.sites
+        dtw = depth_to_water(heads_dataset(self.groundwater, res), s.x.values, s.y.values,
+                             model=self.groundwater)
+        return xr.DataArray(dtw.values, dims=("time", "site"),
+                            coords={"time": dtw["time"].values, "site": s.site.values},
+                            attrs={"units": "m"})
+
+    def recharge_mm_d(self, dp_mm: np.ndarray) -> np.ndarray:
+        """Recharge per cell [mm d-1] (days, nrow, ncol) from the deep percolation of the
+        sites (days, site) [mm d-1], area-weighted, plus the background rate elsewhere
+        (:func:`irrigation.soil.recharge_to_grid`)."""
+        s, m = self.city.sites, self.groundwater
+        ytop = m.yorigin + float(np.sum(m.delc))
+        bg = self.city.config.groundwater.background_recharge_mm_d
+        return np.stack([recharge_to_grid(d, s["area_m2"].values, s.x.values, s.y.values,
+                                          xorigin=m.xorigin, ytop=ytop, delr=m.delr,
+                                          delc=m.delc, background_mm_d=bg)
+                         for d in np.atleast_2d(dp_mm)])
+
+
+def steady_heads(pm: PlanningModel, backend: str | None = None) -> np.ndarray:
+    """Heads of the groundwater model's first stored step [m] (layer, row, col): the
+    steady state of a city model. ``backend`` overrides the city's
+    ``groundwater.backend``."""
+    cfg = pm.city.config.groundwater
+    result = solve_model(pm.groundwater.first_period(), backend=backend or cfg.backend,
+                         mf6_exe=cfg.mf6_exe or None)
+    return heads_dataset(pm.groundwater, result)["head"].isel(time=0).values
+
+
+def reference_et0(pm: PlanningModel, weather: xr.Dataset) -> xr.DataArray:
+    """Reference ET0 [mm d-1] of daily weather at the city's station
+    (:func:`irrigation.weather.et0`)."""
+    w = pm.city.config.weather
+    return et0(weather, latitude_deg=w.latitude_deg, elevation_m=w.elevation_m)
+
+
+def day_seed(seed: int, day: np.datetime64) -> int:
+    """Seed of the random draws of day ``day``: fixed per (run.seed, day)."""
+    ordinal = int(np.datetime64(day, "D").astype(int))
+    return int(np.random.SeedSequence([seed, ordinal]).generate_state(1)[0])
+
+
+# =========================================================================== state
+
+
+@dataclass(frozen=True)
+class SoilState:
+    """The soil water of every site on the morning of ``day`` (before watering).
+
+    Attributes
+    ----------
+    day
+        The morning the state describes.
+    dr_mm
+        Root-zone depletion [mm] over ``site`` (after the sensor analysis, if any).
+    var_mm2
+        Its error variance [mm2] over ``site``.
+    heads_m
+        Groundwater heads [m] (layer, row, col); NaN = dry or inactive.
+    """
+
+    day: np.datetime64
+    dr_mm: xr.DataArray
+    var_mm2: xr.DataArray
+    heads_m: np.ndarray
+
+    @classmethod
+    def at_field_capacity(cls, pm: PlanningModel, day: np.datetime64,
+                          heads_m: np.ndarray) -> SoilState:
+        """Every site at field capacity on ``day`` with the background error of the
+        season start, σ = ``assimilation.sigma_b0_frac`` · TAW."""
+        site_ids = pm.city.sites["site"].values
+        dr = xr.DataArray(np.zeros(site_ids.size), dims="site", coords={"site": site_ids})
+        var = (pm.city.config.assimilation.sigma_b0_frac * pm.taw_mm) ** 2
+        return cls(np.datetime64(day, "D"), dr, var, heads_m)
+
+    @classmethod
+    def from_dataset(cls, ds: xr.Dataset, pm: PlanningModel, day: np.datetime64
+                     ) -> SoilState:
+        """The saved state of the morning of ``day`` (:meth:`to_dataset`); sites new
+        since are at field capacity with the largest background error."""
+        site_ids = pm.city.sites["site"].values
+        sigma = pm.city.config.assimilation.sigma_b0_frac
+        dr = ds["dr_mm"].reindex(site=site_ids).fillna(0.0)
+        var = ds["var_mm2"].reindex(site=site_ids).fillna(
+            float((sigma * pm.taw_mm.max()) ** 2))
+        return cls(np.datetime64(day, "D"), dr, var, ds["heads_m"].values)
+
+    def to_dataset(self, city_name: str) -> xr.Dataset:
+        """The state as saved in the workspace (``state/state-D.nc``)."""
+        h = self.heads_m
+        return xr.Dataset(
+            {"dr_mm": self.dr_mm.assign_attrs(units="mm", long_name="root-zone depletion "
+                                              "(analysis)"),
+             "var_mm2": self.var_mm2.assign_attrs(units="mm2", long_name="analysis error "
+                                                  "variance of dr_mm"),
+             "heads_m": (("layer", "row", "col"), np.where(np.isfinite(h), h, np.nan),
+                         {"units": "m", "long_name": "hydraulic head (NaN: dry or inactive)"})},
+            attrs={"date": str(self.day), "city": city_name,
+                   "meaning": "morning of the date, after the sensor analysis, before "
+                   "watering"})
+
+
+# =========================================================================== sensors
+
+
+@dataclass(frozen=True)
+class SensorObservations:
+    """A city's sensor readings, quality-controlled and turned into observations.
+
+    Attributes
+    ----------
+    readings
+        The readings with ``qc_flags`` and ``valid``
+        (:func:`irrigation.sensors.quality_control`) over (``sensor``, ``depth``, ``time``).
+    daily
+        Root-zone observations of each morning (:func:`irrigation.sensors.daily_observations`)
+        over (``sensor``, ``time``).
+    rho
+        Background correlation of every site with each probe's site (site x sensor).
+    """
+
+    readings: xr.Dataset
+    daily: xr.Dataset
+    rho: np.ndarray
+
+
+def _per_probe(da: xr.DataArray, city: City) -> xr.DataArray:
+    """A (``site``, ...) array taken at each probe's site, over dim ``sensor``."""
+    s = city.sensors
+    out = da.sel(site=s["site"].values).rename(site="sensor")
+    return out.assign_coords(sensor=s["sensor"].values)
+
+
+def observe(pm: PlanningModel, readings: xr.Dataset | None, et0_mm: xr.DataArray,
+            precip_mm: xr.DataArray, watering_l: xr.DataArray, dtw_m: xr.DataArray | None,
+            days: np.ndarray) -> SensorObservations | None:
+    """Quality control of the readings and their root-zone observations on ``days``.
+
+    The drift test compares each channel with an open-loop run of the soil model (no
+    assimilation) over the days of ``et0_mm`` with the watering done.
+
+    Parameters
+    ----------
+    readings
+        Readings of the city's probes over (``sensor``, ``depth``, ``time``), as
+        :func:`irrigation.io.sensors.read_sensor_data` returns them; None: no data.
+    et0_mm, precip_mm
+        Observed weather [mm d-1] over daily ``time``.
+    watering_l
+        Water given [L] over (``time``, ``site``).
+    dtw_m
+        Depth to water [m] over ``site`` for the open loop.
+    days
+        Mornings of the observations (UTC midnight).
+
+    Returns
+    -------
+    SensorObservations or None
+        None when there are no readings or no probes.
+    """
+    city = pm.city
+    if readings is None or city.sensors.sizes["sensor"] == 0:
+        return None
+    open_loop = simulate_sites(city.sites, et0_mm, precip_mm, textures=pm.textures,
+                               species=pm.species, irrigation_l=watering_l,
+                               depth_to_water_m=dtw_m)
+    r = readings.reindex(sensor=city.sensors["sensor"].values)
+    r = r.assign_coords(quantity=("sensor", city.sensors["kind"].values))
+    hyd = probe_hydraulics(city.sensors, city.sites, pm.textures)
+    theta = channel_theta(r["value"], r["quantity"], hyd)
+    expected = _per_probe(open_loop["theta"].isel(member=0), city).transpose("sensor", "time")
+    qc = quality_control(r, city.config.qc, theta=theta, expected_theta=expected,
+                         watering_l=_per_probe(watering_l.transpose("site", "time"), city),
+                         precip_mm=precip_mm)
+    rules = city.config.assimilation
+    return SensorObservations(qc, daily_observations(qc, days, city.sensors, hyd, rules),
+                              probe_correlation(city.sites, city.sensors, rules))
+
+
+def assimilate(pm: PlanningModel, state: SoilState, obs: xr.Dataset | None,
+               rho: np.ndarray | None) -> tuple[SoilState, int]:
+    """The sensor analysis of the state's morning (optimal interpolation,
+    :func:`irrigation.sensors.analysis`); returns the state and the probes used.
+
+    ``obs`` holds the morning's observations over ``sensor`` (``site``, ``dr_obs_mm``,
+    ``var_obs_mm2``; NaN where a probe had no valid reading); None leaves the state as
+    it is. ``rho`` is the correlation of every site with each probe
+    (:func:`irrigation.sensors.probe_correlation`).
+    """
+    if obs is None:
+        return state, 0
+    a = analysis(state.dr_mm, state.var_mm2, obs, pm.city.sites, pm.taw_mm,
+                 pm.city.config.assimilation, rho)
+    new = dataclasses.replace(state, dr_mm=a["dr_mm"], var_mm2=a["var_mm2"])
+    return new, int(a.attrs.get("n_obs", 0))
+
+
+def advance(pm: PlanningModel, state: SoilState, et0_mm: xr.DataArray,
+            precip_mm: xr.DataArray, watering_l: xr.DataArray | None,
+            dtw_m: xr.DataArray | None) -> tuple[SoilState, np.ndarray]:
+    """One day of the soil water balance, from the state's morning to the next.
+
+    The balance (:func:`irrigation.soil.simulate_sites`) runs with the day's weather and
+    the water given; the background error grows by the model error of the day
+    (:func:`irrigation.sensors.advance_variance`). A state with a ``member`` dim (e.g.
+    the held-out runs of the hindcast) advances every member.
+
+    Parameters
+    ----------
+    et0_mm, precip_mm
+        The day's weather [mm d-1] over ``time`` of length 1.
+    watering_l
+        Water given that day [L] over (``time``, ``site``); None: none.
+    dtw_m
+        Depth to water [m] over ``site``.
+
+    Returns
+    -------
+    (SoilState, numpy.ndarray)
+        The next morning's state (heads unchanged) and the day's deep percolation per
+        site [mm d-1] (site[, member]).
+    """
+    dr = state.dr_mm
+    members = "member" in dr.dims
+    e0 = et0_mm.expand_dims(member=dr.sizes["member"], axis=-1) if members else et0_mm
+    sim = simulate_sites(pm.city.sites, e0, precip_mm, textures=pm.textures,
+                         species=pm.species, irrigation_l=watering_l, depth_to_water_m=dtw_m,
+                         initial_depletion_mm=dr, derived=False)
+    dr_next = sim["dr_mm"].isel(time=0, drop=True)
+    if not members:
+        dr_next = dr_next.isel(member=0, drop=True)
+    etc = sim["k_l"] * float(et0_mm.isel(time=0))
+    var = advance_variance(state.var_mm2, etc, pm.taw_mm, pm.city.config.assimilation)
+    dp = sim["deep_percolation_mm"].values[0]
+    return (SoilState(state.day + 1, dr_next, var, state.heads_m),
+            dp if members else dp[:, 0])
+
+
+@dataclass(frozen=True)
+class StateRun:
+    """:func:`continue_state`'s result: the state of the morning of D, the deep
+    percolation of each day since the start [mm d-1] (days, site), and the number of
+    probes assimilated on D's morning."""
+
+    state: SoilState
+    dp_mm: np.ndarray
+    n_obs: int
+
+
+def continue_state(pm: PlanningModel, state: SoilState, et0_mm: xr.DataArray,
+                   precip_mm: xr.DataArray, watering_l: xr.DataArray,
+                   obs: SensorObservations | None, day: np.datetime64) -> StateRun:
+    """Advance ``state`` day by day to the morning of ``day``, assimilating the sensors
+    of every morning after its own (:func:`advance`, then :func:`assimilate`).
+
+    The weather, ET0 and watering cover at least the days from ``state.day`` to the day
+    before ``day``; the depth to water is that of the state's heads throughout (the
+    groundwater moves in :func:`groundwater_step`).
+    """
+    days = np.arange(state.day, np.datetime64(day, "D"))
+    dtw0 = pm.depth_to_water_m(state.heads_m).isel(time=0)
+    dp = np.zeros((days.size, pm.city.sites.sizes["site"]))
+    n_obs = 0
+    for k, d in enumerate(tqdm(days, desc="state", unit="day", leave=False,
+                               disable=days.size < 30 or not log.isEnabledFor(logging.INFO))):
+        sl = slice(d, d)
+        state, dp[k] = advance(pm, state, et0_mm.sel(time=sl), precip_mm.sel(time=sl),
+                               watering_l.sel(time=sl), dtw0)
+        morning = None if obs is None else obs.daily.sel(time=d + 1)
+        state, n_obs = assimilate(pm, state, morning, None if obs is None else obs.rho)
+    return StateRun(state, dp, n_obs)
+
+
+# =========================================================================== groundwater
+
+
+@dataclass(frozen=True)
+class GroundwaterRun:
+    """:func:`groundwater_step`'s result.
+
+    Attributes
+    ----------
+    heads_m
+        Heads at the end of each period [m] (period, layer, row, col); NaN = dry or
+        inactive. When the model did not converge: the starting heads in every period.
+    warning
+        None, or what the report must say when the model did not converge.
+    """
+
+    heads_m: np.ndarray
+    warning: str | None = None
+
+    @property
+    def converged(self) -> bool:
+        return self.warning is None
+
+
+def groundwater_step(pm: PlanningModel, heads_m: np.ndarray, recharge_mm_d: np.ndarray, *,
+                     start: np.datetime64, period_days: float = 1.0) -> GroundwaterRun:
+    """Run the groundwater model from ``heads_m`` over transient periods.
+
+    Parameters
+    ----------
+    heads_m
+        Heads at the start [m] (layer, row, col).
+    recharge_mm_d
+        Recharge per cell [mm d-1] of each period (period, nrow, ncol)
+        (:meth:`PlanningModel.recharge_mm_d`).
+    start
+        Day of the starting heads.
+    period_days
+        Length of each period [d] (one backward-Euler step each).
+
+    Returns
+    -------
+    GroundwaterRun
+        The heads at the end of each period; when the model does not converge
+        (:class:`~irrigation.errors.ConvergenceError`) the starting heads are held and
+        the warning says so (DESIGN.md sec. 6: the plan still comes out).
+    """
+    rch = np.asarray(recharge_mm_d, dtype=float)
+    n = rch.shape[0]
+    gw = pm.city.config.groundwater
+    model = forecast_model(pm.groundwater, heads_m, recharge_mm_d=rch, days=n)
+    if period_days != 1.0:
+        model = model.replace(perlen=np.full(n, float(period_days)))
+    try:
+        result = solve_model(model, backend=gw.backend, mf6_exe=gw.mf6_exe or None)
+    except ConvergenceError as exc:
+        start = np.datetime64(start, "D")
+        end = start + np.timedelta64(round(n * period_days), "D")
+        return GroundwaterRun(np.broadcast_to(heads_m, (n, *np.shape(heads_m))),
+                              f"groundwater did not converge over {start}..{end} ({exc}); "
+                              f"the heads of {start} are held")
+    return GroundwaterRun(heads_dataset(model, result, start=start)["head"].values)
+
+
+def morning_heads(heads_m: np.ndarray, ends_m: np.ndarray) -> np.ndarray:
+    """Heads of each morning of a horizon (time, layer, row, col): today's, then the end
+    of each day but the last."""
+    return np.concatenate([np.asarray(heads_m)[None], np.asarray(ends_m)[:-1]])
+
+
+# =========================================================================== forecast
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """The ensemble a forecast starts from (:func:`forecast_ensemble`).
+
+    Attributes
+    ----------
+    day
+        The first forecast day D.
+    weather
+        Daily weather over (``time`` = D.., ``member``).
+    et0_mm
+        Its reference ET0 [mm d-1] over (``time``, ``member``).
+    dr0_mm
+        Initial depletion per member [mm] over (``site``, ``member``).
+    seed
+        Seed of the day's draws (:func:`day_seed`).
+    warnings
+        E.g. a forecast shorter than the horizon.
+    """
+
+    day: np.datetime64
+    weather: xr.Dataset
+    et0_mm: xr.DataArray
+    dr0_mm: xr.DataArray
+    seed: int
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def info(self) -> dict:
+        """Facts for the run record."""
+        return {"members": self.weather.sizes["member"],
+                "horizon_days": self.weather.sizes["time"], "ensemble_seed": self.seed}
+
+
+def forecast_ensemble(pm: PlanningModel, state: SoilState, weather: xr.Dataset) -> Ensemble:
+    """Ensemble weather and initial depletion of the forecast from ``state.day``.
+
+    1. The forecast's members, or members generated around a deterministic forecast
+       (:func:`irrigation.weather.ensemble_from_deterministic`, ``run.members``) with the
+       day's seed; their ET0.
+    2. Initial depletion per member: the analysis plus N(0, var) (member 0 unperturbed),
+       kept in [0, TAW], so the members carry the state's uncertainty (initial ensemble
+       drawn from the analysis error variance, as in the EnKF: Evensen 2003, Ocean
+       Dynamics 53, 343-367; diagonal here, since the analysis keeps only ``var_mm2``).
+    """
+    cfg = pm.city.config
+    seed = day_seed(cfg.run.seed, state.day)
+    fc = weather
+    if "member" not in fc.dims:
+        fc = ensemble_from_deterministic(fc, cfg.run.members, seed=seed)
+    horizon = fc.sizes["time"]
+    warnings = ()
+    if horizon < cfg.run.horizon_days:
+        warnings = (f"the forecast covers {horizon} of the {cfg.run.horizon_days} days of "
+                    "the horizon",)
+    site_ids = pm.city.sites["site"].values
+    rng = np.random.default_rng(seed + 1)
+    z = rng.standard_normal((site_ids.size, fc.sizes["member"]))
+    z[:, 0] = 0.0
+    dr0 = np.clip(state.dr_mm.values[:, None] + np.sqrt(state.var_mm2.values)[:, None] * z,
+                  0.0, pm.taw_mm.values[:, None])
+    dr0 = xr.DataArray(dr0, dims=("site", "member"), coords={"site": site_ids})
+    return Ensemble(state.day, fc, reference_et0(pm, fc), dr0, seed, warnings)
+
+
+def _blocks(n: int) -> list[slice]:
+    return [slice(i, i + SITE_BLOCK) for i in range(0, n, SITE_BLOCK)]
+
+
+def _soil(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray, b: slice) -> xr.Dataset:
+    """The ensemble's soil balance for the sites of block ``b``."""
+    return simulate_sites(pm.city.sites.isel(site=b), ens.et0_mm, ens.weather["precip_mm"],
+                          textures=pm.textures, species=pm.species,
+                          depth_to_water_m=dtw_m.isel(site=b),
+                          initial_depletion_mm=ens.dr0_mm.isel(site=b), derived=False)
+
+
+def forecast_percolation(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray) -> np.ndarray:
+    """Member-mean deep percolation of the ensemble without watering [mm d-1]
+    (time, site), with the depth to water ``dtw_m`` [m] over ``site`` held: the recharge
+    the groundwater forecast gets (:meth:`PlanningModel.recharge_mm_d`)."""
+    n = pm.city.sites.sizes["site"]
+    return np.concatenate([_soil(pm, ens, dtw_m, b)["deep_percolation_mm"].mean("member")
+                           .values for b in _blocks(n)], axis=1)
+
+
+def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Dataset:
+    """Soil forecast of every site and member without watering.
+
+    Parameters
+    ----------
+    ens
+        The ensemble (:func:`forecast_ensemble`).
+    heads_m
+        Heads of each morning of the horizon [m] (time, layer, row, col), e.g.
+        :func:`morning_heads` of a groundwater forecast, or today's heads repeated.
+
+    Returns
+    -------
+    xr.Dataset
+        Over (``time`` = mornings D..D+H-1, ``site``, ``member``): ``dr_mm`` and
+        ``tension_kpa``; ``depth_to_water_m`` over (``time``, ``site``); ``precip_mm``
+        and ``et0_mm``; per site ``taw_mm``, ``threshold_mm`` and ``threshold_kpa``
+        (:func:`irrigation.decide.threshold_mm`); coords ``x``, ``y``, ``kind``,
+        ``priority``.
+
+    Notes
+    -----
+    The soil passes run over blocks of :data:`SITE_BLOCK` sites (independent columns),
+    which bounds their memory; the results are those of one pass over all sites.
+    """
+    cfg = pm.city.config
+    s = pm.city.sites
+    site_ids = s["site"].values
+    fc = ens.weather
+    horizon, n_mem = fc.sizes["time"], fc.sizes["member"]
+    dtw = pm.depth_to_water_m(heads_m).assign_coords(time=fc["time"].values)
+    dr = np.empty((horizon, site_ids.size, n_mem))
+    dr[0] = ens.dr0_mm.values
+    tension = np.empty_like(dr)
+    raw = np.empty(site_ids.size)
+    h = {k: np.asarray(v, float) for k, v in pm.hydraulics.items()}
+    zr = s["root_depth_m"].values.astype(float)
+    for b in _blocks(site_ids.size):
+        sim = _soil(pm, ens, dtw, b)
+        dr[1:, b] = sim["dr_mm"].values[:-1]
+        raw[b] = np.median(sim["raw_mm"].values[0], axis=-1)
+        theta = theta_from_depletion(dr[:, b], h["theta_fc"][b, None], zr[b, None])
+        tension[:, b] = van_genuchten_tension_kpa(theta, *(h[k][b, None] for k in _VG))
+    coords = {"time": fc["time"].values, "site": site_ids, "member": fc["member"].values}
+    dims = ("time", "site", "member")
+    raw = xr.DataArray(raw, dims="site", coords={"site": site_ids})
+    thr = threshold_mm(s, raw, pm.hydraulics, int(str(ens.day)[:4]), cfg.decide)
+    thr_kpa = xr.DataArray(
+        van_genuchten_tension_kpa(theta_from_depletion(thr.values, h["theta_fc"], zr),
+                                  *(h[k] for k in _VG)),
+        dims="site", coords={"site": site_ids})
+    return xr.Dataset(
+        {"dr_mm": xr.DataArray(dr, dims=dims, coords=coords).assign_attrs(units="mm"),
+         "tension_kpa": xr.DataArray(tension, dims=dims, coords=coords, attrs={"units": "kPa"}),
+         "depth_to_water_m": dtw.assign_attrs(units="m"),
+         "precip_mm": fc["precip_mm"].assign_attrs(units="mm d-1"),
+         "et0_mm": ens.et0_mm,
+         "taw_mm": pm.taw_mm,
+         "threshold_mm": thr,
+         "threshold_kpa": thr_kpa.assign_attrs(units="kPa")},
+        coords={"x": ("site", s.x.values), "y": ("site", s.y.values),
+                "kind": ("site", s["kind"].values),
+                "priority": ("site", s["priority"].values)})
+
+
+# =========================================================================== decide, route
+
+
+@dataclass(frozen=True)
+class Decision:
+    """:func:`decide_day`'s result: the demand of every site
+    (:func:`irrigation.decide.demand`), today's visits, the deferred sites (with x, y)
+    and the fleet capacity they were scheduled with [L]."""
+
+    demand: xr.Dataset
+    visits: pd.DataFrame
+    deferred: pd.DataFrame
+    capacity_l: float
+
+
+def decide_day(pm: PlanningModel, day: np.datetime64, fc: xr.Dataset) -> Decision:
+    """Demand of every site, then today's visits and the deferred sites within the
+    fleet's capacity (:func:`irrigation.decide.todays_visits`)."""
+    cfg = pm.city.config
+    s = pm.city.sites
+    dem = demand(fc["dr_mm"].reset_coords(drop=True), fc["threshold_mm"].reset_coords(
+        drop=True), s, cfg.decide)
+    rate = pm.city.refill_points["refill_l_per_min"].values
+    visits, deferred, capacity = todays_visits(dem, s, cfg.fleet, float(np.median(rate[rate > 0])),
+                                               day, cfg.decide)
+    xy = s[["x", "y"]].to_dataframe()[["x", "y"]]
+    return Decision(dem, visits, deferred.join(xy, on="site"), capacity)
+
+
+@dataclass(frozen=True)
+class Routed:
+    """:func:`route_day`'s result: the plan, the routing problem solved (None when
+    nothing was due) and facts for the run record."""
+
+    plan: Plan
+    problem: RoutingProblem | None
+    info: dict = field(default_factory=dict)
+
+
+_STOP_COLUMNS = ["vehicle", "vehicle_type", "trip", "stop", "kind", "location", "client",
+                 "site", "litres", "arrival_s", "start_s", "end_s", "x", "y", "street",
+                 "arrival"]
+
+
+def route_day(pm: PlanningModel, day: np.datetime64, visits: pd.DataFrame,
+              deferred: pd.DataFrame) -> Routed:
+    """Route today's visits with PyVRP under the city's ``[routing]`` limits and seed
+    (urgency: priority, then due before pulled forward) and make the plan."""
+    city, cfg = pm.city, pm.city.config
+    if len(visits) == 0:
+        stops = pd.DataFrame(columns=_STOP_COLUMNS)
+        totals = pd.DataFrame([{"vehicle": -1, "vehicle_type": "total", "stops": 0,
+                                "litres": 0.0, "km": 0.0, "hours": 0.0, "trips": 0,
+                                "refills": 0}])
+        cols = ["site", "litres", "due_day", "latest_safe_day", "reason", "x", "y"]
+        return Routed(Plan(str(day), stops, deferred[cols].reset_index(drop=True), totals),
+                      None)
+    v = visits.assign(urgency=(1.0 + (visits["reason"] == "due")) / visits["priority"])
+    problem = build_problem(v, city.refill_points, cfg.fleet, city.streets,
+                            cfg.network.detour_factor, cfg.routing)
+    sol = solve(problem, cfg.routing.time_limit_s, seed=cfg.run.seed,
+                max_iterations=cfg.routing.max_iterations)
+    info = {"routing_seed": cfg.run.seed, "routing_runtime_s": round(sol.runtime_s, 2),
+            "routing_feasible": bool(sol.feasible)}
+    if cfg.routing.max_iterations is None:
+        info["routing_reproducible"] = "no: the time limit stops the search"
+    return Routed(make_plan(str(day), problem, sol, visits, deferred), problem, info)
+
+
+# =========================================================================== the day
+
+
+@dataclass
+class DayRun:
+    """Everything a daily run computed for day ``date``
+    (:func:`irrigation.pipeline.run_day`).
+
+    Attributes
+    ----------
+    date
+        The planning day D.
+    state
+        State at the morning of D (:meth:`SoilState.to_dataset`): ``dr_mm`` and
+        ``var_mm2`` over ``site`` (after the sensor analysis), ``heads_m`` over
+        (``layer``, ``row``, ``col``).
+    forecast
+        :func:`forecast` of the day.
+    demand
+        :func:`irrigation.decide.demand` of every site.
+    visits, deferred
+        Today's visits and the deferred sites (:func:`decide_day`).
+    plan
+        The routed plan (:class:`irrigation.plan.Plan`).
+    problem
+        The routing problem solved (None when nothing was due).
+    qc
+        QC summary per channel of the last days the report lists (None without sensor
+        data).
+    warnings
+        What the report must tell (missing sensors, groundwater fallback, ...).
+    info
+        Facts for the report and run record (forecast source, spin-up, seeds, counts).
+    timings
+        Wall time per stage [s].
+    """
+
+    date: np.datetime64
+    state: xr.Dataset
+    forecast: xr.Dataset
+    demand: xr.Dataset
+    visits: pd.DataFrame
+    deferred: pd.DataFrame
+    plan: Plan
+    problem: RoutingProblem | None
+    qc: pd.DataFrame | None
+    warnings: list[str]
+    info: dict
+    timings: dict[str, float]

@@ -1,0 +1,175 @@
+"""The observation operator: sensor channels to root-zone depletion with an error variance.
+
+:func:`window_means` averages the valid readings of the hours before each analysis time
+(midnight starting day D) into one value per channel and day; :func:`channel_theta`
+converts tension to water content through the van Genuchten curve of the site's soil;
+:func:`root_zone_depletion` weights the channels over the root zone
+(:func:`layer_weights`) into an observed depletion Dr [mm] with an error variance;
+:func:`daily_observations` chains them for a city's probes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..soil import (
+    SoilParams,
+    texture_hydraulics,
+    total_available_water_mm,
+    van_genuchten_theta,
+)
+from .assimilate import DEFAULT_ASSIMILATION, AssimilationRules
+from .qc import daily_mean
+
+_DAY = np.timedelta64(1, "D")
+
+
+def probe_hydraulics(sensors: xr.Dataset, sites: xr.Dataset, textures: pd.DataFrame,
+                     params: SoilParams | None = None) -> xr.Dataset:
+    """Van Genuchten parameters, θFC, θWP and root depth at each probe's site (dim ``sensor``)."""
+    at = sites.sel(site=sensors["site"].values)
+    hyd = texture_hydraulics(at["soil_texture"].values, textures, params)
+    ds = xr.Dataset({k: ("sensor", v) for k, v in hyd.items()},
+                    coords={"sensor": sensors["sensor"].values})
+    ds["root_depth_m"] = ("sensor", at["root_depth_m"].values.astype(float))
+    ds["site"] = ("sensor", sensors["site"].values)
+    return ds
+
+
+def channel_theta(values: xr.DataArray, quantity: xr.DataArray, hyd: xr.Dataset) -> xr.DataArray:
+    """Water content [m3 m-3] of each channel: tension through van Genuchten (1980), VWC as is."""
+    vg = [hyd[k].sel(sensor=values["sensor"]) for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
+    from_t = van_genuchten_theta(values.clip(min=0.0), *vg)
+    th = xr.where(quantity.sel(sensor=values["sensor"]) == "tension", from_t, values)
+    th.attrs["units"] = "m3 m-3"
+    return th
+
+
+def window_means(qc: xr.Dataset, days: np.ndarray, window_hours: int) -> xr.DataArray:
+    """Mean of the valid readings in [D - window, D) for each day D (UTC midnight).
+
+    Returns ``value`` over (``sensor``, ``depth``, ``time`` = the days), NaN when no valid
+    reading fell in a window.
+    """
+    t = qc["time"].values
+    d = np.asarray(days, dtype="datetime64[D]")
+    ends = (t.astype("datetime64[D]") + _DAY)
+    inwin = (ends - t) <= np.timedelta64(window_hours, "h")
+    pos = np.searchsorted(d, ends)
+    keep = inwin & (pos < d.size) & (d[np.minimum(pos, d.size - 1)] == ends)
+    v = qc["value"].where(qc["valid"]).transpose("sensor", "depth", "time").values
+    out = daily_mean(v[..., keep], pos[keep], d.size) if keep.any() else np.full(
+        (*v.shape[:-1], d.size), np.nan)
+    return xr.DataArray(out, dims=("sensor", "depth", "time"), coords={
+        "sensor": qc["sensor"].values, "depth": qc["depth"].values,
+        "time": d.astype("datetime64[ns]")}, attrs={"units": "kPa or m3 m-3 (see quantity)"})
+
+
+def layer_weights(depth_cm: np.ndarray, root_depth_m: np.ndarray) -> np.ndarray:
+    """Share of the root zone each channel represents (sensor, depth).
+
+    A channel stands for the layer between the midpoints to its neighbours (the top one
+    from the surface, the bottom one half a spacing below it).
+    """
+    z = np.asarray(depth_cm, float) / 100.0
+    mids = (z[1:] + z[:-1]) / 2 if z.size > 1 else np.array([])
+    tail = (z[-1] - z[-2]) / 2 if z.size > 1 else z[-1]
+    top = np.concatenate([[0.0], mids])
+    bot = np.concatenate([mids, [z[-1] + tail]])
+    zr = np.asarray(root_depth_m, float)[:, None]
+    return np.clip(np.minimum(bot, zr) - top, 0.0, None) / zr
+
+
+def root_zone_depletion(
+    values: xr.DataArray,
+    quantity: xr.DataArray,
+    hyd: xr.Dataset,
+    rules: AssimilationRules = DEFAULT_ASSIMILATION,
+) -> xr.Dataset:
+    """Observation operator: channel readings to root-zone depletion Dr [mm] and its variance.
+
+    Parameters
+    ----------
+    values
+        Readings over (``sensor``, ``depth`` [cm], ...): tension [kPa] or VWC [m3 m-3].
+    quantity
+        ``tension`` or ``vwc`` per sensor.
+    hyd
+        :func:`probe_hydraulics` of the probes.
+    rules
+        Error variances.
+
+    Returns
+    -------
+    xr.Dataset
+        ``dr_obs_mm`` and ``var_obs_mm2`` over (``sensor``, ...), NaN where no channel
+        inside the root zone had a valid reading; ``theta_obs`` [m3 m-3].
+
+    Notes
+    -----
+    θ of a tension channel from van Genuchten (1980) eq. 21 of the site's soil; the
+    root-zone θ is the layer-weighted mean (:func:`layer_weights`) of the channels with a
+    reading, Dr = 1000 Zr (θFC - θ) (FAO-56 eq. 87 in reverse), kept within [0, TAW].
+    Channel error σ² = σ_channel² + (dθ/dψ · σ_rel ψ)² for tension; the root-zone error is
+    Σ w² σ² / (Σ w)² + σ_profile².
+    """
+    hyd = hyd.sel(sensor=values["sensor"].values)
+    theta = channel_theta(values, quantity, hyd)
+    vg = [hyd[k] for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
+    psi = values.clip(min=0.0)
+    dpsi = 0.01 * psi + 0.1
+    slope = np.abs(van_genuchten_theta(psi + dpsi, *vg) - van_genuchten_theta(psi, *vg)) / dpsi
+    is_t = quantity.sel(sensor=values["sensor"]) == "tension"
+    var_ch = rules.sigma_theta_channel**2 + xr.where(
+        is_t, (slope * rules.sigma_tension_rel * psi) ** 2, 0.0)
+    w = xr.DataArray(layer_weights(values["depth"].values, hyd["root_depth_m"].values),
+                     dims=("sensor", "depth"), coords={"sensor": values["sensor"].values,
+                                                       "depth": values["depth"].values})
+    w = w.where(np.isfinite(theta), 0.0)
+    sw = w.sum("depth")
+    th_rz = (w * theta.fillna(0.0)).sum("depth") / sw
+    var_th = (w**2 * var_ch.fillna(0.0)).sum("depth") / sw**2 + rules.sigma_theta_profile**2
+    zr_mm = 1000.0 * hyd["root_depth_m"]
+    taw = total_available_water_mm(hyd["theta_fc"], hyd["theta_wp"], hyd["root_depth_m"])
+    dr = (zr_mm * (hyd["theta_fc"] - th_rz)).clip(min=0.0)
+    dr = xr.where(dr > taw, taw, dr).where(sw > 0)
+    out = xr.Dataset({"dr_obs_mm": dr, "var_obs_mm2": (zr_mm**2 * var_th).where(sw > 0),
+                      "theta_obs": th_rz.where(sw > 0)})
+    out["dr_obs_mm"].attrs["units"] = "mm"
+    out["var_obs_mm2"].attrs["units"] = "mm2"
+    out["theta_obs"].attrs["units"] = "m3 m-3"
+    return out
+
+
+
+def daily_observations(readings: xr.Dataset, days: np.ndarray, sensors: xr.Dataset,
+                       hyd: xr.Dataset, rules: AssimilationRules = DEFAULT_ASSIMILATION
+                       ) -> xr.Dataset:
+    """Root-zone observations of every probe on the mornings ``days``.
+
+    The valid readings of the ``rules.window_hours`` before each morning
+    (:func:`window_means`) through the observation operator (:func:`root_zone_depletion`).
+
+    Parameters
+    ----------
+    readings
+        ``value`` and ``valid`` over (``sensor``, ``depth``, ``time``), coord ``quantity``.
+    days
+        The mornings (UTC midnight starting each day).
+    sensors
+        The city's probes (their ``site``).
+    hyd
+        :func:`probe_hydraulics` of the probes.
+
+    Returns
+    -------
+    xr.Dataset
+        Over (``sensor``, ``time`` = ``days``): ``dr_obs_mm``, ``var_obs_mm2``,
+        ``theta_obs``; ``site`` of each probe.
+    """
+    means = window_means(readings, days, rules.window_hours)
+    obs = root_zone_depletion(means, readings["quantity"], hyd, rules)
+    obs["site"] = sensors["site"]
+    return obs
