@@ -38,11 +38,12 @@ in never means more depletion later — as long as a day's Ks-limited demand is 
 (1 - p) TAW and the potential capillary rise below RAW; very shallow root zones with little
 available water can violate this and then oscillate around the stress threshold.
 
-Soil hydraulics (:func:`texture_hydraulics`): one van Genuchten curve per site gives field
+Soil hydraulics (:func:`site_hydraulics`): one van Genuchten curve per site gives field
 capacity θFC = θ(ψFC) at the texture's own field-capacity tension (``fc_tension_kpa``
 column of ``soil_textures.csv``), the wilting point θWP = θ(1500 kPa) and the tension ↔ θ
 conversion of sensors and thresholds. The packaged curves are fitted through available
-water inside FAO-56 Table 19 (see ``irrigation/data/README.md``).
+water inside FAO-56 Table 19 (see ``irrigation/data/README.md``); a site's measured
+``theta_fc``/``theta_wp``/``awc_mm_per_m`` refit its curve (:func:`fit_van_genuchten`).
 
 When the root depth grows in time (TAW increases) Dr is kept: the newly rooted soil is taken
 at field capacity (the FAO-56 convention, also pyfao56's default). The depletion balance
@@ -167,6 +168,16 @@ def van_genuchten_tension_kpa(theta, theta_r, theta_s, alpha_per_cm, n):
 #: Search interval of the shape parameter n in :func:`fit_van_genuchten` [-].
 FIT_N_RANGE = (1.0 + 1e-4, 21.0)
 
+#: Optional columns of a sites Dataset that override the retention of the site's texture
+#: (:func:`site_hydraulics`); NaN or a missing column means "not measured".
+SITE_SOIL_COLUMNS: dict[str, str] = {
+    "theta_fc": "m3 m-3",
+    "theta_wp": "m3 m-3",
+    "awc_mm_per_m": "mm m-1",
+    "theta_s": "m3 m-3",
+    "fc_tension_kpa": "kPa",
+}
+
 _VG = ("theta_r", "theta_s", "alpha_per_cm", "n")
 
 
@@ -280,6 +291,101 @@ def texture_hydraulics(
     return out
 
 
+def _measured(sites: xr.Dataset, name: str) -> np.ndarray:
+    """A site column as floats; NaN everywhere when the column is absent."""
+    if name not in sites:
+        return np.full(sites.sizes["site"], np.nan)
+    return np.asarray(sites[name].values, dtype=float)
+
+
+def site_hydraulics(sites: xr.Dataset, textures: pd.DataFrame,
+                    params: SoilParams | None = None) -> dict[str, np.ndarray]:
+    """Retention curve, θFC and θWP of every site: measured values win over the texture.
+
+    Parameters
+    ----------
+    sites
+        Sites over ``site`` with ``soil_texture`` and, optionally, the columns of
+        :data:`SITE_SOIL_COLUMNS` (NaN = not measured): ``theta_fc``, ``theta_wp``
+        [m3 m-3], ``awc_mm_per_m`` (available water θFC - θWP) [mm m-1], ``theta_s``
+        [m3 m-3] and ``fc_tension_kpa`` (the tension the lab's θFC refers to) [kPa].
+    textures
+        The texture table (:func:`irrigation.io.soil_tables.read_soil_textures`).
+    params
+        Tension of the wilting point.
+
+    Returns
+    -------
+    dict
+        The arrays of :func:`texture_hydraulics` over ``site`` and ``measured`` (bool):
+        True where a site's own values replaced its texture's curve.
+
+    Raises
+    ------
+    InputError
+        Naming the first site whose values are not θr < θWP < θFC < θs, or whose
+        ``awc_mm_per_m`` disagrees with its ``theta_fc - theta_wp`` by more than 1 mm m-1.
+
+    Notes
+    -----
+    What a site does not give is completed from its texture, keeping the texture's dry
+    end (θWP depends mostly on the clay content, θFC also on structure and compaction):
+
+    * ``awc`` alone: θWP of the texture, θFC = θWP + awc;
+    * ``theta_fc`` with ``awc``: θWP = θFC - awc; ``theta_wp`` with ``awc``: θFC = θWP + awc;
+    * ``theta_fc`` or ``theta_wp`` alone: the other from the texture;
+    * ``theta_s`` and ``fc_tension_kpa``: the texture's when not given.
+
+    The site's curve keeps θs and θr = min(θr, θWP / 2) of its texture and is refitted
+    through (ψFC, θFC) and (ψWP, θWP) (:func:`fit_van_genuchten`), so that field capacity,
+    wilting point and every tension <-> θ conversion of the site come from one curve.
+    Sites without measured values keep their texture's curve unchanged.
+    """
+    params = params or SoilParams()
+    hyd = texture_hydraulics(_site_values(sites, "soil_texture"), textures, params)
+    given = {k: _measured(sites, k) for k in SITE_SOIL_COLUMNS}
+    fc, wp = given["theta_fc"], given["theta_wp"]
+    awc = given["awc_mm_per_m"] / 1000.0
+    has_fc, has_wp, has_awc = np.isfinite(fc), np.isfinite(wp), np.isfinite(awc)
+    both = has_fc & has_wp & has_awc & (np.abs(fc - wp - awc) > 1e-3)
+    if both.any():
+        i = int(np.argmax(both))
+        raise InputError(f"site {sites['site'].values[i]!r}: awc_mm_per_m "
+                         f"{1000 * awc[i]:g} differs from 1000 (theta_fc - theta_wp) = "
+                         f"{1000 * (fc[i] - wp[i]):g}", field="awc_mm_per_m")
+    wp = np.where(has_wp, wp, np.where(has_fc & has_awc, fc - awc, hyd["theta_wp"]))
+    fc = np.where(has_fc, fc, np.where(has_awc, wp + awc, hyd["theta_fc"]))
+    sat = np.where(np.isfinite(given["theta_s"]), given["theta_s"], hyd["theta_s"])
+    psi_fc = np.where(np.isfinite(given["fc_tension_kpa"]), given["fc_tension_kpa"],
+                      hyd["fc_tension_kpa"])
+    measured = has_fc | has_wp | has_awc | np.isfinite(given["theta_s"]) | np.isfinite(
+        given["fc_tension_kpa"])
+    res = np.minimum(hyd["theta_r"], wp / 2.0)
+    bad = measured & ~((0 < wp) & (wp < fc) & (fc < sat) & (sat <= 1)
+                       & (0 < psi_fc) & (psi_fc < params.wp_tension_kpa))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(
+            f"site {sites['site'].values[i]!r}: expected 0 < theta_wp < theta_fc < theta_s "
+            f"<= 1 and 0 < fc_tension_kpa < {params.wp_tension_kpa:g}, got theta_wp "
+            f"{wp[i]:.3f}, theta_fc {fc[i]:.3f}, theta_s {sat[i]:.3f}, fc_tension_kpa "
+            f"{psi_fc[i]:g}", field="theta_fc")
+    out = dict(hyd)
+    if measured.any():
+        m = measured
+        alpha, n = fit_van_genuchten(fc[m], wp[m], psi_fc[m], res[m], sat[m],
+                                     params.wp_tension_kpa)
+        for key, value in (("theta_r", res[m]), ("theta_s", sat[m]), ("alpha_per_cm", alpha),
+                           ("n", n), ("fc_tension_kpa", psi_fc[m])):
+            out[key] = out[key].copy()
+            out[key][m] = value
+        vg = [out[k] for k in _VG]
+        out["theta_fc"] = van_genuchten_theta(out["fc_tension_kpa"], *vg)
+        out["theta_wp"] = van_genuchten_theta(params.wp_tension_kpa, *vg)
+    out["measured"] = measured
+    return out
+
+
 def total_available_water_mm(theta_fc, theta_wp, root_depth_m):
     """Total available water TAW = 1000 (θFC - θWP) Zr [mm] (FAO-56 eq. 82)."""
     return 1000.0 * (np.asarray(theta_fc) - theta_wp) * root_depth_m
@@ -287,16 +393,16 @@ def total_available_water_mm(theta_fc, theta_wp, root_depth_m):
 
 def site_water_capacity(sites: xr.Dataset, textures: pd.DataFrame,
                         params: SoilParams | None = None) -> tuple[dict, xr.DataArray]:
-    """Hydraulics of every site's texture and its total available water.
+    """Hydraulics of every site (measured values win, :func:`site_hydraulics`) and its TAW.
 
     Returns
     -------
     hyd : dict
-        :func:`texture_hydraulics` of the sites (arrays over ``site``).
+        :func:`site_hydraulics` of the sites (arrays over ``site``).
     taw_mm : xr.DataArray
         TAW over ``site`` [mm], FAO-56 eq. 82 with the site's ``root_depth_m``.
     """
-    hyd = texture_hydraulics(sites["soil_texture"].values, textures, params)
+    hyd = site_hydraulics(sites, textures, params)
     taw = total_available_water_mm(hyd["theta_fc"], hyd["theta_wp"],
                                    sites["root_depth_m"].values.astype(float))
     return hyd, xr.DataArray(taw, dims="site", coords={"site": sites["site"].values},
@@ -617,7 +723,8 @@ def simulate_sites(
     ----------
     sites
         City sites over dim ``site``: ``kind``, ``species``, ``area_m2``, ``soil_texture``,
-        ``sealing``, ``root_depth_m``, ``pit_capacity_l`` (NaN = no cap).
+        ``sealing``, ``root_depth_m``, ``pit_capacity_l`` (NaN = no cap); optionally the
+        measured soil columns of :data:`SITE_SOIL_COLUMNS` (:func:`site_hydraulics`).
     et0_mm
         Reference ET [mm d-1] over ``time`` [, ``member``] [, ``site``].
     precip_mm
@@ -646,13 +753,13 @@ def simulate_sites(
     -----
     Demand ET_L = K_L ET0 (:func:`irrigation.landscape.landscape_coefficient`), p from the
     species table adjusted daily by :func:`adjust_p` with ET_L, TAW by FAO-56 eq. 82 from
-    θFC and θWP of the site's texture (:func:`texture_hydraulics`).
+    θFC and θWP of the site (:func:`site_hydraulics`: measured values, else its texture).
     """
     params = params or SoilParams()
     time = et0_mm["time"].values
     member = et0_mm["member"].values if "member" in et0_mm.dims else (
         precip_mm["member"].values if "member" in precip_mm.dims else np.array([0]))
-    hyd = texture_hydraulics(_site_values(sites, "soil_texture"), textures, params)
+    hyd = site_hydraulics(sites, textures, params)
     zr = _site_values(sites, "root_depth_m").astype(float)
     area = _site_values(sites, "area_m2").astype(float)
     if np.any(~(zr > 0)) or np.any(~(area > 0)):

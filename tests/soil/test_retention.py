@@ -1,8 +1,10 @@
-"""Retention curves of the texture table against measured soils (FAO-56 Table 19) and the
-tree-pit substrates against their published requirements."""
+"""Retention curves of the texture table against measured soils (FAO-56 Table 19), the
+tree-pit substrates against their published requirements, and per-site measured values."""
 
 import numpy as np
+import pandas as pd
 import pytest
+import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,6 +13,8 @@ from irrigation.io.soil_tables import read_soil_textures
 from irrigation.soil import (
     available_water_table,
     fit_van_genuchten,
+    site_hydraulics,
+    site_water_capacity,
     texture_hydraulics,
     van_genuchten_tension_kpa,
     van_genuchten_theta,
@@ -183,3 +187,80 @@ def test_reader_rejects_a_row_whose_curve_misses_its_field_capacity(tmp_path):
     with pytest.raises(InputError, match="one curve") as info:
         read_soil_textures(path)
     assert (info.value.row, info.value.field) == (text.splitlines().index(line) + 1, "theta_fc")
+
+
+# --------------------------------------------------------------------------- measured sites
+
+
+def sites(**columns):
+    n = len(next(iter(columns.values())))
+    data = {"soil_texture": ("site", ["sandy_loam"] * n),
+            "root_depth_m": ("site", np.full(n, 0.6))}
+    data.update({k: ("site", np.asarray(v, dtype=object if k == "soil_texture" else float))
+                 for k, v in columns.items()})
+    return xr.Dataset(data, coords={"site": [f"s{i}" for i in range(n)]})
+
+
+def test_measured_fc_and_wp_win_and_refit_one_curve(textures):
+    ds = sites(theta_fc=[0.28, np.nan], theta_wp=[0.12, np.nan])
+    hyd = site_hydraulics(ds, textures)
+    assert list(hyd["measured"]) == [True, False]
+    assert hyd["theta_fc"][0] == pytest.approx(0.28, abs=1e-9)
+    assert hyd["theta_wp"][0] == pytest.approx(0.12, abs=1e-9)
+    vg = [hyd[k][0] for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
+    assert van_genuchten_tension_kpa(0.28, *vg) == pytest.approx(33.0, rel=1e-6)
+    # the unmeasured site keeps its texture's curve exactly
+    plain = texture_hydraulics(["sandy_loam"], textures)
+    for key in ("theta_r", "theta_s", "alpha_per_cm", "n", "theta_fc", "theta_wp"):
+        assert hyd[key][1] == plain[key][0], key
+
+
+def test_available_water_alone_keeps_the_texture_wilting_point(textures):
+    ds = sites(awc_mm_per_m=[90.0])
+    hyd, taw = site_water_capacity(ds, textures)
+    wp = texture_hydraulics(["sandy_loam"], textures)["theta_wp"][0]
+    assert hyd["theta_wp"][0] == pytest.approx(wp, abs=1e-9)
+    assert hyd["theta_fc"][0] == pytest.approx(wp + 0.090, abs=1e-9)
+    assert float(taw[0]) == pytest.approx(90.0 * 0.6)
+
+
+def test_lab_values_at_another_tension(textures):
+    """A lab reporting field capacity at pF 1.8 (6.3 kPa, KA5) on a substrate."""
+    ds = sites(soil_texture=["fll_pit_1"], theta_fc=[0.27], fc_tension_kpa=[6.3])
+    hyd = site_hydraulics(ds, textures)
+    vg = [hyd[k][0] for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
+    assert van_genuchten_theta(6.3, *vg) == pytest.approx(0.27, abs=1e-9)
+    assert hyd["theta_wp"][0] == pytest.approx(
+        texture_hydraulics(["fll_pit_1"], textures)["theta_wp"][0], abs=1e-9)
+
+
+@pytest.mark.parametrize(("columns", "match"), [
+    ({"theta_fc": [0.30], "theta_wp": [0.10], "awc_mm_per_m": [150.0]}, "awc_mm_per_m"),
+    ({"theta_fc": [0.40]}, "theta_fc < theta_s"),
+    ({"theta_fc": [0.10], "theta_wp": [0.12]}, "theta_wp < theta_fc"),
+    ({"theta_wp": [0.0]}, "0 < theta_wp"),
+])
+def test_bad_measured_values_name_the_site(textures, columns, match):
+    with pytest.raises(InputError, match=match) as info:
+        site_hydraulics(sites(**columns), textures)
+    assert "'s0'" in str(info.value)
+
+
+def test_simulation_uses_the_measured_available_water(textures):
+    from irrigation.io.soil_tables import read_species
+    from irrigation.soil import simulate_sites
+
+    ds = sites(awc_mm_per_m=[200.0, np.nan])
+    for name, value in (("kind", "young_tree"), ("species", "Tilia cordata"),
+                        ("sealing", "open")):
+        ds[name] = ("site", [value] * 2)
+    ds["area_m2"] = ("site", [4.0, 4.0])
+    ds["pit_capacity_l"] = ("site", [np.nan, np.nan])
+    ds["planting_year"] = ("site", [2022, 2022])
+    time = pd.date_range("2024-07-01", periods=3)
+    et0 = xr.DataArray(np.full(3, 4.0), dims="time", coords={"time": time})
+    out = simulate_sites(ds, et0, et0 * 0, textures=textures, species=read_species())
+    taw = out["taw_mm"].isel(time=0, member=0).values
+    assert taw[0] == pytest.approx(200.0 * 0.6)
+    assert taw[1] == pytest.approx(textures.loc["sandy_loam", "theta_fc"] * 600
+                                   - textures.loc["sandy_loam", "theta_wp"] * 600, rel=1e-3)
