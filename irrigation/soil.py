@@ -35,9 +35,15 @@ Order of the computations within a day (explicit, as FAO-56 and pyfao56):
 
 Like every explicit daily bucket (FAO-56, pyfao56), the step is monotone — more water
 in never means more depletion later — as long as a day's Ks-limited demand is below
-(1 - p) TAW and the potential capillary rise below RAW; very shallow or coarse root zones
-(e.g. Carsel & Parrish "sand": θFC(10 kPa) - θWP = 0.004 m3 m-3) can violate this and then
-oscillate around the stress threshold.
+(1 - p) TAW and the potential capillary rise below RAW; very shallow root zones with little
+available water can violate this and then oscillate around the stress threshold.
+
+Soil hydraulics (:func:`site_hydraulics`): one van Genuchten curve per site gives field
+capacity θFC = θ(ψFC) at the texture's own field-capacity tension (``fc_tension_kpa``
+column of ``soil_textures.csv``), the wilting point θWP = θ(1500 kPa) and the tension ↔ θ
+conversion of sensors and thresholds. The packaged curves are fitted through available
+water inside FAO-56 Table 19 (see ``irrigation/data/README.md``); a site's measured
+``theta_fc``/``theta_wp``/``awc_mm_per_m`` refit its curve (:func:`fit_van_genuchten`).
 
 When the root depth grows in time (TAW increases) Dr is kept: the newly rooted soil is taken
 at field capacity (the FAO-56 convention, also pyfao56's default). The depletion balance
@@ -52,7 +58,8 @@ References
 ----------
 Allen, R. G., Pereira, L. S., Raes, D. & Smith, M. (1998). FAO Irrigation and Drainage Paper 56.
 van Genuchten, M. Th. (1980). Soil Sci. Soc. Am. J. 44, 892-898.
-Carsel, R. F. & Parrish, R. S. (1988). Water Resour. Res. 24(5), 755-769.
+Schaap, M. G., Leij, F. J. & van Genuchten, M. Th. (2001). ROSETTA. J. Hydrol. 251, 163-176.
+Saxton, K. E. & Rawls, W. J. (2006). Soil Sci. Soc. Am. J. 70, 1569-1578.
 Liu, Y., Pereira, L. S. & Fernando, R. M. (2006). Fluxes through the bottom boundary of the
 root zone in silty soils: parametric approaches to estimate groundwater contribution and
 percolation. Agric. Water Manage. 84, 27-40.
@@ -83,15 +90,14 @@ FLUXES_OUT = ("runoff_mm", "irrigation_overflow_mm", "eta_mm", "deep_percolation
 class SoilParams:
     """Parameters of the root-zone balance; defaults documented here, nowhere else.
 
+    Field capacity is not a parameter here: its tension is a property of each texture
+    (column ``fc_tension_kpa`` of ``soil_textures.csv``: 10 kPa for sand and loamy sand,
+    33 kPa for finer soils, as the USDA-NRCS uses; see ``irrigation/data/README.md``).
+
     Attributes
     ----------
-    fc_tension_kpa
-        Tension at field capacity [kPa]. 10 kPa (pF 2.0): the German soil-science
-        convention (KA5 uses pF 1.8-2.0) and the USDA choice for sandy soils; urban tree-pit
-        substrates (FLL) are sandy and drain fast, so 33 kPa (pF 2.5, fine-textured
-        agricultural soils) would understate the water they hold after drainage.
     wp_tension_kpa
-        Tension at the permanent wilting point [kPa] (1500 kPa, pF 4.2).
+        Tension at the permanent wilting point [kPa] (1500 kPa, pF 4.2; FAO-56 ch. 8).
     infiltration_open, infiltration_small_cobbles, infiltration_slabs, infiltration_asphalt
         Fraction of rain that reaches the root zone per sealing class around the pit
         (Wessolek & Kluge: 0.9, 0.8, 0.55, 0.2); the rest is runoff.
@@ -106,7 +112,6 @@ class SoilParams:
         (DESIGN: "zero when more than about 1 m below the root zone").
     """
 
-    fc_tension_kpa: float = 10.0
     wp_tension_kpa: float = 1500.0
     infiltration_open: float = 0.9
     infiltration_small_cobbles: float = 0.8
@@ -117,8 +122,8 @@ class SoilParams:
     cr_cutoff_m: float = 1.0
 
     def __post_init__(self) -> None:
-        if not 0 < self.fc_tension_kpa < self.wp_tension_kpa:
-            raise ValueError("Expected 0 < fc_tension_kpa < wp_tension_kpa.")
+        if not self.wp_tension_kpa > 0:
+            raise ValueError("Expected wp_tension_kpa > 0.")
         for name in SEALING_CLASSES:
             if not 0 <= getattr(self, f"infiltration_{name}") <= 1:
                 raise ValueError(f"Expected infiltration_{name} in [0, 1].")
@@ -160,6 +165,90 @@ def van_genuchten_tension_kpa(theta, theta_r, theta_s, alpha_per_cm, n):
     return h_cm * KPA_PER_CM
 
 
+#: Search interval of the shape parameter n in :func:`fit_van_genuchten` [-].
+FIT_N_RANGE = (1.0 + 1e-4, 21.0)
+
+#: Optional columns of a sites Dataset that override the retention of the site's texture
+#: (:func:`site_hydraulics`); NaN or a missing column means "not measured".
+SITE_SOIL_COLUMNS: dict[str, str] = {
+    "theta_fc": "m3 m-3",
+    "theta_wp": "m3 m-3",
+    "awc_mm_per_m": "mm m-1",
+    "theta_s": "m3 m-3",
+    "fc_tension_kpa": "kPa",
+}
+
+_VG = ("theta_r", "theta_s", "alpha_per_cm", "n")
+
+
+def _ln_alpha_h(se, n):
+    """ln(α h) at effective saturation ``se`` on a van Genuchten curve of shape ``n``.
+
+    van Genuchten (1980) eq. 21 solved for h: ``α h = (Se^(-1/m) - 1)^(1/n)``, m = 1 - 1/n,
+    evaluated in logs so that n -> 1 (Se^(-1/m) -> inf) does not overflow.
+    """
+    a = -np.log(se) * n / (n - 1.0)  # ln(Se^(-1/m))
+    return (a + np.log(-np.expm1(-a))) / n
+
+
+def fit_van_genuchten(theta_fc, theta_wp, fc_tension_kpa, theta_r, theta_s,
+                      wp_tension_kpa=1500.0):
+    """α and n of the van Genuchten curve through field capacity and wilting point.
+
+    Parameters
+    ----------
+    theta_fc, theta_wp
+        Water content at field capacity and at the wilting point [m3 m-3].
+    fc_tension_kpa, wp_tension_kpa
+        Their tensions [kPa] (ψFC, ψWP).
+    theta_r, theta_s
+        Residual and saturated water content of the curve [m3 m-3]; need
+        θr < θWP < θFC < θs. All arguments broadcast (one curve per element).
+
+    Returns
+    -------
+    alpha_per_cm, n : np.ndarray
+        α [cm-1] and n [-] with θ(ψFC) = θFC and θ(ψWP) = θWP (to ~1e-12).
+
+    Raises
+    ------
+    ValueError
+        Inputs not ordered as above, or no n in :data:`FIT_N_RANGE` fits.
+
+    Notes
+    -----
+    van Genuchten (1980) eq. 21 with m = 1 - 1/n and θr, θs fixed: both points lie on the
+    curve when ``g(Se_WP, n) - g(Se_FC, n) = ln(ψWP / ψFC)`` with ``g = ln(α h)`` of
+    :func:`_ln_alpha_h` and ``Se = (θ - θr) / (θs - θr)``. The left side falls
+    monotonically from +inf (n -> 1) to 0 (n -> inf), so the root is unique; it is found by
+    bisection on ln(n - 1), vectorised over all elements, then ``α = exp(g(Se_FC, n)) / h_FC``.
+    """
+    fc, wp, r, sat, psi_fc, psi_wp = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (theta_fc, theta_wp, theta_r, theta_s,
+                                                  fc_tension_kpa, wp_tension_kpa)))
+    if np.any(~((r < wp) & (wp < fc) & (fc < sat))) or np.any(~((0 < psi_fc) & (psi_fc < psi_wp))):
+        raise ValueError("Expected theta_r < theta_wp < theta_fc < theta_s and "
+                         "0 < fc_tension_kpa < wp_tension_kpa.")
+    se_fc, se_wp = (fc - r) / (sat - r), (wp - r) / (sat - r)
+    target = np.log(psi_wp / psi_fc)
+
+    def excess(ln_nm1):
+        n = 1.0 + np.exp(ln_nm1)
+        return _ln_alpha_h(se_wp, n) - _ln_alpha_h(se_fc, n) - target
+
+    lo = np.full(fc.shape, np.log(FIT_N_RANGE[0] - 1.0))
+    hi = np.full(fc.shape, np.log(FIT_N_RANGE[1] - 1.0))
+    if np.any(excess(lo) <= 0) or np.any(excess(hi) >= 0):
+        raise ValueError(f"No van Genuchten n in {FIT_N_RANGE} passes through both points.")
+    for _ in range(64):
+        mid = 0.5 * (lo + hi)
+        above = excess(mid) > 0
+        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
+    n = 1.0 + np.exp(0.5 * (lo + hi))
+    alpha = np.exp(_ln_alpha_h(se_fc, n)) / (psi_fc / KPA_PER_CM)
+    return alpha, n
+
+
 def texture_hydraulics(
     texture: np.ndarray | list[str], textures: pd.DataFrame, params: SoilParams | None = None
 ) -> dict[str, np.ndarray]:
@@ -168,23 +257,25 @@ def texture_hydraulics(
     Parameters
     ----------
     texture
-        Texture name per site (``soil_textures.csv`` column ``texture``).
+        Texture (or substrate) name per site (``soil_textures.csv`` column ``texture``).
     textures
         The texture table (:func:`irrigation.io.soil_tables.read_soil_textures`).
     params
-        Tensions of field capacity and wilting point.
+        Tension of the wilting point.
 
     Returns
     -------
     dict
-        Arrays over sites: ``theta_r``, ``theta_s``, ``alpha_per_cm``, ``n`` and
-        ``theta_fc``, ``theta_wp`` [m3 m-3] (van Genuchten at ``params.fc_tension_kpa``
-        and ``params.wp_tension_kpa``).
+        Arrays over sites: ``theta_r``, ``theta_s``, ``alpha_per_cm``, ``n``,
+        ``fc_tension_kpa`` and ``theta_fc``, ``theta_wp`` [m3 m-3]: van Genuchten at the
+        texture's ``fc_tension_kpa`` and at ``params.wp_tension_kpa``.
 
     Notes
     -----
-    The packaged table holds the mean van Genuchten parameters of the USDA textural
-    classes of Carsel & Parrish (1988); θ(h) by van Genuchten (1980) eq. 21.
+    θ(h) by van Genuchten (1980) eq. 21. Field capacity and wilting point come from the
+    same curve as every tension <-> θ conversion; the packaged curves pass through the
+    θFC and θWP listed in the table (FAO-56 Table 19 and the sources of
+    ``irrigation/data/README.md``).
     """
     params = params or SoilParams()
     names = np.asarray(texture, dtype=str)
@@ -193,10 +284,105 @@ def texture_hydraulics(
         raise InputError(f"unknown soil texture {unknown[0]!r}; known: "
                          f"{', '.join(textures.index)}", field="soil_texture")
     rows = textures.loc[names]
-    out = {k: rows[k].to_numpy(dtype=float) for k in ("theta_r", "theta_s", "alpha_per_cm", "n")}
-    vg = (out["theta_r"], out["theta_s"], out["alpha_per_cm"], out["n"])
-    out["theta_fc"] = van_genuchten_theta(params.fc_tension_kpa, *vg)
+    out = {k: rows[k].to_numpy(dtype=float) for k in (*_VG, "fc_tension_kpa")}
+    vg = [out[k] for k in _VG]
+    out["theta_fc"] = van_genuchten_theta(out["fc_tension_kpa"], *vg)
     out["theta_wp"] = van_genuchten_theta(params.wp_tension_kpa, *vg)
+    return out
+
+
+def _measured(sites: xr.Dataset, name: str) -> np.ndarray:
+    """A site column as floats; NaN everywhere when the column is absent."""
+    if name not in sites:
+        return np.full(sites.sizes["site"], np.nan)
+    return np.asarray(sites[name].values, dtype=float)
+
+
+def site_hydraulics(sites: xr.Dataset, textures: pd.DataFrame,
+                    params: SoilParams | None = None) -> dict[str, np.ndarray]:
+    """Retention curve, θFC and θWP of every site: measured values win over the texture.
+
+    Parameters
+    ----------
+    sites
+        Sites over ``site`` with ``soil_texture`` and, optionally, the columns of
+        :data:`SITE_SOIL_COLUMNS` (NaN = not measured): ``theta_fc``, ``theta_wp``
+        [m3 m-3], ``awc_mm_per_m`` (available water θFC - θWP) [mm m-1], ``theta_s``
+        [m3 m-3] and ``fc_tension_kpa`` (the tension the lab's θFC refers to) [kPa].
+    textures
+        The texture table (:func:`irrigation.io.soil_tables.read_soil_textures`).
+    params
+        Tension of the wilting point.
+
+    Returns
+    -------
+    dict
+        The arrays of :func:`texture_hydraulics` over ``site`` and ``measured`` (bool):
+        True where a site's own values replaced its texture's curve.
+
+    Raises
+    ------
+    InputError
+        Naming the first site whose values are not θr < θWP < θFC < θs, or whose
+        ``awc_mm_per_m`` disagrees with its ``theta_fc - theta_wp`` by more than 1 mm m-1.
+
+    Notes
+    -----
+    What a site does not give is completed from its texture, keeping the texture's dry
+    end (θWP depends mostly on the clay content, θFC also on structure and compaction):
+
+    * ``awc`` alone: θWP of the texture, θFC = θWP + awc;
+    * ``theta_fc`` with ``awc``: θWP = θFC - awc; ``theta_wp`` with ``awc``: θFC = θWP + awc;
+    * ``theta_fc`` or ``theta_wp`` alone: the other from the texture;
+    * ``theta_s`` and ``fc_tension_kpa``: the texture's when not given.
+
+    The site's curve keeps θs and θr = min(θr, θWP / 2) of its texture and is refitted
+    through (ψFC, θFC) and (ψWP, θWP) (:func:`fit_van_genuchten`), so that field capacity,
+    wilting point and every tension <-> θ conversion of the site come from one curve.
+    Sites without measured values keep their texture's curve unchanged.
+    """
+    params = params or SoilParams()
+    hyd = texture_hydraulics(_site_values(sites, "soil_texture"), textures, params)
+    given = {k: _measured(sites, k) for k in SITE_SOIL_COLUMNS}
+    fc, wp = given["theta_fc"], given["theta_wp"]
+    awc = given["awc_mm_per_m"] / 1000.0
+    has_fc, has_wp, has_awc = np.isfinite(fc), np.isfinite(wp), np.isfinite(awc)
+    both = has_fc & has_wp & has_awc & (np.abs(fc - wp - awc) > 1e-3)
+    if both.any():
+        i = int(np.argmax(both))
+        raise InputError(f"site {sites['site'].values[i]!r}: awc_mm_per_m "
+                         f"{1000 * awc[i]:g} differs from 1000 (theta_fc - theta_wp) = "
+                         f"{1000 * (fc[i] - wp[i]):g}", field="awc_mm_per_m")
+    wp = np.where(has_wp, wp, np.where(has_fc & has_awc, fc - awc, hyd["theta_wp"]))
+    fc = np.where(has_fc, fc, np.where(has_awc, wp + awc, hyd["theta_fc"]))
+    sat = np.where(np.isfinite(given["theta_s"]), given["theta_s"], hyd["theta_s"])
+    psi_fc = np.where(np.isfinite(given["fc_tension_kpa"]), given["fc_tension_kpa"],
+                      hyd["fc_tension_kpa"])
+    measured = has_fc | has_wp | has_awc | np.isfinite(given["theta_s"]) | np.isfinite(
+        given["fc_tension_kpa"])
+    res = np.minimum(hyd["theta_r"], wp / 2.0)
+    bad = measured & ~((0 < wp) & (wp < fc) & (fc < sat) & (sat <= 1)
+                       & (0 < psi_fc) & (psi_fc < params.wp_tension_kpa))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(
+            f"site {sites['site'].values[i]!r}: expected 0 < theta_wp < theta_fc < theta_s "
+            f"<= 1 and 0 < fc_tension_kpa < {params.wp_tension_kpa:g}, got theta_wp "
+            f"{wp[i]:.3f}, theta_fc {fc[i]:.3f}, theta_s {sat[i]:.3f}, fc_tension_kpa "
+            f"{psi_fc[i]:g}", field="theta_fc")
+    out = dict(hyd)
+    if measured.any():
+        m = measured
+        alpha, n = fit_van_genuchten(fc[m], wp[m], psi_fc[m], res[m], sat[m],
+                                     params.wp_tension_kpa)
+        for key, value in (("theta_r", res[m]), ("theta_s", sat[m]), ("alpha_per_cm", alpha),
+                           ("n", n), ("fc_tension_kpa", psi_fc[m])):
+            out[key] = out[key].copy()
+            out[key][m] = value
+        vg = [out[k] for k in _VG]
+        out["theta_fc"] = van_genuchten_theta(out["fc_tension_kpa"], *vg)
+        out["theta_wp"] = van_genuchten_theta(params.wp_tension_kpa, *vg)
+    out["measured"] = measured
     return out
 
 
@@ -213,20 +399,47 @@ def theta_from_depletion(dr_mm, theta_fc, root_depth_m):
 
 def site_water_capacity(sites: xr.Dataset, textures: pd.DataFrame,
                         params: SoilParams | None = None) -> tuple[dict, xr.DataArray]:
-    """Hydraulics of every site's texture and its total available water.
+    """Hydraulics of every site (measured values win, :func:`site_hydraulics`) and its TAW.
 
     Returns
     -------
     hyd : dict
-        :func:`texture_hydraulics` of the sites (arrays over ``site``).
+        :func:`site_hydraulics` of the sites (arrays over ``site``).
     taw_mm : xr.DataArray
         TAW over ``site`` [mm], FAO-56 eq. 82 with the site's ``root_depth_m``.
     """
-    hyd = texture_hydraulics(sites["soil_texture"].values, textures, params)
+    hyd = site_hydraulics(sites, textures, params)
     taw = total_available_water_mm(hyd["theta_fc"], hyd["theta_wp"],
                                    sites["root_depth_m"].values.astype(float))
     return hyd, xr.DataArray(taw, dims="site", coords={"site": sites["site"].values},
                              attrs={"units": "mm"})
+
+
+def available_water_table(textures: pd.DataFrame, *, p: float = 0.5,
+                          params: SoilParams | None = None) -> pd.DataFrame:
+    """Field capacity, wilting point, TAW per metre and the RAW tension of every texture.
+
+    Parameters
+    ----------
+    textures
+        The texture table.
+    p
+        Depletion fraction [-] at which the tension is reported (FAO-56 default 0.5).
+
+    Returns
+    -------
+    pd.DataFrame
+        Indexed by texture: ``fc_tension_kpa`` [kPa], ``theta_fc``, ``theta_wp``
+        [m3 m-3], ``taw_mm_per_m`` [mm m-1] (FAO-56 eq. 82 with Zr = 1 m) and
+        ``raw_tension_kpa``, the tension [kPa] at depletion p TAW (FAO-56 eq. 83), i.e. the
+        reading at which the FAO-56 stress threshold is reached.
+    """
+    hyd = texture_hydraulics(textures.index.to_numpy(), textures, params)
+    fc, wp = hyd["theta_fc"], hyd["theta_wp"]
+    raw_t = van_genuchten_tension_kpa(fc - p * (fc - wp), *(hyd[k] for k in _VG))
+    return pd.DataFrame({"fc_tension_kpa": hyd["fc_tension_kpa"], "theta_fc": fc,
+                         "theta_wp": wp, "taw_mm_per_m": total_available_water_mm(fc, wp, 1.0),
+                         "raw_tension_kpa": raw_t}, index=textures.index)
 
 
 def adjust_p(p_base, etc_mm_d):
@@ -516,7 +729,8 @@ def simulate_sites(
     ----------
     sites
         City sites over dim ``site``: ``kind``, ``species``, ``area_m2``, ``soil_texture``,
-        ``sealing``, ``root_depth_m``, ``pit_capacity_l`` (NaN = no cap).
+        ``sealing``, ``root_depth_m``, ``pit_capacity_l`` (NaN = no cap); optionally the
+        measured soil columns of :data:`SITE_SOIL_COLUMNS` (:func:`site_hydraulics`).
     et0_mm
         Reference ET [mm d-1] over ``time`` [, ``member``] [, ``site``].
     precip_mm
@@ -545,13 +759,13 @@ def simulate_sites(
     -----
     Demand ET_L = K_L ET0 (:func:`irrigation.landscape.landscape_coefficient`), p from the
     species table adjusted daily by :func:`adjust_p` with ET_L, TAW by FAO-56 eq. 82 from
-    θFC and θWP of the site's texture (:func:`texture_hydraulics`).
+    θFC and θWP of the site (:func:`site_hydraulics`: measured values, else its texture).
     """
     params = params or SoilParams()
     time = et0_mm["time"].values
     member = et0_mm["member"].values if "member" in et0_mm.dims else (
         precip_mm["member"].values if "member" in precip_mm.dims else np.array([0]))
-    hyd = texture_hydraulics(_site_values(sites, "soil_texture"), textures, params)
+    hyd = site_hydraulics(sites, textures, params)
     zr = _site_values(sites, "root_depth_m").astype(float)
     area = _site_values(sites, "area_m2").astype(float)
     if np.any(~(zr > 0)) or np.any(~(area > 0)):

@@ -78,15 +78,24 @@ UNITS: dict[str, str] = {
 #: Variables that have no fallback.
 REQUIRED: tuple[str, ...] = ("tmin_c", "tmax_c", "precip_mm")
 
+#: Relative humidity [%] up to which readings above 100 % are accepted as saturated air
+#: and clipped to 100 % (:func:`clip_relative_humidity`): hygrometers read a few percent
+#: high in fog and dew (a US network's daily file reports up to 102.1 %). Above this limit
+#: the series is rejected as wrong units or a broken sensor.
+RH_CLIP_LIMIT_PCT = 103.0
+
+#: The relative-humidity variables of the weather dataset.
+RH_VARIABLES: tuple[str, ...] = ("rh_mean_pct", "rh_min_pct", "rh_max_pct")
+
 #: Plausible ranges [min, max] per variable, used to catch wrong units (e.g. W m-2 or
 #: J cm-2 given as MJ m-2 d-1, Kelvin given as degC, tenths of mm).
 PLAUSIBLE: dict[str, tuple[float, float]] = {
     "tmin_c": (-60.0, 50.0),
     "tmax_c": (-50.0, 60.0),
     "tmean_c": (-55.0, 55.0),
-    "rh_mean_pct": (0.0, 100.5),
-    "rh_min_pct": (0.0, 100.5),
-    "rh_max_pct": (0.0, 100.5),
+    "rh_mean_pct": (0.0, RH_CLIP_LIMIT_PCT),
+    "rh_min_pct": (0.0, RH_CLIP_LIMIT_PCT),
+    "rh_max_pct": (0.0, RH_CLIP_LIMIT_PCT),
     "tdew_c": (-70.0, 40.0),
     "wind_ms": (0.0, 60.0),
     "rs_mj_m2_d": (0.0, 45.0),
@@ -219,6 +228,9 @@ def _along_time(values: np.ndarray, like: xr.DataArray) -> xr.DataArray:
 def validate_weather(ds: xr.Dataset, *, source: str | None = None) -> None:
     """Check a weather dataset: daily time axis, known variables, units, ranges, no NaN.
 
+    Relative humidity up to :data:`RH_CLIP_LIMIT_PCT` passes (readers and
+    :func:`complete_weather` then clip it to 100 %, :func:`clip_relative_humidity`).
+
     Raises
     ------
     InputError
@@ -275,6 +287,37 @@ def validate_weather(ds: xr.Dataset, *, source: str | None = None) -> None:
         raise InputError("tmin_c above tmax_c on some days", file=source, field="tmin_c")
 
 
+def clip_relative_humidity(ds: xr.Dataset, *, source: str | None = None) -> xr.Dataset:
+    """Relative humidity between 100 % and :data:`RH_CLIP_LIMIT_PCT` set to 100 %, noted.
+
+    Returns
+    -------
+    xr.Dataset
+        ``ds`` itself when no humidity exceeds 100 %; else a copy with those values set to
+        100 % and one line per variable in ``attrs["notes"]`` (e.g. ``"rh_max_pct: 3
+        value(s) above 100 % (up to 102.1 %) clipped to 100 %"``), also logged. Values above
+        the limit are left for :func:`validate_weather` to reject.
+    """
+    notes = []
+    out = ds
+    for name in RH_VARIABLES:
+        if name not in ds:
+            continue
+        over = (ds[name] > 100.0) & (ds[name] <= RH_CLIP_LIMIT_PCT)
+        count = int(over.sum())
+        if count:
+            if out is ds:
+                out = ds.copy()
+            notes.append(f"{name}: {count} value(s) above 100 % (up to "
+                         f"{float(ds[name].where(over).max()):g} %) clipped to 100 %")
+            out[name] = ds[name].where(~over, 100.0)
+    for msg in notes:
+        logger.info("weather%s: %s", f" ({source})" if source else "", msg)
+    if notes:
+        out.attrs["notes"] = "; ".join([*filter(None, [ds.attrs.get("notes")]), *notes])
+    return out
+
+
 def complete_weather(
     ds: xr.Dataset,
     *,
@@ -302,7 +345,8 @@ def complete_weather(
     -------
     xr.Dataset
         A copy with ``tmean_c``, ``rs_mj_m2_d``, a humidity variable and ``wind_ms``
-        present; ``attrs["fallbacks"]`` lists what was derived.
+        present; ``attrs["fallbacks"]`` lists what was derived, ``attrs["notes"]`` the
+        humidity clipped to 100 % (:func:`clip_relative_humidity`).
     """
     params = params or RadiationParams()
     missing = [v for v in REQUIRED if v not in ds]
@@ -314,7 +358,7 @@ def complete_weather(
             field=missing[0],
         )
     validate_weather(ds, source=source)
-    out = ds.copy()
+    out = clip_relative_humidity(ds, source=source).copy()
     used: list[str] = []
     time = pd.DatetimeIndex(out["time"].values)
     if "tmean_c" not in out:

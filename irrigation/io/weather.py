@@ -51,7 +51,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import InputError
-from ..weather import UNITS, validate_weather, wind_to_2m
+from ..weather import UNITS, clip_relative_humidity, validate_weather, wind_to_2m
 from .files import atomic_write
 
 logger = logging.getLogger(__name__)
@@ -82,14 +82,15 @@ def _dataset(frame: pd.DataFrame, time: pd.DatetimeIndex, **attrs) -> xr.Dataset
 
 
 def _finish(ds: xr.Dataset, path: Path, wind_height_m: float) -> xr.Dataset:
-    """Every reader's last step: wind to 2 m (FAO-56 eq. 47), units, source, validation."""
+    """Every reader's last step: wind to 2 m (FAO-56 eq. 47), units, source, validation,
+    relative humidity slightly above 100 % clipped (noted in ``attrs["notes"]``)."""
     if "wind_ms" in ds:
         ds["wind_ms"] = wind_to_2m(ds["wind_ms"], wind_height_m)
     for name in ds.data_vars:
         ds[name].attrs["units"] = UNITS[name]
     ds.attrs["source"] = str(path)
     validate_weather(ds, source=str(path))
-    return ds
+    return clip_relative_humidity(ds, source=str(path))
 
 
 # --------------------------------------------------------------------------- project CSV

@@ -51,9 +51,10 @@ def make_sites(n=5):
 def test_van_genuchten_fc_wp_and_inverse(tables):
     textures, _ = tables
     hyd = texture_hydraulics(["loam", "sand"], textures, SoilParams())
-    # loam (Carsel & Parrish mean parameters): θ(10 kPa) = 0.241, θ(1500 kPa) = 0.088
-    assert hyd["theta_fc"][0] == pytest.approx(0.241, abs=0.002)
-    assert hyd["theta_wp"][0] == pytest.approx(0.088, abs=0.002)
+    # loam: θ(33 kPa) = 0.2625, θ(1500 kPa) = 0.1075 (centre of FAO-56 Table 19); sand at 10 kPa
+    assert hyd["theta_fc"][0] == pytest.approx(0.2625, abs=1e-4)
+    assert hyd["theta_wp"][0] == pytest.approx(0.1075, abs=1e-4)
+    assert list(hyd["fc_tension_kpa"]) == [33.0, 10.0]
     assert (hyd["theta_fc"] > hyd["theta_wp"]).all()
     vg = [textures.loc["loam", k] for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
     h = np.array([1.0, 10.0, 33.0, 80.0, 1500.0])

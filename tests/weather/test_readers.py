@@ -189,3 +189,32 @@ def test_open_meteo_null_values_are_an_error(tmp_path):
     with pytest.raises(InputError, match="NaN") as info:
         read_open_meteo(write(tmp_path, text, "om.json"))
     assert info.value.field == "precip_mm" and "2024-07-02" in str(info.value)
+
+
+def test_humidity_slightly_above_100_is_clipped_and_noted(tmp_path):
+    """Stations report up to ~102 % in fog; accepted up to RH_CLIP_LIMIT_PCT, set to 100 %."""
+    ds = read_weather_csv(write(tmp_path, GOOD.replace(",66,", ",102.1,")))
+    assert float(ds["rh_mean_pct"].max()) == 100.0
+    assert "rh_mean_pct: 1 value(s) above 100 % (up to 102.1 %) clipped" in ds.attrs["notes"]
+    raw = xr.Dataset({"tmin_c": ("time", [10.0]), "tmax_c": ("time", [20.0]),
+                      "precip_mm": ("time", [0.0]), "rh_max_pct": ("time", [101.0]),
+                      "rh_min_pct": ("time", [60.0])},
+                     coords={"time": pd.date_range("2024-07-01", periods=1)})
+    done = complete_weather(raw, latitude_deg=52.0)
+    assert done["rh_max_pct"].values.tolist() == [100.0]
+    assert "rh_max_pct" in done.attrs["notes"]
+    assert raw["rh_max_pct"].values.tolist() == [101.0]  # the input is not modified
+
+
+@pytest.mark.parametrize("value", ["103.5", "150"])
+def test_humidity_above_the_clip_limit_is_an_error(tmp_path, value):
+    with pytest.raises(InputError) as info:
+        read_weather_csv(write(tmp_path, GOOD.replace(",66,", f",{value},")))
+    assert info.value.field == "rh_mean_pct"
+
+
+def test_et0_of_clipped_humidity_equals_et0_at_100(tmp_path):
+    at_100 = read_weather_csv(write(tmp_path, GOOD.replace(",66,", ",100,"), "a.csv"))
+    above = read_weather_csv(write(tmp_path, GOOD.replace(",66,", ",102.5,"), "b.csv"))
+    kw = {"latitude_deg": 52.1, "elevation_m": 2.0}
+    xr.testing.assert_allclose(et0(at_100, **kw), et0(above, **kw))
