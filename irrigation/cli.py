@@ -29,10 +29,25 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    import pandas as pd
+
+    from .decide import table_thresholds, threshold_summary
     from .io.city import load_city
+    from .io.soil_tables import read_soil_textures, read_species
+    from .soil import site_water_capacity
 
     city = load_city(args.city or DEMO_CITY_DIR)
     print(city.summary())
+    hyd, taw = site_water_capacity(city.sites, read_soil_textures())
+    year = (city.config.run.date or dt.date.today()).year
+    thr = table_thresholds(city.sites, hyd, taw, read_species(), year, city.config.decide)
+    table = threshold_summary(thr, city.sites, year, kinds=city.config.decide.watered_kinds)
+    print(f"\nthresholds applied in {year} (watered kinds; tensions are medians, RAW at the "
+          "species' table p):")
+    with pd.option_context("display.width", 200, "display.max_colwidth", 90):
+        print(table.to_string(index=False, na_rep=""))
     return 0
 
 

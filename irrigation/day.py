@@ -47,7 +47,7 @@ import xarray as xr
 from tqdm import tqdm
 
 from .city import City
-from .decide import demand, threshold_mm, todays_visits
+from .decide import demand, site_thresholds, todays_visits
 from .errors import ConvergenceError
 from .groundwater.backend import solve_model
 from .groundwater.embedded import SolveResult
@@ -578,9 +578,10 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
     xr.Dataset
         Over (``time`` = mornings D..D+H-1, ``site``, ``member``): ``dr_mm`` and
         ``tension_kpa``; ``depth_to_water_m`` over (``time``, ``site``); ``precip_mm``
-        and ``et0_mm``; per site ``taw_mm``, ``threshold_mm`` and ``threshold_kpa``
-        (:func:`irrigation.decide.threshold_mm`); coords ``x``, ``y``, ``kind``,
-        ``priority``.
+        and ``et0_mm``; per site ``taw_mm``, ``threshold_mm``, ``threshold_kpa``,
+        ``raw_kpa``, ``young_tree_kpa`` and the ``threshold_rule`` applied (RAW or the
+        young-tree tension, :func:`irrigation.decide.site_thresholds`); coords ``x``,
+        ``y``, ``kind``, ``priority``, ``soil_texture``, ``planting_year``.
 
     Notes
     -----
@@ -608,11 +609,7 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
     coords = {"time": fc["time"].values, "site": site_ids, "member": fc["member"].values}
     dims = ("time", "site", "member")
     raw = xr.DataArray(raw, dims="site", coords={"site": site_ids})
-    thr = threshold_mm(s, raw, pm.hydraulics, int(str(ens.day)[:4]), cfg.decide)
-    thr_kpa = xr.DataArray(
-        van_genuchten_tension_kpa(theta_from_depletion(thr.values, h["theta_fc"], zr),
-                                  *(h[k] for k in _VG)),
-        dims="site", coords={"site": site_ids})
+    thr = site_thresholds(s, raw, pm.hydraulics, int(str(ens.day)[:4]), cfg.decide)
     return xr.Dataset(
         {"dr_mm": xr.DataArray(dr, dims=dims, coords=coords).assign_attrs(units="mm"),
          "tension_kpa": xr.DataArray(tension, dims=dims, coords=coords, attrs={"units": "kPa"}),
@@ -620,11 +617,16 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
          "precip_mm": fc["precip_mm"].assign_attrs(units="mm d-1"),
          "et0_mm": ens.et0_mm,
          "taw_mm": pm.taw_mm,
-         "threshold_mm": thr,
-         "threshold_kpa": thr_kpa.assign_attrs(units="kPa")},
+         "threshold_mm": thr["threshold_mm"],
+         "threshold_kpa": thr["threshold_kpa"],
+         "raw_kpa": thr["raw_kpa"],
+         "young_tree_kpa": thr["young_tree_kpa"],
+         "threshold_rule": thr["rule"]},
         coords={"x": ("site", s.x.values), "y": ("site", s.y.values),
                 "kind": ("site", s["kind"].values),
-                "priority": ("site", s["priority"].values)})
+                "priority": ("site", s["priority"].values),
+                "soil_texture": ("site", s["soil_texture"].values),
+                "planting_year": ("site", s["planting_year"].values)})
 
 
 # =========================================================================== decide, route

@@ -29,7 +29,7 @@ from scipy.spatial import cKDTree
 
 from .params import require
 from .routing import VehicleType
-from .soil import van_genuchten_theta
+from .soil import theta_from_depletion, van_genuchten_tension_kpa, van_genuchten_theta
 
 
 @dataclass(frozen=True)
@@ -124,14 +124,14 @@ DEFAULT_RULES = DecideRules()
 # --------------------------------------------------------------------------- thresholds
 
 
-def threshold_mm(
+def site_thresholds(
     sites: xr.Dataset,
     raw_mm: xr.DataArray,
     hydraulics: dict[str, np.ndarray],
     year: int,
     rules: DecideRules = DEFAULT_RULES,
-) -> xr.DataArray:
-    """Depletion at which a site needs water [mm], per site.
+) -> xr.Dataset:
+    """The depletion at which each site needs water, and the rule that set it.
 
     Parameters
     ----------
@@ -141,7 +141,7 @@ def threshold_mm(
         Readily available water RAW = p TAW [mm] per site (FAO-56 eq. 83).
     hydraulics
         Van Genuchten parameters and θFC per site, as from
-        :func:`irrigation.soil.texture_hydraulics`.
+        :func:`irrigation.soil.site_hydraulics`.
     year
         Calendar year of the planning day (to compute tree age).
     rules
@@ -149,25 +149,117 @@ def threshold_mm(
 
     Returns
     -------
-    xr.DataArray over ``site`` [mm]
-        RAW; for young trees the stricter of RAW and the depletion at which the root zone
-        reaches the age's tension, ``1000 (θFC - θ(h_age)) Zr`` with θ(h) of van Genuchten
-        (1980).
+    xr.Dataset
+        Over ``site``: ``threshold_mm`` [mm] (RAW; for young trees the stricter of RAW and
+        the depletion at which the root zone reaches the age's tension,
+        ``1000 (θFC - θ(h_age)) Zr`` with θ(h) of van Genuchten 1980); the tensions of
+        RAW (``raw_kpa``), of the age's configured threshold (``young_tree_kpa``, NaN for
+        other kinds) and of the threshold applied (``threshold_kpa``) [kPa]; ``rule``:
+        ``"RAW"`` or ``"young-tree tension"``.
     """
     tensions = np.asarray(rules.young_tree_tension_kpa)
     age = np.clip(year - sites.planting_year.values, 0, len(tensions) - 1)
     vg = [hydraulics[k] for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
+    zr = sites.root_depth_m.values
     theta = van_genuchten_theta(tensions[age], *vg)
-    at_tension = 1000.0 * (hydraulics["theta_fc"] - theta) * sites.root_depth_m.values
+    at_tension = 1000.0 * (hydraulics["theta_fc"] - theta) * zr
     young = sites.kind.values == "young_tree"
     raw = np.broadcast_to(np.asarray(raw_mm), young.shape)
-    thr = np.where(young, np.minimum(raw, at_tension), raw)
-    return xr.DataArray(
-        thr,
-        dims="site",
-        coords={"site": sites.site.values},
-        attrs={"units": "mm", "long_name": "depletion threshold"},
-    )
+    use_tension = young & (at_tension < raw)
+    thr = np.where(use_tension, at_tension, raw)
+
+    def kpa(dr):
+        return van_genuchten_tension_kpa(theta_from_depletion(dr, hydraulics["theta_fc"], zr),
+                                         *vg)
+
+    site = {"site": sites.site.values}
+    return xr.Dataset({
+        "threshold_mm": xr.DataArray(thr, dims="site", coords=site,
+                                     attrs={"units": "mm", "long_name": "depletion threshold"}),
+        "threshold_kpa": ("site", kpa(thr), {"units": "kPa"}),
+        "raw_kpa": ("site", kpa(raw), {"units": "kPa"}),
+        "young_tree_kpa": ("site", np.where(young, tensions[age], np.nan), {"units": "kPa"}),
+        "rule": ("site", np.where(use_tension, "young-tree tension", "RAW").astype(object)),
+    }, coords=site)
+
+
+def table_thresholds(sites: xr.Dataset, hydraulics: dict[str, np.ndarray],
+                     taw_mm: xr.DataArray, species: pd.DataFrame, year: int,
+                     rules: DecideRules = DEFAULT_RULES) -> xr.Dataset:
+    """:func:`site_thresholds` with RAW from the species table's depletion fraction p as
+    it is (FAO-56 Table 22, i.e. at ETc = 5 mm d-1; the daily run adjusts p with each
+    day's ETc, FAO-56 eq. 84's footnote), for checking a city before any weather."""
+    p = species.loc[sites["species"].values.astype(str), "p_depletion"].to_numpy(float)
+    raw = xr.DataArray(p * np.asarray(taw_mm), dims="site",
+                       coords={"site": sites["site"].values})
+    return site_thresholds(sites, raw, hydraulics, year, rules)
+
+
+def threshold_mm(
+    sites: xr.Dataset,
+    raw_mm: xr.DataArray,
+    hydraulics: dict[str, np.ndarray],
+    year: int,
+    rules: DecideRules = DEFAULT_RULES,
+) -> xr.DataArray:
+    """Depletion at which a site needs water [mm], per site (``threshold_mm`` of
+    :func:`site_thresholds`)."""
+    return site_thresholds(sites, raw_mm, hydraulics, year, rules)["threshold_mm"]
+
+
+def threshold_summary(thresholds: xr.Dataset, sites: xr.Dataset, year: int,
+                      kinds: Sequence[str] | None = None) -> pd.DataFrame:
+    """The thresholds applied, per kind, soil and (young trees) age: what a person checks.
+
+    Parameters
+    ----------
+    thresholds
+        :func:`site_thresholds`.
+    sites
+        The sites (``kind``, ``soil_texture``, ``planting_year``).
+    year
+        The planning year (tree age).
+    kinds
+        Kinds to list (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per kind, soil texture and age: ``sites``, medians of ``raw_kpa``,
+        ``configured_kpa`` (young trees) and ``applied_kpa``, the ``rule`` applied (with
+        the count when both occur) and a ``note`` when a configured young-tree tension is
+        looser than RAW, so that RAW applies instead.
+    """
+    kind = sites["kind"].values.astype(str)
+    young = kind == "young_tree"
+    age = np.where(young, year - sites["planting_year"].values.astype(float), np.nan)
+    t = pd.DataFrame({"kind": kind, "soil_texture": sites["soil_texture"].values.astype(str),
+                      "age": np.where(young, np.clip(age, 0, None), -1).astype(int),
+                      "raw": thresholds["raw_kpa"].values,
+                      "configured": thresholds["young_tree_kpa"].values,
+                      "applied": thresholds["threshold_kpa"].values,
+                      "rule": thresholds["rule"].values.astype(str)})
+    if kinds is not None:
+        t = t[t["kind"].isin(list(kinds))]
+    rows = []
+    for (k, tex, a), g in t.groupby(["kind", "soil_texture", "age"], sort=True):
+        rules_used = g["rule"].value_counts()
+        rule = (rules_used.index[0] if len(rules_used) == 1 else
+                ", ".join(f"{r} {n}" for r, n in rules_used.items()))
+        note = ""
+        looser = g["configured"] >= g["raw"]
+        if looser.any():
+            note = (f"configured {g['configured'].median():.0f} kPa is looser than RAW "
+                    f"({g.loc[looser, 'raw'].median():.0f} kPa) at {int(looser.sum())} "
+                    "sites: RAW applies there")
+        rows.append({"kind": k, "soil_texture": tex, "age": "" if a < 0 else int(a),
+                     "sites": len(g), "raw_kpa": round(float(g["raw"].median()), 1),
+                     "configured_kpa": (round(float(g["configured"].median()), 1)
+                                        if k == "young_tree" else np.nan),
+                     "applied_kpa": round(float(g["applied"].median()), 1),
+                     "rule": rule, "note": note})
+    return pd.DataFrame(rows, columns=["kind", "soil_texture", "age", "sites", "raw_kpa",
+                                       "configured_kpa", "applied_kpa", "rule", "note"])
 
 
 # --------------------------------------------------------------------------- demand

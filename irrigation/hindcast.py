@@ -91,8 +91,9 @@ def hindcast(
         Over (``run`` = open_loop/assimilated, ``sensor``, ``depth``, ``time``):
         predicted root-zone ``tension_pred_kpa`` and ``theta_pred``; observed
         ``tension_obs_kpa`` and ``theta_obs`` per channel and ``rz_tension_obs_kpa`` of
-        the layer-weighted root zone; per run ``rmse_tension_kpa``, ``bias_tension_kpa``,
-        ``rmse_theta`` and ``n_scored`` over the held-out channels within the root zone,
+        the layer-weighted root zone; per run ``rmse_tension_kpa``, ``bias_tension_kpa``
+        (over the tension channels), ``rmse_theta`` (over all channels) and ``n_scored``
+        (channel-days of either kind) over the held-out channels within the root zone,
         and ``rmse_rz_tension_kpa`` over the held-out tension probes. Predicted tension
         is capped at the top of the tension sensors' range (``qc.tension_range_kpa``), as
         the sensor would read it.
@@ -192,7 +193,9 @@ def _score(pm: PlanningModel, obs: SensorObservations, pred: np.ndarray, group: 
     ds["rmse_tension_kpa"] = np.sqrt((err_t**2).where(sc).mean(("sensor", "depth", "time")))
     ds["bias_tension_kpa"] = err_t.where(sc).mean(("sensor", "depth", "time"))
     ds["rmse_theta"] = np.sqrt((err_th**2).where(sc).mean(("sensor", "depth", "time")))
-    ds["n_scored"] = (np.isfinite(err_t) & sc).sum(("sensor", "depth", "time"))
+    # channel-days scored, tension or water-content channels alike
+    ds["n_scored"] = ((np.isfinite(err_t) | np.isfinite(err_th)) & sc).sum(
+        ("sensor", "depth", "time"))
     err_rz = ds["tension_pred_kpa"] - ds["rz_tension_obs_kpa"]
     rz_sc = xr.DataArray(group >= 0, dims="sensor") & (qc["quantity"] == "tension")
     ds["rmse_rz_tension_kpa"] = np.sqrt((err_rz**2).where(rz_sc).mean(("sensor", "time")))

@@ -46,7 +46,7 @@ from .io.observations import Observed, read_forecast, read_observed
 from .io.soil_tables import read_soil_textures, read_species
 from .io.workspace import Workspace, read_state, sha256, versions, write_run_record, write_state
 from .plan import write_plan
-from .report import plot_forecast, site_table, write_report
+from .report import plot_forecast, site_table, threshold_table, write_report
 from .sensors import qc_summary
 
 log = logging.getLogger(__name__)
@@ -231,6 +231,13 @@ def _forecast(pm: PlanningModel, state: SoilState, weather: xr.Dataset
     return fc, ens.warnings + (() if gw.converged else (gw.warning,)), info
 
 
+def _above_fc(obs: SensorObservations | None, day: np.datetime64) -> int:
+    """Probes whose root zone read wetter than field capacity on D's morning."""
+    if obs is None:
+        return 0
+    return int(obs.daily["above_fc"].sel(time=day).sum())
+
+
 # =========================================================================== the run
 
 
@@ -289,7 +296,8 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path 
     state, gw_warnings = st("groundwater", _groundwater, pm, run, since)
     warnings = [*inp.warnings, *gw_warnings]
     info = {"forecast_source": inp.forecast_source, "state_start": start_text,
-            "n_obs": run.n_obs, "qc_days": QC_REPORT_DAYS}
+            "n_obs": run.n_obs, "n_obs_above_fc": _above_fc(obs, day), "qc_days": QC_REPORT_DAYS,
+            "tension_range_kpa": list(city.config.qc.tension_range_kpa)}
     fc, fc_warnings, fc_info = st("forecast", _forecast, pm, state, inp.forecast)
     warnings += fc_warnings
     info.update(fc_info)
@@ -319,6 +327,8 @@ def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path]) ->
             ["date", "site", "litres", "reason", "priority", "due_day"]].to_csv(
             p, index=False, float_format="%.1f", lineterminator="\n"),
         "demand.csv": lambda p: site_table(run).to_csv(p, index=False, lineterminator="\n"),
+        "thresholds.csv": lambda p: threshold_table(run).to_csv(p, index=False,
+                                                                lineterminator="\n"),
         "report.md": lambda p: write_report(run, city.config.name, p),
         "report.html": lambda p: write_report(run, city.config.name, p),
     }

@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import xarray as xr
+
+from .decide import threshold_summary
 
 if TYPE_CHECKING:
     from .day import DayRun
@@ -26,6 +29,8 @@ URGENT_SITES = 8
 DEFERRED_ROWS = 25
 #: Tension classes of the Berlin method [kPa]: good <= 33, moderate <= 80, critical above.
 TENSION_CLASSES_KPA = (33.0, 80.0)
+#: Range of a tension sensor when the run does not state it (``[qc] tension_range_kpa``).
+DEFAULT_SENSOR_RANGE_KPA = (0.0, 239.0)
 
 
 @dataclass
@@ -49,12 +54,19 @@ def urgent_sites(run: DayRun, n: int = URGENT_SITES) -> np.ndarray:
     return t["site"].to_numpy()[:n]
 
 
+def _sensor_top_kpa(run: DayRun) -> float:
+    return float(run.info.get("tension_range_kpa", DEFAULT_SENSOR_RANGE_KPA)[1])
+
+
 def plot_forecast(run: DayRun, path: Path, n: int = URGENT_SITES) -> None:
-    """Forecast root-zone tension of the most urgent sites: ensemble median and 10-90 %."""
+    """Forecast root-zone tension of the most urgent sites: ensemble median and 10-90 %,
+    on the scale a tension sensor reads; drier than its range is drawn at the top of the
+    range, in a hatched band."""
     from matplotlib.figure import Figure  # not pyplot: the caller's backend is left alone
 
     ids = urgent_sites(run, n)
     fc = run.forecast
+    top = _sensor_top_kpa(run)
     days = pd.to_datetime(fc["time"].values)
     ncol = 4
     nrow = max(1, int(np.ceil(len(ids) / ncol)))
@@ -64,16 +76,18 @@ def plot_forecast(run: DayRun, path: Path, n: int = URGENT_SITES) -> None:
     deferred = set(run.plan.deferred["site"])
     for ax, site in zip(axes.flat, ids, strict=False):
         t = fc["tension_kpa"].sel(site=site)
-        q = t.quantile([0.1, 0.5, 0.9], dim="member").values
+        q = np.minimum(t.quantile([0.1, 0.5, 0.9], dim="member").values, top)
+        ax.axhspan(top, top * 1.35, color="0.85", hatch="//", lw=0,
+                   label=f"drier than the sensors read (> {top:.0f} kPa)")
         ax.fill_between(days, q[0], q[2], color="tab:blue", alpha=0.25, lw=0,
                         label="10-90 % of members")
         ax.plot(days, q[1], color="tab:blue", lw=1.8, label="median")
-        ax.axhline(float(fc["threshold_kpa"].sel(site=site)), color="tab:red", lw=1.2,
-                   ls="--", label="threshold")
+        ax.axhline(min(float(fc["threshold_kpa"].sel(site=site)), top), color="tab:red",
+                   lw=1.2, ls="--", label="threshold")
         for v in TENSION_CLASSES_KPA:
             ax.axhline(v, color="0.6", lw=0.6, ls=":")
         ax.set_yscale("log")
-        ax.set_ylim(5, 1600)
+        ax.set_ylim(5, top * 1.35)
         status = "watered today" if site in served else (
             "deferred" if site in deferred else "not due")
         kind = str(fc["kind"].sel(site=site).item())
@@ -84,11 +98,54 @@ def plot_forecast(run: DayRun, path: Path, n: int = URGENT_SITES) -> None:
     for ax in axes[:, 0]:
         ax.set_ylabel("root-zone tension [kPa]")
     if len(ids):
-        axes.flat[0].legend(fontsize=7, loc="upper left")
+        axes.flat[0].legend(fontsize=7, loc="lower right")
     fig.suptitle(f"Forecast from {run.date} without watering: the {len(ids)} most urgent "
-                 f"sites ({run.info.get('members', '?')} members; dotted: 33 / 80 kPa)")
+                 f"sites ({run.info.get('members', '?')} members; dotted: 33 / 80 kPa; the "
+                 f"sensors read 0-{top:.0f} kPa)")
     fig.tight_layout()
     fig.savefig(path, dpi=100, format="png")
+
+
+def beyond_sensors(run: DayRun, sites: np.ndarray) -> tuple[int, int]:
+    """Of ``sites``: how many are drier than the tension sensors read this morning, and
+    how many within the horizon (ensemble median)."""
+    if not len(sites):
+        return 0, 0
+    med = run.forecast["tension_kpa"].sel(site=list(sites)).median("member")
+    top = _sensor_top_kpa(run)
+    return int((med.isel(time=0) > top).sum()), int((med > top).any("time").sum())
+
+
+def threshold_table(run: DayRun) -> pd.DataFrame:
+    """The thresholds applied to the watered sites, per kind, soil and age
+    (:func:`irrigation.decide.threshold_summary`; ``thresholds.csv``)."""
+    fc = run.forecast
+    watered = run.demand["watered"].values
+    thr = xr.Dataset({"raw_kpa": fc["raw_kpa"], "young_tree_kpa": fc["young_tree_kpa"],
+                      "threshold_kpa": fc["threshold_kpa"], "rule": fc["threshold_rule"]})
+    sites = xr.Dataset({"kind": fc["kind"], "soil_texture": fc["soil_texture"],
+                        "planting_year": fc["planting_year"]})
+    return threshold_summary(thr.isel(site=watered), sites.isel(site=watered),
+                             int(str(run.date)[:4]))
+
+
+def threshold_section(run: DayRun) -> Section:
+    """Which threshold applies where, and the groups where a configured young-tree
+    tension is looser than RAW (so RAW applies)."""
+    table = threshold_table(run)
+    looser = table[table["note"] != ""]
+    text = ["A site is due when its root zone is forecast past its threshold: RAW (the "
+            "readily available water, FAO-56), or for young trees the stricter of RAW and "
+            "the tension configured for their age ([decide] young_tree_tension_kpa). Every "
+            "kind, soil and age with its tensions is in thresholds.csv."]
+    if len(looser):
+        text.append(f"In {len(looser)} soil/age groups of young trees the configured "
+                    "tension is looser than RAW, so RAW applies there (medians over the "
+                    "sites of a row):")
+    else:
+        text.append("Every configured young-tree tension is stricter than RAW, so it "
+                    "applies.")
+    return Section("Thresholds applied", text, looser if len(looser) else None)
 
 
 def _count(plan_stops: pd.DataFrame, visits: pd.DataFrame, reason: str) -> int:
@@ -108,7 +165,10 @@ def sections(run: DayRun, city_name: str) -> list[Section]:
     out = [Section(f"Watering plan {run.date} — {city_name}", [
         f"Forecast: {info['forecast_source']}, {info['members']} members, "
         f"{info['horizon_days']} days. State: {info['state_start']}; "
-        f"{info['n_obs']} sensor probes assimilated this morning.",
+        f"{info['n_obs']} sensor probes assimilated this morning"
+        + (f", {info['n_obs_above_fc']} of them wetter than field capacity (taken as at field "
+           "capacity, the water above it counted as observation error)."
+           if info.get("n_obs_above_fc") else "."),
     ])]
     summary = pd.DataFrame([{
         "due sites": due,
@@ -155,7 +215,14 @@ def sections(run: DayRun, city_name: str) -> list[Section]:
         gw_text.append("Groundwater fallback: the forecast did not converge; the last good "
                        "heads were used (see Warnings).")
     out.append(Section("Groundwater", gw_text))
-    out.append(Section("Forecast tension of the most urgent sites", [], image="forecast.png"))
+    out.append(threshold_section(run))
+    urgent = urgent_sites(run)
+    now, later = beyond_sensors(run, urgent)
+    top = _sensor_top_kpa(run)
+    out.append(Section("Forecast tension of the most urgent sites", [
+        f"Of the {len(urgent)} most urgent sites, {now} are drier this morning than a "
+        f"tension sensor reads (> {top:.0f} kPa) and {later} are forecast to be within the "
+        "horizon without watering (ensemble median)."], image="forecast.png"))
     out.append(Section("Routes", [], image="map.png"))
     return out
 
@@ -226,6 +293,9 @@ def site_table(run: DayRun) -> pd.DataFrame:
         "depletion_mm": fc["dr_mm"].isel(time=0).median("member").values.round(2),
         "threshold_mm": fc["threshold_mm"].values.round(2),
         "depletion_frac": d["depletion_frac"].values.round(3),
+        "tension_kpa": fc["tension_kpa"].isel(time=0).median("member").values.round(1),
+        "threshold_kpa": fc["threshold_kpa"].values.round(1),
+        "threshold_rule": fc["threshold_rule"].values,
         "depth_to_water_m": fc["depth_to_water_m"].isel(time=0).values.round(3),
         "due": d["due"].values,
     })

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .soil import SoilParams, texture_hydraulics, van_genuchten_tension_kpa
+from .soil import SoilParams, site_hydraulics, van_genuchten_tension_kpa
 
 FAULTS = ("stuck", "spike", "drift", "dropout", "range")
 """Kinds of injected sensor faults (see :func:`inject_faults`)."""
@@ -155,7 +155,7 @@ def sensor_readings(
     lagged[0] = th_day[0][:, None]
     for d in range(1, n_days):  # a time loop; sites and depths are vectorised
         lagged[d] = keep * lagged[d - 1] + (1 - keep) * th_day[d][:, None]
-    hyd = texture_hydraulics(at["soil_texture"].values, world.textures, params)
+    hyd = site_hydraulics(at, world.textures, params)
     offset = channel_offsets(sensors, rng) if offset_m3m3 is None else offset_m3m3
     lagged = lagged + offset[None]
     lagged = np.clip(lagged, hyd["theta_r"][None, :, None] + 0.01,

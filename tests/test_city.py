@@ -167,3 +167,39 @@ def test_hash_in_a_value_is_kept(city_copy):
     """'#' is data, not a comment: a street name with it survives the reader."""
     _replace_line(city_copy / "sites.csv", 2, "street", "Hof #2")
     assert load_city(city_copy).sites.street.values[0] == "Hof #2"
+
+
+def test_measured_soil_columns_of_sites_csv_reach_the_site_curves(city_copy):
+    """A site's own theta_fc/theta_wp (or awc_mm_per_m) in sites.csv win over its texture:
+    the sensors' observation operator and the water balance use them."""
+    import pandas as pd
+
+    from irrigation.io.soil_tables import read_soil_textures
+    from irrigation.sensors import probe_hydraulics
+    from irrigation.soil import site_hydraulics
+
+    path = city_copy / "sites.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    probe_site = pd.read_csv(city_copy / "sensors.csv")["site"].iloc[0]
+    df["theta_fc"], df["theta_wp"], df["awc_mm_per_m"] = "", "", ""
+    df.loc[df["id"] == probe_site, ["theta_fc", "theta_wp"]] = ["0.31", "0.12"]
+    other = df["id"].iloc[-1]
+    df.loc[df["id"] == other, "awc_mm_per_m"] = "95"
+    df.to_csv(path, index=False)
+    city = load_city(city_copy)
+    textures = read_soil_textures()
+    hyd = site_hydraulics(city.sites, textures)
+    i = list(city.sites.site.values).index(probe_site)
+    assert hyd["theta_fc"][i] == pytest.approx(0.31, abs=1e-6)
+    assert hyd["theta_wp"][i] == pytest.approx(0.12, abs=1e-6)
+    j = list(city.sites.site.values).index(other)
+    assert 1000 * (hyd["theta_fc"][j] - hyd["theta_wp"][j]) == pytest.approx(95, abs=1e-3)
+    assert hyd["measured"].sum() == 2
+    probe = probe_hydraulics(city.sensors, city.sites, textures)
+    at = probe["site"].values == probe_site
+    assert np.allclose(probe["theta_fc"].values[at], 0.31)
+    # out of range: one line naming file, line and column
+    df.loc[df["id"] == probe_site, "theta_fc"] = "1.4"
+    df.to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"sites\.csv: line .*'theta_fc'"):
+        load_city(city_copy)

@@ -14,6 +14,11 @@ def test_validate_prints_summary(demo_city_dir, capsys):
     assert main(["validate", "--city", str(demo_city_dir)]) == 0
     out = capsys.readouterr().out
     assert "sites" in out and "hydrants" in out and "fleet" in out
+    # the thresholds applied per kind, soil and age; on the demo's loamy sand RAW (~56 kPa
+    # at the table p) is stricter than the 60/80 kPa configured for older young trees
+    assert "thresholds applied in 2018" in out
+    lines = [ln for ln in out.splitlines() if "young_tree" in ln and "loamy_sand" in ln]
+    assert len(lines) == 6 and sum("RAW applies there" in ln for ln in lines) == 5
 
 
 @pytest.mark.parametrize(

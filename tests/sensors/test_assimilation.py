@@ -26,7 +26,7 @@ def city(demo_city_dir):
     return load_city(demo_city_dir)
 
 
-def testlayer_weights_cover_the_root_zone():
+def test_layer_weights_cover_the_root_zone():
     w = layer_weights(np.array([30, 60, 90]), np.array([0.45, 0.6, 1.05, 2.0]))
     # channels stand for 0-45, 45-75, 75-105 cm
     np.testing.assert_allclose(w[0], [1, 0, 0], atol=1e-12)
@@ -41,12 +41,13 @@ def test_observation_operator_closed_form(city):
     p = hyd["sensor"].values[:2]
     h = hyd.sel(sensor=p)
     depth = city.sensors["depth"].values
-    # a tension profile at field capacity (10 kPa) means no depletion
-    values = xr.DataArray(np.full((2, 3), 10.0), dims=("sensor", "depth"),
-                          coords={"sensor": p, "depth": depth})
+    # a tension profile at each soil's field capacity tension means no depletion
+    values = xr.DataArray(np.repeat(h["fc_tension_kpa"].values[:, None], 3, 1),
+                          dims=("sensor", "depth"), coords={"sensor": p, "depth": depth})
     q = xr.DataArray(["tension", "tension"], dims="sensor", coords={"sensor": p})
     out = root_zone_depletion(values, q, hyd)
     np.testing.assert_allclose(out["dr_obs_mm"], 0.0, atol=1e-9)
+    assert not out["above_fc"].any()
     # a uniform drier tension: Dr = 1000 Zr (θFC - θ(ψ))
     values[:] = 60.0
     out = root_zone_depletion(values, q, hyd)
@@ -57,6 +58,29 @@ def test_observation_operator_closed_form(city):
     # no reading within the root zone -> no observation
     values[:] = np.nan
     assert root_zone_depletion(values, q, hyd)["dr_obs_mm"].isnull().all()
+
+
+def test_readings_wetter_than_field_capacity_are_at_field_capacity_with_more_error(city):
+    """A root zone that reads wetter than field capacity is observed as Dr = 0, and the
+    water above field capacity, 1000 Zr (θ - θFC), is added to the error as a standard
+    deviation (documented in root_zone_depletion)."""
+    hyd = probe_hydraulics(city.sensors, city.sites, read_soil_textures())
+    p = hyd["sensor"].values[:1]
+    h = hyd.sel(sensor=p)
+    depth = city.sensors["depth"].values
+    q = xr.DataArray(["tension"], dims="sensor", coords={"sensor": p})
+    at_fc = xr.DataArray(np.repeat(h["fc_tension_kpa"].values[:, None], 3, 1),
+                         dims=("sensor", "depth"), coords={"sensor": p, "depth": depth})
+    wet = at_fc * 0.2  # well wetter than field capacity
+    base = root_zone_depletion(at_fc, q, hyd)
+    out = root_zone_depletion(wet, q, hyd)
+    assert bool(out["above_fc"].all()) and float(out["dr_obs_mm"][0]) == 0.0
+    theta = van_genuchten_theta(wet.values[0, 0], h.theta_r, h.theta_s, h.alpha_per_cm, h.n)
+    excess = 1000 * h.root_depth_m * (theta - h.theta_fc)
+    # error of the readings themselves (their tension error is larger when wetter) plus
+    # the excess: at least the excess squared more than at field capacity
+    assert float(out["var_obs_mm2"][0]) >= float(base["var_obs_mm2"][0]) + float(excess[0]) ** 2
+    assert float(excess[0]) > 5.0
 
 
 def _sites(x, kind="young_tree", species="Tilia cordata", texture="loam", year=2016):
@@ -230,3 +254,21 @@ def test_sensor_data_folder_merges_files_first_wins(tmp_path):
     assert dict(zip(ds.sensor.values, ds.quantity.values, strict=True)) == {
         "T001": "tension", "V002": "vwc"}
     assert any("b.csv" in str(p) and "1 readings already read" in p.reason for p in problems)
+
+
+def test_hindcast_scores_a_water_content_only_network(city):
+    """A network of water-content probes only is scored (channel-days counted), not
+    reported as 0 scored days next to an RMSE."""
+    import dataclasses
+
+    from irrigation.hindcast import sensor_hindcast
+
+    vwc = np.flatnonzero(city.sensors["kind"].values == "vwc")
+    assert 0 < vwc.size < city.sensors.sizes["sensor"]
+    only = dataclasses.replace(city, sensors=city.sensors.isel(sensor=vwc))
+    hc, _, _ = sensor_hindcast(only, np.datetime64("2018-06-01"), np.datetime64("2018-06-30"),
+                               lead_days=3, n_folds=2)
+    n = hc["n_scored"].to_series()
+    assert (n > 100).all()
+    assert np.isfinite(hc["rmse_theta"]).all()
+    assert hc["rmse_tension_kpa"].isnull().all()  # no tension channel to score
