@@ -296,7 +296,11 @@ def empty_sensors() -> xr.Dataset:
 
 
 def read_refill_points(path: str | Path) -> xr.Dataset:
-    """Read depots and hydrants (id, kind, x, y, refill_l_per_min) over dim ``refill``."""
+    """Read depots and hydrants (id, kind, x, y, refill_l_per_min) over dim ``refill``.
+
+    ``refill_l_per_min`` [L min-1] is >= 0: a depot with rate 0 is a yard where shifts
+    start and end but trucks cannot refill; a hydrant must refill (rate > 0).
+    """
     from ..city import REFILL_KINDS
 
     path = Path(path)
@@ -305,10 +309,18 @@ def read_refill_points(path: str | Path) -> xr.Dataset:
         Column("kind", str, _in(REFILL_KINDS), f"one of {', '.join(REFILL_KINDS)}"),
         Column("x", float, units="m"),
         Column("y", float, units="m"),
-        Column("refill_l_per_min", float, _positive, "a rate > 0 L/min", units="L min-1"),
+        Column("refill_l_per_min", float, lambda s: s >= 0, "a rate >= 0 L/min",
+               units="L min-1"),
     ]
     table = _validate(_read_csv(path), cols, path)
     _unique_ids(table["id"], path)
+    dry = np.flatnonzero(((table["kind"] == "hydrant") & (table["refill_l_per_min"] == 0))
+                         .to_numpy())
+    if dry.size:
+        raise InputError(
+            "expected a rate > 0 L/min for a hydrant: a hydrant with rate 0 cannot refill a "
+            "truck (rate 0 is only for a depot that is a yard); give its rate or remove it",
+            file=path, row=2 + int(dry[0]), field="refill_l_per_min")
     return _to_dataset(table, "refill", {"refill_l_per_min": "L min-1"})
 
 
