@@ -5,13 +5,12 @@ the file, the line (1-based, header = line 1) and the column of the first bad va
 The column formats are documented in the README ("City folder").
 
 Sites may come as CSV (coordinates ``x``, ``y`` in the city CRS) or as GeoJSON point
-features (coordinates in WGS84 longitude/latitude, as RFC 7946 requires, projected to
-the city CRS on load).
+features (coordinates in the CRS the file declares in a legacy ``crs`` member, else WGS84
+longitude/latitude as RFC 7946 requires; projected to the city CRS on load).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,7 +160,8 @@ def read_sites(
     textures, species
         Allowed soil textures and species.
     crs
-        The city CRS that GeoJSON coordinates (WGS84) are projected to.
+        The city CRS [m] that GeoJSON coordinates (in the CRS the file declares, else
+        WGS84) are projected to.
     """
     path = Path(path)
     if path.suffix.lower() in (".geojson", ".json"):
@@ -178,34 +178,13 @@ def read_sites(
 
 
 def _geojson_points(path: Path, crs: str) -> pd.DataFrame:
-    from pyproj import Transformer
+    """Point features as a table with ``x``, ``y`` projected to ``crs`` [m], from the CRS
+    the file declares (legacy ``crs`` member) or WGS84 lon/lat (RFC 7946)."""
+    from .points import project, read_geojson_points
 
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError("file not found", file=path) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid JSON ({exc})", file=path) from None
-    feats = doc.get("features") if isinstance(doc, dict) else None
-    if not isinstance(feats, list):
-        raise InputError("expected a GeoJSON FeatureCollection", file=path)
-    rows = []
-    for i, f in enumerate(feats):
-        geom = (f or {}).get("geometry") or {}
-        if geom.get("type") != "Point" or len(geom.get("coordinates", [])) < 2:
-            raise InputError(
-                "expected a Point geometry", file=path, field=f"features[{i}].geometry"
-            )
-        rows.append(
-            {
-                **(f.get("properties") or {}),
-                "_lon": geom["coordinates"][0],
-                "_lat": geom["coordinates"][1],
-            }
-        )
-    df = pd.DataFrame(rows)
-    tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    df["x"], df["y"] = tr.transform(df.pop("_lon").to_numpy(float), df.pop("_lat").to_numpy(float))
+    points = read_geojson_points(path)
+    df = points.properties.copy()
+    df["x"], df["y"] = project(points, crs, path)
     return df
 
 

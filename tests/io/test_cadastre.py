@@ -367,3 +367,24 @@ def test_berlin_like_rows_read_or_input_error(tmp_path, rows, one):
     assert set(sites["kind"]) <= {"young_tree", "street_tree"}
     assert sum(report.species_rules.values()) == len(sites)
     assert pd.api.types.is_integer_dtype(sites["planting_year"])
+
+
+def test_sites_geojson_in_its_declared_crs(tmp_path):
+    """read_sites (city folder sites.geojson) honours a declared EPSG:25833: an
+    EPSG:25833 city gets its coordinates unchanged, an RFC 7946 file is projected."""
+    sites, _ = read_tree_cadastre(BERLIN, "berlin", crs="EPSG:25833", reference_year=2022)
+    props = sites.drop(columns=["x", "y"]).astype(object)
+    props = props.where(props.notna(), None)
+    feats = [{"type": "Feature", "properties": {k: (v.item() if hasattr(v, "item") else v)
+                                                for k, v in row.items()},
+              "geometry": {"type": "Point", "coordinates": [x, y]}}
+             for (_, row), x, y in zip(props.iterrows(), sites["x"], sites["y"], strict=True)]
+    path = tmp_path / "sites.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats, "crs": {
+        "type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25833"}}}))
+    kw = {"textures": read_soil_textures().index, "species": read_species_table().index}
+    ds = read_sites(path, crs="EPSG:25833", **kw)
+    np.testing.assert_allclose(ds.x.values, sites["x"].to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(ds.y.values, sites["y"].to_numpy(), atol=1e-6)
+    other = read_sites(path, crs="EPSG:25832", **kw)
+    assert (other.x.values > 780_000).all()  # Berlin seen from zone 32, not ~400 km off
