@@ -32,7 +32,8 @@ column          units       required  meaning
 Empty cells are missing values; a missing value in a column that is present is an error
 (fill gaps on purpose before). The same text is in ``docs/weather-csv.md``.
 
-Other formats: :func:`read_knmi_daily` (KNMI ``etmgeg_*.txt``), :func:`read_weather_netcdf`
+Other formats: :func:`read_knmi_daily` (KNMI ``etmgeg_*.txt``),
+:func:`irrigation.io.dwd.read_dwd_daily` (DWD CDC daily KL), :func:`read_weather_netcdf`
 (CF NetCDF), :func:`read_open_meteo` (Open-Meteo JSON, daily and ensemble API) and
 :func:`read_mosmix` (DWD MOSMIX KML/KMZ, hourly aggregated to days).
 """
@@ -52,6 +53,7 @@ import xarray as xr
 
 from ..errors import InputError
 from ..weather import UNITS, validate_weather, wind_to_2m
+from .dwd import read_dwd_daily
 from .files import atomic_write
 
 logger = logging.getLogger(__name__)
@@ -531,10 +533,17 @@ def read_mosmix(path: str | Path, *, station: str | None = None) -> xr.Dataset:
     return _finish(ds, path, MOSMIX_WIND_HEIGHT_M)
 
 
+def _is_dwd_kl(path: Path) -> bool:
+    """Whether a text file starts like a DWD daily KL product (``STATIONS_ID;MESS_DATUM``)."""
+    with open(path, "rb") as fh:
+        return fh.read(64).lstrip(b"\xef\xbb\xbf").startswith(b"STATIONS_ID;MESS_DATUM")
+
+
 #: Weather file types by suffix, read by :func:`read_weather_file`.
 WEATHER_FILE_TYPES: dict[str, str] = {
     ".csv": "project weather CSV",
-    ".txt": "KNMI daily station file (etmgeg)",
+    ".txt": "KNMI daily station file (etmgeg), or DWD daily KL (produkt_klima_tag_*.txt)",
+    ".zip": "DWD CDC daily KL station zip (tageswerte_KL_*.zip)",
     ".nc": "CF NetCDF",
     ".json": "Open-Meteo JSON",
     ".kml": "DWD MOSMIX KML",
@@ -566,6 +575,8 @@ def read_weather_file(path: str | Path, *, wind_height_m: float = 10.0) -> xr.Da
         return read_weather_csv(path, wind_height_m=wind_height_m)
     if suffix == ".nc":
         return read_weather_netcdf(path, wind_height_m=wind_height_m)
+    if suffix == ".zip" or (suffix == ".txt" and _is_dwd_kl(path)):
+        return read_dwd_daily(path)
     if suffix == ".txt":
         return read_knmi_daily(path)
     if suffix == ".json":
