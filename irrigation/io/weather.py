@@ -443,7 +443,14 @@ MOSMIX_ELEMENTS = {
 MOSMIX_WIND_HEIGHT_M = 10.0
 
 
-def read_mosmix(path: str | Path, *, station: str | None = None) -> xr.Dataset:
+#: Fewest forecast hours for a partial day to be kept (completed) by :func:`read_mosmix`:
+#: a quarter day, so a forecast issued up to 18 UTC covers its own day, while the 21 UTC
+#: issue (3 h left of its day) starts the next day.
+MOSMIX_MIN_HOURS = 6
+
+
+def read_mosmix(path: str | Path, *, station: str | None = None,
+                min_hours: int = MOSMIX_MIN_HOURS) -> xr.Dataset:
     """Read a DWD MOSMIX forecast (KML or KMZ) and aggregate hours to days.
 
     Parameters
@@ -456,8 +463,15 @@ def read_mosmix(path: str | Path, *, station: str | None = None) -> xr.Dataset:
     Notes
     -----
     Days are UTC days; an hourly value stamped at hh:00 belongs to the hour before it, so
-    a day D holds the values stamped D 01:00 .. D+1 00:00. Only complete days (24 hourly
-    steps) are kept; partial first/last days are dropped and logged. Aggregation: tmin/tmax
+    a day D holds the values stamped D 01:00 .. D+1 00:00. A forecast may be issued at any
+    hour, so its first (and last) day is partial: a partial day with at least ``min_hours``
+    hours (:data:`MOSMIX_MIN_HOURS`) is completed, its missing hours taken from the same
+    clock hours of the nearest complete day of the file (the next day for the first day,
+    the previous for the last), with their precipitation counted as 0 (rain is never
+    copied: the conservative choice for watering); a day with fewer hours is dropped.
+    ``attrs["partial_days"]`` states what was done per day, ``attrs["issue_time"]`` the
+    issue time. A forecast issued on day D up to 18 UTC thus starts on D; the 21 UTC
+    issue starts on D+1. Aggregation: tmin/tmax
     = min/max of hourly ``TTT``, tmean = mean ``TTT``, tdew = mean ``Td``, wind = mean
     ``FF`` (10 m -> 2 m, FAO-56 eq. 47), radiation = sum ``Rad1h`` (kJ -> MJ), sunshine =
     sum ``SunD1`` (s -> h), precipitation = sum ``RR1c``. Missing values ("-") in a kept
@@ -502,13 +516,7 @@ def read_mosmix(path: str | Path, *, station: str | None = None) -> xr.Dataset:
     frame = pd.DataFrame(hourly, index=times - pd.Timedelta(hours=1))
     if len(frame) > 1 and (np.diff(frame.index.values) != np.timedelta64(1, "h")).any():
         raise InputError("expected hourly time steps", file=path, field="ForecastTimeSteps")
-    day = frame.index.floor("D")
-    counts = frame.groupby(day).size()
-    complete = counts.index[counts == 24]
-    if len(complete) < len(counts):
-        logger.info("MOSMIX %s: dropped %d partial day(s)", path.name,
-                    len(counts) - len(complete))
-    frame = frame[day.isin(complete)]
+    frame, notes = _complete_days(frame, min_hours, path)
     groups = frame.groupby(frame.index.floor("D"))
     agg = pd.DataFrame({
         "tmin_c": groups["TTT"].min() - 273.15,
@@ -529,8 +537,46 @@ def read_mosmix(path: str | Path, *, station: str | None = None) -> xr.Dataset:
         if (count < 24).any():
             bad = count.index[count < 24][0]
             raise InputError(f"missing hourly values on {bad.date()}", file=path, field=element)
-    ds = _dataset(agg, pd.DatetimeIndex(agg.index), station=pm.findtext("kml:name", "", _KML_NS))
+    ds = _dataset(agg, pd.DatetimeIndex(agg.index), station=pm.findtext("kml:name", "", _KML_NS),
+                  issue_time=root.findtext(".//dwd:IssueTime", "", _KML_NS),
+                  partial_days="; ".join(notes))
     return _finish(ds, path, MOSMIX_WIND_HEIGHT_M)
+
+
+def _complete_days(frame: pd.DataFrame, min_hours: int, path: Path
+                   ) -> tuple[pd.DataFrame, list[str]]:
+    """Hourly rows (index = start of the hour, UTC) of the days kept, partial days completed.
+
+    A day with fewer than 24 but at least ``min_hours`` hours gets its missing hours from
+    the same clock hours of the nearest complete day in the file (the next one for a first
+    day, the previous one for a last day); the precipitation of those hours is 0 (rain is
+    never copied). Days with fewer hours are dropped. Returns the rows and one note per
+    partial day.
+    """
+    day = frame.index.floor("D")
+    counts = frame.groupby(day).size()
+    complete = counts.index[counts == 24]
+    parts, notes = [frame[day.isin(complete)]], []
+    for d, n in counts[counts < 24].items():
+        hours = frame.index[day == d]
+        span = f"{n} of 24 h ({hours[0]:%H}-{hours[-1] + pd.Timedelta(hours=1):%H} UTC)"
+        if n < min_hours or len(complete) == 0:
+            notes.append(f"{d.date()}: {span}, fewer than {min_hours} h or no complete day "
+                         "to complete it from: dropped")
+            continue
+        ref = complete[np.argmin(np.abs((complete - d).days.to_numpy() - 0.1))]
+        missing = pd.date_range(d, periods=24, freq="h").difference(hours)
+        fill = frame.loc[missing + (ref - d)].set_axis(missing)
+        fill["RR1c"] = 0.0
+        parts.append(pd.concat([frame[day == d], fill]))
+        notes.append(f"{d.date()}: {span}; the other {24 - n} h completed from "
+                     f"{ref.date()} (same hours), their precipitation counted as 0")
+    for note in notes:
+        logger.info("MOSMIX %s: %s", path.name, note)
+    if len(parts) == 1 and parts[0].empty:
+        raise InputError(f"no day with at least {min_hours} forecast hours", file=path,
+                         field="ForecastTimeSteps")
+    return pd.concat(parts).sort_index(), notes
 
 
 def _is_dwd_kl(path: Path) -> bool:

@@ -115,12 +115,17 @@ def test_open_meteo_unknown_unit(tmp_path):
 def test_mosmix_hourly_to_daily(caplog):
     with caplog.at_level(logging.INFO):
         ds = read_mosmix(DATA / "mosmix_sample.kml")
-    assert "partial day" in caplog.text  # forecast starts 13 UTC: first day dropped
-    assert ds.sizes["time"] == 2
-    assert float(ds["tmax_c"][0]) == pytest.approx(24.0, abs=0.01)
-    assert float(ds["tmin_c"][0]) == pytest.approx(12.0, abs=0.01)
-    assert float(ds["precip_mm"][0]) == pytest.approx(1.6)
-    assert 15 < float(ds["rs_mj_m2_d"][0]) < 30
+    # steps 07-01 13 UTC .. 07-04 12 UTC: 12 h of the first and last day, completed
+    assert "completed from 2024-07-02" in caplog.text
+    assert ds.sizes["time"] == 4
+    assert str(ds["time"].values[0])[:10] == "2024-07-01"
+    assert "2024-07-01: 12 of 24 h (12-00 UTC)" in ds.attrs["partial_days"]
+    assert "2024-07-04: 12 of 24 h (00-12 UTC)" in ds.attrs["partial_days"]
+    assert ds.attrs["issue_time"] == "2024-07-01T12:00:00.000Z"
+    assert float(ds["tmax_c"][1]) == pytest.approx(24.0, abs=0.01)
+    assert float(ds["tmin_c"][1]) == pytest.approx(12.0, abs=0.01)
+    assert float(ds["precip_mm"][1]) == pytest.approx(1.6)
+    assert 15 < float(ds["rs_mj_m2_d"][1]) < 30
 
 
 def test_mosmix_kmz_and_missing_element(tmp_path):
@@ -130,7 +135,7 @@ def test_mosmix_kmz_and_missing_element(tmp_path):
     kmz = tmp_path / "MOSMIX_L_test.kmz"
     with zipfile.ZipFile(kmz, "w") as zf:
         zf.writestr("MOSMIX_L_test.kml", kml)
-    assert read_mosmix(kmz).sizes["time"] == 2
+    assert read_mosmix(kmz).sizes["time"] == 4
     broken = write(tmp_path, kml.replace('elementName="FF"', 'elementName="XX"'), "b.kml")
     with pytest.raises(InputError, match="FF"):
         read_mosmix(broken)
