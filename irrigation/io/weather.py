@@ -369,24 +369,73 @@ def read_open_meteo(path: str | Path) -> xr.Dataset:
     to 2 m (FAO-56 eq. 47). ``latitude``, ``longitude`` and ``elevation`` go to attrs.
     """
     path = Path(path)
+    return _open_meteo_dataset(_open_meteo_doc(path), path)
+
+
+def read_open_meteo_archive(path: str | Path) -> xr.Dataset:
+    """Read an Open-Meteo historical weather API (archive) JSON response, ``daily`` block.
+
+    The archive response has the layout of the forecast API (:func:`read_open_meteo`); its
+    reanalysis lags real time by a few days, so the last requested days are ``null`` for
+    every variable. Such trailing days are left out and ``attrs["notes"]`` says which; a
+    ``null`` before them is an error like in the forecast reader. Days are the response's
+    ``timezone`` days (GMT unless the request set one).
+    """
+    path = Path(path)
+    doc = _open_meteo_doc(path)
+    daily = doc.get("daily")
+    notes = ""
+    if isinstance(daily, dict) and isinstance(daily.get("time"), list):
+        series = [v for k, v in daily.items()
+                  if k != "time" and k.partition("_member")[0] in OPEN_METEO_VARS
+                  and isinstance(v, list)]
+        n = len(daily["time"])
+        while n > 0 and series and all(len(v) >= n and v[n - 1] is None for v in series):
+            n -= 1
+        if n < len(daily["time"]):
+            gone = daily["time"][n:]
+            notes = (f"{len(gone)} trailing day(s) without data left out ({gone[0]} .. "
+                     f"{gone[-1]}; the archive is not yet complete there)")
+            doc = {**doc, "daily": {k: (v[:n] if isinstance(v, list) else v)
+                                    for k, v in daily.items()}}
+    ds = _open_meteo_dataset(doc, path)
+    ds.attrs["notes"] = notes
+    return ds
+
+
+def _open_meteo_doc(path: Path) -> dict:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("file not found", file=path) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON ({exc})", file=path, row=exc.lineno) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", file=path) from None
+    if not isinstance(doc, dict):
+        raise InputError("expected a JSON object (an Open-Meteo response)", file=path)
+    return doc
+
+
+def _open_meteo_dataset(doc: dict, path: Path) -> xr.Dataset:
+    """The weather dataset of a parsed Open-Meteo response (forecast, ensemble, archive)."""
     if doc.get("error"):
         raise InputError(f"Open-Meteo error response: {doc.get('reason')}", file=path)
     daily, units = doc.get("daily"), doc.get("daily_units", {})
-    if not isinstance(daily, dict) or "time" not in daily:
-        raise InputError("expected a 'daily' object with 'time'", file=path, field="daily")
-    time = pd.to_datetime(pd.Series(daily["time"]), errors="coerce")
+    if not isinstance(daily, dict) or not isinstance(daily.get("time"), list):
+        raise InputError("expected a 'daily' object with a 'time' list", file=path,
+                         field="daily")
+    if not isinstance(units, dict):
+        raise InputError("expected 'daily_units' to be an object", file=path,
+                         field="daily_units")
+    time = pd.to_datetime(pd.Series(daily["time"], dtype=object), format="%Y-%m-%d",
+                          errors="coerce")
     if time.isna().any():
         raise InputError("expected ISO dates YYYY-MM-DD", file=path, field="daily.time")
     members: dict[str, dict[int, np.ndarray]] = {}
     for key, values in daily.items():
         base, _, suffix = key.partition("_member")
-        if base not in OPEN_METEO_VARS:
+        if base not in OPEN_METEO_VARS or not (suffix == "" or suffix.isdigit()):
             continue
         member = int(suffix) if suffix else 0
         unit = units.get(key, units.get(base))
@@ -394,8 +443,12 @@ def read_open_meteo(path: str | Path) -> xr.Dataset:
             raise InputError(f"unit {unit!r} not understood", file=path,
                              field=f"daily_units.{key}")
         _, scale, offset = _OM_UNITS[unit]
-        arr = np.array([np.nan if v is None else v for v in values], dtype=float)
-        if len(arr) != len(time):
+        try:
+            arr = np.array([np.nan if v is None else v for v in values], dtype=float)
+        except (TypeError, ValueError):
+            raise InputError("expected a list of numbers (or null)", file=path,
+                             field=f"daily.{key}") from None
+        if arr.ndim != 1 or len(arr) != len(time):
             raise InputError(f"expected {len(time)} values like 'time', got {len(arr)}",
                              file=path, field=f"daily.{key}")
         members.setdefault(OPEN_METEO_VARS[base], {})[member] = arr * scale + offset

@@ -194,3 +194,46 @@ def test_open_meteo_null_values_are_an_error(tmp_path):
     with pytest.raises(InputError, match="NaN") as info:
         read_open_meteo(write(tmp_path, text, "om.json"))
     assert info.value.field == "precip_mm" and "2024-07-02" in str(info.value)
+
+
+def test_open_meteo_archive_trailing_nulls_left_out():
+    from irrigation.io.weather import read_open_meteo_archive
+
+    ds = read_open_meteo_archive(DATA / "open_meteo_archive.json")
+    assert ds.sizes["time"] == 5
+    assert str(ds["time"].values[-1])[:10] == "2024-06-28"
+    assert "2 trailing day(s) without data left out (2024-06-29 .. 2024-06-30" \
+        in ds.attrs["notes"]
+    assert float(ds["tmax_c"][2]) == 31.8 and float(ds["precip_mm"][4]) == 7.9
+    assert float(ds["sunshine_h"][0]) == pytest.approx(49320 / 3600)
+    assert float(ds["wind_ms"][0]) == pytest.approx(10.1 / 3.6 * 0.748, rel=1e-3)
+    assert "et0_fao_evapotranspiration" not in ds  # our ET0 is computed, not read
+
+
+def test_open_meteo_archive_interior_null_is_an_error(tmp_path):
+    from irrigation.io.weather import read_open_meteo_archive
+
+    text = (DATA / "open_meteo_archive.json").read_text().replace("[0.0,0.0,0.0,3.4",
+                                                                   "[0.0,null,0.0,3.4")
+    with pytest.raises(InputError, match="NaN") as info:
+        read_open_meteo_archive(write(tmp_path, text, "a.json"))
+    assert info.value.field == "precip_mm" and "2024-06-25" in str(info.value)
+
+
+@pytest.mark.parametrize("doc", [
+    [], {"daily": {"time": "2024-07-01"}}, {"daily": {"time": ["x"]}},
+    {"daily": {"time": ["2024-07-01"], "precipitation_sum": ["a"]}, "daily_units": {
+        "precipitation_sum": "mm"}},
+    {"daily": {"time": ["2024-07-01"], "precipitation_sum": [1.0]}, "daily_units": []},
+    {"daily": {"time": ["2024-07-01"], "precipitation_sum_memberXY": [1.0]}},
+])
+def test_open_meteo_bad_documents_are_input_errors(tmp_path, doc):
+    import json
+
+    from irrigation.io.weather import read_open_meteo_archive
+
+    path = write(tmp_path, json.dumps(doc), "bad.json")
+    for reader in (read_open_meteo, read_open_meteo_archive):
+        with pytest.raises(InputError) as info:
+            reader(path)
+        assert str(path) in str(info.value)
