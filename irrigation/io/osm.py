@@ -15,11 +15,17 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..city import StreetNetwork
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .refill import RefillReport
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +147,7 @@ def read_osm_refill_points(
     hydrant_l_per_min: float = HYDRANT_L_PER_MIN,
     pump_l_per_min: float | None = None,
     keep_unknown: bool = True,
-):
+) -> tuple[pd.DataFrame, RefillReport]:
     """Refill points from the tagged nodes of an OSM XML file (``.osm``, ``.osm.gz``).
 
     Nodes tagged ``emergency=fire_hydrant`` are hydrants; ``man_made=water_well`` (street

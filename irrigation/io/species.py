@@ -82,10 +82,18 @@ def _genus_keys(text: str | None) -> list[str]:
     return [k for k in out if k]
 
 
-def read_species_table(path: str | Path | None = None) -> pd.DataFrame:
-    """The species table with its name columns (default: the packaged one).
+#: Packaged table of genus-level rows and the default ``tree (unspecified)``, kept apart
+#: from ``species.csv`` (whose rows the truth model draws per row, see the data README).
+GENERA_TABLE = "species_genera.csv"
 
-    The water-use columns are read and checked by
+
+def read_species_table(path: str | Path | None = None) -> pd.DataFrame:
+    """A species table with its name columns.
+
+    ``None`` gives the packaged tables: ``species.csv`` with the genus-level rows of
+    ``species_genera.csv`` appended (:func:`merge_species_tables`). A path gives that
+    table alone (e.g. a city's own ``species.csv``, to merge over the packaged one). The
+    water-use columns are read and checked by
     :func:`irrigation.io.soil_tables.read_species`; ``genus`` and ``german_names`` are
     optional text columns (empty when absent).
 
@@ -94,14 +102,15 @@ def read_species_table(path: str | Path | None = None) -> pd.DataFrame:
     pandas.DataFrame
         Indexed by ``species``.
     """
-    table = read_species(path)
     if path is None:
         from importlib import resources
 
-        with resources.as_file(resources.files("irrigation") / "data" / "species.csv") as p:
-            raw = pd.read_csv(p, dtype=str, keep_default_na=False)
-    else:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+        data = resources.files("irrigation") / "data"
+        with resources.as_file(data / "species.csv") as a, \
+                resources.as_file(data / GENERA_TABLE) as b:
+            return merge_species_tables(read_species_table(a), read_species_table(b))
+    table = read_species(path)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     raw = raw.set_index(raw["species"].str.strip())
     for col in NAME_COLUMNS:
         table[col] = raw[col].str.strip() if col in raw else ""
