@@ -15,11 +15,17 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
 from ..streets import StreetNetwork
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .refill import RefillReport
 
 log = logging.getLogger(__name__)
 
@@ -114,3 +120,142 @@ def _name(value) -> str:
     if isinstance(value, list):
         return " / ".join(str(v) for v in value)
     return "" if value is None else str(value)
+
+
+# --------------------------------------------------------------------------- refill points
+
+
+#: Refill rate of a fire hydrant [L min-1]: 48 m3/h, the basic fire-water supply a
+#: hydrant network provides for two hours (DVGW worksheet W 405), i.e. 800 L/min.
+HYDRANT_L_PER_MIN = 800.0
+
+#: OSM tags of the nodes read as refill points: (key, value) -> source name.
+REFILL_TAGS = {
+    ("emergency", "fire_hydrant"): "fire_hydrant",
+    ("man_made", "water_well"): "water_well",
+    ("amenity", "water_point"): "water_point",
+}
+
+#: ``access`` values of points the public (a city's truck) may not use.
+_NOT_PUBLIC = frozenset({"private", "no", "customers"})
+
+
+def read_osm_refill_points(
+    path: str | Path,
+    *,
+    crs: str,
+    hydrant_l_per_min: float = HYDRANT_L_PER_MIN,
+    pump_l_per_min: float | None = None,
+    keep_unknown: bool = True,
+) -> tuple[pd.DataFrame, RefillReport]:
+    """Refill points from the tagged nodes of an OSM XML file (``.osm``, ``.osm.gz``).
+
+    Nodes tagged ``emergency=fire_hydrant`` are hydrants; ``man_made=water_well`` (street
+    pumps, e.g. Berlin's Straßenbrunnen) and ``amenity=water_point`` are pumps. A point's
+    status comes from ``pump:status``, else ``operational_status`` (classified by
+    :func:`irrigation.io.refill.status_class`); ``disused=yes`` is broken; ``access``
+    private/no/customers is not public. Broken, locked and non-public points are left out
+    and counted, as are pumps when ``pump_l_per_min`` is ``None``. Needs no osmnx.
+
+    Parameters
+    ----------
+    path
+        OSM XML, plain or gzip-compressed.
+    crs
+        The city's projected CRS [m].
+    hydrant_l_per_min, pump_l_per_min
+        Refill rates [L min-1] of hydrants (:data:`HYDRANT_L_PER_MIN`) and of pumps/wells
+        (no default: hand pumps are slow, state the city's value; ``None`` leaves them out).
+    keep_unknown
+        Keep points without a recognised status.
+
+    Returns
+    -------
+    points, report
+        Columns ``id`` (``osm<node id>``), ``kind`` (``hydrant``), ``x``, ``y`` [m],
+        ``refill_l_per_min``, ``name``, ``status``, ``source`` (the tag); a
+        :class:`irrigation.io.refill.RefillReport`.
+    """
+    import pandas as pd
+
+    from .points import PointTable, project
+    from .refill import STATUS_CLASSES, RefillReport, status_class
+
+    path = Path(path)
+    rows = _tagged_nodes(path)
+    report = RefillReport(str(path), n_read=len(rows))
+    kept, dropped = [], {}
+    for node in rows:
+        tags = node["tags"]
+        source = node["source"]
+        status = tags.get("pump:status") or tags.get("operational_status") or ""
+        cls = "broken" if tags.get("disused") == "yes" else status_class(status)
+        report.by_status[cls] = report.by_status.get(cls, 0) + 1
+        if cls == "unrecognised":
+            report.unrecognised[status] = report.unrecognised.get(status, 0) + 1
+        reason = None
+        if tags.get("access") in _NOT_PUBLIC:
+            reason = "not public (access)"
+        elif cls in ("broken", "locked") or (cls in ("unknown", "unrecognised")
+                                              and not keep_unknown):
+            reason = cls if cls != "unrecognised" else "status unrecognised"
+        elif source != "fire_hydrant" and pump_l_per_min is None:
+            reason = f"{source} (no pump_l_per_min given)"
+        if reason is not None:
+            dropped[reason] = dropped.get(reason, 0) + 1
+            continue
+        rate = hydrant_l_per_min if source == "fire_hydrant" else pump_l_per_min
+        kept.append({"id": f"osm{node['id']}", "kind": "hydrant", "lon": node["lon"],
+                     "lat": node["lat"], "refill_l_per_min": float(rate),
+                     "name": tags.get("name") or tags.get("addr:street", ""),
+                     "status": status, "source": source})
+    report.by_status = {c: report.by_status[c] for c in STATUS_CLASSES if c in report.by_status}
+    report.dropped = dropped
+    columns = ["id", "kind", "x", "y", "refill_l_per_min", "name", "status", "source"]
+    frame = pd.DataFrame(kept, columns=[*columns[:2], "lon", "lat", *columns[4:]])
+    table = PointTable(frame, frame["lon"].to_numpy(float), frame["lat"].to_numpy(float),
+                       "EPSG:4326", frame.index.to_numpy())
+    x, y = project(table, crs, path)
+    frame = frame.drop(columns=["lon", "lat"]).assign(x=x.round(2), y=y.round(2))[columns]
+    report.n_kept = len(frame)
+    return frame, report
+
+
+def _tagged_nodes(path: Path) -> list[dict]:
+    """Nodes with one of :data:`REFILL_TAGS`: id, lon, lat, tags and the matching source."""
+    import gzip
+    import zlib
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    if not path.is_file():
+        raise InputError("file not found", file=path)
+    with open(path, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    out = []
+    try:
+        with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
+            for _, elem in iterparse(fh, events=("end",)):
+                if elem.tag == "node":
+                    tags = {t.get("k"): t.get("v") for t in elem.iter("tag")}
+                    source = next((s for (k, v), s in REFILL_TAGS.items()
+                                   if tags.get(k) == v), None)
+                    if source is not None:
+                        out.append(_node(elem, tags, source, path))
+                    elem.clear()
+                elif elem.tag in ("way", "relation"):
+                    elem.clear()
+    except (ParseError, OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"not a readable OSM XML file ({exc})", file=path) from None
+    return out
+
+
+def _node(elem, tags: dict, source: str, path: Path) -> dict:
+    try:
+        lon, lat = float(elem.get("lon")), float(elem.get("lat"))
+        node_id = int(elem.get("id"))
+    except (TypeError, ValueError):
+        raise InputError(f"node {elem.get('id')!r}: expected numeric id, lat and lon",
+                         file=path) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InputError(f"node {node_id}: lon/lat ({lon}, {lat}) out of range", file=path)
+    return {"id": node_id, "lon": lon, "lat": lat, "tags": tags, "source": source}

@@ -79,7 +79,7 @@ import gzip as _gzip
 import json
 import re
 import zlib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,9 @@ _UNIT_SPELLING: dict[str, tuple[str, float]] = {
 
 #: Accepted units (matched ignoring case): unit -> (quantity, factor to the canonical unit).
 UNITS: dict[str, tuple[str, float]] = {u.lower(): v for u, v in _UNIT_SPELLING.items()}
+
+#: Most ``@iot.nextLink`` pages :func:`read_sensorthings` fetches in one read.
+MAX_PAGES = 10_000
 
 #: Deepest accepted channel [cm].
 MAX_DEPTH_CM = 300
@@ -699,22 +702,35 @@ _DEPTH_IN_NAME = re.compile(r"(\d+(?:\.\d+)?)\s*cm\b", re.IGNORECASE)
 
 
 def read_sensorthings(
-    path_or_dict: str | Path | Mapping[str, Any],
+    path_or_dict: str | Path | Mapping[str, Any] | Sequence[str | Path],
     *,
     known: Mapping[str, Collection[int]] | None = None,
+    fetch: Callable[[str], Any] | None = None,
+    max_pages: int = MAX_PAGES,
 ) -> tuple[xr.Dataset, list[ReadProblem]]:
     """Read OGC SensorThings API 1.1 JSON (a FROST server export), tolerantly.
 
     Parameters
     ----------
     path_or_dict
-        A JSON file (plain or gzip; a ``str`` is a path) or the parsed document. Accepted
-        shapes: a collection ``{"value": [Thing, ...]}`` of Things fetched with
+        A JSON file (plain or gzip; a ``str`` is a path), the parsed document, or a list of
+        JSON files that are the pages of one export in order (page 1, the document its
+        ``@iot.nextLink`` pointed to, ...). Accepted shapes: a collection
+        ``{"value": [Thing, ...]}`` of Things fetched with
         ``$expand=Datastreams($expand=ObservedProperty,Observations)``, a single Thing, or
         a collection of Datastreams each with an expanded ``Thing`` (and
         ``ObservedProperty``, ``Observations``).
     known
         Installed channels: probe id -> depths [cm], as in :func:`read_sensor_csv`.
+    fetch
+        Called with each ``@iot.nextLink`` URL (of the collection, of a Thing's
+        ``Datastreams`` and of a Datastream's ``Observations``), returns the parsed JSON
+        of that page (``{"value": [...], "@iot.nextLink": ...}``); e.g. an HTTP GET. The
+        values of the page are appended where the link was and its own next link is
+        followed in turn. ``None``: links are not followed (an ``info`` problem says so).
+    max_pages
+        Most pages fetched in all (:data:`MAX_PAGES`); a link seen before is not fetched
+        again (a loop), and a failing ``fetch`` stops that chain; each is reported.
 
     Returns
     -------
@@ -738,32 +754,42 @@ def read_sensorthings(
     ``phenomenonTime`` (with timezone; of an interval ``start/end`` the end); value =
     ``result`` (a number or a numeric string). A Datastream without depth, quantity or
     observations is reported once and its observations dropped. ``@iot.nextLink``
-    (pagination) is not followed: an ``info`` problem says that only this page was read.
+    (pagination) is followed with ``fetch``, or through the given page files; a link
+    left unfollowed gives an ``info`` problem saying that only these pages were read.
     """
     if isinstance(path_or_dict, Mapping):
-        doc: Any = dict(path_or_dict)
-        source = "<SensorThings document>"
+        docs: list[Any] = [dict(path_or_dict)]
+        sources = ["<SensorThings document>"]
     else:
-        path = Path(path_or_dict)
-        source = str(path)
-        text = _read_bytes(path).decode("utf-8")
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=path,
-                             row=exc.lineno) from None
-        except (ValueError, RecursionError) as exc:
-            raise InputError(f"not valid JSON ({type(exc).__name__}: {str(exc)[:80]})",
-                             file=path) from None
+        paths = ([Path(path_or_dict)] if isinstance(path_or_dict, str | Path)
+                 else [Path(p) for p in path_or_dict])
+        if not paths:
+            raise InputError("no SensorThings pages given")
+        sources = [str(p) for p in paths]
+        docs = [_json_file(p) for p in paths]
+    source = sources[0] if len(sources) == 1 else f"{sources[0]} (+{len(sources) - 1} pages)"
     problems = _Problems(source)
-    walk = _Walk(problems)
-    walk.document(doc, source)
+    walk = _Walk(problems, fetch, max_pages)
+    for k, (doc, page_source) in enumerate(zip(docs, sources, strict=True)):
+        walk.document(doc, page_source, last_page=k == len(docs) - 1)
     rows = walk.rows()
     problems.rows = rows
     k = _known_sets(known)
     kept = _check_rows(rows, problems, k,
                        _Labels("phenomenonTime", "depth", "result", "unitOfMeasurement.symbol"))
     return _build(kept, source=source, n_read=walk.n_read, known=k), problems.sorted()
+
+
+def _json_file(path: Path) -> Any:
+    text = _read_bytes(path).decode("utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=path,
+                         row=exc.lineno) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"not valid JSON ({type(exc).__name__}: {str(exc)[:80]})",
+                         file=path) from None
 
 
 def _obj(x: Any) -> dict:
@@ -792,9 +818,13 @@ def _text(x: Any) -> str:
 class _Walk:
     """Walks a SensorThings document and collects one raw row per Observation."""
 
-    def __init__(self, problems: _Problems) -> None:
+    def __init__(self, problems: _Problems, fetch: Callable[[str], Any] | None = None,
+                 max_pages: int = 0) -> None:
         self.problems = problems
         self.n_read = 0
+        self.fetch = fetch
+        self.pages_left = max_pages
+        self.seen: set[str] = set()
         self._cols: dict[str, list] = {c: [] for c in
                                        ("sensor", "timestamp", "depth", "quantity", "value",
                                         "unit", "order", "where")}
@@ -810,13 +840,14 @@ class _Walk:
         prefix = f"{where}: " if where else ""
         self.problems.add(self.n_read - 0.5, prefix + reason, severity=severity)
 
-    def document(self, doc: Any, source: str) -> None:
+    def document(self, doc: Any, source: str, last_page: bool = True) -> None:
         if isinstance(doc, dict) and "value" in doc:
             items = doc["value"]
             if not isinstance(items, list):
                 raise InputError("expected 'value' to be a list of Things or Datastreams",
                                  file=source)
-            self._paginated(doc, "", "")
+            if last_page or not isinstance(doc.get("@iot.nextLink"), str):
+                items = self._pages(doc, "value", "", "")
             for i, item in enumerate(items):
                 where = f"value[{i}]"
                 if not isinstance(item, dict):
@@ -839,12 +870,40 @@ class _Walk:
                 file=source,
             )
 
-    def _paginated(self, obj: dict, key: str, where: str) -> None:
-        link = obj.get(f"{key}@iot.nextLink")
-        if link is not None:
-            what = f"{key} are" if key else "the collection is"
-            self.note(where, f"{what} paginated (@iot.nextLink {str(link)[:80]!r}); only "
-                      "this page was read", severity="info")
+    def _pages(self, obj: dict, key: str, link_key: str, where: str) -> list:
+        """``obj[key]`` with the values of the pages its ``@iot.nextLink`` chain adds."""
+        items = list(obj.get(key) or [])
+        link = obj.get(f"{link_key}@iot.nextLink")
+        what = f"{link_key} are" if link_key else "the collection is"
+        while link is not None:
+            shown = str(link)[:80]
+            if self.fetch is None:
+                self.note(where, f"{what} paginated (@iot.nextLink {shown!r}); only this "
+                          "page was read (no fetcher to follow the link)", severity="info")
+                break
+            if not isinstance(link, str) or link in self.seen:
+                self.note(where, f"@iot.nextLink {shown!r} already read or not a URL; "
+                          "paging stopped", severity="info")
+                break
+            if self.pages_left <= 0:
+                self.note(where, f"page limit reached before @iot.nextLink {shown!r}; "
+                          "later pages not read", severity="error")
+                break
+            self.seen.add(link)
+            self.pages_left -= 1
+            try:
+                page = self.fetch(link)
+            except Exception as exc:  # a fetcher (HTTP, files) may fail in many ways
+                self.note(where, f"fetching @iot.nextLink {shown!r} failed "
+                          f"({type(exc).__name__}: {str(exc)[:80]}); later pages not read")
+                break
+            values = page.get("value") if isinstance(page, dict) else None
+            if not isinstance(values, list):
+                self.note(where, f"page {shown!r} has no 'value' list; paging stopped")
+                break
+            items.extend(values)
+            link = page.get("@iot.nextLink")
+        return items
 
     @staticmethod
     def sensor_id(thing: Any) -> str | None:
@@ -866,7 +925,7 @@ class _Walk:
         if not isinstance(streams, list):
             self.note(where, "Datastreams is not a list; skipped")
             return
-        self._paginated(thing, "Datastreams", where)
+        streams = self._pages(thing, "Datastreams", "Datastreams", where)
         for j, stream in enumerate(streams):
             self.datastream(stream, f"{dot}Datastreams[{j}]", sid)
 
@@ -877,7 +936,7 @@ class _Walk:
             self.note(where, "no expanded Observations (export with "
                       "$expand=Datastreams($expand=ObservedProperty,Observations)); skipped")
             return
-        self._paginated(stream, "Observations", where)
+        obs = self._pages(stream, "Observations", "Observations", where)
         depth, depth_why = _stream_depth(stream)
         quantity = _stream_quantity(stream)
         why = []
@@ -944,6 +1003,8 @@ def read_sensor_data(
 ) -> tuple[xr.Dataset, list[ReadProblem]]:
     """Read one readings file, or every ``*.csv``, ``*.csv.gz`` and ``*.json`` in a folder.
 
+    The ``*.json`` files of a folder are read together as the pages, in name order, of one
+    SensorThings export (:func:`read_sensorthings`; name them ``page-001.json``, ...).
     Files are read in name order and merged: a (probe, depth, time) read twice keeps the
     first file's value and reports the later one. Problems of all files are returned.
 
@@ -957,11 +1018,17 @@ def read_sensor_data(
         raise InputError("sensor data not found", file=path)
     files = ([path] if path.is_file() else sorted(
         p for p in path.iterdir() if p.is_file() and p.name.endswith((".csv", ".csv.gz", ".json"))))
-    parts, problems = [], []
+    pages = [f for f in files if f.suffix == ".json"]
+    parts, problems, used = [], [], []
     for f in files:
-        reader = read_sensorthings if f.suffix == ".json" else read_sensor_csv
-        ds, probs = reader(str(f), known=known)
+        if f.suffix == ".json" and f != pages[0]:
+            continue  # read with the first page
+        if f.suffix == ".json":
+            ds, probs = read_sensorthings(pages, known=known)
+        else:
+            ds, probs = read_sensor_csv(str(f), known=known)
         parts.append(ds)
+        used.append(f)
         problems += probs
     if not parts:
         raise InputError("no readings files (*.csv, *.csv.gz, *.json) in the folder", file=path)
@@ -970,7 +1037,7 @@ def read_sensor_data(
         clash = out["value"].notnull() & ds["value"].reindex_like(out["value"]).notnull()
         n = int(clash.sum())
         if n:
-            problems.append(ReadProblem(str(files[i]), None,
+            problems.append(ReadProblem(str(used[i]), None,
                                         f"{n} readings already read from an earlier file; "
                                         "the earlier values are kept"))
         q = out["quantity"].combine_first(ds["quantity"])

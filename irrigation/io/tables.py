@@ -5,13 +5,12 @@ the file, the line (1-based, header = line 1) and the column of the first bad va
 The column formats are documented in the README ("City folder").
 
 Sites may come as CSV (coordinates ``x``, ``y`` in the city CRS) or as GeoJSON point
-features (coordinates in WGS84 longitude/latitude, as RFC 7946 requires, projected to
-the city CRS on load).
+features (coordinates in the CRS the file declares in a legacy ``crs`` member, else WGS84
+longitude/latitude as RFC 7946 requires; projected to the city CRS on load).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from .columns import (
     read_csv_table,
     validate_columns,
 )
+from .points import project, read_geojson_points
 
 # --------------------------------------------------------------------------- sites
 
@@ -92,7 +92,8 @@ def read_sites(
     textures, species
         Allowed soil textures and species.
     crs
-        The city CRS that GeoJSON coordinates (WGS84) are projected to.
+        The city CRS [m] that GeoJSON coordinates (in the CRS the file declares, else
+        WGS84) are projected to.
     """
     path = Path(path)
     if path.suffix.lower() in (".geojson", ".json"):
@@ -109,34 +110,11 @@ def read_sites(
 
 
 def _geojson_points(path: Path, crs: str) -> pd.DataFrame:
-    from pyproj import Transformer
-
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError("file not found", file=path) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid JSON ({exc})", file=path) from None
-    feats = doc.get("features") if isinstance(doc, dict) else None
-    if not isinstance(feats, list):
-        raise InputError("expected a GeoJSON FeatureCollection", file=path)
-    rows = []
-    for i, f in enumerate(feats):
-        geom = (f or {}).get("geometry") or {}
-        if geom.get("type") != "Point" or len(geom.get("coordinates", [])) < 2:
-            raise InputError(
-                "expected a Point geometry", file=path, field=f"features[{i}].geometry"
-            )
-        rows.append(
-            {
-                **(f.get("properties") or {}),
-                "_lon": geom["coordinates"][0],
-                "_lat": geom["coordinates"][1],
-            }
-        )
-    df = pd.DataFrame(rows)
-    tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    df["x"], df["y"] = tr.transform(df.pop("_lon").to_numpy(float), df.pop("_lat").to_numpy(float))
+    """Point features as a table with ``x``, ``y`` projected to ``crs`` [m], from the CRS
+    the file declares (legacy ``crs`` member) or WGS84 lon/lat (RFC 7946)."""
+    points = read_geojson_points(path)
+    df = points.properties.copy()
+    df["x"], df["y"] = project(points, crs, path)
     return df
 
 
@@ -225,17 +203,29 @@ def empty_sensors() -> xr.Dataset:
 
 
 def read_refill_points(path: str | Path) -> xr.Dataset:
-    """Read depots and hydrants (id, kind, x, y, refill_l_per_min) over dim ``refill``."""
+    """Read depots and hydrants (id, kind, x, y, refill_l_per_min) over dim ``refill``.
+
+    ``refill_l_per_min`` [L min-1] is >= 0: a depot with rate 0 is a yard where shifts
+    start and end but trucks cannot refill; a hydrant must refill (rate > 0).
+    """
     path = Path(path)
     cols = [
         Column("id", str),
         Column("kind", str, in_set(REFILL_KINDS), f"one of {', '.join(REFILL_KINDS)}"),
         Column("x", float, units="m"),
         Column("y", float, units="m"),
-        Column("refill_l_per_min", float, positive, "a rate > 0 L/min", units="L min-1"),
+        Column("refill_l_per_min", float, lambda s: s >= 0, "a rate >= 0 L/min",
+               units="L min-1"),
     ]
     table = validate_columns(read_csv_table(path), cols, path)
     check_unique_ids(table["id"], path)
+    dry = np.flatnonzero(((table["kind"] == "hydrant") & (table["refill_l_per_min"] == 0))
+                         .to_numpy())
+    if dry.size:
+        raise InputError(
+            "expected a rate > 0 L/min for a hydrant: a hydrant with rate 0 cannot refill a "
+            "truck (rate 0 is only for a depot that is a yard); give its rate or remove it",
+            file=path, row=2 + int(dry[0]), field="refill_l_per_min")
     return _to_dataset(table, "refill", {"refill_l_per_min": "L min-1"})
 
 

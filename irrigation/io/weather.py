@@ -32,7 +32,8 @@ column          units       required  meaning
 Empty cells are missing values; a missing value in a column that is present is an error
 (fill gaps on purpose before). The same text is in ``docs/weather-csv.md``.
 
-Other formats: :func:`read_knmi_daily` (KNMI ``etmgeg_*.txt``), :func:`read_weather_netcdf`
+Other formats: :func:`read_knmi_daily` (KNMI ``etmgeg_*.txt``),
+:func:`irrigation.io.dwd.read_dwd_daily` (DWD CDC daily KL), :func:`read_weather_netcdf`
 (CF NetCDF), :func:`read_open_meteo` (Open-Meteo JSON, daily and ensemble API) and
 :func:`read_mosmix` (DWD MOSMIX KML/KMZ, hourly aggregated to days).
 """
@@ -52,6 +53,7 @@ import xarray as xr
 
 from ..errors import InputError
 from ..weather import UNITS, clip_relative_humidity, validate_weather, wind_to_2m
+from .dwd import read_dwd_daily
 from .files import atomic_write
 
 logger = logging.getLogger(__name__)
@@ -368,24 +370,73 @@ def read_open_meteo(path: str | Path) -> xr.Dataset:
     to 2 m (FAO-56 eq. 47). ``latitude``, ``longitude`` and ``elevation`` go to attrs.
     """
     path = Path(path)
+    return _open_meteo_dataset(_open_meteo_doc(path), path)
+
+
+def read_open_meteo_archive(path: str | Path) -> xr.Dataset:
+    """Read an Open-Meteo historical weather API (archive) JSON response, ``daily`` block.
+
+    The archive response has the layout of the forecast API (:func:`read_open_meteo`); its
+    reanalysis lags real time by a few days, so the last requested days are ``null`` for
+    every variable. Such trailing days are left out and ``attrs["notes"]`` says which; a
+    ``null`` before them is an error like in the forecast reader. Days are the response's
+    ``timezone`` days (GMT unless the request set one).
+    """
+    path = Path(path)
+    doc = _open_meteo_doc(path)
+    daily = doc.get("daily")
+    notes = ""
+    if isinstance(daily, dict) and isinstance(daily.get("time"), list):
+        series = [v for k, v in daily.items()
+                  if k != "time" and k.partition("_member")[0] in OPEN_METEO_VARS
+                  and isinstance(v, list)]
+        n = len(daily["time"])
+        while n > 0 and series and all(len(v) >= n and v[n - 1] is None for v in series):
+            n -= 1
+        if n < len(daily["time"]):
+            gone = daily["time"][n:]
+            notes = (f"{len(gone)} trailing day(s) without data left out ({gone[0]} .. "
+                     f"{gone[-1]}; the archive is not yet complete there)")
+            doc = {**doc, "daily": {k: (v[:n] if isinstance(v, list) else v)
+                                    for k, v in daily.items()}}
+    ds = _open_meteo_dataset(doc, path)
+    ds.attrs["notes"] = notes
+    return ds
+
+
+def _open_meteo_doc(path: Path) -> dict:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("file not found", file=path) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON ({exc})", file=path, row=exc.lineno) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", file=path) from None
+    if not isinstance(doc, dict):
+        raise InputError("expected a JSON object (an Open-Meteo response)", file=path)
+    return doc
+
+
+def _open_meteo_dataset(doc: dict, path: Path) -> xr.Dataset:
+    """The weather dataset of a parsed Open-Meteo response (forecast, ensemble, archive)."""
     if doc.get("error"):
         raise InputError(f"Open-Meteo error response: {doc.get('reason')}", file=path)
     daily, units = doc.get("daily"), doc.get("daily_units", {})
-    if not isinstance(daily, dict) or "time" not in daily:
-        raise InputError("expected a 'daily' object with 'time'", file=path, field="daily")
-    time = pd.to_datetime(pd.Series(daily["time"]), errors="coerce")
+    if not isinstance(daily, dict) or not isinstance(daily.get("time"), list):
+        raise InputError("expected a 'daily' object with a 'time' list", file=path,
+                         field="daily")
+    if not isinstance(units, dict):
+        raise InputError("expected 'daily_units' to be an object", file=path,
+                         field="daily_units")
+    time = pd.to_datetime(pd.Series(daily["time"], dtype=object), format="%Y-%m-%d",
+                          errors="coerce")
     if time.isna().any():
         raise InputError("expected ISO dates YYYY-MM-DD", file=path, field="daily.time")
     members: dict[str, dict[int, np.ndarray]] = {}
     for key, values in daily.items():
         base, _, suffix = key.partition("_member")
-        if base not in OPEN_METEO_VARS:
+        if base not in OPEN_METEO_VARS or not (suffix == "" or suffix.isdigit()):
             continue
         member = int(suffix) if suffix else 0
         unit = units.get(key, units.get(base))
@@ -393,8 +444,12 @@ def read_open_meteo(path: str | Path) -> xr.Dataset:
             raise InputError(f"unit {unit!r} not understood", file=path,
                              field=f"daily_units.{key}")
         _, scale, offset = _OM_UNITS[unit]
-        arr = np.array([np.nan if v is None else v for v in values], dtype=float)
-        if len(arr) != len(time):
+        try:
+            arr = np.array([np.nan if v is None else v for v in values], dtype=float)
+        except (TypeError, ValueError):
+            raise InputError("expected a list of numbers (or null)", file=path,
+                             field=f"daily.{key}") from None
+        if arr.ndim != 1 or len(arr) != len(time):
             raise InputError(f"expected {len(time)} values like 'time', got {len(arr)}",
                              file=path, field=f"daily.{key}")
         members.setdefault(OPEN_METEO_VARS[base], {})[member] = arr * scale + offset
@@ -442,7 +497,14 @@ MOSMIX_ELEMENTS = {
 MOSMIX_WIND_HEIGHT_M = 10.0
 
 
-def read_mosmix(path: str | Path, *, station: str | None = None) -> xr.Dataset:
+#: Fewest forecast hours for a partial day to be kept (completed) by :func:`read_mosmix`:
+#: a quarter day, so a forecast issued up to 18 UTC covers its own day, while the 21 UTC
+#: issue (3 h left of its day) starts the next day.
+MOSMIX_MIN_HOURS = 6
+
+
+def read_mosmix(path: str | Path, *, station: str | None = None,
+                min_hours: int = MOSMIX_MIN_HOURS) -> xr.Dataset:
     """Read a DWD MOSMIX forecast (KML or KMZ) and aggregate hours to days.
 
     Parameters
@@ -455,8 +517,15 @@ def read_mosmix(path: str | Path, *, station: str | None = None) -> xr.Dataset:
     Notes
     -----
     Days are UTC days; an hourly value stamped at hh:00 belongs to the hour before it, so
-    a day D holds the values stamped D 01:00 .. D+1 00:00. Only complete days (24 hourly
-    steps) are kept; partial first/last days are dropped and logged. Aggregation: tmin/tmax
+    a day D holds the values stamped D 01:00 .. D+1 00:00. A forecast may be issued at any
+    hour, so its first (and last) day is partial: a partial day with at least ``min_hours``
+    hours (:data:`MOSMIX_MIN_HOURS`) is completed, its missing hours taken from the same
+    clock hours of the nearest complete day of the file (the next day for the first day,
+    the previous for the last), with their precipitation counted as 0 (rain is never
+    copied: the conservative choice for watering); a day with fewer hours is dropped.
+    ``attrs["partial_days"]`` states what was done per day, ``attrs["issue_time"]`` the
+    issue time. A forecast issued on day D up to 18 UTC thus starts on D; the 21 UTC
+    issue starts on D+1. Aggregation: tmin/tmax
     = min/max of hourly ``TTT``, tmean = mean ``TTT``, tdew = mean ``Td``, wind = mean
     ``FF`` (10 m -> 2 m, FAO-56 eq. 47), radiation = sum ``Rad1h`` (kJ -> MJ), sunshine =
     sum ``SunD1`` (s -> h), precipitation = sum ``RR1c``. Missing values ("-") in a kept
@@ -501,13 +570,7 @@ def read_mosmix(path: str | Path, *, station: str | None = None) -> xr.Dataset:
     frame = pd.DataFrame(hourly, index=times - pd.Timedelta(hours=1))
     if len(frame) > 1 and (np.diff(frame.index.values) != np.timedelta64(1, "h")).any():
         raise InputError("expected hourly time steps", file=path, field="ForecastTimeSteps")
-    day = frame.index.floor("D")
-    counts = frame.groupby(day).size()
-    complete = counts.index[counts == 24]
-    if len(complete) < len(counts):
-        logger.info("MOSMIX %s: dropped %d partial day(s)", path.name,
-                    len(counts) - len(complete))
-    frame = frame[day.isin(complete)]
+    frame, notes = _complete_days(frame, min_hours, path)
     groups = frame.groupby(frame.index.floor("D"))
     agg = pd.DataFrame({
         "tmin_c": groups["TTT"].min() - 273.15,
@@ -528,14 +591,59 @@ def read_mosmix(path: str | Path, *, station: str | None = None) -> xr.Dataset:
         if (count < 24).any():
             bad = count.index[count < 24][0]
             raise InputError(f"missing hourly values on {bad.date()}", file=path, field=element)
-    ds = _dataset(agg, pd.DatetimeIndex(agg.index), station=pm.findtext("kml:name", "", _KML_NS))
+    ds = _dataset(agg, pd.DatetimeIndex(agg.index), station=pm.findtext("kml:name", "", _KML_NS),
+                  issue_time=root.findtext(".//dwd:IssueTime", "", _KML_NS),
+                  partial_days="; ".join(notes))
     return _finish(ds, path, MOSMIX_WIND_HEIGHT_M)
+
+
+def _complete_days(frame: pd.DataFrame, min_hours: int, path: Path
+                   ) -> tuple[pd.DataFrame, list[str]]:
+    """Hourly rows (index = start of the hour, UTC) of the days kept, partial days completed.
+
+    A day with fewer than 24 but at least ``min_hours`` hours gets its missing hours from
+    the same clock hours of the nearest complete day in the file (the next one for a first
+    day, the previous one for a last day); the precipitation of those hours is 0 (rain is
+    never copied). Days with fewer hours are dropped. Returns the rows and one note per
+    partial day.
+    """
+    day = frame.index.floor("D")
+    counts = frame.groupby(day).size()
+    complete = counts.index[counts == 24]
+    parts, notes = [frame[day.isin(complete)]], []
+    for d, n in counts[counts < 24].items():
+        hours = frame.index[day == d]
+        span = f"{n} of 24 h ({hours[0]:%H}-{hours[-1] + pd.Timedelta(hours=1):%H} UTC)"
+        if n < min_hours or len(complete) == 0:
+            notes.append(f"{d.date()}: {span}, fewer than {min_hours} h or no complete day "
+                         "to complete it from: dropped")
+            continue
+        ref = complete[np.argmin(np.abs((complete - d).days.to_numpy() - 0.1))]
+        missing = pd.date_range(d, periods=24, freq="h").difference(hours)
+        fill = frame.loc[missing + (ref - d)].set_axis(missing)
+        fill["RR1c"] = 0.0
+        parts.append(pd.concat([frame[day == d], fill]))
+        notes.append(f"{d.date()}: {span}; the other {24 - n} h completed from "
+                     f"{ref.date()} (same hours), their precipitation counted as 0")
+    for note in notes:
+        logger.info("MOSMIX %s: %s", path.name, note)
+    if len(parts) == 1 and parts[0].empty:
+        raise InputError(f"no day with at least {min_hours} forecast hours", file=path,
+                         field="ForecastTimeSteps")
+    return pd.concat(parts).sort_index(), notes
+
+
+def _is_dwd_kl(path: Path) -> bool:
+    """Whether a text file starts like a DWD daily KL product (``STATIONS_ID;MESS_DATUM``)."""
+    with open(path, "rb") as fh:
+        return fh.read(64).lstrip(b"\xef\xbb\xbf").startswith(b"STATIONS_ID;MESS_DATUM")
 
 
 #: Weather file types by suffix, read by :func:`read_weather_file`.
 WEATHER_FILE_TYPES: dict[str, str] = {
     ".csv": "project weather CSV",
-    ".txt": "KNMI daily station file (etmgeg)",
+    ".txt": "KNMI daily station file (etmgeg), or DWD daily KL (produkt_klima_tag_*.txt)",
+    ".zip": "DWD CDC daily KL station zip (tageswerte_KL_*.zip)",
     ".nc": "CF NetCDF",
     ".json": "Open-Meteo JSON",
     ".kml": "DWD MOSMIX KML",
@@ -567,6 +675,8 @@ def read_weather_file(path: str | Path, *, wind_height_m: float = 10.0) -> xr.Da
         return read_weather_csv(path, wind_height_m=wind_height_m)
     if suffix == ".nc":
         return read_weather_netcdf(path, wind_height_m=wind_height_m)
+    if suffix == ".zip" or (suffix == ".txt" and _is_dwd_kl(path)):
+        return read_dwd_daily(path)
     if suffix == ".txt":
         return read_knmi_daily(path)
     if suffix == ".json":

@@ -115,12 +115,17 @@ def test_open_meteo_unknown_unit(tmp_path):
 def test_mosmix_hourly_to_daily(caplog):
     with caplog.at_level(logging.INFO):
         ds = read_mosmix(DATA / "mosmix_sample.kml")
-    assert "partial day" in caplog.text  # forecast starts 13 UTC: first day dropped
-    assert ds.sizes["time"] == 2
-    assert float(ds["tmax_c"][0]) == pytest.approx(24.0, abs=0.01)
-    assert float(ds["tmin_c"][0]) == pytest.approx(12.0, abs=0.01)
-    assert float(ds["precip_mm"][0]) == pytest.approx(1.6)
-    assert 15 < float(ds["rs_mj_m2_d"][0]) < 30
+    # steps 07-01 13 UTC .. 07-04 12 UTC: 12 h of the first and last day, completed
+    assert "completed from 2024-07-02" in caplog.text
+    assert ds.sizes["time"] == 4
+    assert str(ds["time"].values[0])[:10] == "2024-07-01"
+    assert "2024-07-01: 12 of 24 h (12-00 UTC)" in ds.attrs["partial_days"]
+    assert "2024-07-04: 12 of 24 h (00-12 UTC)" in ds.attrs["partial_days"]
+    assert ds.attrs["issue_time"] == "2024-07-01T12:00:00.000Z"
+    assert float(ds["tmax_c"][1]) == pytest.approx(24.0, abs=0.01)
+    assert float(ds["tmin_c"][1]) == pytest.approx(12.0, abs=0.01)
+    assert float(ds["precip_mm"][1]) == pytest.approx(1.6)
+    assert 15 < float(ds["rs_mj_m2_d"][1]) < 30
 
 
 def test_mosmix_kmz_and_missing_element(tmp_path):
@@ -130,7 +135,7 @@ def test_mosmix_kmz_and_missing_element(tmp_path):
     kmz = tmp_path / "MOSMIX_L_test.kmz"
     with zipfile.ZipFile(kmz, "w") as zf:
         zf.writestr("MOSMIX_L_test.kml", kml)
-    assert read_mosmix(kmz).sizes["time"] == 2
+    assert read_mosmix(kmz).sizes["time"] == 4
     broken = write(tmp_path, kml.replace('elementName="FF"', 'elementName="XX"'), "b.kml")
     with pytest.raises(InputError, match="FF"):
         read_mosmix(broken)
@@ -218,3 +223,46 @@ def test_et0_of_clipped_humidity_equals_et0_at_100(tmp_path):
     above = read_weather_csv(write(tmp_path, GOOD.replace(",66,", ",102.5,"), "b.csv"))
     kw = {"latitude_deg": 52.1, "elevation_m": 2.0}
     xr.testing.assert_allclose(et0(at_100, **kw), et0(above, **kw))
+
+
+def test_open_meteo_archive_trailing_nulls_left_out():
+    from irrigation.io.weather import read_open_meteo_archive
+
+    ds = read_open_meteo_archive(DATA / "open_meteo_archive.json")
+    assert ds.sizes["time"] == 5
+    assert str(ds["time"].values[-1])[:10] == "2024-06-28"
+    assert "2 trailing day(s) without data left out (2024-06-29 .. 2024-06-30" \
+        in ds.attrs["notes"]
+    assert float(ds["tmax_c"][2]) == 31.8 and float(ds["precip_mm"][4]) == 7.9
+    assert float(ds["sunshine_h"][0]) == pytest.approx(49320 / 3600)
+    assert float(ds["wind_ms"][0]) == pytest.approx(10.1 / 3.6 * 0.748, rel=1e-3)
+    assert "et0_fao_evapotranspiration" not in ds  # our ET0 is computed, not read
+
+
+def test_open_meteo_archive_interior_null_is_an_error(tmp_path):
+    from irrigation.io.weather import read_open_meteo_archive
+
+    text = (DATA / "open_meteo_archive.json").read_text().replace("[0.0,0.0,0.0,3.4",
+                                                                   "[0.0,null,0.0,3.4")
+    with pytest.raises(InputError, match="NaN") as info:
+        read_open_meteo_archive(write(tmp_path, text, "a.json"))
+    assert info.value.field == "precip_mm" and "2024-06-25" in str(info.value)
+
+
+@pytest.mark.parametrize("doc", [
+    [], {"daily": {"time": "2024-07-01"}}, {"daily": {"time": ["x"]}},
+    {"daily": {"time": ["2024-07-01"], "precipitation_sum": ["a"]}, "daily_units": {
+        "precipitation_sum": "mm"}},
+    {"daily": {"time": ["2024-07-01"], "precipitation_sum": [1.0]}, "daily_units": []},
+    {"daily": {"time": ["2024-07-01"], "precipitation_sum_memberXY": [1.0]}},
+])
+def test_open_meteo_bad_documents_are_input_errors(tmp_path, doc):
+    import json
+
+    from irrigation.io.weather import read_open_meteo_archive
+
+    path = write(tmp_path, json.dumps(doc), "bad.json")
+    for reader in (read_open_meteo, read_open_meteo_archive):
+        with pytest.raises(InputError) as info:
+            reader(path)
+        assert str(path) in str(info.value)
