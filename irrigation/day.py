@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -66,9 +67,11 @@ from .sensors import (
     quality_control,
 )
 from .soil import (
+    SiteSoil,
+    balance,
     recharge_to_grid,
     simulate_sites,
-    site_water_capacity,
+    site_soil,
     theta_from_depletion,
     van_genuchten_tension_kpa,
 )
@@ -99,26 +102,37 @@ class PlanningModel:
         The groundwater model.
     textures, species
         The soil texture and species tables.
-    hydraulics
-        Van Genuchten parameters, θFC and θWP per site
-        (:func:`irrigation.soil.site_water_capacity`).
-    taw_mm
-        Total available water per site [mm] over ``site``.
+    soil
+        The constants of every site's balance (:func:`irrigation.soil.site_soil`: the
+        site's curve, TAW, K_L, p, pit cap, infiltration).
     """
 
     city: City
     groundwater: GwfModel
     textures: pd.DataFrame
     species: pd.DataFrame
-    hydraulics: dict[str, np.ndarray]
-    taw_mm: xr.DataArray
+    soil: SiteSoil
 
     @classmethod
     def build(cls, city: City, groundwater: GwfModel, textures: pd.DataFrame,
               species: pd.DataFrame) -> PlanningModel:
-        """The planning model of ``city``: the site hydraulics from the texture table."""
-        hyd, taw = site_water_capacity(city.sites, textures)
-        return cls(city, groundwater, textures, species, hyd, taw)
+        """The planning model of ``city``: the site constants from the soil and species
+        tables (a site's measured soil wins over its texture)."""
+        return cls(city, groundwater, textures, species,
+                   site_soil(city.sites, textures, species))
+
+    @property
+    def hydraulics(self) -> dict[str, np.ndarray]:
+        """Van Genuchten parameters, θFC and θWP per site
+        (:func:`irrigation.soil.site_hydraulics`)."""
+        return self.soil.hydraulics
+
+    @cached_property
+    def taw_mm(self) -> xr.DataArray:
+        """Total available water per site [mm] over ``site``."""
+        return xr.DataArray(self.soil.taw_mm, dims="site",
+                            coords={"site": self.city.sites["site"].values},
+                            attrs={"units": "mm"})
 
     def depth_to_water_m(self, heads_m: np.ndarray) -> xr.DataArray:
         """Depth to the water table [m] under the sites, over (``time``, ``site``), from
@@ -293,9 +307,9 @@ def observe(pm: PlanningModel, readings: xr.Dataset | None, et0_mm: xr.DataArray
     city = pm.city
     if readings is None or city.sensors.sizes["sensor"] == 0:
         return None
-    open_loop = simulate_sites(city.sites, et0_mm, precip_mm, textures=pm.textures,
-                               species=pm.species, irrigation_l=watering_l,
-                               depth_to_water_m=dtw_m)
+    open_loop = simulate_sites(city.sites, et0_mm, precip_mm, irrigation_l=watering_l,
+                               depth_to_water_m=dtw_m, textures=pm.textures,
+                               species=pm.species, soil=pm.soil)
     r = readings.reindex(sensor=city.sensors["sensor"].values)
     r = r.assign_coords(quantity=("sensor", city.sensors["kind"].values))
     hyd = probe_hydraulics(city.sensors, city.sites, pm.textures)
@@ -354,16 +368,21 @@ def advance(pm: PlanningModel, state: SoilState, et0_mm: xr.DataArray,
     """
     dr = state.dr_mm
     members = "member" in dr.dims
-    e0 = et0_mm.expand_dims(member=dr.sizes["member"], axis=-1) if members else et0_mm
-    sim = simulate_sites(pm.city.sites, e0, precip_mm, textures=pm.textures,
-                         species=pm.species, irrigation_l=watering_l, depth_to_water_m=dtw_m,
-                         initial_depletion_mm=dr, derived=False)
-    dr_next = sim["dr_mm"].isel(time=0, drop=True)
-    if not members:
-        dr_next = dr_next.isel(member=0, drop=True)
-    etc = sim["k_l"] * float(et0_mm.isel(time=0))
+    dr0 = dr.transpose("site", "member").values if members else dr.values[:, None]
+    e0 = float(et0_mm.values.reshape(-1)[0])
+    sim = balance(
+        pm.soil, np.full((1, 1, dr0.shape[1]), e0),
+        np.asarray(precip_mm.values, dtype=float).reshape(1, -1, 1) if precip_mm.ndim > 1
+        else np.full((1, 1, 1), float(precip_mm.values.reshape(-1)[0])),
+        irrigation_l=None if watering_l is None else np.asarray(
+            watering_l.transpose("time", "site").values, dtype=float)[..., None],
+        depth_to_water_m=None if dtw_m is None else np.asarray(
+            dtw_m.values, dtype=float).reshape(1, -1, 1),
+        initial_depletion_mm=dr0)
+    dr_next = dr.copy(data=sim["dr_mm"][0] if members else sim["dr_mm"][0, :, 0])
+    etc = xr.DataArray(pm.soil.k_l * e0, dims="site", coords={"site": pm.soil.site})
     var = advance_variance(state.var_mm2, etc, pm.taw_mm, pm.city.config.assimilation)
-    dp = sim["deep_percolation_mm"].values[0]
+    dp = sim["deep_percolation_mm"][0]
     return (SoilState(state.day + 1, dr_next, var, state.heads_m),
             dp if members else dp[:, 0])
 
@@ -545,12 +564,15 @@ def _blocks(n: int) -> list[slice]:
     return [slice(i, i + SITE_BLOCK) for i in range(0, n, SITE_BLOCK)]
 
 
-def _soil(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray, b: slice) -> xr.Dataset:
-    """The ensemble's soil balance for the sites of block ``b``."""
-    return simulate_sites(pm.city.sites.isel(site=b), ens.et0_mm, ens.weather["precip_mm"],
-                          textures=pm.textures, species=pm.species,
-                          depth_to_water_m=dtw_m.isel(site=b),
-                          initial_depletion_mm=ens.dr0_mm.isel(site=b), derived=False)
+def _soil(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray, b: slice
+          ) -> dict[str, np.ndarray]:
+    """The ensemble's soil balance for the sites of block ``b`` (time, site, member)."""
+    dtw = dtw_m.isel(site=b)
+    dtw = (dtw.transpose("time", "site").values[..., None] if "time" in dtw.dims
+           else dtw.values[None, :, None])
+    return balance(pm.soil.take(b), ens.et0_mm.transpose("time", "member").values[:, None],
+                   ens.weather["precip_mm"].transpose("time", "member").values[:, None],
+                   depth_to_water_m=dtw, initial_depletion_mm=ens.dr0_mm.values[b])
 
 
 def forecast_percolation(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray) -> np.ndarray:
@@ -558,8 +580,8 @@ def forecast_percolation(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray) 
     (time, site), with the depth to water ``dtw_m`` [m] over ``site`` held: the recharge
     the groundwater forecast gets (:meth:`PlanningModel.recharge_mm_d`)."""
     n = pm.city.sites.sizes["site"]
-    return np.concatenate([_soil(pm, ens, dtw_m, b)["deep_percolation_mm"].mean("member")
-                           .values for b in _blocks(n)], axis=1)
+    return np.concatenate([_soil(pm, ens, dtw_m, b)["deep_percolation_mm"].mean(axis=-1)
+                           for b in _blocks(n)], axis=1)
 
 
 def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Dataset:
@@ -602,8 +624,8 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
     zr = s["root_depth_m"].values.astype(float)
     for b in _blocks(site_ids.size):
         sim = _soil(pm, ens, dtw, b)
-        dr[1:, b] = sim["dr_mm"].values[:-1]
-        raw[b] = np.median(sim["raw_mm"].values[0], axis=-1)
+        dr[1:, b] = sim["dr_mm"][:-1]
+        raw[b] = np.median(sim["raw_mm"][0], axis=-1)
         theta = theta_from_depletion(dr[:, b], h["theta_fc"][b, None], zr[b, None])
         tension[:, b] = van_genuchten_tension_kpa(theta, *(h[k][b, None] for k in _VG))
     coords = {"time": fc["time"].values, "site": site_ids, "member": fc["member"].values}

@@ -709,6 +709,135 @@ def _to_tsm(da: xr.DataArray | None, name: str, time, member) -> np.ndarray:
     return np.asarray(da.transpose("time", "site", "member").values, dtype=float)
 
 
+@dataclass(frozen=True)
+class SiteSoil:
+    """The per-site constants of the root-zone balance, computed once per city.
+
+    Attributes (arrays over ``site``)
+    ----------------------------------
+    hydraulics
+        :func:`site_hydraulics` (van Genuchten parameters, θFC, θWP, ``measured``).
+    root_depth_m, area_m2
+        Root depth Zr [m] and watered area [m2].
+    taw_mm
+        Total available water [mm] (FAO-56 eq. 82).
+    k_l
+        Landscape coefficient K_L [-] (:func:`irrigation.landscape.landscape_coefficient`).
+    p_base
+        Depletion fraction p of the species table [-] (FAO-56 Table 22, at ETc 5 mm d-1).
+    cap_mm
+        Most one watering adds [mm] (pit capacity / area; inf without a cap).
+    infiltration
+        Share of rain reaching the root zone [-] (:func:`infiltration_fraction`).
+    site
+        The site ids.
+    params
+        The soil parameters used.
+    """
+
+    hydraulics: dict[str, np.ndarray]
+    root_depth_m: np.ndarray
+    area_m2: np.ndarray
+    taw_mm: np.ndarray
+    k_l: np.ndarray
+    p_base: np.ndarray
+    cap_mm: np.ndarray
+    infiltration: np.ndarray
+    site: np.ndarray
+    params: SoilParams
+
+    def take(self, index) -> SiteSoil:
+        """The constants of the sites ``index`` (a slice or integer array)."""
+        return SiteSoil({k: v[index] for k, v in self.hydraulics.items()},
+                        *(getattr(self, f)[index] for f in (
+                            "root_depth_m", "area_m2", "taw_mm", "k_l", "p_base", "cap_mm",
+                            "infiltration", "site")), self.params)
+
+
+def site_soil(sites: xr.Dataset, textures: pd.DataFrame, species: pd.DataFrame,
+              params: SoilParams | None = None, landscape: LandscapeParams | None = None
+              ) -> SiteSoil:
+    """The constants of every site's balance (:class:`SiteSoil`).
+
+    Raises
+    ------
+    InputError
+        A root depth or area that is not > 0, an unknown species, texture or sealing.
+    """
+    params = params or SoilParams()
+    hyd = site_hydraulics(sites, textures, params)
+    zr = _site_values(sites, "root_depth_m").astype(float)
+    area = _site_values(sites, "area_m2").astype(float)
+    if np.any(~(zr > 0)) or np.any(~(area > 0)):
+        raise InputError("expected root_depth_m > 0 and area_m2 > 0 for every site",
+                         field="root_depth_m" if np.any(~(zr > 0)) else "area_m2")
+    k_l = landscape_coefficient(sites, species, landscape).values
+    p_base = species.loc[sites["species"].values.astype(str), "p_depletion"].to_numpy(float)
+    cap = _site_values(sites, "pit_capacity_l").astype(float)
+    return SiteSoil(
+        hyd, zr, area, total_available_water_mm(hyd["theta_fc"], hyd["theta_wp"], zr),
+        np.asarray(k_l, dtype=float), p_base, np.where(np.isnan(cap), np.inf, cap / area),
+        infiltration_fraction(_site_values(sites, "sealing"), params),
+        sites["site"].values if "site" in sites.coords else np.arange(zr.size), params)
+
+
+def balance(soil: SiteSoil, et0_mm: np.ndarray, precip_mm: np.ndarray, *,
+            irrigation_l: np.ndarray | None = None, depth_to_water_m: np.ndarray | None = None,
+            initial_depletion_mm: np.ndarray | None = None, n_members: int = 1,
+            derived: bool = False) -> dict[str, np.ndarray]:
+    """The root-zone balance of the sites of ``soil`` on plain arrays.
+
+    The array path of :func:`simulate_sites` (same equations, same order of operations):
+    every input is broadcastable to ``(time, site, member)``.
+
+    Parameters
+    ----------
+    soil
+        :func:`site_soil` of the sites.
+    et0_mm, precip_mm
+        Reference ET and precipitation [mm d-1], ``(time, site|1, member|1)``.
+    irrigation_l
+        Water delivered [L], ``(time|1, site, member|1)``; None: none.
+    depth_to_water_m
+        Water table depth [m], ``(time|1, site, 1)``; None: no capillary rise.
+    initial_depletion_mm
+        Dr at the start [mm], ``(site, member|1)``; None: 0 (field capacity).
+    n_members
+        Members when no input has a member axis longer than 1.
+    derived
+        Also return ``theta`` [m3 m-3] and ``tension_kpa`` [kPa].
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        :func:`water_balance`'s result over ``(time, site, member)``; ``theta`` and
+        ``tension_kpa`` with ``derived``.
+    """
+    et0 = np.asarray(et0_mm, dtype=float)
+    zr, area = soil.root_depth_m, soil.area_m2
+    p = adjust_p(soil.p_base[None, :, None], soil.k_l[None, :, None] * et0)
+    irr_mm = (np.zeros((1, 1, 1)) if irrigation_l is None
+              else np.asarray(irrigation_l, dtype=float) / area[None, :, None])
+    cr_pot = (0.0 if depth_to_water_m is None else capillary_rise_potential_mm(
+        np.asarray(depth_to_water_m, dtype=float), zr[None, :, None], soil.params))
+    n_mem = max([n_members, *(np.shape(a)[-1] for a in (et0, precip_mm) if np.ndim(a) == 3)])
+    dr0 = np.zeros((zr.size, n_mem))
+    if initial_depletion_mm is not None:
+        dr0 = dr0 + np.asarray(initial_depletion_mm, dtype=float)
+    res = water_balance(
+        dr0, soil.taw_mm[None, :, None], p, et0, precip_mm, kc=soil.k_l[None, :, None],
+        infiltration=soil.infiltration[:, None], irrigation_mm=irr_mm,
+        irrigation_cap_mm=soil.cap_mm[None, :, None], cr_potential_mm=cr_pot)
+    if derived:
+        hyd = soil.hydraulics
+        theta = theta_from_depletion(res["dr_mm"], hyd["theta_fc"][None, :, None],
+                                     zr[None, :, None])
+        res["theta"] = theta
+        vg = (hyd[k][None, :, None] for k in _VG)
+        res["tension_kpa"] = van_genuchten_tension_kpa(theta, *vg)
+    return res
+
+
 def simulate_sites(
     sites: xr.Dataset,
     et0_mm: xr.DataArray,
@@ -722,6 +851,7 @@ def simulate_sites(
     params: SoilParams | None = None,
     landscape: LandscapeParams | None = None,
     derived: bool = True,
+    soil: SiteSoil | None = None,
 ) -> xr.Dataset:
     """Root-zone balance of every site (and member) of a city over the days of ``et0_mm``.
 
@@ -748,6 +878,9 @@ def simulate_sites(
         Soil parameters; ``landscape`` the :class:`~irrigation.landscape.LandscapeParams`.
     derived
         Also return θ [m3 m-3] and tension [kPa] of the root zone (costs time).
+    soil
+        The sites' constants (:func:`site_soil`) when the caller has them already
+        (``textures``, ``species``, ``params``, ``landscape`` are then not used).
 
     Returns
     -------
@@ -761,53 +894,33 @@ def simulate_sites(
     species table adjusted daily by :func:`adjust_p` with ET_L, TAW by FAO-56 eq. 82 from
     θFC and θWP of the site (:func:`site_hydraulics`: measured values, else its texture).
     """
-    params = params or SoilParams()
     time = et0_mm["time"].values
     member = et0_mm["member"].values if "member" in et0_mm.dims else (
         precip_mm["member"].values if "member" in precip_mm.dims else np.array([0]))
-    hyd = site_hydraulics(sites, textures, params)
-    zr = _site_values(sites, "root_depth_m").astype(float)
-    area = _site_values(sites, "area_m2").astype(float)
-    if np.any(~(zr > 0)) or np.any(~(area > 0)):
-        raise InputError("expected root_depth_m > 0 and area_m2 > 0 for every site",
-                         field="root_depth_m" if np.any(~(zr > 0)) else "area_m2")
-    taw = total_available_water_mm(hyd["theta_fc"], hyd["theta_wp"], zr)[None, :, None]
-    k_l = landscape_coefficient(sites, species, landscape)
-    p_base = species.loc[sites["species"].values.astype(str), "p_depletion"].to_numpy(float)
-    et0 = _to_tsm(et0_mm, "et0_mm", time, member)
-    p = adjust_p(p_base[None, :, None], k_l.values[None, :, None] * et0)
-    cap = _site_values(sites, "pit_capacity_l").astype(float)
-    cap_mm = np.where(np.isnan(cap), np.inf, cap / area)[None, :, None]
-    irr_mm = _to_tsm(irrigation_l, "irrigation_l", time, member) / area[None, :, None]
-    dtw = _to_tsm(depth_to_water_m, "depth_to_water_m", time, member)
-    cr_pot = (capillary_rise_potential_mm(dtw, zr[None, :, None], params)
-              if depth_to_water_m is not None else 0.0)
-    dr0 = np.zeros((len(zr), len(member)))
-    if initial_depletion_mm is not None:
-        init = initial_depletion_mm
+    soil = site_soil(sites, textures, species, params, landscape) if soil is None else soil
+    init = initial_depletion_mm
+    if init is not None:
         for dim in ("site", "member"):
             if dim not in init.dims:
                 init = init.expand_dims(dim)
-        dr0 = dr0 + np.asarray(init.transpose("site", "member").values, dtype=float)
-    infil = infiltration_fraction(_site_values(sites, "sealing"), params)[:, None]
-    res = water_balance(
-        dr0, taw, p, et0, _to_tsm(precip_mm, "precip_mm", time, member),
-        kc=k_l.values[None, :, None], infiltration=infil, irrigation_mm=irr_mm,
-        irrigation_cap_mm=cap_mm, cr_potential_mm=cr_pot,
-    )
+        init = init.transpose("site", "member").values
+    res = balance(
+        soil, _to_tsm(et0_mm, "et0_mm", time, member),
+        _to_tsm(precip_mm, "precip_mm", time, member),
+        irrigation_l=None if irrigation_l is None else _to_tsm(irrigation_l, "irrigation_l",
+                                                               time, member),
+        depth_to_water_m=None if depth_to_water_m is None else _to_tsm(
+            depth_to_water_m, "depth_to_water_m", time, member),
+        initial_depletion_mm=init, n_members=len(member), derived=derived)
     dims = ("time", "site", "member")
     coords = {"time": time, "member": member}
     if "site" in sites.coords:
         coords["site"] = sites["site"].values
     ds = xr.Dataset({k: (dims, np.broadcast_to(v, res["dr_mm"].shape)) for k, v in res.items()},
                     coords=coords)
-    ds["k_l"] = k_l
-    if derived:
-        theta_fc = hyd["theta_fc"][None, :, None]
-        theta = theta_from_depletion(ds["dr_mm"].values, theta_fc, zr[None, :, None])
-        ds["theta"] = (dims, theta)
-        vg = (hyd[k][None, :, None] for k in ("theta_r", "theta_s", "alpha_per_cm", "n"))
-        ds["tension_kpa"] = (dims, van_genuchten_tension_kpa(theta, *vg))
+    ds["k_l"] = xr.DataArray(soil.k_l, dims=("site",), coords={"site": coords["site"]}
+                             if "site" in coords else None, name="k_l",
+                             attrs={"units": "1", "long_name": "landscape coefficient"})
     units = {"ks": "1", "theta": "m3 m-3", "tension_kpa": "kPa", "k_l": "1"}
     for name in ds.data_vars:
         ds[name].attrs["units"] = units.get(str(name), "mm" if name in (

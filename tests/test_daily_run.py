@@ -162,7 +162,10 @@ def test_state_carries_over_and_watering_counts(day0, ws, city, tmp_path):
     assert float((wet_dr < dry_dr - 0.1).mean()) > 0.9
     due_wet = watered.demand["due"].sel(site=sites)
     due_dry = dry.demand["due"].sel(site=sites)
-    assert int(due_wet.sum()) < 0.25 * int(due_dry.sum())
+    # a visit refills at most 200 L (33 mm on a 6 m2 pit), less than a drought depletion of
+    # the soils that hold FAO-56 Table 19's water: some watered trees are still past their
+    # threshold the next morning (checked below), most are not
+    assert int(due_wet.sum()) < 0.5 * int(due_dry.sum())
     # a watered site due again has dried again: recomputed from the raw forecast, at least
     # the due fraction of members is over its threshold within the lead time
     again = sites[due_wet.values]
