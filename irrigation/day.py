@@ -38,6 +38,7 @@ A day, as :func:`irrigation.pipeline.run_day` composes it::
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -86,6 +87,9 @@ SITE_BLOCK = 10_000
 
 _VG = ("theta_r", "theta_s", "alpha_per_cm", "n")
 
+#: Depth-to-water results a planning model keeps (:meth:`PlanningModel.depth_to_water_m`).
+DTW_CACHE_SIZE = 4
+
 
 # =========================================================================== the model
 
@@ -112,6 +116,7 @@ class PlanningModel:
     textures: pd.DataFrame
     species: pd.DataFrame
     soil: SiteSoil
+    _dtw_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def build(cls, city: City, groundwater: GwfModel, textures: pd.DataFrame,
@@ -136,8 +141,22 @@ class PlanningModel:
 
     def depth_to_water_m(self, heads_m: np.ndarray) -> xr.DataArray:
         """Depth to the water table [m] under the sites, over (``time``, ``site``), from
-        heads (layer, row, col) or (time, layer, row, col) [m]; NaN = dry or inactive."""
+        heads (layer, row, col) or (time, layer, row, col) [m]; NaN = dry or inactive.
+
+        The last few results are kept (heads change weekly in a season but are asked
+        for daily)."""
         h = np.asarray(heads_m, dtype=float)
+        key = hashlib.blake2b(h.tobytes(), digest_size=16).digest() + bytes(str(h.shape),
+                                                                             "ascii")
+        if key in self._dtw_cache:
+            return self._dtw_cache[key]
+        dtw = self._depth_to_water_m(h)
+        if len(self._dtw_cache) >= DTW_CACHE_SIZE:
+            self._dtw_cache.pop(next(iter(self._dtw_cache)))
+        self._dtw_cache[key] = dtw
+        return dtw
+
+    def _depth_to_water_m(self, h: np.ndarray) -> xr.DataArray:
         h = h[None] if h.ndim == 3 else h
         res = SolveResult(heads=np.where(np.isfinite(h), h, -1e30),
                           times=np.arange(1, len(h) + 1, dtype=float),
@@ -235,10 +254,14 @@ class SoilState:
         """The state as saved in the workspace (``state/state-D.nc``)."""
         h = self.heads_m
         return xr.Dataset(
-            {"dr_mm": self.dr_mm.assign_attrs(units="mm", long_name="root-zone depletion "
-                                              "(analysis)"),
-             "var_mm2": self.var_mm2.assign_attrs(units="mm2", long_name="analysis error "
-                                                  "variance of dr_mm"),
+            {"dr_mm": xr.DataArray(self.dr_mm.values, dims="site",
+                                   coords={"site": self.dr_mm["site"].values},
+                                   attrs={"units": "mm", "long_name": "root-zone depletion "
+                                          "(analysis)"}),
+             "var_mm2": xr.DataArray(self.var_mm2.values, dims="site",
+                                     coords={"site": self.var_mm2["site"].values},
+                                     attrs={"units": "mm2", "long_name": "analysis error "
+                                            "variance of dr_mm"}),
              "heads_m": (("layer", "row", "col"), np.where(np.isfinite(h), h, np.nan),
                          {"units": "m", "long_name": "hydraulic head (NaN: dry or inactive)"})},
             attrs={"date": str(self.day), "city": city_name,
@@ -529,7 +552,8 @@ class Ensemble:
                 "horizon_days": self.weather.sizes["time"], "ensemble_seed": self.seed}
 
 
-def forecast_ensemble(pm: PlanningModel, state: SoilState, weather: xr.Dataset) -> Ensemble:
+def forecast_ensemble(pm: PlanningModel, state: SoilState, weather: xr.Dataset, *,
+                      et0_mm: xr.DataArray | None = None) -> Ensemble:
     """Ensemble weather and initial depletion of the forecast from ``state.day``.
 
     1. The forecast's members, or members generated around a deterministic forecast
@@ -539,6 +563,9 @@ def forecast_ensemble(pm: PlanningModel, state: SoilState, weather: xr.Dataset) 
        kept in [0, TAW], so the members carry the state's uncertainty (initial ensemble
        drawn from the analysis error variance, as in the EnKF: Evensen 2003, Ocean
        Dynamics 53, 343-367; diagonal here, since the analysis keeps only ``var_mm2``).
+
+    ``et0_mm``: the ET0 of ``weather`` when the caller has it (an ensemble forecast
+    shared by several planners); computed otherwise.
     """
     cfg = pm.city.config
     seed = day_seed(cfg.run.seed, state.day)
@@ -557,7 +584,8 @@ def forecast_ensemble(pm: PlanningModel, state: SoilState, weather: xr.Dataset) 
     dr0 = np.clip(state.dr_mm.values[:, None] + np.sqrt(state.var_mm2.values)[:, None] * z,
                   0.0, pm.taw_mm.values[:, None])
     dr0 = xr.DataArray(dr0, dims=("site", "member"), coords={"site": site_ids})
-    return Ensemble(state.day, fc, reference_et0(pm, fc), dr0, seed, warnings)
+    e0 = reference_et0(pm, fc) if et0_mm is None or "member" not in weather.dims else et0_mm
+    return Ensemble(state.day, fc, e0, dr0, seed, warnings)
 
 
 def _blocks(n: int) -> list[slice]:

@@ -21,11 +21,16 @@ from .perturb import perturb_weather as perturb_weather
 from .perturb import scenario_weather as scenario_weather
 from .policies import Morning as Morning
 from .policies import Planner as Planner
+from .results import costs as costs
+from .results import front as front
+from .results import members_needed as members_needed
+from .results import outcomes as outcomes
+from .results import paired as paired
+from .results import plot_critical_sites as plot_critical_sites
 from .results import plot_cumulative_water as plot_cumulative_water
+from .results import plot_front as plot_front
 from .results import plot_groundwater_head as plot_groundwater_head
 from .results import plot_stress_map as plot_stress_map
-from .results import plot_stressed_sites as plot_stressed_sites
-from .results import stress_days as stress_days
 from .results import summary as summary
 from .results import write_results as write_results
 from .run import run_scenario as run_scenario
@@ -39,6 +44,7 @@ from .schema import ForecastPolicy as ForecastPolicy
 from .schema import ForecastQuality as ForecastQuality
 from .schema import GroundwaterChange as GroundwaterChange
 from .schema import HeatWave as HeatWave
+from .schema import NoWatering as NoWatering
 from .schema import Perturbation as Perturbation
 from .schema import Policy as Policy
 from .schema import Scenario as Scenario

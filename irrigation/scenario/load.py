@@ -41,25 +41,32 @@ def _exists(path: Path, kind: Literal["file", "dir"]) -> bool:
 
 
 def _policies(raw: Any, path: Path) -> tuple[Policy, ...]:
-    valid = list(POLICIES)
+    types = list(POLICIES)
     if raw is None:
         raise InputError(f"expected at least one policy sub-table, e.g. [policies.forecast]; "
-                         f"valid policies: {', '.join(valid)}", file=path, field="policies")
+                         f"policy types: {', '.join(types)}", file=path, field="policies")
     if not isinstance(raw, dict) or not raw:
         raise InputError(f"expected a table of policy sub-tables (at least one), got "
-                         f"{raw!r}; valid policies: {', '.join(valid)}", file=path,
+                         f"{raw!r}; policy types: {', '.join(types)}", file=path,
                          field="policies")
     out = []
     for name, sub in raw.items():
         key = f"policies.{name}"
-        if name not in POLICIES:
-            raise InputError(f"unknown policy{did_you_mean(name, valid)}; valid: "
-                             f"{', '.join(valid)}", file=path, field=key)
         if not isinstance(sub, dict):
             raise InputError(f"expected a table of the policy's parameters, got {sub!r}",
                              file=path, field=key)
+        sub = dict(sub)
+        kind = sub.pop("type", name)
+        if kind not in POLICIES:
+            what = "policy type" if "type" in raw[name] else "policy (or a 'type' key)"
+            raise InputError(f"unknown {what}{did_you_mean(str(kind), types)}; policy "
+                             f"types: {', '.join(types)}", file=path,
+                             field=f"{key}.type" if "type" in raw[name] else key)
+        if "name" in sub:
+            raise InputError("the name of a policy is its sub-table's name", file=path,
+                             field=f"{key}.name")
         try:
-            out.append(from_dict(POLICIES[name], sub, file=path))
+            out.append(from_dict(POLICIES[kind], {**sub, "name": name}, file=path))
         except InputError as exc:
             raise InputError(exc.message, file=path,
                              field=f"{key}.{exc.field}" if exc.field else key) from None
@@ -191,7 +198,12 @@ def scenario_to_toml(scn: Scenario) -> str:
     Paths are written as they are in ``scn`` (absolute after :func:`load_scenario`).
     """
     out = to_dict(scn)
-    out["policies"] = {p.name: to_dict(p) for p in scn.policies}
+    out["policies"] = {}
+    for p in scn.policies:
+        table = {k: v for k, v in to_dict(p).items() if k != "name"}
+        if p.name != p.type:
+            table = {"type": p.type, **table}
+        out["policies"][p.name] = table
     return tomli_w.dumps(out)
 
 

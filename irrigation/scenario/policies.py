@@ -35,7 +35,13 @@ from ..day import (
 )
 from ..sensors import daily_observations, probe_correlation, probe_hydraulics, window_means
 from ..soil import van_genuchten_tension_kpa
-from .schema import FixedIntervalPolicy, ForecastPolicy, Policy, SensorThresholdPolicy
+from .schema import (
+    FixedIntervalPolicy,
+    ForecastPolicy,
+    NoWatering,
+    Policy,
+    SensorThresholdPolicy,
+)
 
 #: Columns of the visits a planner returns (``reason`` is ``"due"`` or ``"pulled
 #: forward"``; ``priority`` 1 is the most important).
@@ -67,6 +73,8 @@ class Morning:
         Weather forecast issued today over ``time`` (today first) and ``member``.
     heads_m
         Groundwater heads (``layer``, ``row``, ``col``) [m] from the city's monitoring.
+    forecast_et0_mm
+        ET0 of ``forecast`` [mm d-1] when known (else the planner computes it).
     """
 
     day: np.datetime64
@@ -77,6 +85,7 @@ class Morning:
     readings: xr.Dataset | None
     forecast: xr.Dataset
     heads_m: np.ndarray
+    forecast_et0_mm: xr.DataArray | None = None
 
 
 class Planner(Protocol):
@@ -109,11 +118,25 @@ def _visits(sites: xr.Dataset, mask: np.ndarray, tree_l: float, area_mm: float) 
                          "reason": "due"})
 
 
+class Nobody:
+    """``none``: nobody waters (the reference of avoided stress)."""
+
+    uses_forecast = False
+
+    def __init__(self, pm: PlanningModel) -> None:
+        self.watered = np.zeros(pm.city.sites.sizes["site"], bool)
+
+    def plan(self, morning: Morning) -> pd.DataFrame:
+        return _empty_visits()
+
+
 class FixedInterval:
     """``fixed-interval``: every site of the kinds, the same amount every N days.
 
     The sites of the kinds, in the order of the sites table, are split into N groups
-    (position modulo N); group ``(day - start) mod N`` is watered on ``day``.
+    (position modulo N); group ``(day - start) mod N`` is watered on ``day``, unless the
+    rain-skip rule holds: at least ``rain_skip_mm`` of station rain over the
+    ``rain_skip_days`` days before (the group then waits for its next turn).
     """
 
     uses_forecast = False
@@ -127,10 +150,16 @@ class FixedInterval:
         self.group[self.watered] = np.arange(self.watered.sum()) % policy.interval_days
         self.start = np.datetime64(policy.start or season[0], "D")
         self.end = np.datetime64(policy.end or season[1], "D")
+        self.rain_mm: list[float] = []  # station rain of the days seen, latest last
 
     def plan(self, morning: Morning) -> pd.DataFrame:
         day = np.datetime64(morning.day, "D")
+        if morning.weather.sizes.get("time", 0):
+            self.rain_mm.append(float(morning.weather["precip_mm"].values[-1]))
         if not morning.planning or not self.start <= day <= self.end:
+            return _empty_visits()
+        skip = self.policy.rain_skip_mm
+        if skip is not None and sum(self.rain_mm[-self.policy.rain_skip_days:]) >= skip:
             return _empty_visits()
         today = int((day - self.start).astype(int)) % self.policy.interval_days
         return _visits(self.sites, self.group == today, self.policy.litres,
@@ -250,7 +279,8 @@ class Forecast:
         self._advance(morning)
         if not morning.planning:
             return _empty_visits()
-        ens = forecast_ensemble(self.pm, self.state, morning.forecast)
+        ens = forecast_ensemble(self.pm, self.state, morning.forecast,
+                                et0_mm=morning.forecast_et0_mm)
         held = np.broadcast_to(morning.heads_m, (ens.weather.sizes["time"],
                                                  *np.shape(morning.heads_m)))
         fc = forecast(self.pm, ens, held)
@@ -259,12 +289,12 @@ class Forecast:
 
 
 def forecast_city(city: City, policy: ForecastPolicy) -> City:
-    """The city with the forecast policy's overrides of ``[decide]``."""
+    """The city with the forecast policy's overrides of ``[decide]`` (due probability,
+    lead days, refill fraction, watered kinds)."""
     d = city.config.decide
-    d = dataclasses.replace(
-        d, due_probability=d.due_probability if policy.due_probability is None
-        else policy.due_probability,
-        lead_days=d.lead_days if policy.lead_days is None else policy.lead_days)
+    given = {"due_probability": policy.due_probability, "lead_days": policy.lead_days,
+             "refill_fraction": policy.refill_fraction, "watered_kinds": policy.kinds}
+    d = dataclasses.replace(d, **{k: v for k, v in given.items() if v is not None})
     return dataclasses.replace(city, config=dataclasses.replace(city.config, decide=d))
 
 
@@ -273,6 +303,8 @@ def make_planner(policy: Policy, pm: PlanningModel,
                  first_day: np.datetime64) -> Planner:
     """The planner of a scenario policy; ``first_day`` is the first simulated morning
     (spin-up included), when a model-based planner starts at field capacity."""
+    if isinstance(policy, NoWatering):
+        return Nobody(pm)
     if isinstance(policy, FixedIntervalPolicy):
         return FixedInterval(policy, pm, season)
     if isinstance(policy, SensorThresholdPolicy):

@@ -1,8 +1,9 @@
 """Run a scenario: every policy x member season, fanned out over dask, in one Dataset.
 
-Each (policy, member) season is one task (:func:`irrigation.scenario.season.
-simulate_season`); a worker prepares the scenario once (city, groundwater model, weather)
-and keeps it for its next tasks. Members draw only from their own seed
+Each member is one task: the seasons of every policy in that member's truth world
+(:func:`irrigation.scenario.season.simulate_season`), which share the member's forecasts;
+a worker prepares the scenario once (city, groundwater model, weather) and keeps it for
+its next tasks. Members draw only from their own seed
 (:func:`~irrigation.scenario.season.member_seed`), so the numbers do not depend on the
 number of workers or the order in which tasks finish.
 """
@@ -14,13 +15,11 @@ import logging
 import time
 from collections.abc import Callable
 
-import numpy as np
 import xarray as xr
 from tqdm import tqdm
 
 from ..config import load_city_config
 from .load import scenario_to_toml
-from .policies import make_planner
 from .schema import Scenario
 from .season import GROUNDWATER_STEP_DAYS, SeasonSetup, prepare, simulate_season
 
@@ -38,9 +37,11 @@ def _setup(scn: Scenario) -> SeasonSetup:
     return _SETUPS[key]
 
 
-def _task(scn: Scenario, policy_index: int, member: int) -> xr.Dataset:
+def _task(scn: Scenario, member: int) -> list[xr.Dataset]:
+    """Every policy's season in member ``member`` (they share the member's forecasts)."""
     setup = _setup(scn)
-    return simulate_season(setup, scn.policies[policy_index], member)
+    forecasts: dict = {}
+    return [simulate_season(setup, policy, member, forecasts) for policy in scn.policies]
 
 
 def _describe(scn: Scenario, setup: SeasonSetup) -> dict:
@@ -54,9 +55,17 @@ def _describe(scn: Scenario, setup: SeasonSetup) -> dict:
         "season": f"{scn.season.start}..{scn.season.end}",
         "spinup_start": str(scn.season.first_day),
         "members": scn.members, "seed": scn.seed, "execution_rate": scn.execution_rate,
-        "routing": f"PyVRP stopped after {scn.routing.max_iterations} iterations or "
-                   f"{scn.routing.time_limit_s:g} s per day (fast season mode; the daily run "
-                   f"uses {daily.max_iterations or 'its time limit'} iterations)",
+        "routing": (
+            "fleet's day estimated (service, refills, Beardwood-Halton-Hammersley tour; "
+            "irrigation.scenario.fleet), visits served by urgency while the fleet's time "
+            "allows; fixed-system kinds without trucks" if scn.routing.mode == "estimate"
+            else f"PyVRP stopped after {scn.routing.max_iterations} iterations or "
+            f"{scn.routing.time_limit_s:g} s per day (fast season mode; the daily run uses "
+            f"{daily.max_iterations or 'its time limit'} iterations)"),
+        "truth": "per-site soils in three layers, leaf-out, run-on, interception, watering "
+                 "efficiency, local rain; an unknown initial state; a watering log with "
+                 "errors; probes with calibration errors in tension space "
+                 "(irrigation.truth)",
         "groundwater": f"truth heads stepped every {GROUNDWATER_STEP_DAYS} days with the "
                        "truth's mean recharge; the forecast policy holds the morning's "
                        "heads over its horizon; head offset "
@@ -78,16 +87,13 @@ def _assemble(scn: Scenario, setup: SeasonSetup, runs: dict[tuple[int, int], xr.
                    compat="override")
     ds["taw_mm"] = ds["taw_mm"].isel(policy=0, drop=True)
     s = setup.pm.city.sites
-    planners_water = np.zeros(s.sizes["site"], bool)
-    for p in scn.policies:
-        planners_water |= make_planner(p, setup.pm, setup.season, setup.days[0]).watered
     w = setup.wells
     days = ds["time"].values
     ds = ds.assign_coords(
         policy=[p.name for p in scn.policies], member=members,
+        policy_type=("policy", [p.type for p in scn.policies]),
         x=("site", s.x.values), y=("site", s.y.values), kind=("site", s["kind"].values),
-        target=("site", planners_water), well_x=("well", w["x"].to_numpy(float)),
-        well_y=("well", w["y"].to_numpy(float)))
+        well_x=("well", w["x"].to_numpy(float)), well_y=("well", w["y"].to_numpy(float)))
     ds["precip_mm"] = ("time", setup.weather["precip_mm"].sel(time=days).values,
                        {"units": "mm d-1"})
     ds["et0_mm"] = ("time", setup.et0_mm.sel(time=days).values, {"units": "mm d-1"})
@@ -127,31 +133,33 @@ def run_scenario(scn: Scenario, *, members: int | None = None, workers: int = 1,
     """
     if members is not None:
         scn = dataclasses.replace(scn, members=members)
-    keys = [(p, m) for m in range(scn.members) for p in range(len(scn.policies))]
+    members_ = list(range(scn.members))
     t0 = time.perf_counter()
-    bar = tqdm(total=len(keys), desc=f"{scn.name}: seasons", unit="season",
+    n_seasons = len(members_) * len(scn.policies)
+    bar = tqdm(total=n_seasons, desc=f"{scn.name}: seasons", unit="season",
                disable=not progress)
     runs: dict[tuple[int, int], xr.Dataset] = {}
 
-    def done(key, ds):
-        runs[key] = ds
-        bar.update(1)
-        if on_done is not None:
-            on_done(*key)
+    def done(member, seasons):
+        for p, ds in enumerate(seasons):
+            runs[p, member] = ds
+            bar.update(1)
+            if on_done is not None:
+                on_done(p, member)
 
     try:
         if workers == 0 and scheduler is None:
-            for key in keys:
-                done(key, _task(scn, *key))
+            for m in members_:
+                done(m, _task(scn, m))
         else:
-            _run_dask(scn, keys, workers, scheduler, done)
+            _run_dask(scn, members_, workers, scheduler, done)
     finally:
         bar.close()
-    log.info("%s: %d seasons in %.1f s", scn.name, len(keys), time.perf_counter() - t0)
+    log.info("%s: %d seasons in %.1f s", scn.name, n_seasons, time.perf_counter() - t0)
     return _assemble(scn, _setup(scn), runs)
 
 
-def _run_dask(scn: Scenario, keys: list[tuple[int, int]], workers: int,
+def _run_dask(scn: Scenario, members: list[int], workers: int,
               scheduler: str | None, done: Callable) -> None:
     import dask
     from dask.distributed import Client, LocalCluster, as_completed
@@ -166,8 +174,7 @@ def _run_dask(scn: Scenario, keys: list[tuple[int, int]], workers: int,
         cluster, client = None, Client(scheduler)
     try:
         scn_future = client.scatter(scn, broadcast=True)
-        futures = {client.submit(_task, scn_future, p, m, pure=False): (p, m)
-                   for p, m in keys}
+        futures = {client.submit(_task, scn_future, m, pure=False): m for m in members}
         for fut in as_completed(futures):
             done(futures[fut], fut.result())
     finally:

@@ -396,21 +396,26 @@ class ForecastQuality:
 
 @dataclass(frozen=True)
 class SeasonRouting:
-    """How the season's daily plans are routed (the ``[routing]`` table): the fast mode.
+    """How the season's daily plans are served (the ``[routing]`` table).
 
-    A season routes thousands of daily plans, so PyVRP stops after ``max_iterations``
-    iterations (or ``time_limit_s``, whichever comes first) instead of the city's
-    ``[routing]`` limits; on the demo city 50 iterations cost ~0.15 s a day and give
-    ~10 % longer routes than 500. The scenario report states the limits used.
+    A season plans 150-180 days per policy and member. ``mode = "estimate"`` serves each
+    day's truck visits in the order of urgency while a fast estimate of the fleet's
+    working time allows (:mod:`irrigation.scenario.fleet`: service, refills and driving by
+    the Beardwood-Halton-Hammersley law, calibrated against PyVRP on the demo city);
+    ``"pyvrp"`` routes every day with PyVRP, stopped after ``max_iterations`` iterations
+    (or ``time_limit_s``), ~0.1-0.5 s a day on the demo city. The report states the mode.
 
     Attributes
     ----------
+    mode
+        ``"estimate"`` or ``"pyvrp"``.
     max_iterations
-        PyVRP iterations per day, 1..100000.
+        PyVRP iterations per day, 1..100000 (mode ``"pyvrp"``).
     time_limit_s
-        Wall-clock cap per day [s], (0, 3600].
+        Wall-clock cap per day [s], (0, 3600] (mode ``"pyvrp"``).
     """
 
+    mode: Literal["estimate", "pyvrp"] = "estimate"
     max_iterations: int = 50
     time_limit_s: float = 5.0
 
@@ -424,10 +429,37 @@ class SeasonRouting:
 # --------------------------------------------------------------------------- policies
 
 
+def _check_kinds(kinds: tuple[str, ...] | None, allow_none: bool = False) -> None:
+    ok = (kinds is None and allow_none) or (kinds is not None and len(kinds) >= 1)
+    require(ok, "kinds", "at least one site kind")
+    bad = [k for k in kinds or () if k not in SITE_KINDS]
+    require(not bad, "kinds",
+            f"site kinds of {', '.join(SITE_KINDS)}, got {', '.join(map(repr, bad))}")
+
+
+def _check_name(name: str) -> None:
+    require(bool(_NAME.match(name)), "name",
+            f"letters, digits, '.', '_' and '-' (a folder name), got {name!r}")
+
+
+@dataclass(frozen=True)
+class NoWatering:
+    """``type = "none"``: nobody waters; the reference the other policies' avoided stress
+    is counted against (m³ per avoided critical site-day)."""
+
+    type: ClassVar[str] = "none"
+
+    name: str = "none"
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+
+
 @dataclass(frozen=True)
 class FixedIntervalPolicy:
-    """``[policies.fixed-interval]``: the common practice, every site of the watered
-    kinds gets the same amount every N days, whatever the weather.
+    """``type = "fixed-interval"``: the common practice, every site of the watered kinds
+    gets the same amount every N days, whatever the weather (unless it rained enough, with
+    the rain-skip rule).
 
     The sites (in the order of the sites table) are split into ``interval_days`` groups
     (site number modulo N) and one group is watered per day, so the work is spread evenly
@@ -435,6 +467,8 @@ class FixedIntervalPolicy:
 
     Attributes
     ----------
+    name
+        The policy's name in the scenario (the sub-table of ``[policies]``).
     interval_days
         Days between two waterings of a site [d], 1..60.
     litres
@@ -446,33 +480,44 @@ class FixedIntervalPolicy:
         ``shrub_bed``).
     start, end
         First and last day of the rotation, inside the season. Absent: the season's.
+    rain_skip_mm
+        Skip a group's turn when the station measured at least this much rain [mm] over
+        the ``rain_skip_days`` days before (crews do not water after a soaking rain); the
+        group waits for its next turn. Absent: never skip.
+    rain_skip_days
+        Days of rain the rule looks back [d], 1..14.
     """
 
-    name: ClassVar[str] = "fixed-interval"
+    type: ClassVar[str] = "fixed-interval"
 
+    name: str = "fixed-interval"
     interval_days: int = 7
     litres: float = 100.0
     area_mm: float = 15.0
     kinds: tuple[str, ...] = ("young_tree",)
     start: dt.date | None = None
     end: dt.date | None = None
+    rain_skip_mm: float | None = None
+    rain_skip_days: int = 3
 
     def __post_init__(self) -> None:
+        _check_name(self.name)
         require(1 <= self.interval_days <= 60, "interval_days",
                 f"1..60 days, got {self.interval_days}")
         require(0 < self.litres <= 2000, "litres", f"(0, 2000] L, got {self.litres}")
         require(0 < self.area_mm <= 100, "area_mm", f"(0, 100] mm, got {self.area_mm}")
-        require(len(self.kinds) >= 1, "kinds", "at least one site kind")
-        bad = [k for k in self.kinds if k not in SITE_KINDS]
-        require(not bad, "kinds",
-                f"site kinds of {', '.join(SITE_KINDS)}, got {', '.join(map(repr, bad))}")
+        _check_kinds(self.kinds)
         require(self.start is None or self.end is None or self.start <= self.end, "end",
                 f"a day at or after start ({self.start}), got {self.end}")
+        require(self.rain_skip_mm is None or 0 < self.rain_skip_mm <= 500, "rain_skip_mm",
+                f"(0, 500] mm, got {self.rain_skip_mm}")
+        require(1 <= self.rain_skip_days <= 14, "rain_skip_days",
+                f"1..14 days, got {self.rain_skip_days}")
 
 
 @dataclass(frozen=True)
 class SensorThresholdPolicy:
-    """``[policies.sensor-threshold]``: water the sites with a soil sensor when it reads
+    """``type = "sensor-threshold"``: water the sites with a soil sensor when it reads
     drier than a threshold, and with them their look-alikes.
 
     A sensed site is due when the mean tension over the chosen depths of its probe
@@ -484,6 +529,8 @@ class SensorThresholdPolicy:
 
     Attributes
     ----------
+    name
+        The policy's name in the scenario (the sub-table of ``[policies]``).
     tension_kpa
         Threshold of soil water tension [kPa] (Berlin practice classes: > 80 kPa is
         critical), in (0, 239).
@@ -504,8 +551,9 @@ class SensorThresholdPolicy:
         days [d] (sensors answer with a lag).
     """
 
-    name: ClassVar[str] = "sensor-threshold"
+    type: ClassVar[str] = "sensor-threshold"
 
+    name: str = "sensor-threshold"
     tension_kpa: float = 80.0
     depths_cm: tuple[int, ...] = ()
     lookalike: tuple[str, ...] = ("kind", "species", "soil_texture")
@@ -515,6 +563,7 @@ class SensorThresholdPolicy:
     rest_days: int = 3
 
     def __post_init__(self) -> None:
+        _check_name(self.name)
         require(0 < self.tension_kpa < 239, "tension_kpa",
                 f"a tension in (0, 239) kPa, got {self.tension_kpa}")
         require(all(0 < d <= 500 for d in self.depths_cm), "depths_cm",
@@ -531,38 +580,57 @@ class SensorThresholdPolicy:
 
 @dataclass(frozen=True)
 class ForecastPolicy:
-    """``[policies.forecast]``: this project's daily run (soil water balance of every
-    site, sensor assimilation, ensemble forecast, watering rules of the city's
-    ``[decide]`` table, routed plan).
+    """``type = "forecast"``: this project's daily run (soil water balance of every site,
+    sensor assimilation, ensemble forecast, watering rules of the city's ``[decide]``
+    table, routed plan).
 
     Attributes
     ----------
+    name
+        The policy's name in the scenario (the sub-table of ``[policies]``).
     due_probability
         Replaces ``decide.due_probability`` of the city [-], in (0, 1]. Absent: the city's.
     lead_days
         Replaces ``decide.lead_days`` of the city [d], 0..14. Absent: the city's.
+    refill_fraction
+        Replaces ``decide.refill_fraction`` of the city [-], in (0, 1]. Absent: the
+        city's.
+    kinds
+        Replaces ``decide.watered_kinds`` of the city: the kinds this policy waters (e.g.
+        ``["young_tree"]`` to compare like with like with a young-tree rotation). Absent:
+        the city's.
     sensors
         Assimilate the sensor readings; false runs the model open loop.
     """
 
-    name: ClassVar[str] = "forecast"
+    type: ClassVar[str] = "forecast"
 
+    name: str = "forecast"
     due_probability: float | None = None
     lead_days: int | None = None
+    refill_fraction: float | None = None
+    kinds: tuple[str, ...] | None = None
     sensors: bool = True
 
     def __post_init__(self) -> None:
+        _check_name(self.name)
         p = self.due_probability
         require(p is None or 0 < p <= 1, "due_probability", f"a fraction in (0, 1], got {p}")
         require(self.lead_days is None or 0 <= self.lead_days <= 14, "lead_days",
                 f"0..14 days, got {self.lead_days}")
+        f = self.refill_fraction
+        require(f is None or 0 < f <= 1, "refill_fraction", f"a fraction in (0, 1], got {f}")
+        _check_kinds(self.kinds, allow_none=True)
 
 
-Policy = FixedIntervalPolicy | SensorThresholdPolicy | ForecastPolicy
+Policy = NoWatering | FixedIntervalPolicy | SensorThresholdPolicy | ForecastPolicy
 
-#: The policies a scenario can compare: name (the sub-table of ``[policies]``) -> class.
-POLICIES: dict[str, type[FixedIntervalPolicy | SensorThresholdPolicy | ForecastPolicy]] = {
-    cls.name: cls for cls in (FixedIntervalPolicy, SensorThresholdPolicy, ForecastPolicy)
+#: The policy types a scenario can compare: ``type`` -> class. A sub-table of
+#: ``[policies]`` names a policy; its ``type`` key says which (absent: the name, so
+#: ``[policies.forecast]`` is a forecast policy).
+POLICIES: dict[str, type[Policy]] = {
+    cls.type: cls for cls in (NoWatering, FixedIntervalPolicy, SensorThresholdPolicy,
+                              ForecastPolicy)
 }
 
 

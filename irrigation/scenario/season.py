@@ -1,22 +1,28 @@
 """One closed-loop season: a policy plans each morning, its executed plan waters a truth.
 
-The truth world (:mod:`irrigation.truth`: other soil curves, landscape coefficients, root
-depths, watering efficiency, local rain and evaporative demand per site) runs day by day
-on the scenario's weather. Each morning the policy sees only what a city sees
-(:class:`~irrigation.scenario.policies.Morning`): the station weather, what the crews
-delivered, sensor readings drawn from the truth with the probes' lag, offsets and noise
-(:func:`irrigation.truth.sensor_readings`), a forecast of the scenario's quality and the
-groundwater heads. Its visits are capped by the water budget and routed (PyVRP in the
-scenario's fast mode); the crews carry out each routed visit with probability
-``execution_rate``; the truth gets the delivered water times its watering efficiency.
+The truth world (:mod:`irrigation.truth`: per-site soils in three layers, landscape
+coefficients with leaf-out, root depths, run-on, interception, watering efficiency, local
+rain and evaporative demand) runs day by day on the scenario's weather
+(:meth:`irrigation.truth.TruthWorld.step`). Each morning the policy sees only what a city
+sees (:class:`~irrigation.scenario.policies.Morning`): the station weather, the watering
+the crews LOGGED (with the log's errors, :meth:`~irrigation.truth.TruthWorld.logged_l`),
+the last 24 h of sensor readings that the probes produced from the truth with their
+calibration errors (:class:`irrigation.truth.ProbeModel`, one day at a time), a forecast
+of the scenario's quality and the groundwater heads. Its visits are capped by the water
+budget; visits to kinds the city waters with fixed systems (valves, sprinklers) are
+delivered without trucks, the others are served by the fleet (the scenario's routing
+mode: a fast estimate of the fleet's day, :mod:`irrigation.scenario.fleet`, or PyVRP);
+the crews carry out each served visit with probability ``execution_rate``; the truth gets
+what was delivered.
 
 Groundwater of the truth moves in steps of :data:`GROUNDWATER_STEP_DAYS` days, driven by
 the truth's deep percolation (one implicit step per period, heads held in between);
 policies see these heads (a city's monitoring wells).
 
 Everything random in member ``k`` comes from ``SeedSequence([scenario.seed, k])``: the
-truth world, the channel offsets, and per day the sensor noise, the forecast error, the
-forecast ensemble and the missed visits. Every policy sees the same draws.
+truth world, the probes' errors, and per day the sensor noise, the forecast error, the
+forecast ensemble, the missed visits and the log's errors. Every policy sees the same
+draws.
 """
 
 from __future__ import annotations
@@ -36,9 +42,9 @@ from ..groundwater.model import GwfModel
 from ..io.city import load_city
 from ..io.soil_tables import read_soil_textures, read_species
 from ..sensors import in_physical_range
-from ..soil import simulate_sites, site_water_capacity
-from ..truth import TruthWorld, channel_offsets, draw_world, sensor_readings
+from ..truth import ProbeModel, draw_probes, draw_world
 from ..weather import ensemble_from_deterministic
+from .fleet import FleetModel, estimate_day, fleet_model
 from .perturb import scenario_weather
 from .policies import Morning, make_planner
 from .schema import GroundwaterChange, Policy, Scenario, apply_fleet_change
@@ -48,9 +54,9 @@ log = logging.getLogger(__name__)
 #: Days per groundwater step of the truth (recharge averaged over the step).
 GROUNDWATER_STEP_DAYS = 7
 
-#: Days of truth root-zone water content the sensor lag is computed from (the 90 cm
-#: channel's time constant is ~5 d, so 30 d leave < 0.3 % of the start).
-SENSOR_MEMORY_DAYS = 30
+#: The site kinds a city may water with fixed systems (valves, sprinklers, drip lines)
+#: instead of trucks, when its ``[decide]`` table names them.
+FIXED_SYSTEM_FIELD = "fixed_system_kinds"
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ class SeasonSetup:
     et0_mm: xr.DataArray             # its ET0 [mm d-1]
     heads0_m: np.ndarray             # initial heads (steady state + offset)
     wells: pd.DataFrame              # layer, row, col, x, y, label of the model's wells
+    fleet: FleetModel                # the fleet's averages for the estimated routing
+    fixed: np.ndarray                # sites watered by fixed systems (no trucks)
 
     @property
     def days(self) -> np.ndarray:
@@ -130,7 +138,12 @@ def prepare(scn: Scenario) -> SeasonSetup:
     weather = scenario_weather(scn, cfg)
     heads = steady_heads(pm)
     heads = np.where(np.isfinite(heads), heads + scn.groundwater.head_offset_m, heads)
-    return SeasonSetup(scn, pm, weather, reference_et0(pm, weather), heads, _wells(model))
+    fleet = fleet_model(cfg.fleet, city.refill_points, cfg.routing.refill_connect_min,
+                        cfg.network.detour_factor)
+    fixed_kinds = tuple(getattr(cfg.decide, FIXED_SYSTEM_FIELD, ()))
+    fixed = np.isin(city.sites["kind"].values, fixed_kinds)
+    return SeasonSetup(scn, pm, weather, reference_et0(pm, weather), heads, _wells(model),
+                       fleet, fixed)
 
 
 def member_seed(scn: Scenario, member: int) -> np.random.SeedSequence:
@@ -138,31 +151,31 @@ def member_seed(scn: Scenario, member: int) -> np.random.SeedSequence:
     return np.random.SeedSequence([scn.seed, member])
 
 
-def _forecast_weather(setup: SeasonSetup, day: np.datetime64, seed: int) -> xr.Dataset:
-    """The ensemble forecast issued on ``day``: the truth's station weather (perfect), or a
-    control with errors growing with lead time and an ensemble around it (growing)."""
+def _forecast_weather(setup: SeasonSetup, day: np.datetime64, seed: int
+                      ) -> tuple[xr.Dataset, xr.DataArray]:
+    """The ensemble forecast issued on ``day`` and its ET0: the truth's station weather
+    (perfect), or a control with errors growing with lead time and an ensemble around it
+    (growing)."""
     fq = setup.scenario.forecast
     truth = setup.weather.sel(time=slice(day, day + np.timedelta64(fq.horizon_days - 1, "D")))
     params = fq.error_params()
     if params is None:
-        return truth.expand_dims(member=np.arange(fq.members)).transpose("time", "member", ...)
-    # member 1 of a 2-member draw carries one realisation of the error: the issued control
-    control = ensemble_from_deterministic(truth, 2, seed=seed, params=params).isel(
-        member=1, drop=True)
-    return ensemble_from_deterministic(control, fq.members, seed=seed + 1, params=params)
+        fc = truth.expand_dims(member=np.arange(fq.members)).transpose("time", "member", ...)
+    else:
+        # member 1 of a 2-member draw carries one realisation of the error: the control
+        control = ensemble_from_deterministic(truth, 2, seed=seed, params=params).isel(
+            member=1, drop=True)
+        fc = ensemble_from_deterministic(control, fq.members, seed=seed + 1, params=params)
+    return fc, reference_et0(setup.pm, fc)
 
 
-def _readings(theta: np.ndarray, days: np.ndarray, world: TruthWorld, setup: SeasonSetup,
-              offsets: np.ndarray, seed: int) -> xr.Dataset:
-    """Sensor readings of the last day of ``theta`` (days, probe sites) with ``valid``."""
-    city = setup.pm.city
-    sensors = city.sensors
-    sites = np.unique(sensors["site"].values)
-    th = xr.DataArray(theta, dims=("time", "site"),
-                      coords={"time": days.astype("datetime64[ns]"), "site": sites})
-    r = sensor_readings(th, world, sensors, np.random.default_rng(seed),
-                        offset_m3m3=offsets)
-    r = r.isel(time=slice(-24, None))
+def _readings(values: np.ndarray, day: np.datetime64, probes: ProbeModel, city: City
+              ) -> xr.Dataset:
+    """The hourly readings of ``day`` (``(sensor, depth, 24)``) as the layout of
+    :func:`irrigation.io.sensors.read_sensor_csv`, with ``valid`` (within the loggers'
+    physical range; a tension pinned at the range's top is valid and means at least that
+    dry)."""
+    r = probes.dataset(values, day)
     v = r["value"].transpose("sensor", ...)
     r["valid"] = (v.dims, in_physical_range(v.values, r["quantity"].values, city.config.qc))
     return r
@@ -176,17 +189,36 @@ def _budget(visits: pd.DataFrame, cap_l: float) -> pd.DataFrame:
     return order[order["litres"].cumsum().to_numpy() <= cap_l]
 
 
-def _execute(pm: PlanningModel, day: np.datetime64, visits: pd.DataFrame,
+def _execute(setup: SeasonSetup, day: np.datetime64, visits: pd.DataFrame,
              site_ids: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Route ``visits``; the litres each site gets on the routes [L] (over ``site_ids``),
-    km driven and truck hours."""
+    """The litres each site gets today [L] (over ``site_ids``), km driven and truck hours.
+
+    Visits to sites watered by fixed systems are delivered as planned without trucks;
+    the others are served by the fleet in the planner's order (priority first): with the
+    scenario's routing ``mode`` ``"estimate"`` while the fleet's estimated day allows
+    (:func:`irrigation.scenario.fleet.estimate_day`), with ``"pyvrp"`` as PyVRP routes
+    them (:func:`irrigation.day.route_day`).
+    """
     delivered = np.zeros(site_ids.size)
     if not len(visits):
         return delivered, 0.0, 0.0
-    plan = route_day(pm, day, visits.assign(due_day=0.0, p_cross=1.0), _NO_DEFERRED).plan
+    pos = pd.Index(site_ids).get_indexer(visits["site"])
+    fixed = setup.fixed[pos]
+    np.add.at(delivered, pos[fixed], visits["litres"].to_numpy(float)[fixed])
+    trucks = visits[~fixed].sort_values("priority", kind="stable")
+    if not len(trucks):
+        return delivered, 0.0, 0.0
+    if setup.scenario.routing.mode == "estimate":
+        est = estimate_day(setup.fleet, trucks)
+        served = trucks[est.served]
+        np.add.at(delivered, pd.Index(site_ids).get_indexer(served["site"]),
+                  served["litres"].to_numpy(float))
+        return delivered, est.km, est.truck_hours
+    plan = route_day(setup.pm, day, trucks.assign(due_day=0.0, p_cross=1.0),
+                     _NO_DEFERRED).plan
     stops = plan.stops[plan.stops["kind"] == "visit"]
-    served = stops.groupby("site")["litres"].sum()
-    delivered[pd.Index(site_ids).get_indexer(served.index)] = served.to_numpy(float)
+    got = stops.groupby("site")["litres"].sum()
+    np.add.at(delivered, pd.Index(site_ids).get_indexer(got.index), got.to_numpy(float))
     total = plan.totals[plan.totals["vehicle"] == -1].iloc[0]
     return delivered, float(total["km"]), float(total["hours"])
 
@@ -214,49 +246,51 @@ _NO_DEFERRED = pd.DataFrame({"site": pd.Series(dtype=object),
 _DAILY = ("planned_l", "visits", "deferred", "km", "truck_hours")
 
 
-def simulate_season(setup: SeasonSetup, policy: Policy, member: int) -> xr.Dataset:
+def simulate_season(setup: SeasonSetup, policy: Policy, member: int,
+                    forecasts: dict | None = None) -> xr.Dataset:
     """The closed-loop season of ``policy`` in member ``member``'s truth world.
+
+    ``forecasts``: a dict the forecasts of this member are kept in by day, to pass to the
+    member's next policy (they depend on the member's draws only, not on the policy).
 
     Returns
     -------
     xr.Dataset
         Over (``time`` = season start..end, ``site``): ``water_l`` (delivered),
-        ``dr_mm`` and ``ks`` of the truth at the end of the day; over ``time``:
-        ``planned_l``, ``visits``, ``deferred``, ``km``, ``truck_hours``; over
-        (``time``, ``well``): ``head_wells_m``; ``taw_mm`` of the truth over ``site``.
+        ``dr_mm``, ``ks`` and ``tension_kpa`` of the truth's root zone at the end of the
+        day; over ``time``: ``planned_l``, ``visits``, ``deferred``, ``km``,
+        ``truck_hours``; over (``time``, ``well``): ``head_wells_m``; ``taw_mm`` of the
+        truth over ``site``.
     """
     scn, pm = setup.scenario, setup.pm
     city = pm.city
+    forecasts = {} if forecasts is None else forecasts
     ss = member_seed(scn, member)
-    seed_world, seed_offsets, seed_days = (int(s.generate_state(1)[0]) for s in ss.spawn(3))
+    seed_world, seed_probes, seed_days = (int(s.generate_state(1)[0]) for s in ss.spawn(3))
     days = setup.days
     start = setup.season[0]
-    s = city.sites
-    site_ids = s["site"].values
+    site_ids = city.sites["site"].values
     n = site_ids.size
-    world = draw_world(s, pm.textures, pm.species, np.random.default_rng(seed_world),
+    world = draw_world(city.sites, pm.textures, pm.species, np.random.default_rng(seed_world),
                        time=setup.weather["time"].values)
-    te0, tpr = world.forcing(setup.et0_mm, setup.weather["precip_mm"])
-    te0 = te0.transpose("time", "site")
-    tpr = tpr.transpose("time", "site")
-    taw_true = site_water_capacity(world.sites, world.textures)[1]
-    offsets = channel_offsets(city.sensors, np.random.default_rng(seed_offsets))
-    probe_pos = pd.Index(site_ids).get_indexer(np.unique(city.sensors["site"].values))
+    probes = draw_probes(world, city.sensors, np.random.default_rng(seed_probes))
     member_city = dataclasses.replace(city, config=dataclasses.replace(
         city.config, run=dataclasses.replace(city.config.run, seed=seed_days)))
     planner = make_planner(policy, dataclasses.replace(pm, city=member_city), setup.season,
                            days[0])
-    eff = world.watering_efficiency.values
-
+    et0 = setup.et0_mm.sel(time=days).values
+    rain = setup.weather["precip_mm"].sel(time=days).values
+    state = world.initial_state(np.random.default_rng(seed_world + 1))
+    pstate = probes.initial_state(state.theta)
     heads = setup.heads0_m
-    dtw = pm.depth_to_water_m(heads).isel(time=0)
-    dr = xr.DataArray(np.zeros(n), dims="site", coords={"site": site_ids})
-    theta_hist = np.zeros((0, probe_pos.size))
+    dtw = pm.depth_to_water_m(heads).isel(time=0).values
+    logged = np.zeros(n)
+    readings = None
     dp_since: list[np.ndarray] = []
-    delivered = np.zeros(n)
     season_used_l = 0.0
     n_out = int((days >= start).sum())
-    out = {k: np.zeros((n_out, n), np.float32) for k in ("water_l", "dr_mm", "ks")}
+    out = {k: np.zeros((n_out, n), np.float32) for k in ("water_l", "dr_mm", "ks",
+                                                         "tension_kpa")}
     daily = {k: np.zeros(n_out, int if k in ("visits", "deferred") else float)
              for k in _DAILY}
     w = setup.wells
@@ -267,56 +301,57 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int) -> xr.Datas
         dseed = day_seed(seed_days, day)
         planning = bool(day >= start)
         yesterday = slice(day - 1, day - 1) if k else slice(day, day - 1)
-        readings = None if k == 0 else _readings(
-            theta_hist, days[max(0, k - SENSOR_MEMORY_DAYS):k], world, setup, offsets, dseed)
-        fc = (_forecast_weather(setup, day, dseed + 2) if planning and planner.uses_forecast
-              else setup.weather.isel(time=[]))
-        watered = xr.DataArray(delivered[None], dims=("time", "site"), coords={
+        fc, fc_et0 = setup.weather.isel(time=[]), None
+        if planning and planner.uses_forecast:
+            if day not in forecasts:
+                forecasts[day] = _forecast_weather(setup, day, dseed + 2)
+            fc, fc_et0 = forecasts[day]
+        watered = xr.DataArray(logged[None], dims=("time", "site"), coords={
             "time": np.array([day - 1], "datetime64[ns]"), "site": site_ids})
         morning = Morning(day, planning, setup.weather.sel(time=yesterday),
-                          setup.et0_mm.sel(time=yesterday), watered, readings, fc, heads)
+                          setup.et0_mm.sel(time=yesterday), watered, readings, fc, heads,
+                          fc_et0)
         visits = planner.plan(morning)
         delivered = np.zeros(n)
+        planned = np.zeros(n)
         i = k - (days.size - n_out)
         if planning and len(visits):
             cap_l = min(budget.cap_m3_per_day or np.inf,
                         (budget.cap_m3_per_season or np.inf) - season_used_l / 1000) * 1000
-            delivered, km, hours = _execute(pm, day, _budget(visits, max(cap_l, 0.0)),
+            delivered, km, hours = _execute(setup, day, _budget(visits, max(cap_l, 0.0)),
                                             site_ids)
             delivered[np.random.default_rng(dseed + 3).random(n) > scn.execution_rate] = 0.0
             season_used_l += delivered.sum()
             asked = pd.Index(site_ids).get_indexer(visits["site"])
+            np.add.at(planned, asked, visits["litres"].to_numpy(float))
             daily["planned_l"][i] = visits["litres"].sum()
             daily["visits"][i] = int((delivered > 0).sum())
             daily["deferred"][i] = int(len(visits) - (delivered[asked] > 0).sum())
             daily["km"][i], daily["truck_hours"][i] = km, hours
-        sl = slice(day, day)
-        irr = xr.DataArray(delivered[None] * eff[None], dims=("time", "site"),
-                           coords={"time": te0["time"].sel(time=sl).values, "site": site_ids})
-        sim = simulate_sites(world.sites, te0.sel(time=sl), tpr.sel(time=sl),
-                             textures=world.textures, species=world.species, irrigation_l=irr,
-                             depth_to_water_m=dtw, initial_depletion_mm=dr)
-        dr = sim["dr_mm"].isel(time=0, member=0, drop=True)
-        theta = sim["theta"].values[0, :, 0]
-        theta_hist = np.concatenate([theta_hist, theta[probe_pos][None]])[-SENSOR_MEMORY_DAYS:]
-        dp_since.append(sim["deep_percolation_mm"].values[0, :, 0])
+        state, truth = world.step(state, k, et0[k], rain[k], delivered, dtw)
+        logged = world.logged_l(delivered, np.random.default_rng(dseed + 4),
+                                planned_l=planned)
+        values, pstate = probes.readings_of_day(state.theta, pstate,
+                                                np.random.default_rng(dseed + 5))
+        readings = _readings(values, day, probes, city)
+        dp_since.append(truth.deep_percolation_mm)
         if len(dp_since) == GROUNDWATER_STEP_DAYS or k == days.size - 1:
             heads = _groundwater_step(setup, day, heads, np.array(dp_since))
-            dtw = pm.depth_to_water_m(heads).isel(time=0)
+            dtw = pm.depth_to_water_m(heads).isel(time=0).values
             dp_since = []
         if i >= 0:
             out["water_l"][i] = delivered
-            out["dr_mm"][i] = dr.values
-            out["ks"][i] = sim["ks"].values[0, :, 0]
+            out["dr_mm"][i] = truth.dr_mm
+            out["ks"][i] = truth.ks
+            out["tension_kpa"][i] = truth.tension_kpa
             head_wells[i] = heads[w["layer"], w["row"], w["col"]]
 
     time = days[days >= start].astype("datetime64[ns]")
-    units = {"water_l": "L", "dr_mm": "mm", "ks": "1", "planned_l": "L", "visits": "1",
-             "deferred": "1", "km": "km", "truck_hours": "h"}
-    ds = xr.Dataset(
+    units = {"water_l": "L", "dr_mm": "mm", "ks": "1", "tension_kpa": "kPa", "planned_l": "L",
+             "visits": "1", "deferred": "1", "km": "km", "truck_hours": "h"}
+    return xr.Dataset(
         {**{k: (("time", "site"), v, {"units": units[k]}) for k, v in out.items()},
          **{k: ("time", v, {"units": units[k]}) for k, v in daily.items()},
          "head_wells_m": (("time", "well"), head_wells, {"units": "m"}),
-         "taw_mm": ("site", taw_true.values.astype(np.float32), {"units": "mm"})},
+         "taw_mm": ("site", world.taw_mm.astype(np.float32), {"units": "mm"})},
         coords={"time": time, "site": site_ids, "well": w["label"].to_numpy(str)})
-    return ds
