@@ -352,8 +352,9 @@ def assimilate(pm: PlanningModel, state: SoilState, obs: xr.Dataset | None,
     :func:`irrigation.sensors.analysis`); returns the state and the probes used.
 
     ``obs`` holds the morning's observations over ``sensor`` (``site``, ``dr_obs_mm``,
-    ``var_obs_mm2``; NaN where a probe had no valid reading); None leaves the state as
-    it is. ``rho`` is the correlation of every site with each probe
+    ``var_obs_mm2``; NaN where a probe had no valid reading; ``censored`` where
+    ``dr_obs_mm`` is only a lower bound, used one-sidedly by the analysis); None leaves
+    the state as it is. ``rho`` is the correlation of every site with each probe
     (:func:`irrigation.sensors.probe_correlation`).
     """
     if obs is None:

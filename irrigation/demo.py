@@ -20,6 +20,7 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,9 @@ from .io.weather import KNMI_WIND_HEIGHT_M, read_knmi_daily, write_weather_csv
 from .params import to_toml
 from .routing import RoutingConfig, VehicleType
 from .streets import StreetNetwork
+
+if TYPE_CHECKING:
+    from .truth import ProbeModel, TruthWorld
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +225,9 @@ ROTATION = (dt.date(SEASON_YEAR, 6, 1), dt.date(SEASON_YEAR, 9, 15), 7, 100.0)
 """The crews' practice in the demo's watering log: from, to, every N days, litres per young
 tree (the common "100 L a week" rule)."""
 
+EXECUTION_RATE = 0.95
+"""Share of the rotation's visits the crews carry out in the demo season."""
+
 
 def _rotation_log(sites: xr.Dataset, days: np.ndarray) -> pd.DataFrame:
     """Every young tree watered every N days with the same litres, in N groups by id."""
@@ -235,51 +242,101 @@ def _rotation_log(sites: xr.Dataset, days: np.ndarray) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def _sensor_season(out: Path, seed: int) -> None:
-    """Synthetic sensor readings for the demo season from a truth run (irrigation.truth).
+@dataclass(frozen=True)
+class SensorSeason:
+    """The demo's synthetic season (:func:`sensor_season`).
 
-    Writes ``sensor-data/readings-<year>.csv.gz`` (with injected faults),
-    ``watering/executed.csv`` (the crews' rotation, which also waters the truth) and
-    ``truth/faults-<year>.csv`` (the injected faults, for scoring the QC).
+    Attributes
+    ----------
+    days
+        The days of the season.
+    world, probes
+        The truth world and its probe network (:mod:`irrigation.truth`).
+    truth
+        Every :class:`irrigation.truth.TruthDay` field over (day, site[, layer]).
+    planned_l, delivered_l, logged_l
+        The rotation's litres, what the crews put into the pits, and what they logged
+        [L] over (day, site).
+    readings, faulty, labels
+        The probes' clean readings, the readings with injected faults, the faults.
+    """
+
+    days: np.ndarray
+    world: TruthWorld
+    probes: ProbeModel
+    truth: dict
+    planned_l: np.ndarray
+    delivered_l: np.ndarray
+    logged_l: np.ndarray
+    readings: xr.Dataset
+    faulty: xr.Dataset
+    labels: pd.DataFrame
+
+
+def sensor_season(city_dir: str | Path, seed: int) -> SensorSeason:
+    """The demo city's synthetic season from a truth world (:mod:`irrigation.truth`).
+
+    The crews follow :data:`ROTATION`, carry out :data:`EXECUTION_RATE` of the visits and
+    log them with the truth's logging errors (:meth:`irrigation.truth.TruthWorld.logged_l`);
+    the truth, from an unknown state on the first day, gets the water delivered, the
+    station's weather and the groundwater model's steady depth to water; the city's
+    probes read it (:func:`irrigation.truth.sensor_readings`) and faults are injected.
+    Deterministic in ``seed``.
     """
     from . import truth
     from .day import PlanningModel, reference_et0, steady_heads
     from .groundwater.load import load_simulation
     from .io.city import load_city
     from .io.observations import read_observed_weather
-    from .io.sensors import write_sensor_csv
     from .io.soil_tables import read_soil_textures, read_species
     from .io.tables import watering_by_day
-    from .soil import simulate_sites
 
-    city = load_city(out)
+    city = load_city(city_dir)
     pm = PlanningModel.build(city, load_simulation(city.config.groundwater.sim_dir),
                              read_soil_textures(), read_species())
     first, last = (np.datetime64(d, "D") for d in SENSOR_SEASON)
     days = np.arange(first, last + 1)
     obs = read_observed_weather(city, days)
-    e0 = reference_et0(pm, obs)
+    e0 = reference_et0(pm, obs).transpose("time", ...).values
     sites = city.sites
-    dtw = pm.depth_to_water_m(steady_heads(pm, backend="embedded")).isel(time=0, drop=True)
-    log_df = _rotation_log(sites, days)
+    dtw = pm.depth_to_water_m(steady_heads(pm, backend="embedded")).isel(time=0).values
+    planned = watering_by_day(_rotation_log(sites, days), days, sites.site.values).values
+    rng = np.random.default_rng(seed + 1)
+    world = truth.draw_world(sites, read_soil_textures(), read_species(), rng, time=days)
+    delivered = np.where(rng.random(planned.shape) < EXECUTION_RATE, planned, 0.0)
+    logged = np.stack([world.logged_l(delivered[k], rng, planned_l=planned[k])
+                       for k in range(days.size)])
+    _, run = truth.run_truth(world, world.initial_state(rng), e0, obs["precip_mm"].values,
+                             delivered, dtw)
+    probes = truth.draw_probes(world, city.sensors, rng)
+    readings = truth.sensor_readings(run["theta_layers"], probes, days[0], rng)
+    faulty, labels = truth.inject_faults(readings, rng,
+                                         ceiling_kpa=city.config.qc.tension_range_kpa[1])
+    return SensorSeason(days, world, probes, run, planned, delivered, logged, readings,
+                        faulty, labels)
+
+
+def _sensor_season(out: Path, seed: int) -> None:
+    """Synthetic sensor readings for the demo season (:func:`sensor_season`).
+
+    Writes ``sensor-data/readings-<year>.csv.gz`` (with injected faults),
+    ``watering/executed.csv`` (what the crews logged; the truth got what they delivered)
+    and ``truth/faults-<year>.csv`` (the injected faults, for scoring the QC).
+    """
+    from .io.sensors import write_sensor_csv
+
+    season = sensor_season(out, seed)
+    site_ids = season.world.site
+    t, i = np.nonzero(season.logged_l > 0)
+    log_df = pd.DataFrame({"date": season.days[t].astype(str), "site": site_ids[i],
+                           "litres": season.logged_l[t, i]})
     (out / "watering").mkdir(exist_ok=True)
     _write_csv(log_df, out / "watering" / "executed.csv")
-    irr = watering_by_day(log_df, days, sites.site.values)
-    irr = irr.assign_coords(time=obs["time"].values)
-    rng = np.random.default_rng(seed + 1)
-    world = truth.draw_world(sites, read_soil_textures(), read_species(), rng,
-                             time=obs["time"].values)
-    te0, tpr = world.forcing(e0, obs["precip_mm"])
-    run = simulate_sites(world.sites, te0, tpr, textures=world.textures,
-                         species=world.species, irrigation_l=irr * world.watering_efficiency,
-                         depth_to_water_m=dtw)
-    readings = truth.sensor_readings(run["theta"].isel(member=0), world, city.sensors, rng)
-    faulty, labels = truth.inject_faults(readings, rng)
     (out / "sensor-data").mkdir(exist_ok=True)
     (out / "truth").mkdir(exist_ok=True)
-    write_sensor_csv(faulty, out / "sensor-data" / f"readings-{SEASON_YEAR}.csv.gz")
-    labels.to_csv(out / "truth" / f"faults-{SEASON_YEAR}.csv", index=False,
-                  date_format="%Y-%m-%dT%H:%M:%SZ", lineterminator="\n")
+    write_sensor_csv(season.faulty, out / "sensor-data" / f"readings-{SEASON_YEAR}.csv.gz")
+    season.labels.to_csv(out / "truth" / f"faults-{SEASON_YEAR}.csv", index=False,
+                         date_format="%Y-%m-%dT%H:%M:%SZ", lineterminator="\n")
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:

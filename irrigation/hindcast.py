@@ -159,7 +159,9 @@ def _score(pm: PlanningModel, obs: SensorObservations, pred: np.ndarray, group: 
     tens_pred = np.minimum(van_genuchten_tension_kpa(theta_pred, *vg), tension_max_kpa)
     # held-out only: member m scores the probes of group m-1; the open loop all of them
     w = layer_weights(qc["depth"].values, zr_p) > 0  # (sensor, depth)
-    means = window_means(qc, days, pm.city.config.assimilation.window_hours)
+    # censored readings (pinned at the ceiling) are scored at the ceiling, like the
+    # predictions
+    means = window_means(qc, days, pm.city.config.assimilation.window_hours, censored=True)
     obs_t = means.where(qc["quantity"] == "tension").transpose("sensor", "depth", "time").values
     rz_obs = np.minimum(van_genuchten_tension_kpa(
         obs.daily["theta_obs"].transpose("sensor", "time").values, *(v[0] for v in vg)),

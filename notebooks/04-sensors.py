@@ -50,10 +50,9 @@ from irrigation.io.soil_tables import read_soil_textures, read_species
 from irrigation.sensors import (
     QC_FLAGS,
     analysis,
+    daily_observations,
     probe_hydraulics,
     qc_summary,
-    root_zone_depletion,
-    window_means,
 )
 from irrigation.soil import site_water_capacity
 
@@ -100,23 +99,26 @@ plt.show()
 # ## 2 · A season with known faults
 #
 # To score the QC we need readings whose faults we know. `irrigation.truth` draws a "truth"
-# world around the planning model (other species coefficients, soil curves and root
-# depths; local rain; watering that only partly reaches the roots), runs the soil balance in
-# it with the observed weather and the crews' watering, and lets the city's probes read it
-# (depth lag, per-channel offsets, a diurnal effect, noise, integer kPa). This is how the
-# bundled demo series was made, with another seed. Then `inject_faults` spoils a copy and
-# returns one label row per fault.
+# world around the planning model, per site (soil curves of three layers, root depth and
+# distribution, landscape coefficient, leaf-out of deciduous trees, run-on from paving,
+# watering that only partly reaches the roots, local rain), steps its layered soil with the
+# observed weather and the crews' watering from an unknown initial state, and lets the
+# city's probes read it in tension space (calibration bias, a floor near saturation, noise,
+# integer kPa, pinned at the logger's 239 kPa ceiling; water-content probes with a
+# calibration offset). This is how the bundled demo series was made, with another seed.
+# Then `inject_faults` spoils a copy and returns one label row per fault.
 
 # %%
 heads = irrigation.steady_heads(pm, backend="embedded")  # the model's steady state [m]
 dtw = pm.depth_to_water_m(heads).isel(time=0, drop=True)  # [m] per site
 rng = np.random.default_rng(2024)
-world = truth.draw_world(city.sites, textures, species, rng, time=obs.weather.time.values)
-true_et0, true_precip = world.forcing(et0_mm, obs.weather["precip_mm"])
-true_run = irrigation.simulate_sites(
-    world.sites, true_et0, true_precip, textures=world.textures, species=world.species,
-    irrigation_l=obs.watering_l * world.watering_efficiency, depth_to_water_m=dtw)
-clean = truth.sensor_readings(true_run["theta"].isel(member=0), world, city.sensors, rng)
+season_days = obs.weather.time.values.astype("datetime64[D]")
+world = truth.draw_world(city.sites, textures, species, rng, time=season_days)
+_, true_run = truth.run_truth(  # the logged watering taken as delivered, here
+    world, world.initial_state(rng), et0_mm.values, obs.weather["precip_mm"].values,
+    obs.watering_l.transpose("time", "site").values, dtw.values)
+network = truth.draw_probes(world, city.sensors, rng)
+clean = truth.sensor_readings(true_run["theta_layers"], network, season_days[0], rng)
 faulty, labels = truth.inject_faults(
     clean, rng, counts={"stuck": 4, "spike": 6, "drift": 3, "dropout": 4, "range": 3})
 labels.groupby("fault").agg(events=("sensor", "size"), channels=("sensor", "nunique"))
@@ -128,11 +130,12 @@ labels.groupby("fault").agg(events=("sensor", "size"), channels=("sensor", "nuni
 # `irrigation.sensors.quality_control` with the city's `[qc]` rules, against an open-loop
 # run of the planning model (needed by the drift test) and with the watering and rain
 # (needed by the plausibility test). Every reading gets a
-# CF bit mask `qc_flags` (gap 1, range 2, stuck 4, spike 8, drift 16, implausible 32) and
-# `valid`; only valid readings ever reach the model.
+# CF bit mask `qc_flags` (gap 1, range 2, stuck 4, spike 8, drift 16, implausible 32,
+# censored 64) and `valid`; only valid readings ever reach the model as values. A
+# tensiometer pinned at the top of its range (239 kPa) is *censored*, not stuck: it says
+# "at least 239 kPa", and the observation operator uses it as a lower bound of depletion.
 
 # %%
-season_days = obs.weather.time.values.astype("datetime64[D]")
 checked = irrigation.observe(pm, faulty, et0_mm, obs.weather["precip_mm"], obs.watering_l,
                              dtw, season_days)
 qc = checked.readings
@@ -156,7 +159,7 @@ summary[summary["problems"] != ""]
 
 # %%
 FLAG_COLORS = {"gap": "k", "range": "tab:red", "stuck": "tab:orange", "spike": "tab:purple",
-               "drift": "tab:brown", "implausible": "tab:cyan"}
+               "drift": "tab:brown", "implausible": "tab:cyan", "censored": "tab:gray"}
 kinds = labels.assign(quantity=qc.quantity.sel(sensor=labels.sensor.values).values)
 show = kinds.drop_duplicates(["fault", "quantity"]).reset_index(drop=True)
 fig, axes = plt.subplots(len(show), 1, figsize=(12, 2.5 * len(show)), constrained_layout=True)
@@ -193,13 +196,14 @@ plt.show()
 # with its own median of the preceding weeks and needs `qc.drift_theta` (0.05 m³ m⁻³) for
 # `qc.drift_days` days. A water content probe losing 0.004 m³ m⁻³ a day gets there; a
 # tensiometer creeping 1.5-3 kPa a day into the dry range changes θ much less, so in the
-# plot above it is only caught indirectly (waterings that do not wet it, then pinned at
-# the top of its range) — keep an eye on the tension drift in the daily report's QC table.
+# plot above it is only caught indirectly (waterings that do not wet it); once it reaches
+# the top of its range it reads as censored, which no test can tell from a dry soil —
+# keep an eye on the tension drift in the daily report's QC table.
 #
-# The readings flagged *outside* any injected fault are printed first: here mostly healthy
-# tensiometers pinned at the top of their range (239 kPa) for days in the drought, which
-# the stuck test cannot tell from a hung logger, and waterings that did not wet the top
-# channel.
+# The readings flagged *outside* any injected fault are printed first: the informative
+# `censored` flag (healthy tensiometers pinned at 239 kPa in the drought) is counted apart
+# from the fault flags; among those, mostly waterings that did not wet the top channel
+# (a logged watering the pit did not get, or too little to wet a dry 30 cm layer).
 
 # %%
 def scores(qc: xr.Dataset, labels: pd.DataFrame) -> pd.DataFrame:
@@ -207,6 +211,7 @@ def scores(qc: xr.Dataset, labels: pd.DataFrame) -> pd.DataFrame:
     for lab in labels.itertuples():
         f = qc.qc_flags.sel(sensor=lab.sensor, depth=lab.depth_cm,
                             time=slice(lab.start, lab.end)).values
+        f = f & ~np.uint8(QC_FLAGS["censored"])  # information, not a detection
         rows.append({"fault": lab.fault, "found": bool((f > 0).any()),
                      "flagged_share": float((f > 0).mean())})
     return pd.DataFrame(rows).groupby("fault").agg(
@@ -220,13 +225,13 @@ for lab in labels.itertuples():
                       time=slice(lab.start, lab.end))] = True
 logged = np.isfinite(qc.value)
 false_flags = {name: int((((qc.qc_flags & bit) > 0) & ~injected & logged).sum())
-               for name, bit in QC_FLAGS.items()}
+               for name, bit in QC_FLAGS.items() if name != "censored"}
 n_clean = int((logged & ~injected).sum())
 print(f"readings flagged outside injected faults: {sum(false_flags.values()):,} of "
       f"{n_clean:,} ({100 * sum(false_flags.values()) / n_clean:.2f} %), by flag:",
       false_flags)
-at_top = ((qc.qc_flags & QC_FLAGS["stuck"]) > 0) & ~injected & (qc.value >= 239)
-print(f"of the 'stuck' ones, at the top of the tension range (239 kPa): {int(at_top.sum())}")
+censored = ((qc.qc_flags & QC_FLAGS["censored"]) > 0) & ~injected
+print(f"censored (pinned at 239 kPa), not a fault: {int(censored.sum()):,} readings")
 scores(qc, labels)
 
 # %% [markdown]
@@ -236,15 +241,18 @@ scores(qc, labels)
 # channel (`window_means`); tension becomes water content through the van Genuchten curve of
 # the site's soil; the channels are weighted over the root zone and give the observed
 # depletion `dr_obs_mm` = 1000 Zr (θFC - θ) [mm] with an error variance `var_obs_mm2`
-# [mm²] (`root_zone_depletion`). A channel below the roots gets no weight.
+# [mm²] (`root_zone_depletion`). A channel below the roots gets no weight. A channel whose
+# window holds censored readings (pinned at 239 kPa) enters with the window's mean, the
+# pinned ones at 239 (`window_bounds`): a lower bound of its tension, so `dr_obs_mm` is a
+# lower bound of depletion (`censored`), which the analysis uses one-sidedly.
+# `daily_observations` chains these steps.
 
 # %%
 rules = city.config.assimilation
 days = np.arange(SEASON[0], SEASON[1] + 1)
-means = window_means(qc, days, rules.window_hours)
 hyd = probe_hydraulics(city.sensors, city.sites, textures)
-obs_dr = root_zone_depletion(means, qc["quantity"], hyd, rules)
-obs_dr["site"] = city.sensors["site"]
+obs_dr = daily_observations(qc, days, city.sensors, hyd, rules)
+print(f"{int(obs_dr.censored.sum())} probe-mornings are lower bounds (a censored channel)")
 obs_dr
 
 # %%

@@ -26,8 +26,10 @@ from .observe import daily_observations as daily_observations
 from .observe import layer_weights as layer_weights
 from .observe import probe_hydraulics as probe_hydraulics
 from .observe import root_zone_depletion as root_zone_depletion
+from .observe import window_bounds as window_bounds
 from .observe import window_means as window_means
 from .qc import DEFAULT_QC as DEFAULT_QC
+from .qc import INFORMATIVE_FLAGS as INFORMATIVE_FLAGS
 from .qc import QC_FLAGS as QC_FLAGS
 from .qc import QCRules as QCRules
 from .qc import in_physical_range as in_physical_range

@@ -130,7 +130,9 @@ def analysis(
         Background error variance [mm2] over ``site``.
     obs
         Over dim ``sensor``: ``site``, ``dr_obs_mm`` and ``var_obs_mm2``
-        (:func:`root_zone_depletion`); NaN observations are skipped.
+        (:func:`root_zone_depletion`); NaN observations are skipped. Optionally
+        ``censored`` (bool): ``dr_obs_mm`` is a lower bound of the depletion (a tension
+        probe pinned at the top of its range), used one-sidedly (Notes).
     sites
         City sites (x, y, kind, species, soil_texture, planting_year).
     taw_mm
@@ -154,8 +156,27 @@ def analysis(
     Modeling, Data Assimilation and Predictability, sec. 5.4), with B_ij = σ_i σ_j ρ_ij.
     Only the diagonal of B is carried from day to day; the correlations come from ρ every
     time (a stated simplification of a full Kalman filter).
+
+    *Censored observations* (Tobit-type, Tobin 1958; the Tobit Kalman filter of Allik,
+    Miller, Piovoso & Zurakowski 2016, IEEE Trans. Control Syst. Technol. 24, 365-371): a
+    bound y_c says only Dr >= y_c. Where the background at the probe's site (the member
+    mean) already satisfies it, the observation carries no information and is dropped;
+    where the background is wetter than the bound, it enters as an observation y_c with
+    its error variance, and each member's innovation is max(y_c - x_b, 0), so no member
+    is pulled wetter by it. (A one-sided simplification: the Tobit filter would use the
+    mean of the truncated distribution, which is drier than y_c.)
     """
     ok = np.isfinite(obs["dr_obs_mm"].values) & np.isfinite(obs["var_obs_mm2"].values)
+    censored = (np.asarray(obs["censored"].values, bool) if "censored" in obs
+                else np.zeros(ok.shape, bool))
+    if (ok & censored).any():
+        at = pd.Index(sites["site"].values).get_indexer(obs["site"].values)
+        xb_all = dr_b_mm.transpose("site", ...).values
+        xb_mean = xb_all.reshape(xb_all.shape[0], -1).mean(1)
+        known = at >= 0
+        satisfied = np.zeros(ok.shape, bool)
+        satisfied[known] = xb_mean[at[known]] >= obs["dr_obs_mm"].values[known]
+        ok &= ~(censored & satisfied)
     out = xr.Dataset({"dr_mm": dr_b_mm.copy(), "var_mm2": var_b_mm2.copy()})
     out["increment_mm"] = xr.zeros_like(dr_b_mm)
     out.attrs["n_obs"] = int(ok.sum())
@@ -178,6 +199,8 @@ def analysis(
     k = np.linalg.solve(s, b_so.T).T  # (near site, obs); S is symmetric
     xb = dr_b_mm.transpose("site", ...)
     innov = o["dr_obs_mm"].values.reshape((-1,) + (1,) * (xb.ndim - 1)) - xb.values[pos]
+    one_sided = censored[ok].reshape((-1,) + (1,) * (xb.ndim - 1))
+    innov = np.where(one_sided, np.maximum(innov, 0.0), innov)
     inc = np.zeros(xb.shape)
     inc[near] = np.tensordot(k, innov, axes=(1, 0))
     taw = taw_mm.sel(site=site_ids).values.reshape((-1,) + (1,) * (xb.ndim - 1))

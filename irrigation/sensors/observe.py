@@ -1,7 +1,9 @@
 """The observation operator: sensor channels to root-zone depletion with an error variance.
 
 :func:`window_means` averages the valid readings of the hours before each analysis time
-(midnight starting day D) into one value per channel and day; :func:`channel_theta`
+(midnight starting day D) into one value per channel and day, :func:`window_bounds` the
+censored ones (a tension channel pinned at the top of its range) into a lower bound;
+:func:`channel_theta`
 converts tension to water content through the van Genuchten curve of the site's soil;
 :func:`root_zone_depletion` weights the channels over the root zone
 (:func:`layer_weights`) into an observed depletion Dr [mm] with an error variance;
@@ -21,7 +23,7 @@ from ..soil import (
     van_genuchten_theta,
 )
 from .assimilate import DEFAULT_ASSIMILATION, AssimilationRules
-from .qc import daily_mean
+from .qc import QC_FLAGS, daily_mean
 
 _DAY = np.timedelta64(1, "D")
 
@@ -49,24 +51,69 @@ def channel_theta(values: xr.DataArray, quantity: xr.DataArray, hyd: xr.Dataset)
     return th
 
 
-def window_means(qc: xr.Dataset, days: np.ndarray, window_hours: int) -> xr.DataArray:
-    """Mean of the valid readings in [D - window, D) for each day D (UTC midnight).
-
-    Returns ``value`` over (``sensor``, ``depth``, ``time`` = the days), NaN when no valid
-    reading fell in a window.
-    """
+def _window_average(qc: xr.Dataset, days: np.ndarray, window_hours: int,
+                    use: np.ndarray) -> np.ndarray:
+    """Mean of the readings where ``use`` in [D - window, D) for each day D, (sensor,
+    depth, day); NaN when none."""
     t = qc["time"].values
     d = np.asarray(days, dtype="datetime64[D]")
     ends = (t.astype("datetime64[D]") + _DAY)
     inwin = (ends - t) <= np.timedelta64(window_hours, "h")
     pos = np.searchsorted(d, ends)
     keep = inwin & (pos < d.size) & (d[np.minimum(pos, d.size - 1)] == ends)
-    v = qc["value"].where(qc["valid"]).transpose("sensor", "depth", "time").values
-    out = daily_mean(v[..., keep], pos[keep], d.size) if keep.any() else np.full(
+    v = qc["value"].transpose("sensor", "depth", "time").values
+    v = np.where(use, v, np.nan)
+    return daily_mean(v[..., keep], pos[keep], d.size) if keep.any() else np.full(
         (*v.shape[:-1], d.size), np.nan)
-    return xr.DataArray(out, dims=("sensor", "depth", "time"), coords={
+
+
+def _days_array(qc: xr.Dataset, days: np.ndarray, values: np.ndarray) -> xr.DataArray:
+    d = np.asarray(days, dtype="datetime64[D]")
+    return xr.DataArray(values, dims=("sensor", "depth", "time"), coords={
         "sensor": qc["sensor"].values, "depth": qc["depth"].values,
         "time": d.astype("datetime64[ns]")}, attrs={"units": "kPa or m3 m-3 (see quantity)"})
+
+
+def _censored(qc: xr.Dataset) -> np.ndarray:
+    if "qc_flags" not in qc:
+        return np.zeros(qc["value"].shape, bool)
+    flags = qc["qc_flags"].transpose("sensor", "depth", "time").values
+    return (flags & QC_FLAGS["censored"]) > 0
+
+
+def window_means(qc: xr.Dataset, days: np.ndarray, window_hours: int, *,
+                 censored: bool = False) -> xr.DataArray:
+    """Mean of the valid readings in [D - window, D) for each day D (UTC midnight).
+
+    With ``censored``, readings pinned at the top of the range (the ``censored`` bit of
+    ``qc_flags``) are averaged too, at their value (the ceiling): what the sensor read,
+    e.g. to score a model whose predictions are capped at the same ceiling.
+
+    Returns ``value`` over (``sensor``, ``depth``, ``time`` = the days), NaN when no valid
+    reading fell in a window.
+    """
+    use = qc["valid"].transpose("sensor", "depth", "time").values
+    if censored:
+        use = use | _censored(qc)
+    return _days_array(qc, days, _window_average(qc, days, window_hours, use))
+
+
+def window_bounds(qc: xr.Dataset, days: np.ndarray, window_hours: int) -> xr.DataArray:
+    """Lower bound of each channel's window mean where its window holds censored readings.
+
+    For each day D, the channels with at least one censored reading (a tension pinned at
+    the top of the sensor's range, ``qc_flags`` bit ``censored``) in [D - window, D):
+    the mean of their valid and censored readings, the censored ones at the ceiling.
+    Since a censored reading's tension is at least its value, this mean is a lower bound
+    of the window's mean tension. NaN where a window has no censored reading.
+    """
+    cens = _censored(qc)
+    valid = qc["valid"].transpose("sensor", "depth", "time").values
+    mean = _window_average(qc, days, window_hours, valid | cens)
+    any_cens = _window_average(qc.assign(value=(("sensor", "depth", "time"),
+                                                cens.astype(float))),
+                               days, window_hours, np.ones(cens.shape, bool))
+    return _days_array(qc, days, np.where(any_cens > 0, mean, np.nan))
 
 
 def layer_weights(depth_cm: np.ndarray, root_depth_m: np.ndarray) -> np.ndarray:
@@ -89,6 +136,7 @@ def root_zone_depletion(
     quantity: xr.DataArray,
     hyd: xr.Dataset,
     rules: AssimilationRules = DEFAULT_ASSIMILATION,
+    censored: xr.DataArray | None = None,
 ) -> xr.Dataset:
     """Observation operator: channel readings to root-zone depletion Dr [mm] and its variance.
 
@@ -102,13 +150,18 @@ def root_zone_depletion(
         :func:`probe_hydraulics` of the probes.
     rules
         Error variances.
+    censored
+        True where a channel's value is only a lower bound of its tension (like
+        ``values``; :func:`window_bounds`); None: none is.
 
     Returns
     -------
     xr.Dataset
         ``dr_obs_mm`` and ``var_obs_mm2`` over (``sensor``, ...), NaN where no channel
         inside the root zone had a valid reading; ``theta_obs`` [m3 m-3]; ``above_fc``
-        (bool): the root zone read wetter than field capacity.
+        (bool): the root zone read wetter than field capacity; ``censored`` (bool): a
+        channel inside the root zone was censored, so ``dr_obs_mm`` is a lower bound of
+        the depletion.
 
     Notes
     -----
@@ -127,6 +180,11 @@ def root_zone_depletion(
     the further above field capacity, the less the reading says about the drained state
     the model represents. A reading just above field capacity still pulls a dry
     background towards it; a soaked pit after a storm barely does.
+
+    *Censored channels.* A tension at least ψ_c means a water content at most θ(ψ_c)
+    (the retention curve falls monotonically), so the layer-weighted θ with θ(ψ_c) put
+    in for a censored channel is an upper bound of the root zone's θ, and its Dr a lower
+    bound. :func:`irrigation.sensors.analysis` uses such an observation one-sidedly.
     """
     hyd = hyd.sel(sensor=values["sensor"].values)
     theta = channel_theta(values, quantity, hyd)
@@ -150,8 +208,11 @@ def root_zone_depletion(
     above = deficit < 0
     dr = xr.where(deficit > taw, taw, deficit.clip(min=0.0)).where(sw > 0)
     var = zr_mm**2 * var_th + xr.where(above, deficit**2, 0.0)
+    cens = (w * censored.fillna(False).astype(float)).sum("depth") > 0 if (
+        censored is not None) else xr.zeros_like(sw, dtype=bool)
     out = xr.Dataset({"dr_obs_mm": dr, "var_obs_mm2": var.where(sw > 0),
-                      "theta_obs": th_rz.where(sw > 0), "above_fc": above & (sw > 0)})
+                      "theta_obs": th_rz.where(sw > 0), "above_fc": above & (sw > 0),
+                      "censored": cens & (sw > 0)})
     out["dr_obs_mm"].attrs["units"] = "mm"
     out["var_obs_mm2"].attrs["units"] = "mm2"
     out["theta_obs"].attrs["units"] = "m3 m-3"
@@ -165,7 +226,9 @@ def daily_observations(readings: xr.Dataset, days: np.ndarray, sensors: xr.Datas
     """Root-zone observations of every probe on the mornings ``days``.
 
     The valid readings of the ``rules.window_hours`` before each morning
-    (:func:`window_means`) through the observation operator (:func:`root_zone_depletion`).
+    (:func:`window_means`), or a lower bound where the window holds censored readings
+    (:func:`window_bounds`), through the observation operator
+    (:func:`root_zone_depletion`).
 
     Parameters
     ----------
@@ -182,9 +245,13 @@ def daily_observations(readings: xr.Dataset, days: np.ndarray, sensors: xr.Datas
     -------
     xr.Dataset
         Over (``sensor``, ``time`` = ``days``): ``dr_obs_mm``, ``var_obs_mm2``,
-        ``theta_obs``; ``site`` of each probe.
+        ``theta_obs``, ``censored`` (``dr_obs_mm`` is a lower bound); ``site`` of each
+        probe.
     """
     means = window_means(readings, days, rules.window_hours)
-    obs = root_zone_depletion(means, readings["quantity"], hyd, rules)
+    bounds = window_bounds(readings, days, rules.window_hours)
+    censored = bounds.notnull()
+    obs = root_zone_depletion(means.where(~censored, bounds), readings["quantity"], hyd,
+                              rules, censored)
     obs["site"] = sensors["site"]
     return obs

@@ -17,8 +17,19 @@ import xarray as xr
 
 from ..params import require
 
-QC_FLAGS = {"gap": 1, "range": 2, "stuck": 4, "spike": 8, "drift": 16, "implausible": 32}
-"""Bits of ``qc_flags`` (CF ``flag_masks``/``flag_meanings``)."""
+QC_FLAGS = {"gap": 1, "range": 2, "stuck": 4, "spike": 8, "drift": 16, "implausible": 32,
+            "censored": 64}
+"""Bits of ``qc_flags`` (CF ``flag_masks``/``flag_meanings``).
+
+``censored`` is not a fault: a tension reading at the top of the sensor's range
+(``QCRules.tension_range_kpa``, 239 kPa for a Watermark 200SS) says only that the soil is
+at least that dry. Such a reading is not ``valid`` (it is not a measured value, and an
+average of pinned readings would be biased wet) and is used by the observation operator
+as a lower bound of the tension (:func:`irrigation.sensors.window_bounds`,
+:func:`irrigation.sensors.root_zone_depletion`)."""
+
+#: Flags that describe a reading without saying it is wrong (not counted as problems).
+INFORMATIVE_FLAGS = ("censored",)
 
 _HOUR = np.timedelta64(1, "h")
 
@@ -173,13 +184,17 @@ def quality_control(
     Returns
     -------
     xr.Dataset
-        ``readings`` plus ``qc_flags`` (uint8, bits :data:`QC_FLAGS`) and ``valid``.
+        ``readings`` plus ``qc_flags`` (uint8, bits :data:`QC_FLAGS`) and ``valid`` (no
+        flag at all: a censored reading is not valid, see :data:`QC_FLAGS`).
 
     Notes
     -----
     Tests, each on its own bit: *gap* (no reading inside a channel's reporting span),
-    *range* (outside the sensor's physical range), *stuck* (identical values for
-    ``stuck_hours``, tension wetter than ``stuck_min_kpa`` exempt), *spike* (far from the
+    *range* (outside the sensor's physical range), *censored* (a tension reading at the
+    top of its range, within 0.5 kPa: a lower bound, not a value), *stuck* (identical
+    values for ``stuck_hours``; tension wetter than ``stuck_min_kpa`` and censored
+    readings exempt: near saturation and at the ceiling a sensor legitimately reads a
+    constant), *spike* (far from the
     centred running median, Hampel-type filter, Pearson 2002), *drift* (the channel's
     daily water content minus the model, minus the median of that over the channels at
     its depth, leaves its own median of the past ``drift_baseline_days`` by more than
@@ -199,9 +214,11 @@ def quality_control(
     flags[~have & inside] |= QC_FLAGS["gap"]
     bad_range = have & ~in_physical_range(v, readings["quantity"].values, rules)
     flags[bad_range] |= QC_FLAGS["range"]
+    censored = have & ~bad_range & is_t & (v >= rules.tension_range_kpa[1] - 0.5)
+    flags[censored] |= QC_FLAGS["censored"]
     w = np.where(bad_range, np.nan, v)
     if v.shape[-1]:
-        stuck = _stuck(w, hours, rules.stuck_hours) & have
+        stuck = _stuck(w, hours, rules.stuck_hours) & have & ~censored
         stuck &= ~is_t | (w > rules.stuck_min_kpa)
         flags[stuck] |= QC_FLAGS["stuck"]
         med = _running_median(w, rules.spike_window)
@@ -340,7 +357,8 @@ def qc_summary(qc: xr.Dataset) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Index (sensor, depth_cm); columns ``readings``, ``valid_pct``, one count per
-        flag, ``longest_gap_h`` and ``problems`` (a short text, empty when clean).
+        flag, ``longest_gap_h`` and ``problems`` (a short text, empty when clean; the
+        informative ``censored`` count is not a problem).
     """
     flags = qc["qc_flags"].transpose("sensor", "depth", "time").values
     have = np.isfinite(qc["value"].transpose("sensor", "depth", "time").values)
@@ -362,7 +380,8 @@ def qc_summary(qc: xr.Dataset) -> pd.DataFrame:
     df = df[df["readings"] > 0]
     texts = []
     for _, row in df.iterrows():
-        parts = [f"{name} {int(row[name])}" for name in QC_FLAGS if name != "gap" and row[name]]
+        parts = [f"{name} {int(row[name])}" for name in QC_FLAGS
+                 if name != "gap" and name not in INFORMATIVE_FLAGS and row[name]]
         if row["longest_gap_h"] >= 24:
             parts.append(f"gap {row['longest_gap_h']:.0f} h")
         texts.append(", ".join(parts))
