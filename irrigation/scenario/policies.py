@@ -218,7 +218,8 @@ class SensorThreshold:
         if r is None:
             return np.full(self.city.sensors.sizes["sensor"], np.nan)
         day = np.array([np.datetime64(morning.day, "D")])
-        w = window_means(r, day, self.city.config.assimilation.window_hours).isel(time=0)
+        w = window_means(r, day, self.city.config.assimilation.window_hours,
+                         censored=True).isel(time=0)  # pinned at 239: at least that dry
         w = w.sel(depth=self.depths)
         vg = [self.hyd[k] for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
         as_t = xr.where(r["quantity"] == "tension", w, van_genuchten_tension_kpa(w, *vg))

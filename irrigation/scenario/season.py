@@ -41,7 +41,7 @@ from ..groundwater.load import load_simulation
 from ..groundwater.model import GwfModel
 from ..io.city import load_city
 from ..io.soil_tables import read_soil_textures, read_species
-from ..sensors import in_physical_range
+from ..sensors import range_check
 from ..truth import ProbeModel, draw_probes, draw_world
 from ..weather import ensemble_from_deterministic
 from .fleet import FleetModel, estimate_day, fleet_model
@@ -172,13 +172,10 @@ def _forecast_weather(setup: SeasonSetup, day: np.datetime64, seed: int
 def _readings(values: np.ndarray, day: np.datetime64, probes: ProbeModel, city: City
               ) -> xr.Dataset:
     """The hourly readings of ``day`` (``(sensor, depth, 24)``) as the layout of
-    :func:`irrigation.io.sensors.read_sensor_csv`, with ``valid`` (within the loggers'
-    physical range; a tension pinned at the range's top is valid and means at least that
-    dry)."""
-    r = probes.dataset(values, day)
-    v = r["value"].transpose("sensor", ...)
-    r["valid"] = (v.dims, in_physical_range(v.values, r["quantity"].values, city.config.qc))
-    return r
+    :func:`irrigation.io.sensors.read_sensor_csv`, with the checks that need no history
+    (:func:`irrigation.sensors.range_check`: out of range not valid; a tension pinned at
+    the range's top censored, a lower bound)."""
+    return range_check(probes.dataset(values, day), city.config.qc)
 
 
 def _budget(visits: pd.DataFrame, cap_l: float) -> pd.DataFrame:

@@ -32,6 +32,8 @@ from .qc import DEFAULT_QC as DEFAULT_QC
 from .qc import INFORMATIVE_FLAGS as INFORMATIVE_FLAGS
 from .qc import QC_FLAGS as QC_FLAGS
 from .qc import QCRules as QCRules
+from .qc import at_ceiling as at_ceiling
 from .qc import in_physical_range as in_physical_range
 from .qc import qc_summary as qc_summary
 from .qc import quality_control as quality_control
+from .qc import range_check as range_check

@@ -132,6 +132,36 @@ def in_physical_range(values: np.ndarray, quantity: np.ndarray,
     return np.isfinite(v) & (v >= lo) & (v <= hi)
 
 
+def at_ceiling(values: np.ndarray, quantity: np.ndarray, rules: QCRules = DEFAULT_QC
+               ) -> np.ndarray:
+    """True where a tension reading is pinned at the top of the sensor's range (within
+    half a kPa): censored, the soil is at least that dry. ``values`` over (``sensor``,
+    ...), ``quantity`` per sensor."""
+    v = np.asarray(values, dtype=float)
+    is_t = (np.asarray(quantity) == "tension").reshape((-1,) + (1,) * (v.ndim - 1))
+    with np.errstate(invalid="ignore"):
+        return is_t & in_physical_range(v, quantity, rules) & (
+            v >= rules.tension_range_kpa[1] - 0.5)
+
+
+def range_check(readings: xr.Dataset, rules: QCRules = DEFAULT_QC) -> xr.Dataset:
+    """The checks of :func:`quality_control` that need no history: ``qc_flags`` with the
+    ``range`` and ``censored`` bits, and ``valid`` (in range, not censored). For readings
+    that arrive one day at a time (the closed-loop season)."""
+    v = readings["value"].transpose("sensor", ...)
+    q = readings["quantity"].values
+    have = np.isfinite(v.values)
+    ok = in_physical_range(v.values, q, rules)
+    cens = at_ceiling(v.values, q, rules)
+    flags = np.zeros(v.shape, np.uint8)
+    flags[have & ~ok] |= QC_FLAGS["range"]
+    flags[cens] |= QC_FLAGS["censored"]
+    out = readings.copy()
+    out["qc_flags"] = (v.dims, flags)
+    out["valid"] = (v.dims, ok & ~cens)
+    return out
+
+
 def _stuck(v: np.ndarray, hours: np.ndarray, min_duration_h: float) -> np.ndarray:
     """True where a reading belongs to a run of identical values lasting >= the duration."""
     n = v.shape[-1]
@@ -214,7 +244,7 @@ def quality_control(
     flags[~have & inside] |= QC_FLAGS["gap"]
     bad_range = have & ~in_physical_range(v, readings["quantity"].values, rules)
     flags[bad_range] |= QC_FLAGS["range"]
-    censored = have & ~bad_range & is_t & (v >= rules.tension_range_kpa[1] - 0.5)
+    censored = have & at_ceiling(v, readings["quantity"].values, rules)
     flags[censored] |= QC_FLAGS["censored"]
     w = np.where(bad_range, np.nan, v)
     if v.shape[-1]:

@@ -89,7 +89,30 @@ def test_the_five_scenarios_of_issue_8_are_shipped():
             "small-fleet"} <= names
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+ISSUE8 = [p for p in SHIPPED if not p.stem.startswith("policy-front")]
+FRONTS = [p for p in SHIPPED if p.stem.startswith("policy-front")]
+
+
+@pytest.mark.parametrize("path", FRONTS, ids=[p.stem for p in FRONTS])
+def test_policy_front_scenarios_compare_like_with_like(path):
+    """The planners' comparison: nobody watering, several rotations (the front) and the
+    forecast policy on young trees only, 20 members, 2018 and a season of median rain."""
+    scn = load_scenario(path)
+    year = int(path.stem[-4:])
+    assert (scn.season.start, scn.season.end) == (dt.date(year, 5, 1), dt.date(year, 9, 30))
+    types = [p.type for p in scn.policies]
+    assert types[0] == "none" and types.count("fixed-interval") >= 4
+    assert types.count("forecast") >= 2
+    for p in scn.policies:
+        if p.type == "forecast":
+            assert p.kinds == ("young_tree",)
+        if p.type == "fixed-interval":
+            assert p.kinds == ("young_tree",)
+    assert any(p.type == "fixed-interval" and p.rain_skip_mm for p in scn.policies)
+    assert scn.members == 20 and scn.routing.mode == "estimate"
+
+
+@pytest.mark.parametrize("path", ISSUE8, ids=[p.stem for p in ISSUE8])
 def test_shipped_scenario_loads(path):
     scn = load_scenario(path)
     assert scn.name == path.stem
@@ -511,7 +534,7 @@ def test_policy_defaults_are_the_issue_examples():
     assert FixedIntervalPolicy().kinds == ("young_tree",)
     assert SensorThresholdPolicy().tension_kpa == 80.0
     assert ForecastPolicy().due_probability is None  # the city's [decide] rules
-    assert list(POLICIES) == ["fixed-interval", "sensor-threshold", "forecast"]
+    assert list(POLICIES) == ["none", "fixed-interval", "sensor-threshold", "forecast"]
 
 
 # --------------------------------------------------------------------------- fuzzing

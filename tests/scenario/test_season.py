@@ -57,29 +57,43 @@ def result(small):
     return run_scenario(small, workers=0, progress=False)
 
 
-def test_routing_attribute_names_both_limits(result, small):
-    """The report says how the season routes (the scenario's fast limits) and how the
-    city's daily run routes (its own city.toml, 2,000 iterations in the demo)."""
+def test_routing_modes_say_what_they_do_and_agree(result, small):
+    """The season's fleet estimate (default) and PyVRP (the scenario's fast limits) on the
+    same rotation: the report names the mode (and, for PyVRP, the city's own daily-run
+    limit, 1,000 iterations in the demo); the estimate's km and truck hours are within 35 %
+    of the routes' (the calibration of irrigation.scenario.fleet)."""
     from irrigation.config import load_city_config
 
+    assert "estimated" in result.attrs["routing"]
+    routed = run_scenario(dataclasses.replace(
+        small, members=1, policies=small.policies[:1],
+        routing=dataclasses.replace(small.routing, mode="pyvrp")), workers=0, progress=False)
     daily = load_city_config(DEMO).routing.max_iterations
-    assert daily != small.routing.max_iterations
-    text = result.attrs["routing"]
+    text = routed.attrs["routing"]
     assert f"after {small.routing.max_iterations} iterations" in text
     assert f"daily run uses {daily} iterations" in text
+    est = result.sel(policy="fixed-interval", member=0)
+    vrp = routed.sel(policy="fixed-interval", member=0)
+    xr.testing.assert_equal(est["water_l"], vrp["water_l"])  # the fleet carries the rotation
+    for name in ("km", "truck_hours"):
+        ratio = float(est[name].sum() / vrp[name].sum())
+        assert 0.65 < ratio < 1.35, (name, ratio)
 
 
 def test_layout_and_units(result, small):
     assert list(result["policy"].values) == ["fixed-interval", "sensor-threshold", "forecast"]
+    assert list(result["policy_type"].values) == list(result["policy"].values)
     assert result.sizes["member"] == 2 and result.sizes["time"] == 7
     assert result["water_l"].dims == ("policy", "member", "time", "site")
+    assert result["tension_kpa"].dims == ("policy", "member", "time", "site")
     assert result["head_wells_m"].dims == ("policy", "member", "time", "well")
     assert result["water_l"].attrs["units"] == "L" and result["km"].attrs["units"] == "km"
-    assert "50 iterations" in result.attrs["routing"]
+    assert result["tension_kpa"].attrs["units"] == "kPa"
     ks = result["ks"].values
     assert np.all((ks >= 0) & (ks <= 1))
     taw = result["taw_mm"].values[None, :, None, :]
     assert np.all((result["dr_mm"].values >= 0) & (result["dr_mm"].values <= taw + 1e-4))
+    assert np.all(result["tension_kpa"].values > 0)
 
 
 def test_fixed_interval_waters_every_young_tree_once_a_week(result):
@@ -102,9 +116,9 @@ def test_watering_never_leaves_the_truth_drier(result):
     day, and clearly wetter at the end where water was delivered."""
     ref = result.sel(policy="sensor-threshold")
     dry = ref["dr_mm"].where(ref["water_l"].sum("time") == 0)
-    # most sites stay unwatered by sensor-threshold in this week (87 % with the soils
-    # fitted through FAO-56 Table 19), so the comparison covers most of the city
-    assert int(np.isfinite(dry.isel(time=0)).sum()) > 0.8 * dry.isel(time=0).size
+    # most sites stay unwatered by sensor-threshold in this week (77 % with the probes
+    # reading the honest truth), so the comparison covers most of the city
+    assert int(np.isfinite(dry.isel(time=0)).sum()) > 0.6 * dry.isel(time=0).size
     for p in ("fixed-interval", "forecast"):
         wet = result["dr_mm"].sel(policy=p)
         gap = (dry - wet).values
@@ -159,10 +173,17 @@ def test_reproducible_with_a_seed(small, result):
 
 
 def test_summary_of_the_run(result):
+    """Per kind, never pooled: the young trees' water is what the young trees got."""
     table = summary(result)
-    water = result["water_l"].sum(["time", "site"]).mean("member") / 1000
-    assert np.allclose(table["water_m3"].to_numpy(), water.values)
-    assert table.loc["fixed-interval", "water_m3"] == pytest.approx(77.0)
+    young = result["kind"] == "young_tree"
+    water = result["water_l"].where(young, 0).sum(["time", "site"]).mean("member") / 1000
+    got = table.xs("young_tree", level="kind")["water_m3"]
+    np.testing.assert_allclose(got.loc[list(result["policy"].values)].to_numpy(),
+                               water.values, rtol=1e-6)
+    assert got.loc["fixed-interval"] == pytest.approx(77.0)  # 770 young trees x 100 L
+    crit = (result["tension_kpa"] > 80).where(young, False).sum(["time", "site"])
+    assert table.loc[("forecast", "young_tree"), "critical_site_days"] == pytest.approx(
+        float(crit.sel(policy="forecast").mean("member")))
 
 
 def test_one_and_two_dask_workers_give_the_same_numbers(small):

@@ -197,10 +197,13 @@ def test_hindcast_assimilation_beats_open_loop_at_held_out_probes(season):
 
     hc, checked, _ = season
     summary = qc_summary(checked.readings)
+    # the truth differs from the planner site by site (issue 21), so what a probe says
+    # about its neighbours is limited: assimilation must help at held-out probes, by less
+    # than the 10 % it gained on the old per-class truth
     rmse = hc["rmse_tension_kpa"].to_series()
-    assert rmse["assimilated"] < 0.9 * rmse["open_loop"]
+    assert rmse["assimilated"] < rmse["open_loop"]
     rz = hc["rmse_rz_tension_kpa"].to_series()
-    assert rz["assimilated"] < 0.9 * rz["open_loop"]
+    assert rz["assimilated"] < rz["open_loop"]
     assert int(hc["n_scored"][0]) > 10_000
     assert (summary["readings"] > 0).all()
 
