@@ -124,6 +124,7 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
     import os
 
     from .scenario import load_scenario, run_scenario, summary, write_results
+    from .scenario.results import front_sentence
 
     if args.members is not None and not 1 <= args.members <= 1000:
         raise InputError(f"expected 1..1000 members, got {args.members}", field="--members")
@@ -137,8 +138,10 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
         out = write_results(ds, args.out or Path("irrigation-runs") / "scenarios" / scn.name)
         print(f"{scn.name}: {ds.sizes['member']} members x {ds.sizes['policy']} policies, "
               f"{ds.attrs['season']}")
-        print(summary(ds)[["water_m3", "truck_hours", "km", "stress_site_days"]]
-              .round(1).to_string())
+        table = summary(ds)[["water_m3", "critical_site_days", "critical_site_days_lo",
+                             "critical_site_days_hi", "dying_sites"]]
+        print(table.astype(float).round(1).to_string())
+        print(front_sentence(ds))
         print(f"report: {out.resolve()}/report.html")
     return 0
 
