@@ -186,38 +186,56 @@ def root_zone_depletion(
     in for a censored channel is an upper bound of the root zone's θ, and its Dr a lower
     bound. :func:`irrigation.sensors.analysis` uses such an observation one-sidedly.
     """
+    values = values.transpose("sensor", "depth", ...)
+    rest = values.dims[2:]
+    v = values.values.astype(float)
+    extra = (1,) * len(rest)
     hyd = hyd.sel(sensor=values["sensor"].values)
-    theta = channel_theta(values, quantity, hyd)
-    vg = [hyd[k] for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
-    psi = values.clip(min=0.0)
+
+    def per_sensor(name: str, depth: bool = True) -> np.ndarray:
+        a = np.asarray(hyd[name].values, dtype=float)
+        return a.reshape((-1, 1, *extra)) if depth else a.reshape((-1, *extra))
+
+    vg = [per_sensor(k) for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
+    is_t = (quantity.sel(sensor=values["sensor"]).values == "tension").reshape(
+        (-1, 1, *extra))
+    psi = np.clip(v, 0.0, None)
+    theta = np.where(is_t, van_genuchten_theta(psi, *vg), v)
     dpsi = 0.01 * psi + 0.1
     slope = np.abs(van_genuchten_theta(psi + dpsi, *vg) - van_genuchten_theta(psi, *vg)) / dpsi
-    is_t = quantity.sel(sensor=values["sensor"]) == "tension"
-    var_ch = rules.sigma_theta_channel**2 + xr.where(
+    var_ch = rules.sigma_theta_channel**2 + np.where(
         is_t, (slope * rules.sigma_tension_rel * psi) ** 2, 0.0)
-    w = xr.DataArray(layer_weights(values["depth"].values, hyd["root_depth_m"].values),
-                     dims=("sensor", "depth"), coords={"sensor": values["sensor"].values,
-                                                       "depth": values["depth"].values})
-    w = w.where(np.isfinite(theta), 0.0)
-    sw = w.sum("depth")
-    th_rz = (w * theta.fillna(0.0)).sum("depth") / sw
-    var_th = (w**2 * var_ch.fillna(0.0)).sum("depth") / sw**2 + rules.sigma_theta_profile**2
-    zr_mm = 1000.0 * hyd["root_depth_m"]
-    taw = total_available_water_mm(hyd["theta_fc"], hyd["theta_wp"], hyd["root_depth_m"])
-    deficit = zr_mm * (hyd["theta_fc"] - th_rz)  # < 0: wetter than field capacity
+    w = layer_weights(values["depth"].values, hyd["root_depth_m"].values).reshape(
+        theta.shape[:2] + extra)
+    w = np.where(np.isfinite(theta), w, 0.0)
+    sw = w.sum(1)
+    has = sw > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        th_rz = (w * np.nan_to_num(theta)).sum(1) / sw
+        var_th = (w**2 * np.nan_to_num(var_ch)).sum(1) / sw**2 + rules.sigma_theta_profile**2
+    zr_mm = 1000.0 * per_sensor("root_depth_m", depth=False)
+    fc = per_sensor("theta_fc", depth=False)
+    taw = total_available_water_mm(fc, per_sensor("theta_wp", depth=False),
+                                   per_sensor("root_depth_m", depth=False))
+    deficit = zr_mm * (fc - th_rz)  # < 0: wetter than field capacity
     above = deficit < 0
-    dr = xr.where(deficit > taw, taw, deficit.clip(min=0.0)).where(sw > 0)
-    var = zr_mm**2 * var_th + xr.where(above, deficit**2, 0.0)
-    cens = (w * censored.fillna(False).astype(float)).sum("depth") > 0 if (
-        censored is not None) else xr.zeros_like(sw, dtype=bool)
-    out = xr.Dataset({"dr_obs_mm": dr, "var_obs_mm2": var.where(sw > 0),
-                      "theta_obs": th_rz.where(sw > 0), "above_fc": above & (sw > 0),
-                      "censored": cens & (sw > 0)})
-    out["dr_obs_mm"].attrs["units"] = "mm"
-    out["var_obs_mm2"].attrs["units"] = "mm2"
-    out["theta_obs"].attrs["units"] = "m3 m-3"
+    dr = np.where(deficit > taw, taw, np.clip(deficit, 0.0, None))
+    var = zr_mm**2 * var_th + np.where(above, deficit**2, 0.0)
+    cens = np.zeros(sw.shape, bool)
+    if censored is not None:
+        c = censored.transpose("sensor", "depth", ...).fillna(False).values.astype(float)
+        cens = (w * c).sum(1) > 0
+    dims = ("sensor", *rest)
+    coords = {"sensor": values["sensor"].values}
+    coords.update({d: values[d].values for d in rest if d in values.coords})
+    nan = np.nan
+    out = xr.Dataset({
+        "dr_obs_mm": (dims, np.where(has, dr, nan), {"units": "mm"}),
+        "var_obs_mm2": (dims, np.where(has, var, nan), {"units": "mm2"}),
+        "theta_obs": (dims, np.where(has, th_rz, nan), {"units": "m3 m-3"}),
+        "above_fc": (dims, above & has),
+        "censored": (dims, cens & has)}, coords=coords)
     return out
-
 
 
 def daily_observations(readings: xr.Dataset, days: np.ndarray, sensors: xr.Dataset,
