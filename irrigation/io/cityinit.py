@@ -37,6 +37,7 @@ their SHA-256; both are deterministic, so a re-run gives the same bytes.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shlex
 import shutil
 import tempfile
@@ -129,10 +130,10 @@ class InitSpec:
     attribution: str | None = None
     notes: tuple[str, ...] = ()
 
-    def command(self) -> str:
+    def command(self, multiline: bool = False) -> str:
         """The ``irrigation city init`` command line of this spec, options in a fixed
-        order (defaults left out)."""
-        parts = ["irrigation", "city", "init", self.out]
+        order (defaults left out); ``multiline``: one option per line, ending in ``\\``."""
+        groups = [["irrigation", "city", "init", self.out]]
         default = InitSpec(out="", trees="")
         for f in self.__dataclass_fields__:
             if f == "out":
@@ -143,12 +144,13 @@ class InitSpec:
             flag = "--" + f.replace("_", "-")
             if isinstance(value, tuple) and f in ("district", "notes"):
                 for v in value:
-                    parts += [flag.rstrip("s") if f == "notes" else flag, v]
+                    groups.append([flag.rstrip("s") if f == "notes" else flag, v])
             elif isinstance(value, tuple):
-                parts += [flag, ",".join(f"{v:g}" for v in value)]
+                groups.append([flag, ",".join(f"{v:g}" for v in value)])
             else:
-                parts += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
-        return " ".join(shlex.quote(p) for p in parts)
+                groups.append([flag, f"{value:g}" if isinstance(value, float) else str(value)])
+        lines = [" ".join(shlex.quote(p) for p in g) for g in groups]
+        return (" \\\n  " if multiline else " ").join(lines)
 
 
 @dataclass
@@ -189,6 +191,9 @@ def init_city(spec: InitSpec) -> InitReport:
     _check_numbers(spec)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; give the usual mode
     try:
         report = _build(spec, tmp, out)
         if out.exists():
@@ -330,8 +335,9 @@ def _trees(spec: InitSpec, folder: Path, report: InitReport, crs: str, year: int
                      "(--planted-by)")
     sites.to_csv(folder / "sites.csv", index=False, float_format="%.10g", lineterminator="\n")
     how = "" if spec.crs else " (the UTM zone of the trees; --crs to choose)"
-    report.add("trees", *lines,
-               f"-> sites.csv: {len(sites)} sites in {crs}{how}, ages counted from {year}")
+    kinds = ", ".join(f"{k} {n}" for k, n in sites["kind"].value_counts().items())
+    report.add("trees", *lines, f"-> sites.csv: {len(sites)} sites ({kinds}) in {crs}{how}, "
+               f"ages counted from {year}")
     _source(report, "tree cadastre", spec.trees, f"sites.csv (mapping '{cad.mapping}')")
     return sites
 
@@ -418,8 +424,8 @@ def _keep_near(points: pd.DataFrame, sites: pd.DataFrame, streets, margin_m: flo
         if kept["source"].iloc[i] != kept["source"].iloc[j]:
             dup[max(i, j)] = True
     dropped[f"within {DUPLICATE_POINT_M:g} m of a point of another source"] = int(dup.sum())
-    report.add("refill points", "left out: " + ", ".join(
-        f"{n} {why}" for why, n in dropped.items()))
+    report.add("refill points", "left out: " + (", ".join(
+        f"{n} {why}" for why, n in dropped.items() if n) or "none"))
     return kept[~dup].reset_index(drop=True)
 
 
@@ -665,7 +671,7 @@ def _write_toml(folder: Path, doc: dict) -> None:
 def _write_notes(spec: InitSpec, folder: Path, report: InitReport, doc: dict) -> None:
     readme = [f"# {doc['name']}", "",
               "A city folder built by `irrigation city init`, from the repository root:", "",
-              "```bash", spec.command(), "```", "",
+              "```bash", spec.command(multiline=True), "```", "",
               "Run it with `irrigation run --city <this folder> --date YYYY-MM-DD`.", "",
               "## What init did", ""]
     for title, lines in report.sections.items():
@@ -684,6 +690,6 @@ def _write_notes(spec: InitSpec, folder: Path, report: InitReport, doc: dict) ->
         digest = sha256(p) if p.exists() else ""
         source.append(f"| {role} | `{path}` | `{digest}` | {what} |")
     if doc.get("attribution"):
-        source += ["", f"Credit: {doc['attribution']}."]
+        source += ["", f"Credit: {doc['attribution'].rstrip('.')}."]
     atomic_write(folder / "SOURCE.md",
                  lambda t: Path(t).write_text("\n".join(source) + "\n", encoding="utf-8"))

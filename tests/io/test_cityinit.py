@@ -130,7 +130,8 @@ def test_district_box_species_table_and_run_without_groundwater(tmp_path, capsys
     out = tmp_path / "c"
     assert main(_args(out, "--district", "Neukölln", "--district", "13.3,52.3,13.6,52.7",
                       "--species", str(species), "--depth-to-water", "1.5",
-                      "--depot-l-per-min", "100", "--run-date", "2022-07-04")) == 0
+                      "--depot-l-per-min", "100", "--run-date", "2022-07-04",
+                      "--attribution", "Pumps: © OpenStreetMap contributors, ODbL 1.0")) == 0
     city = load_city(out)
     readme = (out / "README.md").read_text()
     assert "district 'Neukölln' (column bezirk): 3 of 8 trees kept" in readme
@@ -149,6 +150,7 @@ def test_district_box_species_table_and_run_without_groundwater(tmp_path, capsys
     assert main(["-q", "run", "--city", str(out), "--out", str(ws)]) == 0
     report = (ws / "plans" / "2022-07-04" / "report.md").read_text()
     assert "the water table 1.5 m below every site ([groundwater] depth_to_water_m)" in report
+    assert "## Data credits\n\nPumps: © OpenStreetMap contributors, ODbL 1.0" in report
     record = json.loads((ws / "logs" / "run-2022-07-04.json").read_text())
     assert record["info"]["groundwater"].startswith("assumed: no groundwater model")
     dtw = pd.read_csv(ws / "plans" / "2022-07-04" / "demand.csv")["depth_to_water_m"]
