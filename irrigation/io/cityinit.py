@@ -376,14 +376,13 @@ def _refill_points(spec: InitSpec, folder: Path, report: InitReport, crs: str,
                                           hydrant_l_per_min=spec.hydrant_l_per_min)
         parts.append(pts)
         report.add("refill points", *(f"OSM tags, {ln}" for ln in rep.lines()))
-    points = (pd.concat(parts, ignore_index=True) if parts else
-              pd.DataFrame(columns=["id", "kind", "x", "y", "refill_l_per_min", "name",
-                                    "status", "source"]))
+    columns = ["id", "kind", "x", "y", "refill_l_per_min", "name", "status", "source"]
+    parts = [p for p in parts if len(p)]
+    points = (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns))
     points = _keep_near(points, sites, streets, spec.margin_m, report)
     points = _thin(points, spec.refill_spacing_m, report)
     depot = _depot(spec, crs, sites, report)
-    table = pd.concat([depot, points], ignore_index=True)[
-        ["id", "kind", "x", "y", "refill_l_per_min", "name", "status", "source"]]
+    table = (pd.concat([depot, points], ignore_index=True) if len(points) else depot)[columns]
     if table["id"].duplicated().any():
         raise InputError(f"refill point id {table['id'][table['id'].duplicated()].iloc[0]!r} "
                          "appears twice (the depot is 'depot')", field="--refill-points")

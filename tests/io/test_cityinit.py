@@ -249,3 +249,41 @@ def test_weather_convert_cli(tmp_path, capsys):
     assert main(["weather", "convert", str(DWD), str(tmp_path / "bad.csv"), "--start",
                  "2030-01-01"]) == 2
     assert not (tmp_path / "bad.csv").exists()
+
+
+OSM = DATA / "osm" / "bautzen.osm"
+
+
+def _bautzen_trees(path: Path, far: bool = False) -> Path:
+    """Generic-mapping CSV: four young trees in the Bautzen extract (one 3 km off)."""
+    rows = ["id,lon,lat,species,planting_year",
+            "B1,14.4100,51.1890,Tilia cordata,2021", "B2,14.4120,51.1900,Acer,2022",
+            "B3,14.4140,51.1885,Linde,2020", "B4,14.4130,51.1905,Spitz-Ahorn,2021"]
+    if far:
+        rows.append("B5,14.4550,51.1890,Tilia,2021")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_osm_streets_and_the_osm_credit(tmp_path, capsys):
+    pytest.importorskip("osmnx")
+    out = tmp_path / "bautzen"
+    args = ["city", "init", str(out), "--trees", str(_bautzen_trees(tmp_path / "t.csv")),
+            "--osm", str(OSM), "--depot-l-per-min", "100", "--reference-year", "2022"]
+    assert main(args) == 0
+    city = load_city(out)
+    assert city.streets is not None and city.streets.n_strongly_connected() == 1
+    assert city.config.attribution == "Map data © OpenStreetMap contributors, ODbL 1.0"
+    assert city.config.crs == "EPSG:25833"
+    readme = (out / "README.md").read_text()
+    assert "-> streets.graphml" in readme and "OSM tags" in readme
+    assert set(city.sites.species.values) == {"Tilia cordata", "Acer", "Tilia",
+                                              "Acer platanoides"}
+    # a tree 3 km east of the extract: the city would not lie together, nothing written
+    out2 = tmp_path / "far"
+    args[2], args[4] = str(out2), str(_bautzen_trees(tmp_path / "far.csv", far=True))
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "1 of 5 sites lie more than 1 km from every street node" in err
+    assert "e.g. B5 at" in err and not out2.exists()
