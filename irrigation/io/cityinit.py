@@ -58,8 +58,10 @@ from .city import load_city, load_groundwater
 from .files import atomic_write
 from .graphml import write_streets
 from .grids import read_ascii_grid
+from .observations import known_channels
 from .osm import HYDRANT_L_PER_MIN, read_osm, read_osm_refill_points
 from .refill import read_refill_point_file
+from .sensors import read_sensor_data
 from .species import merge_species_tables, read_species_table
 from .weather import read_weather_file, read_weather_period, write_weather_csv
 from .workspace import sha256
@@ -249,9 +251,10 @@ def _source(report: InitReport, role: str, path: str | None, what: str) -> None:
 def _year_of(spec: InitSpec) -> int:
     """The reference year without ``--reference-year``: that of the season start, the
     run date, the end of the weather period, else this year."""
-    for day in (spec.season_start, spec.run_date, spec.weather_end):
+    for day, option in ((spec.season_start, "--season-start"), (spec.run_date, "--run-date"),
+                        (spec.weather_end, "--weather-end")):
         if day:
-            return _date(day, "--season-start").year
+            return _date(day, option).year
     return dt.date.today().year
 
 
@@ -652,6 +655,13 @@ def _check(folder: Path, report: InitReport) -> None:
     problems = placement_problems(city, gw if isinstance(gw, GwfModel) else None)
     if problems:
         raise InputError("the city built does not lie together: " + "; ".join(problems))
+    if city.config.sensor_data is not None:
+        readings, problems = read_sensor_data(city.config.sensor_data,
+                                              known=known_channels(city))
+        n = int(np.isfinite(readings["value"]).sum())
+        errors = sum(p.severity == "error" for p in problems)
+        report.add("sensors", f"readings: {n} values of {readings.sizes['sensor']} probes; "
+                   f"{errors} rows dropped by the reader")
     report.add("check", f"loads as a city: {city.sites.sizes['site']} sites, "
                f"{int((city.refill_points.kind == 'hydrant').sum())} refill points and a "
                "depot lie together" + (" with the streets" if city.streets else ""))

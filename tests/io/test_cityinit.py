@@ -287,3 +287,25 @@ def test_osm_streets_and_the_osm_credit(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "1 of 5 sites lie more than 1 km from every street node" in err
     assert "e.g. B5 at" in err and not out2.exists()
+
+
+@pytest.mark.parametrize("readings", ["readings_good.csv", "sensorthings_things.json"])
+def test_sensor_probes_and_readings(tmp_path, readings):
+    """A probe table on two of the sample trees and readings (long CSV or a SensorThings
+    export) become sensors.csv and sensor-data/, read back with the city's channels."""
+    probes = tmp_path / "probes.csv"
+    probes.write_text("id,site,depth_cm,kind\nT001,_476eifu91,30,tension\n"
+                      "T001,_476eifu91,60,tension\nT002,_kfx8hr7yk,30,vwc\n"
+                      "T002,_kfx8hr7yk,60,vwc\n")
+    out = tmp_path / "c"
+    assert main(_args(out, "--sensors", str(probes), "--sensor-data",
+                      str(DATA / "sensors" / readings))) == 0
+    city = load_city(out)
+    assert list(city.sensors.sensor.values) == ["T001", "T002"]
+    assert city.config.sensor_data == (out / "sensor-data" / readings).resolve()
+    readme = (out / "README.md").read_text()
+    assert "values of 2 probes" in readme
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,site,depth_cm,kind\nT001,nosuchtree,30,tension\n")
+    assert main(_args(tmp_path / "d", "--sensors", str(bad))) == 2
+    assert not (tmp_path / "d").exists()
