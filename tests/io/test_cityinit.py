@@ -309,3 +309,33 @@ def test_sensor_probes_and_readings(tmp_path, readings):
     bad.write_text("id,site,depth_cm,kind\nT001,nosuchtree,30,tension\n")
     assert main(_args(tmp_path / "d", "--sensors", str(bad))) == 2
     assert not (tmp_path / "d").exists()
+
+
+def test_groundwater_model_copied_and_sites_outside_its_grid_refused(tmp_path, capsys,
+                                                                     demo_city_dir):
+    """Ten demo-city sites as an EPSG:25832 GeoJSON with the demo's MODFLOW 6 folder: the
+    model is checked and copied, the city runs on it; the Berlin trees with the same
+    model lie ~400 km outside its grid, and init refuses with nothing written."""
+    sites = pd.read_csv(demo_city_dir / "sites.csv", keep_default_na=False).iloc[:10]
+    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.x, r.y]},
+              "properties": {"id": r.id, "kind": r.kind, "species": r.species,
+                             "planting_year": int(r.planting_year)}}
+             for r in sites.itertuples()]
+    trees = tmp_path / "t.geojson"
+    trees.write_text(json.dumps({"type": "FeatureCollection", "features": feats, "crs": {
+        "type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25832"}}}))
+    gw = str(demo_city_dir / "groundwater")
+    out = tmp_path / "c"
+    assert main(["city", "init", str(out), "--trees", str(trees), "--groundwater", gw,
+                 "--crs", "EPSG:25832", "--depot-l-per-min", "100",
+                 "--reference-year", "2018"]) == 0
+    city = load_city(out)
+    assert city.config.groundwater.sim_dir == (out / "groundwater").resolve()
+    assert (out / "groundwater" / "mfsim.nam").read_bytes() == \
+        (demo_city_dir / "groundwater" / "mfsim.nam").read_bytes()
+    np.testing.assert_allclose(city.sites.x.values, sites["x"].to_numpy(float), atol=0.01)
+    capsys.readouterr()
+    bad = tmp_path / "berlin"
+    assert main(_args(bad, "--groundwater", gw)) == 2
+    err = capsys.readouterr().err
+    assert "8 of 8 sites lie outside the groundwater grid" in err and not bad.exists()
