@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .config import CityConfig
+from .config import ASSUMED_DEPTH_TO_WATER_M, CityConfig
 from .soil import SEALING_CLASSES as SEALING_CLASSES
 from .streets import StreetNetwork
 
@@ -56,6 +56,9 @@ class City:
         Dataset over ``refill``: kind (depot | hydrant), refill_l_per_min; coords x, y.
     streets
         The street graph, or ``None`` (then distances use the detour factor).
+    species
+        The species table the sites draw on, indexed by ``species``: the packaged table
+        (species and genus rows) merged with the city's own (``species`` of city.toml).
     """
 
     path: Path
@@ -64,6 +67,7 @@ class City:
     sensors: xr.Dataset
     refill_points: xr.Dataset
     streets: StreetNetwork | None
+    species: pd.DataFrame
 
     @property
     def depot(self) -> xr.Dataset:
@@ -115,8 +119,21 @@ class City:
             )
         )
         gw = self.config.groundwater
-        lines.append(f"groundwater  {gw.sim_dir} (model '{gw.model}', backend {gw.backend})")
-        lines.append(f"weather      {self.config.weather.observed} ({self.config.weather.station})")
+        if gw.sim_dir is not None:
+            lines.append(f"groundwater  {gw.sim_dir} (model '{gw.model}', backend {gw.backend})")
+        else:
+            grid = f", grid {gw.depth_to_water_grid}" if gw.depth_to_water_grid else ""
+            depth = (f"{ASSUMED_DEPTH_TO_WATER_M:g} m, the default"
+                     if gw.depth_to_water_m is None else f"{gw.depth_to_water_m:g} m")
+            lines.append(f"groundwater  none: depth to water assumed ({depth}{grid})")
+        w = self.config.weather
+        lines.append(f"weather      {w.observed or 'none configured'}"
+                     + (f" ({w.station})" if w.station else ""))
+        if self.config.species is not None:
+            added = self.species.attrs.get("added", [])
+            over = self.species.attrs.get("overridden", [])
+            lines.append(f"species      {self.config.species.name}: {len(added)} added, "
+                         f"{len(over)} overridden")
         return "\n".join(lines)
 
 

@@ -34,15 +34,24 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .decide import table_thresholds, threshold_summary
-    from .io.city import load_city
-    from .io.soil_tables import read_soil_textures, read_species
+    from .groundwater.model import GwfModel
+    from .io.city import load_city, load_groundwater
+    from .io.soil_tables import read_soil_textures
+    from .placement import placement_problems
     from .soil import site_water_capacity
 
     city = load_city(args.city or DEMO_CITY_DIR)
     print(city.summary())
+    gw = load_groundwater(city)
+    problems = placement_problems(city, gw if isinstance(gw, GwfModel) else None)
+    if problems:
+        raise InputError("the parts of the city do not lie together: " + "; ".join(problems)
+                         + " (check the crs of city.toml and of each file)",
+                         file=city.path / "city.toml")
     hyd, taw = site_water_capacity(city.sites, read_soil_textures())
-    year = (city.config.run.date or dt.date.today()).year
-    thr = table_thresholds(city.sites, hyd, taw, read_species(), year, city.config.decide)
+    run_cfg = city.config.run
+    year = (run_cfg.date or run_cfg.season_start or dt.date.today()).year
+    thr = table_thresholds(city.sites, hyd, taw, city.species, year, city.config.decide)
     table = threshold_summary(thr, city.sites, year, kinds=city.config.decide.watered_kinds)
     print(f"\nthresholds applied in {year} (watered kinds; tensions are medians, RAW at the "
           "species' table p):")
@@ -272,6 +281,134 @@ def _cmd_sensors(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- city
+
+
+def _add_city(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("city", help="make a city folder from a city's own data")
+    csub = p.add_subparsers(dest="city_command", required=True)
+    i = csub.add_parser(
+        "init", help="build a city folder, ready for `irrigation run`, from a tree cadastre, "
+        "refill points, an OSM extract, weather and a groundwater model",
+        description="Build a city folder from a city's data (irrigation.io.cityinit); "
+        "prints and writes into its README.md what was done. Nothing is written on error.")
+    i.add_argument("out", metavar="OUT", help="new city folder")
+    i.add_argument("--trees", required=True, help="tree cadastre: GeoJSON (any declared "
+                   "CRS) or CSV with coordinate columns")
+    i.add_argument("--mapping", default="generic", help="column mapping: berlin, generic "
+                   "or a TOML file (default generic)")
+    i.add_argument("--refill-points", help="refill points file, GeoJSON or CSV (e.g. the "
+                   "OSM street-pump export), broken/locked ones left out")
+    i.add_argument("--osm", help="OSM extract .osm/.osm.gz: street graph and refill points")
+    i.add_argument("--weather", help="observed weather: DWD CDC KL (.zip/.txt), KNMI .txt, "
+                   "Open-Meteo .json, .nc or project .csv")
+    i.add_argument("--weather-start", help="first day of observed weather kept (YYYY-MM-DD)")
+    i.add_argument("--weather-end", help="last day of observed weather kept (YYYY-MM-DD)")
+    i.add_argument("--forecast", help="forecast file (MOSMIX .kml/.kmz, Open-Meteo .json, "
+                   ".nc, .csv) or 'observed' (replay the observed weather)")
+    i.add_argument("--groundwater", help="MODFLOW 6 simulation folder")
+    i.add_argument("--depth-to-water", help="without --groundwater: the depth to water [m] "
+                   "or an ESRI ASCII grid (.asc) of it (default: 10 m, no capillary rise)")
+    i.add_argument("--crs", help="EPSG:N of the city (default: the UTM zone of the trees)")
+    i.add_argument("--reference-year", type=int, help="year ages are counted from (default: "
+                   "that of --season-start, --run-date or --weather-end, else this year)")
+    i.add_argument("--planted-by", type=int, help="leave out trees planted after this year "
+                   "(planning a past season with a newer cadastre)")
+    i.add_argument("--district", action="append", default=[], metavar="NAME|W,S,E,N",
+                   help="keep the trees of a district (mapping column 'district') and/or "
+                   "inside a box in degrees; may be given twice")
+    i.add_argument("--pump-l-per-min", type=float, help="refill rate of street pumps/wells "
+                   "and file points without a rate [L/min]")
+    i.add_argument("--hydrant-l-per-min", type=float, default=800.0,
+                   help="refill rate of OSM fire hydrants [L/min] (default 800, DVGW W 405)")
+    i.add_argument("--depot", metavar="LON,LAT", help="where trucks start and end (default: "
+                   "the centre of the trees, stated as an assumption)")
+    i.add_argument("--depot-l-per-min", type=float, default=0.0,
+                   help="refill rate at the depot [L/min] (default 0: a yard)")
+    i.add_argument("--margin-m", type=float, default=1000.0, help="refill points kept within "
+                   "the trees' extent plus this [m] (default 1000)")
+    i.add_argument("--refill-spacing-m", type=float, default=0.0,
+                   help="keep at most one refill point within this distance of another, the "
+                   "fastest first [m] (default 0: all); fewer reload points route faster")
+    i.add_argument("--species", help="the city's own species table (CSV), merged over the "
+                   "packaged one")
+    i.add_argument("--sensors", help="sensor probes CSV (id, site, depth_cm, kind)")
+    i.add_argument("--sensor-data", help="sensor readings: long CSV, SensorThings JSON or "
+                   "a folder of them")
+    i.add_argument("--name", help="name of the city (default: the folder name)")
+    i.add_argument("--season-start", help="run.season_start (default: 1 April of the "
+                   "reference year)")
+    i.add_argument("--run-date", help="run.date, the day `irrigation run` plans by default")
+    i.add_argument("--station", help="weather station name (default: from the file)")
+    i.add_argument("--latitude-deg", type=float, help="station latitude (default: the trees')")
+    i.add_argument("--elevation-m", type=float, help="station elevation [m]")
+    i.add_argument("--trucks", type=int, default=2, help="trucks (default 2)")
+    i.add_argument("--tank-l", type=float, default=5000.0, help="tank per truck [L]")
+    i.add_argument("--truck-pump-l-per-min", type=float, default=150.0,
+                   help="truck pump rate [L/min]")
+    i.add_argument("--attribution", help="credit line on maps, sheets and reports (default "
+                   "with --osm: the OpenStreetMap ODbL credit)")
+    i.add_argument("--note", action="append", default=[], help="a line for the README")
+
+
+def _cmd_city(args: argparse.Namespace) -> int:
+    import time
+
+    from .io.cityinit import InitSpec, init_city
+
+    depot = None
+    if args.depot is not None:
+        try:
+            lon, lat = (float(v) for v in args.depot.split(","))
+        except ValueError:
+            raise InputError(f"expected LON,LAT, got {args.depot!r}", field="--depot") from None
+        depot = (lon, lat)
+    import dataclasses
+
+    names = [f.name for f in dataclasses.fields(InitSpec)
+             if f.name not in ("depot", "district", "notes")]
+    spec = InitSpec(**{n: getattr(args, n) for n in names}, depot=depot,
+                    district=tuple(args.district), notes=tuple(args.note))
+    t0 = time.perf_counter()
+    report = init_city(spec)
+    for line in report.lines():
+        print(line)
+    print(f"wrote {report.out} in {time.perf_counter() - t0:.1f} s (README.md says what was "
+          "done); next: irrigation validate --city " + str(report.out))
+    return 0
+
+
+# --------------------------------------------------------------------------- weather
+
+
+def _add_weather(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("weather", help="weather files")
+    wsub = p.add_subparsers(dest="weather_command", required=True)
+    c = wsub.add_parser("convert", help="convert observed weather (DWD CDC, KNMI, "
+                        "Open-Meteo, NetCDF) to the project weather CSV")
+    c.add_argument("src", metavar="IN", help="weather file")
+    c.add_argument("dst", metavar="OUT", help="project weather CSV to write")
+    c.add_argument("--start", help="first day kept (YYYY-MM-DD)")
+    c.add_argument("--end", help="last day kept (YYYY-MM-DD)")
+    c.add_argument("--wind-height-m", type=float, default=2.0,
+                   help="height the wind is written at (default 2 m; the city's "
+                   "weather.wind_height_m)")
+
+
+def _cmd_weather(args: argparse.Namespace) -> int:
+    from .io.weather import read_weather_period, write_weather_csv
+
+    ds = read_weather_period(args.src, start=args.start, end=args.end)
+    write_weather_csv(ds, args.dst, wind_height_m=args.wind_height_m)
+    days = ds["time"].values
+    print(f"{args.src}: {days.size} days {str(days[0])[:10]}..{str(days[-1])[:10]}, "
+          f"{', '.join(map(str, ds.data_vars))} -> {args.dst} (wind at "
+          f"{args.wind_height_m:g} m)")
+    if ds.attrs.get("notes"):
+        print(f"notes: {ds.attrs['notes']}")
+    return 0
+
+
 # --------------------------------------------------------------------------- main
 
 _COMMANDS = {
@@ -281,6 +418,8 @@ _COMMANDS = {
     "groundwater": (_add_groundwater, _cmd_groundwater),
     "validate": (_add_validate, _cmd_validate),
     "sensors": (_add_sensors, _cmd_sensors),
+    "city": (_add_city, _cmd_city),
+    "weather": (_add_weather, _cmd_weather),
 }
 
 

@@ -36,7 +36,8 @@ class WeatherConfig:
     Attributes
     ----------
     observed
-        Observed daily weather (project CSV format, see README) relative to the city folder.
+        Observed daily weather (project CSV format, see README) relative to the city folder;
+        absent: the city validates, but ``irrigation run`` stops with an error naming it.
     station
         Name of the weather station.
     latitude_deg
@@ -53,7 +54,7 @@ class WeatherConfig:
         the demo's 2018); empty: ``--forecast`` is required.
     """
 
-    observed: Path
+    observed: Path | None = None
     station: str = ""
     latitude_deg: float = 51.5
     elevation_m: float = 100.0
@@ -66,14 +67,24 @@ class WeatherConfig:
         require(0.5 <= self.wind_height_m <= 100, "wind_height_m", "a height in [0.5, 100] m")
 
 
+#: Depth of the water table below every site [m] assumed when a city has no groundwater
+#: model and states no ``depth_to_water_m``: deep enough that no site of any root depth the
+#: sites table allows (<= 5 m) gets capillary rise (cut off ``SoilParams.cr_cutoff_m`` = 1 m
+#: below the root zone), so an assumption never stands in for watering.
+ASSUMED_DEPTH_TO_WATER_M = 10.0
+
+
 @dataclass(frozen=True)
 class GroundwaterConfig:
-    """The city's MODFLOW 6 groundwater model.
+    """The city's MODFLOW 6 groundwater model, or the depth to water assumed without one.
 
     Attributes
     ----------
     sim_dir
-        MODFLOW 6 simulation folder (with ``mfsim.nam``), relative to the city folder.
+        MODFLOW 6 simulation folder (with ``mfsim.nam``), relative to the city folder;
+        absent: the city has no groundwater model, and the depth to water under the sites
+        is assumed (``depth_to_water_m``, ``depth_to_water_grid``) and stated in every
+        report.
     model
         Name of the GWF model inside the simulation.
     backend
@@ -83,13 +94,23 @@ class GroundwaterConfig:
         Path of an ``mf6`` executable; empty means: look at ``$MF6_EXE``, then PATH.
     background_recharge_mm_d
         Recharge applied to model cells without planting sites [mm d-1].
+    depth_to_water_m
+        Without ``sim_dir``: depth of the water table below every site [m] (and below the
+        sites the grid does not cover); absent: :data:`ASSUMED_DEPTH_TO_WATER_M`.
+    depth_to_water_grid
+        Without ``sim_dir``: an ESRI ASCII grid (``.asc``) of the depth to water [m] in the
+        city CRS (e.g. a groundwater depth map of the city's environmental atlas),
+        relative to the city folder; sites outside it or on NODATA cells take
+        ``depth_to_water_m``.
     """
 
-    sim_dir: Path
+    sim_dir: Path | None = None
     model: str = "gwf"
     backend: Literal["auto", "embedded", "mf6"] = "auto"
     mf6_exe: str = ""
     background_recharge_mm_d: float = 0.5
+    depth_to_water_m: float | None = None
+    depth_to_water_grid: Path | None = None
 
     def __post_init__(self) -> None:
         require(
@@ -97,6 +118,13 @@ class GroundwaterConfig:
             "background_recharge_mm_d",
             f">= 0 mm/d, got {self.background_recharge_mm_d}",
         )
+        if self.depth_to_water_m is not None:
+            require(0 <= self.depth_to_water_m <= 1000, "depth_to_water_m",
+                    f"a depth in [0, 1000] m, got {self.depth_to_water_m}")
+        for key in ("depth_to_water_m", "depth_to_water_grid"):
+            require(self.sim_dir is None or getattr(self, key) is None, key,
+                    "no assumed depth to water beside a groundwater model (sim_dir): the "
+                    "model gives the depth; remove one of them")
 
 
 @dataclass(frozen=True)
@@ -106,7 +134,8 @@ class RunConfig:
     Attributes
     ----------
     season_start
-        Day the soil water balance is spun up from (soil at field capacity).
+        Day the soil water balance is spun up from (soil at field capacity); absent: the
+        city validates, but ``irrigation run`` stops with an error naming it.
     horizon_days
         Forecast horizon [d].
     members
@@ -121,7 +150,7 @@ class RunConfig:
         ``irrigation-runs/<city folder name>``.
     """
 
-    season_start: dt.date
+    season_start: dt.date | None = None
     horizon_days: int = 14
     members: int = 20
     seed: int = 42
@@ -159,16 +188,23 @@ class CityConfig:
         (the run then goes on with the model alone).
     watering_log
         The watering actually done (CSV ``date,site,litres``); optional, may be missing.
+    species
+        The city's own species table (CSV, columns of ``irrigation/data/species.csv``),
+        merged over the packaged one: its rows override packaged rows of the same
+        ``species`` and add new ones (e.g. genus rows); optional.
+    attribution
+        Credit line printed on the plan's map, driver sheets and report (e.g. the ODbL
+        attribution of OpenStreetMap data); optional.
     """
 
     name: str
     crs: str
     sites: Path
     refill_points: Path
-    weather: WeatherConfig
-    groundwater: GroundwaterConfig
-    run: RunConfig
-    fleet: tuple[VehicleType, ...]
+    weather: WeatherConfig = field(default_factory=WeatherConfig)
+    groundwater: GroundwaterConfig = field(default_factory=GroundwaterConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+    fleet: tuple[VehicleType, ...] = ()
     sensors: Path | None = None
     streets: Path | None = None
     sensor_data: Path | None = None
@@ -178,6 +214,8 @@ class CityConfig:
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     qc: QCRules = field(default_factory=QCRules)
     assimilation: AssimilationRules = field(default_factory=AssimilationRules)
+    species: Path | None = None
+    attribution: str | None = None
 
     def __post_init__(self) -> None:
         require(self.crs.upper().startswith("EPSG:"), "crs", f"'EPSG:<code>', got {self.crs!r}")
@@ -210,10 +248,13 @@ def load_city_config(city_dir: str | Path) -> CityConfig:
         streets=resolve(cfg.streets, "streets"),
         sensor_data=resolve(cfg.sensor_data, "sensor_data", must_exist=False),
         watering_log=resolve(cfg.watering_log, "watering_log", must_exist=False),
+        species=resolve(cfg.species, "species"),
         weather=dataclasses.replace(
             cfg.weather, observed=resolve(cfg.weather.observed, "weather.observed")
         ),
         groundwater=dataclasses.replace(
-            cfg.groundwater, sim_dir=resolve(cfg.groundwater.sim_dir, "groundwater.sim_dir")
+            cfg.groundwater, sim_dir=resolve(cfg.groundwater.sim_dir, "groundwater.sim_dir"),
+            depth_to_water_grid=resolve(cfg.groundwater.depth_to_water_grid,
+                                        "groundwater.depth_to_water_grid"),
         ),
     )

@@ -51,6 +51,7 @@ from tqdm import tqdm
 from .city import City
 from .decide import demand, site_thresholds, todays_visits
 from .errors import ConvergenceError
+from .groundwater.assumed import AssumedWaterTable
 from .groundwater.backend import solve_model
 from .groundwater.embedded import SolveResult
 from .groundwater.forecast import depth_to_water, forecast_model
@@ -103,28 +104,37 @@ class PlanningModel:
     city
         Sites, sensors, refill points, streets and the configuration.
     groundwater
-        The groundwater model.
+        The groundwater model, or None for a city without one.
     textures, species
         The soil texture and species tables.
     soil
         The constants of every site's balance (:func:`irrigation.soil.site_soil`: the
         site's curve, TAW, K_L, p, pit cap, infiltration).
+    water_table
+        Without a groundwater model: the depth to water assumed under the sites
+        (:class:`~irrigation.groundwater.assumed.AssumedWaterTable`); the heads of such a
+        city are one NaN cell that never changes.
     """
 
     city: City
-    groundwater: GwfModel
+    groundwater: GwfModel | None
     textures: pd.DataFrame
     species: pd.DataFrame
     soil: SiteSoil
+    water_table: AssumedWaterTable | None = None
     _dtw_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
-    def build(cls, city: City, groundwater: GwfModel, textures: pd.DataFrame,
-              species: pd.DataFrame) -> PlanningModel:
+    def build(cls, city: City, groundwater: GwfModel | AssumedWaterTable,
+              textures: pd.DataFrame, species: pd.DataFrame) -> PlanningModel:
         """The planning model of ``city``: the site constants from the soil and species
-        tables (a site's measured soil wins over its texture)."""
-        return cls(city, groundwater, textures, species,
-                   site_soil(city.sites, textures, species))
+        tables (a site's measured soil wins over its texture); ``groundwater`` is the
+        city's model or the depth to water it assumes without one
+        (:func:`irrigation.io.city.load_groundwater`)."""
+        soil = site_soil(city.sites, textures, species)
+        if isinstance(groundwater, AssumedWaterTable):
+            return cls(city, None, textures, species, soil, groundwater)
+        return cls(city, groundwater, textures, species, soil)
 
     @property
     def hydraulics(self) -> dict[str, np.ndarray]:
@@ -139,9 +149,19 @@ class PlanningModel:
                             coords={"site": self.city.sites["site"].values},
                             attrs={"units": "mm"})
 
+    @property
+    def groundwater_text(self) -> str:
+        """Where the depth to water comes from, for the report: ``"forecast"`` (the
+        groundwater model) or the assumption (:meth:`AssumedWaterTable.describe`)."""
+        if self.groundwater is not None:
+            return "forecast"
+        s = self.city.sites
+        return self.water_table.describe(s.x.values, s.y.values)
+
     def depth_to_water_m(self, heads_m: np.ndarray) -> xr.DataArray:
         """Depth to the water table [m] under the sites, over (``time``, ``site``), from
         heads (layer, row, col) or (time, layer, row, col) [m]; NaN = dry or inactive.
+        Without a groundwater model: the assumed depth, one row per time of ``heads_m``.
 
         The last few results are kept (heads change weekly in a season but are asked
         for daily)."""
@@ -158,10 +178,16 @@ class PlanningModel:
 
     def _depth_to_water_m(self, h: np.ndarray) -> xr.DataArray:
         h = h[None] if h.ndim == 3 else h
+        s = self.city.sites
+        if self.groundwater is None:
+            dtw = np.broadcast_to(self.water_table.at(s.x.values, s.y.values),
+                                  (len(h), s.sizes["site"]))
+            return xr.DataArray(dtw.copy(), dims=("time", "site"),
+                                coords={"time": np.arange(1, len(h) + 1, dtype=float),
+                                        "site": s.site.values}, attrs={"units": "m"})
         res = SolveResult(heads=np.where(np.isfinite(h), h, -1e30),
                           times=np.arange(1, len(h) + 1, dtype=float),
                           kstpkper=[(0, k) for k in range(len(h))])
-        s = self.city.sites
         dtw = depth_to_water(heads_dataset(self.groundwater, res), s.x.values, s.y.values,
                              model=self.groundwater)
         return xr.DataArray(dtw.values, dims=("time", "site"),
@@ -171,8 +197,10 @@ class PlanningModel:
     def recharge_mm_d(self, dp_mm: np.ndarray) -> np.ndarray:
         """Recharge per cell [mm d-1] (days, nrow, ncol) from the deep percolation of the
         sites (days, site) [mm d-1], area-weighted, plus the background rate elsewhere
-        (:func:`irrigation.soil.recharge_to_grid`)."""
+        (:func:`irrigation.soil.recharge_to_grid`); zeros of one cell without a model."""
         s, m = self.city.sites, self.groundwater
+        if m is None:
+            return np.zeros((np.atleast_2d(dp_mm).shape[0], 1, 1))
         ytop = m.yorigin + float(np.sum(m.delc))
         bg = self.city.config.groundwater.background_recharge_mm_d
         return np.stack([recharge_to_grid(d, s["area_m2"].values, s.x.values, s.y.values,
@@ -181,10 +209,16 @@ class PlanningModel:
                          for d in np.atleast_2d(dp_mm)])
 
 
+#: Heads of a city without a groundwater model: one cell, no value (layer, row, col).
+NO_MODEL_HEADS = np.full((1, 1, 1), np.nan)
+
+
 def steady_heads(pm: PlanningModel, backend: str | None = None) -> np.ndarray:
     """Heads of the groundwater model's first stored step [m] (layer, row, col): the
     steady state of a city model. ``backend`` overrides the city's
-    ``groundwater.backend``."""
+    ``groundwater.backend``. Without a model: :data:`NO_MODEL_HEADS`."""
+    if pm.groundwater is None:
+        return NO_MODEL_HEADS.copy()
     cfg = pm.city.config.groundwater
     result = solve_model(pm.groundwater.first_period(), backend=backend or cfg.backend,
                          mf6_exe=cfg.mf6_exe or None)
@@ -491,10 +525,13 @@ def groundwater_step(pm: PlanningModel, heads_m: np.ndarray, recharge_mm_d: np.n
     GroundwaterRun
         The heads at the end of each period; when the model does not converge
         (:class:`~irrigation.errors.ConvergenceError`) the starting heads are held and
-        the warning says so (DESIGN.md sec. 6: the plan still comes out).
+        the warning says so (DESIGN.md sec. 6: the plan still comes out). Without a
+        groundwater model: the starting heads in every period.
     """
     rch = np.asarray(recharge_mm_d, dtype=float)
     n = rch.shape[0]
+    if pm.groundwater is None:  # the assumed water table does not move
+        return GroundwaterRun(np.broadcast_to(heads_m, (n, *np.shape(heads_m))).copy())
     gw = pm.city.config.groundwater
     model = forecast_model(pm.groundwater, heads_m, recharge_mm_d=rch, days=n)
     if period_days != 1.0:

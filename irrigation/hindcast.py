@@ -29,9 +29,9 @@ from .day import (
     steady_heads,
 )
 from .errors import InputError
-from .groundwater.load import load_simulation
+from .io.city import load_groundwater
 from .io.observations import Observed, read_observed
-from .io.soil_tables import read_soil_textures, read_species
+from .io.soil_tables import read_soil_textures
 from .sensors import channel_theta, layer_weights, probe_hydraulics, window_means
 from .soil import simulate_sites, theta_from_depletion, van_genuchten_tension_kpa
 
@@ -220,8 +220,7 @@ def sensor_hindcast(city: City, start, end, *, lead_days: int = 3, n_folds: int 
     if observed.readings is None:
         raise InputError("no sensor data to replay (city.toml 'sensor_data')",
                          file=city.path / "city.toml", field="sensor_data")
-    pm = PlanningModel.build(city, load_simulation(city.config.groundwater.sim_dir),
-                             read_soil_textures(), read_species())
+    pm = PlanningModel.build(city, load_groundwater(city), read_soil_textures(), city.species)
     dtw = pm.depth_to_water_m(steady_heads(pm)).isel(time=0, drop=True)
     e0 = reference_et0(pm, observed.weather)
     log.info("open-loop run of %d sites over %d days", city.sites.sizes["site"],

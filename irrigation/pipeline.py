@@ -40,11 +40,12 @@ from .day import (
     steady_heads,
 )
 from .errors import InputError
-from .groundwater.load import load_simulation
+from .io.city import load_groundwater
 from .io.files import atomic_write
 from .io.observations import Observed, read_forecast, read_observed
-from .io.soil_tables import read_soil_textures, read_species
+from .io.soil_tables import read_soil_textures
 from .io.workspace import Workspace, read_state, sha256, versions, write_run_record, write_state
+from .placement import placement_problems
 from .plan import write_plan
 from .report import plot_forecast, site_table, threshold_table, write_report
 from .sensors import qc_summary
@@ -113,6 +114,10 @@ class DayInputs:
 
 
 def _season_days(city: City, day: np.datetime64) -> np.ndarray:
+    if city.config.run.season_start is None:
+        raise InputError("expected the day the soil balance starts from (e.g. "
+                         "season_start = 2019-04-01 in [run]); the daily run needs it",
+                         file=city.path / "city.toml", field="run.season_start")
     start = np.datetime64(city.config.run.season_start, "D")
     if day <= start:
         raise InputError(f"expected a planning day after run.season_start ({start}), got {day}",
@@ -154,15 +159,18 @@ def read_inputs(city: City, day, workspace: str | Path, forecast: Path | None = 
     prev = ws.previous_state(day, days[0])
     files = {"city.toml": city.path / "city.toml", "sites": cfg.sites,
              "refill_points": cfg.refill_points, "weather.observed": cfg.weather.observed,
-             "groundwater": cfg.groundwater.sim_dir, "forecast": fc_file}
-    for key in ("sensors", "streets", "sensor_data", "watering_log"):
-        p = getattr(cfg, key)
+             "forecast": fc_file}
+    gw = cfg.groundwater
+    for key, p in (("sensors", cfg.sensors), ("streets", cfg.streets),
+                   ("sensor_data", cfg.sensor_data), ("watering_log", cfg.watering_log),
+                   ("species", cfg.species), ("groundwater", gw.sim_dir),
+                   ("groundwater.depth_to_water_grid", gw.depth_to_water_grid)):
         if p is not None and Path(p).exists():
             files[key] = Path(p)
     if prev is not None:
         files["previous_state"] = prev[1]
-    pm = PlanningModel.build(city, load_simulation(cfg.groundwater.sim_dir),
-                             read_soil_textures(), read_species())
+    pm = PlanningModel.build(city, load_groundwater(city), read_soil_textures(), city.species)
+    warnings += placement_problems(city, pm.groundwater)
     previous = None if prev is None else SoilState.from_dataset(read_state(prev[1]), pm,
                                                                 prev[0])
     return DayInputs(pm, obs, reference_et0(pm, obs.weather), fc, source, previous, files,
@@ -194,7 +202,8 @@ def _state(inp: DayInputs, obs: SensorObservations | None, day: np.datetime64
         start = SoilState.at_field_capacity(pm, d0, steady_heads(pm))
         start, _ = assimilate(pm, start, None if obs is None else obs.daily.sel(time=d0),
                               None if obs is None else obs.rho)
-        text = f"spun up from the season start {d0} (field capacity, steady groundwater)"
+        gw = "steady groundwater" if pm.groundwater is not None else "assumed water table"
+        text = f"spun up from the season start {d0} (field capacity, {gw})"
     else:
         start = inp.previous
         text = f"continued from the state of {start.day}"
@@ -227,7 +236,7 @@ def _forecast(pm: PlanningModel, state: SoilState, weather: xr.Dataset
                  time.perf_counter() - t0)
     fc = forecast(pm, ens, morning_heads(state.heads_m, gw.heads_m))
     info = {**ens.info,
-            "groundwater": "forecast" if gw.converged else "fallback: last good heads"}
+            "groundwater": pm.groundwater_text if gw.converged else "fallback: last good heads"}
     return fc, ens.warnings + (() if gw.converged else (gw.warning,)), info
 
 
@@ -298,6 +307,8 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path 
     info = {"forecast_source": inp.forecast_source, "state_start": start_text,
             "n_obs": run.n_obs, "n_obs_above_fc": _above_fc(obs, day), "qc_days": QC_REPORT_DAYS,
             "tension_range_kpa": list(city.config.qc.tension_range_kpa)}
+    if city.config.attribution:
+        info["attribution"] = city.config.attribution
     fc, fc_warnings, fc_info = st("forecast", _forecast, pm, state, inp.forecast)
     warnings += fc_warnings
     info.update(fc_info)
@@ -305,6 +316,7 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path 
     info["capacity_l"] = decision.capacity_l
     routed = st("routing", route_day, pm, day, decision.visits, decision.deferred)
     info.update(routed.info)
+    warnings += unserved_warning(decision.demand, routed.plan)
     qc = None if obs is None else qc_summary(obs.readings.sel(
         time=obs.readings["time"] >= day - np.timedelta64(QC_REPORT_DAYS, "D")))
     result = DayRun(day, state.to_dataset(city.config.name), fc, decision.demand,
@@ -314,6 +326,19 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path 
     atomic_write(ws.log_path(day), lambda t: Path(t).write_text("\n".join(capture.lines)
                                                                 + "\n"))
     return result
+
+
+def unserved_warning(demand: xr.Dataset, plan) -> list[str]:
+    """A warning when sites are due today and the plan serves none of them (e.g. sites
+    placed away from the streets and refill points), naming the deferral reasons."""
+    n_due = int(demand["due"].sum())
+    served = int((plan.stops["kind"] == "visit").sum()) if len(plan.stops) else 0
+    if n_due == 0 or served > 0:
+        return []
+    reasons = plan.deferred["reason"].value_counts() if len(plan.deferred) else None
+    why = ("" if reasons is None else "; deferred: " + ", ".join(
+        f"{n} {r}" for r, n in reasons.items()))
+    return [f"0 of {n_due} due sites are served today{why}"]
 
 
 def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path]) -> Path:
@@ -335,7 +360,7 @@ def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path]) ->
     if run.qc is not None:
         extra["sensor_qc.csv"] = lambda p: run.qc.to_csv(p, lineterminator="\n")
     out = write_plan(run.plan, ws.plan_dir(day), crs=city.config.crs, network=city.streets,
-                     extra=extra)
+                     extra=extra, attribution=city.config.attribution or "")
     write_state(run.state, ws.state_path(day))
     timings = {**run.timings, "write": time.perf_counter() - t0}  # record: written last
     record = {

@@ -174,8 +174,12 @@ def write_plan(
     crs: str,
     network: StreetNetwork | None = None,
     extra: Mapping[str, Callable[[Path], object]] | None = None,
+    attribution: str = "",
 ) -> Path:
     """Write every output of ``plan`` into ``out_dir`` atomically; returns ``out_dir``.
+
+    ``attribution`` (the city's ``attribution``, e.g. the ODbL credit of OpenStreetMap
+    data) is printed at the foot of the map and of every driver-sheet page.
 
     The files are written into a temporary sibling folder that replaces ``out_dir`` only
     when everything is written; an existing ``out_dir`` is kept until then. ``extra`` maps
@@ -192,8 +196,8 @@ def write_plan(
         }
         _write_driver_sheets(plan, tmp)
         _write_geojson(plan, legs, crs, tmp / "routes.geojson")
-        _write_map(plan, legs, network, tmp / "map.png")
-        _write_pdf(plan, tmp / "driver_sheets.pdf")
+        _write_map(plan, legs, network, tmp / "map.png", attribution)
+        _write_pdf(plan, tmp / "driver_sheets.pdf", attribution)
         plan.totals.to_csv(
             tmp / "summary.csv", index=False, float_format="%.2f", lineterminator="\n"
         )
@@ -290,7 +294,8 @@ def _write_geojson(plan: Plan, legs: dict, crs: str, path: Path) -> None:
     path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}) + "\n")
 
 
-def _write_map(plan: Plan, legs: dict, network: StreetNetwork | None, path: Path) -> None:
+def _write_map(plan: Plan, legs: dict, network: StreetNetwork | None, path: Path,
+               attribution: str = "") -> None:
     import matplotlib  # Figure, not pyplot: the caller's backend is left alone
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
@@ -343,10 +348,12 @@ def _write_map(plan: Plan, legs: dict, network: StreetNetwork | None, path: Path
     if len(plan.stops) or len(d):
         ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
     fig.tight_layout()
+    if attribution:
+        fig.text(0.995, 0.005, attribution, ha="right", va="bottom", fontsize=7, color="0.3")
     fig.savefig(path, dpi=110)
 
 
-def _write_pdf(plan: Plan, path: Path) -> None:
+def _write_pdf(plan: Plan, path: Path, attribution: str = "") -> None:
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
 
@@ -380,4 +387,6 @@ def _write_pdf(plan: Plan, path: Path) -> None:
                     )
                     t.auto_set_font_size(False)
                     t.set_fontsize(8)
+                if attribution:
+                    fig.text(0.05, 0.02, attribution, fontsize=7, color="0.3")
                 pdf.savefig(fig)

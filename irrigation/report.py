@@ -211,7 +211,7 @@ def sections(run: DayRun, city_name: str) -> list[Section]:
     dtw = run.forecast["depth_to_water_m"].isel(time=0)
     gw_text = [f"Depth to water under the sites this morning: median {float(dtw.median()):.2f} "
                f"m, shallowest {float(dtw.min()):.2f} m ({info['groundwater']})."]
-    if info["groundwater"] != "forecast":
+    if info["groundwater"].startswith("fallback"):
         gw_text.append("Groundwater fallback: the forecast did not converge; the last good "
                        "heads were used (see Warnings).")
     out.append(Section("Groundwater", gw_text))
@@ -224,6 +224,8 @@ def sections(run: DayRun, city_name: str) -> list[Section]:
         f"tension sensor reads (> {top:.0f} kPa) and {later} are forecast to be within the "
         "horizon without watering (ensemble median)."], image="forecast.png"))
     out.append(Section("Routes", [], image="map.png"))
+    if info.get("attribution"):
+        out.append(Section("Data credits", [info["attribution"]]))
     return out
 
 

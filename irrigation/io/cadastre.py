@@ -25,7 +25,14 @@ import pandas as pd
 
 from ..errors import InputError
 from .mapping import CadastreMapping, SiteDefaults, load_mapping
-from .points import PointTable, csv_points, project, read_csv_table, read_geojson_points
+from .points import (
+    PointTable,
+    csv_points,
+    lonlat,
+    project,
+    read_csv_table,
+    read_geojson_points,
+)
 from .species import match_species, read_species_table
 
 #: The columns of the returned sites table, in the order of the README's sites.csv.
@@ -68,6 +75,8 @@ class CadastreReport:
         Column -> number of trees whose grouped rows disagree (the first row is kept).
     absent_columns
         Mapped columns not found in the file (their defaults apply to every tree).
+    selection
+        What a district or box selection kept and left out, one line each.
     """
 
     file: str
@@ -80,11 +89,13 @@ class CadastreReport:
     kinds: dict[str, int] = field(default_factory=dict)
     conflicts: dict[str, int] = field(default_factory=dict)
     absent_columns: list[str] = field(default_factory=list)
+    selection: list[str] = field(default_factory=list)
 
     def lines(self, max_unmatched: int = 10) -> list[str]:
         """The report as short lines of text (for the city init output and README)."""
         out = [f"{self.file}: {self.n_rows} rows -> {self.n_trees} trees "
                f"(mapping '{self.mapping}')"]
+        out += self.selection
         if self.absent_columns:
             out.append("mapped columns not in the file: " + ", ".join(self.absent_columns))
         out.append("species matched: " + ", ".join(
@@ -113,6 +124,8 @@ def read_tree_cadastre(
     reference_year: int,
     species: pd.DataFrame | None = None,
     textures=None,
+    district: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> tuple[pd.DataFrame, CadastreReport]:
     """Read a tree cadastre (GeoJSON or CSV) as the project's sites table.
 
@@ -135,6 +148,11 @@ def read_tree_cadastre(
         city table merged with :func:`irrigation.io.species.merge_species_tables`).
     textures
         Allowed soil textures (default: the packaged table's).
+    district
+        Keep only the trees of this district (the mapping's ``district`` column, compared
+        ignoring case and surrounding spaces).
+    bbox
+        Keep only the trees inside this box: west, south, east, north [degrees WGS84].
 
     Returns
     -------
@@ -148,7 +166,8 @@ def read_tree_cadastre(
     InputError
         Unreadable file, missing id or coordinate column, an empty or (with one row per
         tree) repeated id, a value that is not what its column expects (naming the file,
-        line or feature and column), or a CRS that is not understood.
+        line or feature and column), a CRS that is not understood, or a selection that
+        keeps no tree.
     """
     m = mapping if isinstance(mapping, CadastreMapping) else load_mapping(mapping)
     path = Path(path)
@@ -161,6 +180,7 @@ def read_tree_cadastre(
     if len(points.x) == 0:
         raise InputError("no trees: the file has no data rows or features", file=path)
     report = CadastreReport(str(path), m.name, n_rows=len(points.x))
+    points, report.selection = _select(points, m, path, district, bbox)
     frame = _mapped(points, m, path, report)
     first = _group(frame, m, _Where(path, points.line, frame), report)
     x, y = project(_subset(points, first), crs, path)
@@ -194,6 +214,46 @@ def _read_points(path: Path, m: CadastreMapping) -> PointTable:
                          file=path, field="csv")
     frame = read_csv_table(path, delimiter=m.delimiter, encoding=m.encoding)
     return csv_points(frame, m.x, m.y, m.crs, path)
+
+
+def _select(points: PointTable, m: CadastreMapping, path: Path, district: str | None,
+            bbox: tuple[float, float, float, float] | None) -> tuple[PointTable, list[str]]:
+    """The rows of one district and/or inside a lon/lat box, and what was left out."""
+    props = points.properties
+    ids = props[m.columns["id"]] if m.columns["id"] in props else pd.Series(props.index)
+
+    def trees(mask: np.ndarray) -> int:
+        return int(ids[mask].nunique())
+
+    keep = np.ones(len(points.x), bool)
+    notes = []
+    if district is not None:
+        col = m.columns.get("district")
+        if col is None or col not in props:
+            raise InputError(f"cannot select district {district!r}: mapping '{m.name}' maps "
+                             "no district column found in the file ([columns] district)",
+                             file=path, field="columns.district")
+        values = props[col].map(lambda v: "" if v is None else str(v).strip())
+        match = (values.str.casefold() == district.strip().casefold()).to_numpy()
+        if not match.any():
+            found = values[values != ""].value_counts().head(20)
+            raise InputError(f"no tree in district {district!r}; the districts in the file: "
+                             + ", ".join(f"{k} ({n} rows)" for k, n in found.items()),
+                             file=path, field=col)
+        notes.append(f"district {district!r} (column {col}): {trees(match)} of "
+                     f"{trees(keep)} trees kept")
+        keep &= match
+    if bbox is not None:
+        w, s, e, n = bbox
+        lon, lat = lonlat(points, path)
+        inside = (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
+        out = keep & ~inside
+        keep &= inside
+        if not keep.any():
+            raise InputError(f"no tree inside the box {w:g},{s:g},{e:g},{n:g} (west, south, "
+                             "east, north in degrees WGS84)", file=path)
+        notes.append(f"box {w:g},{s:g},{e:g},{n:g}: {trees(out)} trees outside it left out")
+    return _subset(points, np.flatnonzero(keep)), notes
 
 
 def _subset(points: PointTable, rows: np.ndarray) -> PointTable:

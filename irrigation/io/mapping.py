@@ -25,6 +25,7 @@ Gieß den Kiez exports) and ``generic`` (the project's own column names). Every 
     genus = "gattung"         # genus (Latin or German), used when the species is unknown
     planting_year = "pflanzjahr"
     street = "strname"
+    district = "bezirk"       # district, to select one (city init --district NAME)
     # also: kind, area_m2, soil_texture, sealing, root_depth_m, priority, pit_capacity_l
 
     [kind_values]             # cadastre kind text = project kind (only with columns.kind)
@@ -45,9 +46,10 @@ from typing import Any, Literal
 
 from ..errors import InputError
 
-#: Project site columns a mapping may take from a cadastre (``genus`` helps matching).
+#: Project site columns a mapping may take from a cadastre (``genus`` helps matching,
+#: ``district`` selects a part of the city).
 MAPPABLE = ("id", "kind", "species", "genus", "planting_year", "area_m2", "soil_texture",
-            "sealing", "root_depth_m", "priority", "pit_capacity_l", "street")
+            "sealing", "root_depth_m", "priority", "pit_capacity_l", "street", "district")
 
 #: Names of the mappings shipped in ``irrigation/data/mappings/``.
 SHIPPED = ("berlin", "generic")

@@ -62,12 +62,21 @@ def read_observed_weather(city: City, days: np.ndarray) -> xr.Dataset:
         The weather file does not cover every day.
     """
     cfg = city.config
-    obs = read_weather_csv(cfg.weather.observed, wind_height_m=cfg.weather.wind_height_m)
+    obs = read_weather_csv(_observed_file(city), wind_height_m=cfg.weather.wind_height_m)
     obs = obs.sel(time=slice(days[0], days[-1]))
     if obs.sizes["time"] != days.size:
         raise InputError(f"observed weather covers {obs.sizes['time']} of the {days.size} days "
                          f"{days[0]}..{days[-1]}", file=cfg.weather.observed)
     return obs
+
+
+def _observed_file(city: City) -> Path:
+    """The observed weather file of city.toml; an error naming the key without one."""
+    if city.config.weather.observed is None:
+        raise InputError("expected the observed weather (observed = \"weather/observed.csv\" "
+                         "in [weather], project weather CSV); the daily run needs it",
+                         file=city.path / "city.toml", field="weather.observed")
+    return city.config.weather.observed
 
 
 def read_observed(city: City, start: np.datetime64, end: np.datetime64) -> Observed:
@@ -111,7 +120,7 @@ def read_forecast(city: City, day: np.datetime64, path: Path | None
         raise InputError("no forecast: pass --forecast FILE or set 'forecast' in [weather]",
                          file=city.path / "city.toml", field="weather.forecast")
     if spec == "observed":
-        file = cfg.weather.observed
+        file = _observed_file(city)
         fc = read_weather_csv(file, wind_height_m=cfg.weather.wind_height_m)
         source = "observed (hindcast)"
     else:

@@ -1,7 +1,9 @@
 """OpenStreetMap XML street graphs (``.osm``, ``.osm.gz``) as a :class:`StreetNetwork`.
 
 Needs ``osmnx`` (the ``osm`` extra: ``pip install irrigation[osm]``). Ways are kept when
-their ``highway`` tag is a street a truck may drive (:data:`DRIVABLE`); one-way tags are
+their ``highway`` tag is a street a truck may drive (:data:`DRIVABLE`), unless the public
+may not use them (``access`` in :data:`NOT_PUBLIC`) or they are the service roads of a
+car park or a house (``service`` in :data:`SERVICE_EXCLUDED`); one-way tags are
 respected (a one-way street is one directed edge, a two-way street two). The graph is
 simplified to intersections, reduced to its largest strongly connected component (so
 every node reaches every other) and projected to a metric CRS; edge lengths are
@@ -35,6 +37,13 @@ DRIVABLE = frozenset({
     "residential", "living_street", "service", "road",
 })  # fmt: skip
 """``highway`` values of ways a watering truck may drive on."""
+
+#: ``access`` values of ways and points the public (a city's truck) may not use.
+NOT_PUBLIC = frozenset({"private", "no", "customers"})
+
+#: ``service`` values of ``highway=service`` ways a watering truck does not route through:
+#: the aisles of car parks and the driveways to single buildings.
+SERVICE_EXCLUDED = frozenset({"parking_aisle", "driveway"})
 
 
 def read_osm(path: str | Path, crs: str | None = "EPSG:25832") -> StreetNetwork:
@@ -89,16 +98,24 @@ def _osmnx():
 
 
 def _drivable(g, path: Path):
-    """The subgraph of edges whose ``highway`` tag is in :data:`DRIVABLE`."""
-    keep = [(u, v, k) for u, v, k, hw in g.edges(keys=True, data="highway") if _is_drivable(hw)]
+    """The subgraph of public drivable edges (:func:`is_drivable`)."""
+    keep = [(u, v, k) for u, v, k, d in g.edges(keys=True, data=True) if is_drivable(d)]
     if not keep:
         raise InputError("has no drivable street (highway=residential, ...)", file=path)
     return g.edge_subgraph(keep).copy()
 
 
-def _is_drivable(highway) -> bool:
-    tags = highway if isinstance(highway, list) else [highway]
-    return any(t in DRIVABLE for t in tags)
+def is_drivable(tags: dict) -> bool:
+    """Whether a way with these OSM tags is a public street a truck may drive: ``highway``
+    in :data:`DRIVABLE`, ``access`` not in :data:`NOT_PUBLIC`, ``service`` not in
+    :data:`SERVICE_EXCLUDED` (osmnx gives a list where merged ways differ)."""
+    def values(key):
+        v = tags.get(key)
+        return v if isinstance(v, list) else [v]
+
+    return (any(t in DRIVABLE for t in values("highway"))
+            and not any(t in NOT_PUBLIC for t in values("access"))
+            and not any(t in SERVICE_EXCLUDED for t in values("service")))
 
 
 def _to_network(g) -> StreetNetwork:
@@ -136,8 +153,6 @@ REFILL_TAGS = {
     ("amenity", "water_point"): "water_point",
 }
 
-#: ``access`` values of points the public (a city's truck) may not use.
-_NOT_PUBLIC = frozenset({"private", "no", "customers"})
 
 
 def read_osm_refill_points(
@@ -194,7 +209,7 @@ def read_osm_refill_points(
         if cls == "unrecognised":
             report.unrecognised[status] = report.unrecognised.get(status, 0) + 1
         reason = None
-        if tags.get("access") in _NOT_PUBLIC:
+        if tags.get("access") in NOT_PUBLIC:
             reason = "not public (access)"
         elif cls in ("broken", "locked") or (cls in ("unknown", "unrecognised")
                                               and not keep_unknown):

@@ -175,6 +175,29 @@ def project(table: PointTable, crs: str, file: str | Path) -> tuple[np.ndarray, 
     return x, y
 
 
+def lonlat(table: PointTable, file: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """The points of ``table`` as WGS84 longitude, latitude [degrees].
+
+    Raises
+    ------
+    InputError
+        A point cannot be transformed.
+    """
+    from pyproj import CRS, Transformer
+
+    source = CRS.from_user_input(table.crs)
+    if source.is_geographic:
+        return np.asarray(table.x, float), np.asarray(table.y, float)
+    tr = Transformer.from_crs(source, "EPSG:4326", always_xy=True)
+    lon, lat = (np.asarray(v, dtype=float) for v in tr.transform(table.x, table.y))
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise InputError(f"point ({table.x[i]:g}, {table.y[i]:g}) cannot be transformed from "
+                         f"{table.crs} to longitude/latitude", file=file, **_where(table, i))
+    return lon, lat
+
+
 def _where(table: PointTable, i: int) -> dict:
     """InputError location of row ``i``: a CSV line or a GeoJSON feature."""
     if table.properties.attrs.get("csv", False):

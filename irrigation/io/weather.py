@@ -40,6 +40,7 @@ Other formats: :func:`read_knmi_daily` (KNMI ``etmgeg_*.txt``),
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import logging
@@ -682,3 +683,38 @@ def read_weather_file(path: str | Path, *, wind_height_m: float = 10.0) -> xr.Da
     if suffix == ".json":
         return read_open_meteo(path)
     return read_mosmix(path)
+
+
+def read_weather_period(path: str | Path, *, start: str | None = None, end: str | None = None,
+                        wind_height_m: float = 10.0) -> xr.Dataset:
+    """Read a weather file of any type (:func:`read_weather_file`) over the days
+    ``start``..``end`` (``YYYY-MM-DD``, inclusive; None: from the first / to the last).
+
+    The KNMI and DWD station readers cut the period before checking the values, so gaps
+    outside it do not matter; other files are read whole and then cut.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_weather_file`, a bad date, or no day in the period.
+    """
+    path = Path(path)
+    for label, day in (("start", start), ("end", end)):
+        if day is not None:
+            try:
+                dt.date.fromisoformat(day)
+            except ValueError:
+                raise InputError(f"expected a date YYYY-MM-DD, got {day!r}",
+                                 field=label) from None
+    suffix = path.suffix.lower()
+    if path.is_file() and (suffix == ".zip" or (suffix == ".txt" and _is_dwd_kl(path))):
+        ds = read_dwd_daily(path, start=start, end=end)
+    elif path.is_file() and suffix == ".txt":
+        ds = read_knmi_daily(path, start=start, end=end)
+    else:
+        ds = read_weather_file(path, wind_height_m=wind_height_m)
+        ds = ds.sel(time=slice(start, end))
+    if ds.sizes.get("time", 0) == 0:
+        raise InputError(f"no day between {start or 'the start'} and {end or 'the end'}",
+                         file=path)
+    return ds

@@ -40,7 +40,7 @@ from ..day import PlanningModel, day_seed, groundwater_step, reference_et0, rout
 from ..groundwater.load import load_simulation
 from ..groundwater.model import GwfModel
 from ..io.city import load_city
-from ..io.soil_tables import read_soil_textures, read_species
+from ..io.soil_tables import read_soil_textures
 from ..sensors import range_check
 from ..truth import ProbeModel, draw_probes, draw_world
 from ..weather import ensemble_from_deterministic
@@ -134,7 +134,7 @@ def prepare(scn: Scenario) -> SeasonSetup:
     city = season_city(load_city(scn.city), scn)
     cfg = city.config
     model = scaled_wells(load_simulation(cfg.groundwater.sim_dir), scn.groundwater)
-    pm = PlanningModel.build(city, model, read_soil_textures(), read_species())
+    pm = PlanningModel.build(city, model, read_soil_textures(), city.species)
     weather = scenario_weather(scn, cfg)
     heads = steady_heads(pm)
     heads = np.where(np.isfinite(heads), heads + scn.groundwater.head_offset_m, heads)
