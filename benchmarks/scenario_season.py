@@ -50,7 +50,7 @@ def scenario(size: str):
 def run(size: str = "default") -> list[Result]:
     import xarray as xr
 
-    from irrigation.scenario import run_scenario, summary
+    from irrigation.scenario import costs, run_scenario
 
     check_size(size)
     scn = scenario(size)
@@ -71,9 +71,8 @@ def run(size: str = "default") -> list[Result]:
     params = (f"{scn.name}: {len(scn.policies)} policies x {scn.members} members, season "
               f"{scn.season.start}..{scn.season.end} ({days} d) after spin-up from "
               f"{scn.season.first_day}, forecasts {scn.forecast.members} members x "
-              f"{scn.forecast.horizon_days} d, routing <= {scn.routing.max_iterations} "
-              "iterations/day; demo city")
-    table = summary(out[1]).round(1)
+              f"{scn.forecast.horizon_days} d, routing {scn.routing.mode}; demo city")
+    table = costs(out[1])[["water_m3", "truck_hours", "km"]].round(1)
     notes = (f"1 and 2 workers identical: {'yes' if same else 'NO'}; water m3 per policy: "
              + ", ".join(f"{p} {v:g}" for p, v in table["water_m3"].items()))
     rows = []
