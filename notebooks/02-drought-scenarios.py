@@ -95,6 +95,8 @@ from irrigation.scenario import (
     apply_fleet_change,
     costs,
     front,
+    front_sentence,
+    interval_text,
     load_scenario,
     members_needed,
     outcomes,
@@ -110,7 +112,6 @@ from irrigation.scenario import (
     summary,
     write_results,
 )
-from irrigation.scenario.results import front_sentence
 
 t_start = time.perf_counter()
 DEMO_CITY = demo_city().path  # the folder `irrigation run --demo` uses
@@ -483,18 +484,9 @@ print(f"\n{front_small.name}: {len(FRONT) * front_small.members} seasons in "
 # visit in 20 is missed by the crews, which `deferred` counts too.
 
 # %%
-def with_interval(table, measures, decimals=0):
-    """Text columns 'mean (lo..hi)' of the measures of a summary-like table."""
-    return pd.DataFrame({m: [f"{v:,.{decimals}f} ({lo:,.{decimals}f}..{hi:,.{decimals}f})"
-                             for v, lo, hi in zip(table[m], table[f"{m}_lo"],
-                                                  table[f"{m}_hi"], strict=True)]
-                         for m in measures}, index=table.index)
-
-
 front_table = summary(front_ds).xs("young_tree", level="kind")
-display(with_interval(front_table, ["water_m3", "good_site_days", "moderate_site_days",
-                                    "critical_site_days", "stress_index", "dying_sites"]))
-display(with_interval(costs(front_ds), ["truck_hours", "km", "visits", "deferred"], 1))
+display(interval_text(front_table))  # every measure as "mean (lo..hi)"
+display(interval_text(costs(front_ds)))
 
 # %% [markdown]
 # `paired` compares every setting with one reference member by member: the differences
@@ -503,7 +495,7 @@ display(with_interval(costs(front_ds), ["truck_hours", "km", "visits", "deferred
 
 # %%
 diff_rot = paired(front_ds, "rotation-4d-150L", kind="young_tree")
-with_interval(diff_rot, ["water_m3", "critical_site_days", "stress_index", "dying_sites"])
+interval_text(diff_rot)
 
 # %% [markdown]
 # The front itself: for each setting off the front its water, the front's critical

@@ -23,6 +23,8 @@ from .policies import Morning as Morning
 from .policies import Planner as Planner
 from .results import costs as costs
 from .results import front as front
+from .results import front_sentence as front_sentence
+from .results import interval_text as interval_text
 from .results import members_needed as members_needed
 from .results import outcomes as outcomes
 from .results import paired as paired

@@ -242,9 +242,14 @@ def interval(values: np.ndarray, axis: int = -1, confidence: float = CONFIDENCE
     return mean, mean - half, mean + half
 
 
-def _with_interval(da: xr.DataArray, name: str) -> dict[str, np.ndarray]:
+def _with_interval(da: xr.DataArray, name: str, nonnegative: bool = True
+                   ) -> dict[str, np.ndarray]:
+    """Mean and 95 % interval over members; amounts that cannot be negative (water,
+    counts, days) get their lower bound clipped at 0."""
     order = [d for d in ("policy", "kind") if d in da.dims]
     m, lo, hi = interval(da.transpose(*order, "member").values)
+    if nonnegative:
+        lo = np.maximum(lo, 0.0)
     return {name: m, f"{name}_lo": lo, f"{name}_hi": hi}
 
 
@@ -255,12 +260,12 @@ def summary(ds: xr.Dataset, kinds: Sequence[str] | None = None) -> pd.DataFrame:
     policy (water added per critical site-day avoided; NaN without a ``none`` policy or
     when nothing was avoided).
 
-    ``kinds``: the kinds to list (default: those some policy waters).
+    ``kinds``: the kinds to list (default: every kind of the city, so that the tables of
+    two scenarios of one city have the same rows; the report lists the watered ones).
     """
     out = outcomes(ds)
-    if kinds is None:
-        kinds = [k for k in out["kind"].values if float(out["water_m3"].sel(kind=k).sum()) > 0]
-    out = out.sel(kind=list(kinds))
+    if kinds is not None:
+        out = out.sel(kind=list(kinds))
     cols: dict[str, np.ndarray] = {}
     for name in MEASURES:
         cols.update(_with_interval(out[name], name))
@@ -300,7 +305,7 @@ def paired(ds: xr.Dataset, reference: str, kind: str = "young_tree",
     d = out - out.sel(policy=reference)
     cols: dict[str, np.ndarray] = {}
     for name in measures:
-        cols.update(_with_interval(d[name], name))
+        cols.update(_with_interval(d[name], name, nonnegative=False))
     table = pd.DataFrame(cols, index=pd.Index(out["policy"].values, name="policy"))
     return table.drop(index=reference)
 
@@ -315,7 +320,7 @@ def front(ds: xr.Dataset, kind: str = "young_tree",
     and the policy's ``measure`` minus it is averaged over members with a 95 % interval.
     Negative: the policy does better than the rotations at the same water. Policies whose
     water lies outside the front's range in some member are marked (``inside`` False) and
-    get no difference.
+    get no front value and no difference (NaN).
 
     Returns
     -------
@@ -343,7 +348,8 @@ def front(ds: xr.Dataset, kind: str = "young_tree",
         diff = m - ref
         mean, lo, hi = interval(diff) if inside else (np.nan, np.nan, np.nan)
         rows.append({"policy": str(out["policy"].values[i]), "water_m3": float(w.mean()),
-                     f"front_{measure}": float(ref.mean()), measure: float(m.mean()),
+                     f"front_{measure}": float(ref.mean()) if inside else np.nan,
+                     measure: float(m.mean()),
                      "difference": float(mean), "difference_lo": float(lo),
                      "difference_hi": float(hi), "inside": inside})
     return pd.DataFrame(rows).set_index("policy")
@@ -524,8 +530,12 @@ def _rounded(table: pd.DataFrame, decimals: dict[str, int]) -> pd.DataFrame:
     return out
 
 
-def _with_ci_text(table: pd.DataFrame, names: dict[str, tuple[str, int]]) -> pd.DataFrame:
-    """``mean (lo..hi)`` text columns with their headers."""
+def interval_text(table: pd.DataFrame, names: dict[str, tuple[str, int]] | None = None
+                  ) -> pd.DataFrame:
+    """A table of :func:`summary`, :func:`costs` or :func:`paired` as text for reading:
+    ``mean (lo..hi)`` per measure of ``names`` (measure -> (header, decimals); default
+    every measure of :data:`MEASURES` and :data:`COSTS` in the table)."""
+    names = names or {k: v for k, v in {**MEASURES, **COSTS}.items() if k in table}
     out = {}
     for name, (header, d) in names.items():
         if name not in table:
@@ -584,7 +594,8 @@ def sections(ds: xr.Dataset, table: pd.DataFrame) -> list[Section]:
     """
     a = ds.attrs
     n_members = ds.sizes["member"]
-    kinds = list(dict.fromkeys(table.index.get_level_values("kind")))
+    watered = _watered_kinds(ds)
+    kinds = [k for k in dict.fromkeys(table.index.get_level_values("kind")) if k in watered]
     counts = {k: int((ds["kind"] == k).sum()) for k in kinds}
     policies = ", ".join(f"{p} ({t})" for p, t in zip(ds["policy"].values, _policy_types(ds),
                                                       strict=True))
@@ -617,7 +628,7 @@ def sections(ds: xr.Dataset, table: pd.DataFrame) -> list[Section]:
     ]
     for kind in kinds:
         sub = table.xs(kind, level="kind")
-        shown = _with_ci_text(_rounded(sub, {k: d for k, (_, d) in MEASURES.items()}),
+        shown = interval_text(_rounded(sub, {k: d for k, (_, d) in MEASURES.items()}),
                               MEASURES)
         if kind not in TREE_KINDS:
             shown = shown.drop(columns=[MEASURES["dying_sites"][0]])
@@ -630,14 +641,14 @@ def sections(ds: xr.Dataset, table: pd.DataFrame) -> list[Section]:
             "95 % intervals."], shown.reset_index()))
     out.append(Section("The fleet", ["Season totals of the fleet, means with 95 % "
                                      "intervals."],
-                       _with_ci_text(_rounded(costs(ds), {k: d for k, (_, d) in
+                       interval_text(_rounded(costs(ds), {k: d for k, (_, d) in
                                                           COSTS.items()}),
                                      COSTS).reset_index()))
     if len(diff):
         out.append(Section(f"Paired differences against {reference} ({focus})", [
             "Each policy minus the reference, member by member (same truth, weather and "
             "forecasts); an interval that excludes 0 is a difference the members support."],
-            _with_ci_text(_rounded(diff, {k: d for k, (_, d) in MEASURES.items()}),
+            interval_text(_rounded(diff, {k: d for k, (_, d) in MEASURES.items()}),
                           {k: MEASURES[k] for k in diff.columns if k in MEASURES})
             .reset_index()))
     out += [

@@ -150,10 +150,12 @@ def test_interval_is_students_t():
     assert np.isnan(interval(np.array([1.0]))[1])
 
 
-def test_summary_rows_per_policy_and_watered_kind(ds):
+def test_summary_rows_per_policy_and_kind(ds):
     s = summary(ds)
     assert list(s.index.names) == ["policy", "kind"]
-    assert set(s.index.get_level_values("kind")) == {"young_tree", "lawn"}  # watered kinds
+    # every kind of the city, watered or not (tables of two scenarios line up)
+    assert set(s.index.get_level_values("kind")) == {"young_tree", "lawn", "street_tree"}
+    assert (s.filter(like="_lo") >= 0).all().all()  # amounts: intervals clipped at 0
     row = s.loc[("rot-b", "young_tree")]
     assert row["critical_site_days"] == pytest.approx(5.0)
     assert row["critical_site_days_lo"] < 5.0 < row["critical_site_days_hi"]
@@ -184,6 +186,7 @@ def test_front_interpolates_the_rotations_at_equal_water(ds):
     assert fc["inside"] and fc["difference"] == pytest.approx(diff.mean())
     assert fc["front_critical_site_days"] == pytest.approx(ref.mean())
     assert not f.loc["none", "inside"] and np.isnan(f.loc["none", "difference"])
+    assert np.isnan(f.loc["none", "front_critical_site_days"])  # no clamped front value
     text = results.front_sentence(ds)
     assert "fc beats the rotation front at equal water" in text
     assert "95 % interval" in text
