@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import time as _time
-from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -27,6 +26,7 @@ from ..errors import ConvergenceError
 from .boundaries import Boundary, boundary_flow, locate, period_boundaries
 from .connections import Connections, build_connections, harmonic_conductance
 from .model import HDRY, HNOFLO, GwfModel
+from .result import SolveResult
 
 log = logging.getLogger(__name__)
 
@@ -39,32 +39,6 @@ AMG_THRESHOLD = 40_000
 #: the residual; the outer iterations still run to ``hclose``, so the heads do not change
 #: (3e-14 m on the large city's 14-day forecast, where 1e-11 cost 1.5x the time).
 LINEAR_RTOL = 1e-6
-
-
-@dataclass
-class SolveResult:
-    """Heads and budgets of a run.
-
-    Attributes
-    ----------
-    heads
-        (ntimes, nlay, nrow, ncol) [m]; HNOFLO (1e30) inactive, HDRY (-1e30) dry cells.
-    times
-        Simulated time at the end of every step [d].
-    kstpkper
-        (kstp, kper) of every step, 0-based.
-    budget
-        One dict per step and term: ``time``, ``kper``, ``kstp``, ``term``, ``package``,
-        ``rate_in``, ``rate_out`` [m3 d-1].
-    iterations
-        Nonlinear iterations per step.
-    """
-
-    heads: np.ndarray
-    times: np.ndarray
-    kstpkper: list[tuple[int, int]]
-    budget: list[dict] = field(default_factory=list)
-    iterations: list[int] = field(default_factory=list)
 
 
 def saturation(h: np.ndarray, top: np.ndarray, bot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -285,9 +259,10 @@ class _System:
         out = []
         qss, qsy, *_ = self.storage(h, hold, delt)
         if delt is not None:
-            out.append(("STO-SS", "sto", qss[self.ibound > 0]))
+            sto = self.model.sto_name
+            out.append(("STO-SS", sto, qss[self.ibound > 0]))
             if self.sto_conv.any():
-                out.append(("STO-SY", "sto", qsy[self.ibound > 0]))
+                out.append(("STO-SY", sto, qsy[self.ibound > 0]))
         if len(self.chd_nodes):
             into = self.inflow(h, self.conductance(h)[0])
             chd = self.ibound[self.chd_nodes] < 0
@@ -405,18 +380,25 @@ def simulate(model: GwfModel, *, linear: LinearMethod = "auto", hclose: float = 
     ConvergenceError
         A step did not converge; carries the last iterate (nlay, nrow, ncol) and the
         largest absolute residual [m3 d-1].
+    InputError
+        The model has a package or option the embedded solver does not run
+        (:attr:`~.model.GwfModel.unsupported`, e.g. HFB6 or NPF XT3D).
     """
+    if model.unsupported:
+        raise model.unsupported[0].error()
     t0 = _time.perf_counter()
     conn = build_connections(model)
     system = _System(model, conn)
     lin = _LinearSolver(linear, system.top.size)
     stepper = _Stepper(system, lin, hclose, max_iter or max(model.outer_maximum, 100))
     resolved = {p.name: p.resolved(model.nper) for p in model.packages}
+    save_head = model.oc.saved("head", model.nstp)
+    save_budget = model.oc.saved("budget", model.nstp)
     h = model.strt.ravel().astype(float).copy()
     h[system.ibound == 0] = HNOFLO
     heads, times, kk, budget, iters = [], [], [], [], []
     totim, last_kper = 0.0, -1
-    for kper, kstp, delt in model.time_steps():
+    for i, (kper, kstp, delt) in enumerate(model.time_steps()):
         if kper != last_kper:
             bnds = period_boundaries(model, kper, resolved)
             chd_nodes, chd_heads, chd_name = _chd(bnds, model.shape)
@@ -428,15 +410,19 @@ def simulate(model: GwfModel, *, linear: LinearMethod = "auto", hclose: float = 
         dt = None if model.steady[kper] or not model.has_sto else delt
         h, n_it = stepper.solve(h.copy(), hold, dt)
         totim += delt
-        out = np.where(system.ibound == 0, np.where(model.idomain.ravel() > 0, HDRY, HNOFLO), h)
-        heads.append(out.reshape(model.shape))
-        times.append(totim)
-        kk.append((kstp, kper))
         iters.append(n_it)
-        for term, pkg, q in system.flows(h, hold, dt):
-            budget.append({"time": totim, "kper": kper, "kstp": kstp, "term": term,
-                           "package": pkg, "rate_in": float(q[q > 0].sum()),
-                           "rate_out": float(-q[q < 0].sum())})
-    log.info("embedded solve: %d steps, %d iterations, %.2f s", len(times), sum(iters),
+        if save_head[i]:
+            out = np.where(system.ibound == 0,
+                           np.where(model.idomain.ravel() > 0, HDRY, HNOFLO), h)
+            heads.append(out.reshape(model.shape))
+            times.append(totim)
+            kk.append((kstp, kper))
+        if save_budget[i]:
+            for term, pkg, q in system.flows(h, hold, dt):
+                budget.append({"time": totim, "kper": kper, "kstp": kstp, "term": term,
+                               "package": pkg, "rate_in": float(q[q > 0].sum()),
+                               "rate_out": float(-q[q < 0].sum())})
+    log.info("embedded solve: %d steps, %d iterations, %.2f s", len(iters), sum(iters),
              _time.perf_counter() - t0)
-    return SolveResult(np.stack(heads), np.array(times), kk, budget, iters)
+    stacked = np.stack(heads) if heads else np.zeros((0, *model.shape))
+    return SolveResult(stacked, np.array(times), kk, budget, iters)

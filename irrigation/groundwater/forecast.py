@@ -16,6 +16,7 @@ import xarray as xr
 
 from ..errors import InputError
 from .backend import Backend, solve_model
+from .mf6files import OutputControl
 from .model import GwfModel, Package, rowcol_in_edges
 from .output import heads_dataset
 
@@ -74,6 +75,9 @@ def forecast_model(model: GwfModel, heads: np.ndarray | None = None, *,
         the same every day, or one such list per day. Added to the model's own WEL.
     days
         Forecast horizon [d].
+
+    The forecast saves the heads of every day and no budget; packages only mf6 runs keep
+    the stresses of the model's last period (see :func:`~.writer.carried_periods`).
     """
     if not model.has_sto:
         raise InputError("a forecast needs a transient model, but it has no STO package",
@@ -104,9 +108,11 @@ def forecast_model(model: GwfModel, heads: np.ndarray | None = None, *,
                              field="wells")
         packages.append(Package("wel", "wel_plan", {d: _wells_block(w, model.shape) if w
                                                     else {} for d, w in enumerate(per_day)}))
+    kper = None if model.source_kper is None else np.full(days, model.source_kper[-1])
     return model.replace(
         strt=strt, packages=packages, perlen=np.ones(days), nstp=np.ones(days, int),
-        tsmult=np.ones(days), steady=np.zeros(days, bool))
+        tsmult=np.ones(days), steady=np.zeros(days, bool),
+        oc=OutputControl.every_step(budget=False), source_kper=kper)
 
 
 def run_forecast(model: GwfModel, heads: np.ndarray | None = None, *, recharge_mm_d=None,

@@ -57,6 +57,8 @@ def test_budget_matches_listing(case, case_dirs, solved):
     checked = 0
     for t, row in rates.iterrows():
         at = mine[np.isclose(mine["time"], float(t))]
+        if at.empty:  # OC saves no budget at this step (case c: SAVE BUDGET LAST)
+            continue
         total = float(row["TOTAL_IN"])
         terms = {c.rsplit("_", 1)[0] for c in rates.columns
                  if c.endswith("_IN") and not c.startswith("TOTAL")}
@@ -70,6 +72,15 @@ def test_budget_matches_listing(case, case_dirs, solved):
                     f"{term}_{side} at t={t}: {val} vs listing {ref}")
                 checked += 1
     assert checked > 0
+
+
+def test_budget_saved_where_oc_says(solved):
+    """Case c saves the budget at the last step of each period; case d in periods 1, 10,
+    20 and 30 (SAVE BUDGET in their OC files)."""
+    assert sorted(set(budget_table(solved("c_transient_confined_theis_wel")[1])["time"])) == [
+        5.0, 8.0, 12.0]
+    assert sorted(set(budget_table(solved("d_city_transient_newton")[1])["time"])) == [
+        1.0, 10.0, 20.0, 30.0]
 
 
 def test_budget_closes(solved):
