@@ -268,12 +268,15 @@ class System:
         """(term, package, per-entry rate) for the budget, flows into the aquifer > 0."""
         out = []
         s, ds = saturation(h, self.top, self.bot)
-        if self.delt is not None:
+        if self.model.has_sto:  # steady periods: zero rows, as in MF6's budget file
             cv = self.sto_conv
-            zn = self.bot + 0.5 * self.thk * s
-            qss = self.qss_old - self.rho1 * np.where(cv, s * (h - zn), h)
-            qsy = np.where(cv, self.qsy_old - self.rho2b * s, 0.0)
             act = self.ibound > 0
+            if self.delt is not None:
+                zn = self.bot + 0.5 * self.thk * s
+                qss = self.qss_old - self.rho1 * np.where(cv, s * (h - zn), h)
+                qsy = np.where(cv, self.qsy_old - self.rho2b * s, 0.0)
+            else:
+                qss = qsy = np.zeros_like(h)
             sto = self.model.sto_name
             out.append(("STO-SS", sto, qss[act]))
             if cv.any():

@@ -69,7 +69,7 @@ def _boundary(model: GwfModel, pkg: Package, block: dict) -> Boundary:
     rows, cols = np.indices((model.nrow, model.ncol))
     lay_key = "irch" if pkg.kind == "rch" else "ievt"
     lay = block.get(lay_key)
-    layer = np.zeros(rows.size, int) if lay is None else lay.astype(int).ravel() - 1
+    layer = np.zeros(rows.size, int) if lay is None else lay.astype(int).ravel()
     names = ("recharge",) if pkg.kind == "rch" else ("surface", "rate", "depth")
     missing = [n for n in names if n not in block]
     values = {n: (np.zeros(rows.size) if n in missing else block[n].ravel()) for n in names}

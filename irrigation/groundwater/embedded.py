@@ -253,10 +253,15 @@ def _simulate(model: GwfModel, linear: LinearMethod, hclose: float,
             times.append(totim)
             kk.append((kstp, kper))
         if save_budget[i]:
-            for term, pkg, q in system.flows(h):
+            flows = system.flows(h)
+            present = {pkg for _, pkg, _ in flows}
+            # a package switched off this period still has its (zero) budget row, as in MF6
+            flows += [(p.budget_name, p.name, np.zeros(0)) for p in model.packages
+                      if p.name not in present]
+            for term, pkg, q in flows:
                 budget.append({"time": totim, "kper": kper, "kstp": kstp, "term": term,
                                "package": pkg, "rate_in": float(q[q > 0].sum()),
-                               "rate_out": float(-q[q < 0].sum())})
+                               "rate_out": float(-q[q < 0].sum()) + 0.0})
     log.info("embedded solve: %d steps, %d iterations, %d factorisations, %d AMG set-ups, "
              "%.2f s", len(iters), sum(iters), stepper.lu.factorisations, stepper.amg.setups,
              _time.perf_counter() - t0)

@@ -16,6 +16,7 @@ import xarray as xr
 
 from ..errors import InputError
 from .backend import Backend, solve_model
+from .load import check_cells
 from .mf6files import OutputControl
 from .model import GwfModel, Package, rowcol_in_edges
 from .output import heads_dataset
@@ -25,7 +26,8 @@ log = logging.getLogger(__name__)
 Well = tuple[int, int, int, float]
 
 
-def _wells_block(wells: Sequence[Well], shape: tuple[int, int, int]) -> dict:
+def _wells_block(wells: Sequence[Well], idomain: np.ndarray) -> dict:
+    shape = idomain.shape
     arr = np.asarray(list(wells), dtype=float).reshape(-1, 4)
     cid = arr[:, :3].astype(int)
     bad = np.any((cid < 0) | (cid >= np.array(shape)), axis=1) | (arr[:, :3] != cid).any(1)
@@ -34,6 +36,7 @@ def _wells_block(wells: Sequence[Well], shape: tuple[int, int, int]) -> dict:
         raise InputError(f"well (layer, row, col, q) = {w} is outside the "
                          f"{shape[0]} x {shape[1]} x {shape[2]} grid (0-based indices)",
                          field="wells")
+    check_cells(cid, idomain, "wel")
     if not np.all(np.isfinite(arr[:, 3])):
         raise InputError("well rates must be finite numbers [m3 d-1]", field="wells")
     return {"cellid": cid, "q": arr[:, 3]}
@@ -106,7 +109,7 @@ def forecast_model(model: GwfModel, heads: np.ndarray | None = None, *,
         if len(per_day) != days:
             raise InputError(f"expected {days} daily well lists, got {len(per_day)}",
                              field="wells")
-        packages.append(Package("wel", "wel_plan", {d: _wells_block(w, model.shape) if w
+        packages.append(Package("wel", "wel_plan", {d: _wells_block(w, model.idomain) if w
                                                     else {} for d, w in enumerate(per_day)}))
     kper = None if model.source_kper is None else np.full(days, model.source_kper[-1])
     return model.replace(

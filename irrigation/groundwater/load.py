@@ -136,16 +136,38 @@ def _array(value, shape: tuple[int, ...], what: str, file: Path) -> np.ndarray:
     return arr
 
 
-def _list_block(rec, kind: str, shape: tuple[int, int, int], file: Path) -> dict:
-    """A flopy recarray of a list package period as cellid + value arrays, checked."""
-    cellid = np.array([tuple(c) for c in rec["cellid"]], dtype=int).reshape(-1, 3)
+def check_cells(cellid: np.ndarray, idomain: np.ndarray, kind: str,
+                file: str | Path | None = None) -> None:
+    """List-input cells (n, 3) (0-based) must lie in the grid on cells with IDOMAIN > 0.
+
+    Notes
+    -----
+    MF6 stops on a list entry in a cell that is not part of the model ("Cell is outside
+    active grid domain", BndExt ``nodelist_update``); so does this check.
+
+    Raises
+    ------
+    InputError
+        Naming the package, the 1-based cell and the file.
+    """
+    shape = idomain.shape
     bad = np.any((cellid < 0) | (cellid >= np.array(shape)), axis=1)
+    what = f"is outside the {shape[0]} x {shape[1]} x {shape[2]} grid"
+    if not bad.any():
+        k, i, j = cellid.T
+        bad = idomain[k, i, j] <= 0
+        what = "is not part of the model (IDOMAIN <= 0)"
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            f"{kind.upper()} cell (layer, row, col) = {tuple(int(v) + 1 for v in cellid[i])} "
-            f"is outside the {shape[0]} x {shape[1]} x {shape[2]} grid",
-            file=file, field="cellid")
+        raise InputError(f"{kind.upper()} cell (layer, row, col) = "
+                         f"{tuple(int(v) + 1 for v in cellid[i])} {what}",
+                         file=file, field="cellid")
+
+
+def _list_block(rec, kind: str, idomain: np.ndarray, file: Path) -> dict:
+    """A flopy recarray of a list package period as cellid + value arrays, checked."""
+    cellid = np.array([tuple(c) for c in rec["cellid"]], dtype=int).reshape(-1, 3)
+    check_cells(cellid, idomain, kind, file)
     names = rec.dtype.names
     block = {"cellid": cellid}
     for j, col in enumerate(LIST_COLUMNS[kind]):
@@ -154,8 +176,9 @@ def _list_block(rec, kind: str, shape: tuple[int, int, int], file: Path) -> dict
     return block
 
 
-def _load_package(pkg, pf: PackageFile, shape) -> Package:
+def _load_package(pkg, pf: PackageFile, idomain: np.ndarray) -> Package:
     kind, path, opts = pf.ftype.rstrip("6").lower(), pf.path, pf.options
+    shape = idomain.shape
     arrays = "READASARRAYS" in opts
     afr = opts.get("AUTO_FLOW_REDUCE")
     out = Package(kind=kind, name=pf.pname, readasarrays=arrays, fixed_cell="FIXED_CELL" in opts,
@@ -170,12 +193,16 @@ def _load_package(pkg, pf: PackageFile, shape) -> Package:
                 val = None if data is None else data.get_data(kper)
                 if val is not None and kper in _array_keys(data):
                     block[name] = _array(val, shape[1:], name, path)
+            for name in ("irch", "ievt"):  # flopy gives 0-based layers
+                if name in block and ((block[name] < 0) | (block[name] >= shape[0])).any():
+                    raise InputError(f"{name.upper()} must be a layer in 1..{shape[0]}",
+                                     file=path, field=name.upper())
             out.periods[kper] = block
     else:
         spd = pkg.stress_period_data.get_data()
         for kper, has_lines in blocks.items():
             rec = spd.get(kper) if has_lines else None
-            out.periods[kper] = {} if rec is None else _list_block(rec, kind, shape, path)
+            out.periods[kper] = {} if rec is None else _list_block(rec, kind, idomain, path)
     return out
 
 
@@ -283,10 +310,6 @@ def load_simulation(sim_dir: str | Path) -> GwfModel:
     dis_file = by_type["DIS6"].path
     idomain = dis.idomain.array
     idomain = np.ones(shape, int) if idomain is None else np.asarray(idomain, int).reshape(shape)
-    if np.any(idomain < 0):
-        unsupported.append(Unsupported(str(dis_file), "idomain", "IDOMAIN < 0 (vertical "
-                                       "pass-through cells) is not supported by the "
-                                       "embedded solver"))
     top = _array(dis.top.array, shape[1:], "top", dis_file)
     botm = _array(dis.botm.array, shape, "botm", dis_file)
     cell_top = np.concatenate([top[None], botm[:-1]])
@@ -309,7 +332,7 @@ def load_simulation(sim_dir: str | Path) -> GwfModel:
     perlen, nstp, tsmult = read_tdis(files.tdis)
     sto_pf = by_type.get("STO6")
     iconvert, ss, sy, steady = _storage(gwf.sto if sto_pf else None, sto_pf, shape, len(perlen))
-    packages = [_load_package(gwf.get_package(pf.pname), pf, shape) for pf in pfiles
+    packages = [_load_package(gwf.get_package(pf.pname), pf, idomain) for pf in pfiles
                 if pf.ftype in STRESS_FTYPES]
     dvclose, outer_max = read_ims(files.ims[0] if files.ims else None)
     dis_opts = by_type["DIS6"].options

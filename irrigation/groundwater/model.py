@@ -96,7 +96,8 @@ class Package:
         0-based stress period -> block content. A list block is a dict with ``"cellid"``
         (int array (n, 3): layer, row, col) and one array (n,) per value column of
         :data:`LIST_COLUMNS`; an array block (``READASARRAYS``) holds (nrow, ncol) arrays
-        (``"recharge"``, ``"irch"``; ``"surface"``, ``"rate"``, ``"depth"``, ``"ievt"``).
+        (``"recharge"``, ``"irch"``; ``"surface"``, ``"rate"``, ``"depth"``, ``"ievt"``;
+        IRCH/IEVT as 0-based layers).
         A period without an entry keeps the previous block; an empty dict switches a list
         package off (MF6 input rules, Langevin et al. 2017, ch. 8).
     readasarrays

@@ -222,8 +222,8 @@ def _stress(files: _Files, pkg: Package) -> str:
         if pkg.readasarrays:
             body = ""
             for name, arr in block.items():
-                if name in ("irch", "ievt"):
-                    body += _int_array(name.upper(), arr)
+                if name in ("irch", "ievt"):  # 0-based in the model, 1-based in the file
+                    body += _int_array(name.upper(), np.asarray(arr, int) + 1)
                 else:
                     fname = f"{pkg.name}.{name}.{kper + 1}.bin"
                     body += _float_array(files, name.upper(), arr, fname)

@@ -48,6 +48,13 @@ def test_heads_match_mf6(case, case_dirs, solved):
         assert dh <= HEAD_TOL, f"max |dh| = {dh:.3g} m at t={t}"
 
 
+#: Cases with constant heads next to constant heads of another head: the listing counts
+#: CHD flows per connection to an active cell only (MF6 gwf-chd.f90, calc_chd_rate), the
+#: budget file (and this package) the net flow of each CHD cell; compared with the budget
+#: file in test_mf6_backend.py.
+CHD_NEXT_TO_CHD = {"n1_inactive_rcha_evta", "n3_perched_riv_chd"}
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_budget_matches_listing(case, case_dirs, solved):
     _, result = solved(case)
@@ -63,6 +70,8 @@ def test_budget_matches_listing(case, case_dirs, solved):
         terms = {c.rsplit("_", 1)[0] for c in rates.columns
                  if c.endswith("_IN") and not c.startswith("TOTAL")}
         for term in terms:
+            if term == "CHD" and case in CHD_NEXT_TO_CHD:
+                continue
             sel = at[at["term"] == term]
             for side, col in (("IN", "rate_in"), ("OUT", "rate_out")):
                 ref = float(row[f"{term}_{side}"])
