@@ -17,6 +17,7 @@ import xarray as xr
 from ..errors import InputError
 from .backend import Backend, solve_model
 from .load import check_cells
+from .mf6 import DEFAULT_TIMEOUT_S
 from .mf6files import OutputControl
 from .model import GwfModel, Package, rowcol_in_edges
 from .output import heads_dataset
@@ -120,16 +121,18 @@ def forecast_model(model: GwfModel, heads: np.ndarray | None = None, *,
 
 def run_forecast(model: GwfModel, heads: np.ndarray | None = None, *, recharge_mm_d=None,
                  wells: Sequence = (), days: int = 7, start: str | np.datetime64 | None = None,
-                 backend: Backend = "auto", mf6_exe: str | Path | None = None) -> xr.Dataset:
+                 backend: Backend = "auto", mf6_exe: str | Path | None = None,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> xr.Dataset:
     """Run the groundwater forecast and return heads on (time, layer, row, col).
 
     See :func:`forecast_model` for the arguments; ``start`` is the date of the starting
-    heads (then ``time`` holds the end of each forecast day). Raises
-    :class:`~irrigation.errors.ConvergenceError` (with the last iterate) if a day does not
-    converge, so the caller can fall back to the last good heads.
+    heads (then ``time`` holds the end of each forecast day); ``timeout_s`` limits an mf6
+    run [s]. Raises :class:`~irrigation.errors.ConvergenceError` (with the last iterate)
+    if a day does not converge, with either backend, so the caller can fall back to the
+    last good heads.
     """
     fmodel = forecast_model(model, heads, recharge_mm_d=recharge_mm_d, wells=wells, days=days)
-    result = solve_model(fmodel, backend=backend, mf6_exe=mf6_exe)
+    result = solve_model(fmodel, backend=backend, mf6_exe=mf6_exe, timeout_s=timeout_s)
     return heads_dataset(fmodel, result, start=start)
 
 
