@@ -20,6 +20,7 @@ text.
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -197,10 +198,13 @@ def _rule_at(rules: dict, kper: int):
 
 
 def _list_rows(pkg: Package, block: dict) -> str:
+    """Rows ``layer row col value...`` (1-based cells, values to 17 digits)."""
     cid = np.asarray(block["cellid"], int).reshape(-1, 3) + 1
     vals = np.column_stack([np.asarray(block[c], float) for c in LIST_COLUMNS[pkg.kind]])
-    return "".join(f"  {k} {i} {j} " + " ".join(_fmt(v) for v in row) + "\n"
-                   for (k, i, j), row in zip(cid, vals, strict=True))
+    buf = io.StringIO()
+    np.savetxt(buf, np.column_stack([cid, vals]).astype(object),
+               fmt=["  %d", "%d", "%d"] + ["%.17g"] * vals.shape[1])
+    return buf.getvalue()
 
 
 def _stress(files: _Files, pkg: Package) -> str:

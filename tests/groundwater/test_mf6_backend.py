@@ -7,6 +7,7 @@ on an edited case. The embedded solver is compared with the same runs.
 from __future__ import annotations
 
 import re
+import shutil
 import stat
 from pathlib import Path
 
@@ -234,3 +235,54 @@ def test_forecast_carries_packages_only_mf6_runs(fresh_case, case_dirs, mf6_exe)
     # the wall (between columns 52 and 53, 1-based) holds the drawdown west of it
     assert 10.0 - h_wall[50, 49] > 10.0 - h_wall[50, 53] + 0.05
     assert abs(h_plain[50, 49] - h_plain[50, 51]) < 1e-9
+
+
+def _without_last_wel_block(ws: Path) -> None:
+    """Case d's WEL without its period-30 block: period 29's wells stay in force."""
+    _edit(ws / "gwf.wel", r"(?is)BEGIN period\s+30\b.*?END period\s+30\s*", "")
+
+
+def test_forecast_carries_the_stresses_in_force_of_a_package_only_mf6_runs(fresh_case,
+                                                                             tmp_path,
+                                                                             mf6_exe):
+    """Case d's WEL with AUXMULTNAME (a multiplier of 1: same physics) is passed through
+    to mf6; a forecast must carry the block in force at the end of the model (period 29's,
+    the last one written). mf6's forecast of it equals the embedded forecast of the plain
+    package (to the models' OUTER_DVCLOSE of 1e-6 m)."""
+    plain_ws = fresh_case(D)
+    _without_last_wel_block(plain_ws)
+    foreign_ws = tmp_path / "foreign"
+    shutil.copytree(plain_ws, foreign_ws)
+    wel = foreign_ws / "gwf.wel"
+    text = re.sub(r"(?m)^(\s*\d+\s+\d+\s+\d+\s+\S+)\s*$", r"\1 1.0", wel.read_text())
+    wel.write_text(re.sub(r"(?i)BEGIN options", "BEGIN options\n  AUXILIARY mult\n"
+                          "  AUXMULTNAME mult", text, count=1))
+    foreign = load_simulation(foreign_ws)
+    assert [p.ftype for p in foreign.foreign] == ["WEL6"]
+    plain = load_simulation(plain_ws)
+    kw = {"days": 3, "recharge_mm_d": 1.0}
+    h_mf6 = run_forecast(foreign, foreign.strt, backend="mf6", mf6_exe=mf6_exe, **kw)
+    h_emb = run_forecast(plain, plain.strt, backend="embedded", **kw)
+    assert np.abs(h_mf6["head"].values - h_emb["head"].values).max() < 2e-5
+    # the wells pump in the forecast: without them the heads at the wells are higher
+    none = run_forecast(plain.replace(packages=[p for p in plain.packages if p.kind != "wel"]),
+                        plain.strt, backend="embedded", **kw)
+    assert (none["head"].values[-1, 1, 18, 26] - h_mf6["head"].values[-1, 1, 18, 26]) > 0.1
+
+
+def test_carried_array_blocks_keep_each_array_from_its_last_period(tmp_path):
+    """READASARRAYS: SURFACE and DEPTH given in period 1, RATE in periods 1 and 5; the
+    block carried to period 7 holds SURFACE and DEPTH of period 1 and RATE of period 5."""
+    from irrigation.groundwater.writer import carried_periods
+
+    f = tmp_path / "x.evta"
+    f.write_text("BEGIN options\n  READASARRAYS\nEND options\n\n"
+                 "BEGIN period 1\n  surface\n    CONSTANT 10.0\n  rate\n    CONSTANT 1e-3\n"
+                 "  depth\n    INTERNAL FACTOR 1.0\n      1.0 2.0\nEND period 1\n\n"
+                 "BEGIN period 5\n  rate\n    CONSTANT 5e-3\nEND period 5\n")
+    out = carried_periods(f, "EVT6", np.array([6, 6]))
+    blocks = re.findall(r"(?is)BEGIN PERIOD (\d+)\n(.*?)END PERIOD", out)
+    assert [b[0] for b in blocks] == ["1"]
+    body = " ".join(blocks[0][1].split())
+    assert "surface CONSTANT 10.0" in body and "rate CONSTANT 5e-3" in body
+    assert "depth INTERNAL FACTOR 1.0 1.0 2.0" in body and "1e-3" not in body
