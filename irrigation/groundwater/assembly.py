@@ -98,6 +98,7 @@ class System:
         hc = ~conn.vertical & ~both_confined
         self.hc = np.flatnonzero(hc)                 # connections with a variable conductance
         self.hc_n, self.hc_m = conn.n[self.hc], conn.m[self.hc]
+        self.condsat_hc = conn.condsat[self.hc]
         self.any_conv = bool(self.conv.any())
         self.ibound = np.where(model.idomain.ravel() > 0, 1, 0)
         self.pattern = Pattern(self.top.size, conn)
@@ -125,14 +126,17 @@ class System:
         """Nodes of every boundary entry for the current inactive/dry/constant cells."""
         ib = self.ibound.reshape(self.model.shape)
         self.nodes = [locate(b, ib, self.model.idomain) for b in self.boundaries]
-        self._bnodes = [(node >= 0, np.where(node >= 0, node, 0)) for node in self.nodes]
+        every = np.concatenate(self.nodes) if self.nodes else np.zeros(0, int)
+        self._bok_all = np.flatnonzero(every >= 0)
+        self._bnode_all = every[self._bok_all]
 
     def _fixed_changed(self) -> None:
         """Masks that depend on which cells are fixed; a new matrix version."""
         self.free = self.ibound > 0
+        self.fixed_idx = np.flatnonzero(~self.free)
         self.active = self.ibound != 0
         c = self.conn
-        self.off = (self.ibound[c.n] == 0) | (self.ibound[c.m] == 0)
+        self.off_idx = np.flatnonzero((self.ibound[c.n] == 0) | (self.ibound[c.m] == 0))
         self.pattern.set_free(self.free)
         self.version += 1
 
@@ -181,9 +185,10 @@ class System:
         return q, np.where(self.active, dss + dsy, 0.0)
 
     # ------------------------------------------------------------------ conductance
-    def conductance(self, h: np.ndarray, s: np.ndarray, ds: np.ndarray):
-        """Conductance of every connection and, with NEWTON, its derivatives wrt h_n and
-        h_m (``None`` otherwise).
+    def conductance(self, h: np.ndarray, s: np.ndarray, ds: np.ndarray,
+                    derivatives: bool = False):
+        """Conductance of every connection and, with NEWTON and ``derivatives``, its
+        derivatives wrt h_n and h_m (``None`` otherwise).
 
         Notes
         -----
@@ -199,26 +204,19 @@ class System:
         if hc.size:
             if self.newton:
                 up_n = h[n] > h[m]
-                s_up = np.where(up_n, s[n], s[m])
-                cs = c.condsat[hc]
-                cond[hc] = cs * s_up
-                dcn = np.zeros_like(cond)
-                dcm = np.zeros_like(cond)
-                dcn[hc] = np.where(up_n, cs * ds[n], 0.0)
-                dcm[hc] = np.where(up_n, 0.0, cs * ds[m])
+                cs = self.condsat_hc
+                cond[hc] = cs * np.where(up_n, s[n], s[m])
+                if derivatives:
+                    dcn = np.zeros_like(cond)
+                    dcm = np.zeros_like(cond)
+                    dcn[hc] = np.where(up_n, cs * ds[n], 0.0)
+                    dcm[hc] = np.where(up_n, 0.0, cs * ds[m])
             else:
                 cond[hc] = harmonic_conductance(c.kn[hc], c.km[hc], s[n] * self.thk[n],
                                                 s[m] * self.thk[m], c.cln[hc], c.clm[hc],
                                                 c.width[hc])
-        cond[self.off] = 0.0
+        cond[self.off_idx] = 0.0
         return cond, dcn, dcm
-
-    def _saturation(self, h):
-        if not self.any_conv and not self.sto_conv.any():
-            return np.ones_like(h), np.zeros_like(h)
-        s, ds = saturation(h, self.top, self.bot)
-        return np.where(self.conv | self.sto_conv, s, 1.0), np.where(
-            self.conv | self.sto_conv, ds, 0.0)
 
     # ------------------------------------------------------------------ assembly
     def evaluate(self, h: np.ndarray, jacobian: bool = False):
@@ -228,22 +226,25 @@ class System:
         s, ds = saturation(h, self.top, self.bot)
         s_flow = np.where(self.conv, s, 1.0)
         ds_flow = np.where(self.conv, ds, 0.0)
-        cond, dcn, dcm = self.conductance(h, s_flow, ds_flow)
+        cond, dcn, dcm = self.conductance(h, s_flow, ds_flow, derivatives=jacobian)
         dh = h[c.m] - h[c.n]
         q = cond * dh
         f = np.bincount(c.n, q, ncell) - np.bincount(c.m, q, ncell)
-        diag = np.zeros(ncell)
+        diag = np.zeros(ncell) if jacobian else None
         if self.delt is not None:
             qs, dqs = self._storage(h, s, ds, jacobian)
             f += qs
             if jacobian:
                 diag += dqs
-        for b, node, (ok, nd) in zip(self.boundaries, self.nodes, self._bnodes, strict=True):
-            qb, dqb = boundary_flow(b, node, h, self.area, self.top, self.bot)
-            f += np.bincount(nd[ok], qb[ok], ncell)
+        if self.boundaries:  # all packages in one scatter
+            flows = [boundary_flow(b, node, h, self.area, self.top, self.bot)
+                     for b, node in zip(self.boundaries, self.nodes, strict=True)]
+            f += np.bincount(self._bnode_all, np.concatenate([q for q, _ in flows])[
+                self._bok_all], ncell)
             if jacobian:
-                diag += np.bincount(nd[ok], dqb[ok], ncell)
-        f[~self.free] = 0.0
+                diag += np.bincount(self._bnode_all, np.concatenate([d for _, d in flows])[
+                    self._bok_all], ncell)
+        f[self.fixed_idx] = 0.0
         if not jacobian:
             return f, None
         # d q / d h_n and d q / d h_m of the flow into n; the flow into m is -q
@@ -255,7 +256,7 @@ class System:
         diag += np.bincount(c.n, dq_dn, ncell) - np.bincount(c.m, dq_dm, ncell)
         tiny = self.free & (np.abs(diag) < 1e-30)
         diag[tiny] = -1.0  # isolated dry cell: keep its head
-        diag[~self.free] = -1.0
+        diag[self.fixed_idx] = -1.0
         return f, self.pattern.build(dq_dm, -dq_dn, diag)
 
     def inflow(self, h, cond) -> np.ndarray:

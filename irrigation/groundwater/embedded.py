@@ -40,8 +40,10 @@ HCLOSE_MAX = 1e-6
 used when it is tighter."""
 
 CHORD_CONTRACTION = 0.3
-"""A reused factorisation is renewed when an iteration's head change is more than this
-fraction of the previous one (the lagged Jacobian no longer contracts fast)."""
+"""When an iteration's head change is more than this fraction of the previous one (the
+lagged Jacobian no longer contracts fast), the next step is a Newton step on the current
+Jacobian: GMRES preconditioned with the older factorisation, or a new factorisation when
+GMRES needs more than :data:`~.linear.GMRES_MAX_ITERATIONS` iterations."""
 
 
 def _chd(boundaries: list[Boundary], shape) -> tuple[np.ndarray, np.ndarray, str]:
@@ -72,14 +74,22 @@ class _Stepper:
         return (self.sys.delt, self.sys.version)
 
     def _direction(self, h: np.ndarray, f: np.ndarray, renew: bool) -> tuple[np.ndarray, bool]:
-        """Newton (or Picard) step dh of A dh = F; True when A is the current matrix."""
+        """Step dh of A dh = F; True when A is the current matrix (a Newton or Picard step),
+        False for a step with the factorisation of an earlier matrix (a chord step)."""
         key = self._key()
         if self.direct:
-            fresh = renew or self.lu.stale(key)
-            if fresh:
+            if self.lu.stale(key):
                 _, a = self.sys.evaluate(h, jacobian=True)
                 self.lu.factor(a, key)
-            return self.lu.solve(f), fresh
+                return self.lu.solve(f), True
+            if not renew:
+                return self.lu.solve(f), False
+            _, a = self.sys.evaluate(h, jacobian=True)
+            dh = self.lu.solve_preconditioned(a, f)
+            if dh is None:
+                self.lu.factor(a, key)
+                dh = self.lu.solve(f)
+            return dh, True
         _, a = self.sys.evaluate(h, jacobian=True)
         return self.amg.solve(a, f, key), True
 
