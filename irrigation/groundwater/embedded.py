@@ -78,14 +78,12 @@ class _Stepper:
         False for a step with the factorisation of an earlier matrix (a chord step)."""
         key = self._key()
         if self.direct:
-            if self.lu.stale(key):
-                _, a = self.sys.evaluate(h, jacobian=True)
-                self.lu.factor(a, key)
-                return self.lu.solve(f), True
-            if not renew:
+            if self.lu.lu is not None and not renew and not self.lu.stale(key):
                 return self.lu.solve(f), False
             _, a = self.sys.evaluate(h, jacobian=True)
-            dh = self.lu.solve_preconditioned(a, f)
+            # another step length or other fixed cells: the old factorisation may still
+            # precondition the new matrix well
+            dh = self.lu.solve_preconditioned(a, f) if self.lu.lu is not None else None
             if dh is None:
                 self.lu.factor(a, key)
                 dh = self.lu.solve(f)
