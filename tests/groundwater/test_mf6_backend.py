@@ -26,6 +26,8 @@ from irrigation.groundwater.output import budget_table
 from .conftest import CASES
 
 A, C, D = "a_steady_confined_chd", "c_transient_confined_theis_wel", "d_city_transient_newton"
+#: Every case; case d (the costliest mf6 runs, ~3 s each) in the slow suite.
+CASES_D_SLOW = [pytest.param(c, marks=pytest.mark.slow) if c == D else c for c in CASES]
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -52,7 +54,7 @@ def test_folder_as_delivered_gives_the_stored_heads(case, case_dirs, mf6_exe):
     assert result.times.tolist() == times
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", CASES_D_SLOW)
 def test_model_written_from_its_folder_gives_the_stored_heads(case, case_dirs, mf6_exe):
     """A loaded model written back for mf6 keeps the folder's IMS: identical heads (the old
     writer's loose inner tolerances made mf6 stop on cases a, b and c)."""
@@ -72,7 +74,7 @@ def test_model_from_arrays_gets_a_converging_ims(case_dirs, mf6_exe):
     assert np.abs(solve_model(model, backend="mf6", mf6_exe=mf6_exe).heads - ref).max() < 1e-6
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", CASES_D_SLOW)
 def test_budget_is_read_from_the_binary_budget_file(case, case_dirs, mf6_exe):
     """Budget rows per package name at the times OC saves, double precision: the embedded
     budget of every case agrees with the budget file mf6 writes to 1e-4 of each term
