@@ -40,9 +40,10 @@ import numpy as np
 
 from irrigation.errors import InputError
 from irrigation.groundwater.embedded import simulate
-from irrigation.groundwater.mf6 import find_mf6, run_simulation_folder, write_model
+from irrigation.groundwater.mf6 import find_mf6, run_simulation_folder
 from irrigation.groundwater.model import Package
 from irrigation.groundwater.synthetic import grid_model, list_package
+from irrigation.groundwater.writer import write_model
 
 try:
     from .common import Result, check_size, measure

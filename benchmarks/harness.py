@@ -25,6 +25,7 @@ BENCHMARKS = {
     "soil": "soil_balance",
     "et0": "et0_grid",
     "groundwater": "groundwater_newton",
+    "gw_backends": "groundwater_backends",
     "routing": "routing_adapter",
     "daily_run": "daily_run",
     "scenario": "scenario_season",

@@ -23,6 +23,7 @@ from .day import morning_heads as morning_heads
 from .day import observe as observe
 from .day import route_day as route_day
 from .day import steady_heads as steady_heads
+from .day import steady_state as steady_state
 from .decide import DecideRules as DecideRules
 from .decide import demand as demand
 from .decide import schedule as schedule

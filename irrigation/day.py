@@ -213,16 +213,27 @@ class PlanningModel:
 NO_MODEL_HEADS = np.full((1, 1, 1), np.nan)
 
 
-def steady_heads(pm: PlanningModel, backend: str | None = None) -> np.ndarray:
-    """Heads of the groundwater model's first stored step [m] (layer, row, col): the
-    steady state of a city model. ``backend`` overrides the city's
-    ``groundwater.backend``. Without a model: :data:`NO_MODEL_HEADS`."""
+def steady_state(pm: PlanningModel, backend: str | None = None) -> GroundwaterRun:
+    """The groundwater model's first stored step (the steady state of a city model):
+    heads [m] (1, layer, row, col). ``backend`` overrides the city's
+    ``groundwater.backend``. When the model does not converge, its starting heads (IC)
+    are used and the warning says so. Without a model: :data:`NO_MODEL_HEADS`."""
     if pm.groundwater is None:
-        return NO_MODEL_HEADS.copy()
+        return GroundwaterRun(NO_MODEL_HEADS.copy()[None])
     cfg = pm.city.config.groundwater
-    result = solve_model(pm.groundwater.first_period(), backend=backend or cfg.backend,
-                         mf6_exe=cfg.mf6_exe or None)
-    return heads_dataset(pm.groundwater, result)["head"].isel(time=0).values
+    try:
+        result = solve_model(pm.groundwater.first_period(), backend=backend or cfg.backend,
+                             mf6_exe=cfg.mf6_exe or None)
+    except ConvergenceError as exc:
+        strt = np.where(np.abs(pm.groundwater.strt) < 1e29, pm.groundwater.strt, np.nan)
+        return GroundwaterRun(strt[None], f"the groundwater model's steady state did not "
+                              f"converge ({exc}); its starting heads are used")
+    return GroundwaterRun(heads_dataset(pm.groundwater, result)["head"].isel(time=[0]).values)
+
+
+def steady_heads(pm: PlanningModel, backend: str | None = None) -> np.ndarray:
+    """The heads of :func:`steady_state` [m] (layer, row, col)."""
+    return steady_state(pm, backend).heads_m[0]
 
 
 def reference_et0(pm: PlanningModel, weather: xr.Dataset) -> xr.DataArray:

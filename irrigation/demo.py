@@ -44,6 +44,34 @@ log = logging.getLogger(__name__)
 KNMI_SOURCE = "weather/knmi_260_2017-2019.txt"
 """The raw KNMI file shipped with the demo city; the generator converts it."""
 
+BUNDLED_KNMI = Path(__file__).resolve().parent.parent / "models" / "demo-city" / KNMI_SOURCE
+"""The bundled demo city's copy of the KNMI file (used when the target folder has none)."""
+
+
+def knmi_source(out_dir: Path, knmi_file: str | Path | None) -> Path:
+    """The raw KNMI file a city generated into ``out_dir`` converts.
+
+    ``knmi_file`` if given, else the copy already in ``out_dir``, else the bundled demo
+    city's copy (:data:`BUNDLED_KNMI`), so that a fresh folder needs no ``--knmi``.
+
+    Raises
+    ------
+    InputError
+        The file does not exist (checked before anything is written).
+    """
+    from .errors import InputError
+
+    if knmi_file is not None:
+        src = Path(knmi_file)
+    elif (out_dir / KNMI_SOURCE).is_file():
+        src = out_dir / KNMI_SOURCE
+    else:
+        src = BUNDLED_KNMI
+    if not src.is_file():
+        raise InputError("KNMI daily weather file not found (give one with --knmi)",
+                         file=src, field="knmi")
+    return src
+
 STREET_NAMES = (
     "Hauptstraße",
     "Bahnhofstraße",
@@ -187,9 +215,16 @@ def generate_city(
         Seed of every random draw; the same seed gives the same files, byte for byte.
     knmi_file
         Raw KNMI daily file to convert into ``weather/observed.csv``; by default the
-        copy already in ``out_dir`` (``weather/knmi_260_2017-2019.txt``).
+        copy already in ``out_dir`` (``weather/knmi_260_2017-2019.txt``), else the
+        bundled demo city's (:func:`knmi_source`).
+
+    Raises
+    ------
+    InputError
+        No KNMI file (before anything is written).
     """
     out = Path(out_dir)
+    src = knmi_source(out, knmi_file)
     (out / "weather").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     streets, parks = _streets(size, rng)
@@ -204,7 +239,6 @@ def generate_city(
     if gw_dir.exists():
         shutil.rmtree(gw_dir)
     write_simulation(_groundwater(size, rng, streets, parks), gw_dir)
-    src = Path(knmi_file) if knmi_file is not None else out / KNMI_SOURCE
     if src.resolve() != (out / KNMI_SOURCE).resolve():
         shutil.copyfile(src, out / KNMI_SOURCE)
     write_weather_csv(
@@ -928,13 +962,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("out_dir", type=Path)
     p.add_argument("--seed", type=int, default=2018)
     p.add_argument(
-        "--knmi", type=Path, default=None, help="raw KNMI daily file (default: the copy in OUT_DIR)"
-    )
+        "--knmi", type=Path, default=None,
+        help="raw KNMI daily file (default: the copy in OUT_DIR, else the bundled demo city's)")
     p.add_argument("--size", choices=list(SIZES), default="demo",
                    help="demo: the bundled demo city; large: 150,000 sites (issue 10)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    generate_city(args.out_dir, size=SIZES[args.size], seed=args.seed, knmi_file=args.knmi)
+    from .errors import InputError
+
+    try:
+        generate_city(args.out_dir, size=SIZES[args.size], seed=args.seed, knmi_file=args.knmi)
+    except InputError as exc:
+        p.exit(2, f"error: {exc}\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -37,7 +37,7 @@ from .day import (
     observe,
     reference_et0,
     route_day,
-    steady_heads,
+    steady_state,
 )
 from .errors import InputError
 from .io.city import load_groundwater
@@ -192,14 +192,17 @@ def _observe(inp: DayInputs, day: np.datetime64) -> SensorObservations | None:
 
 
 def _state(inp: DayInputs, obs: SensorObservations | None, day: np.datetime64
-           ) -> tuple[StateRun, str, np.datetime64]:
+           ) -> tuple[StateRun, str, np.datetime64, tuple[str, ...]]:
     """State stage: continue the previous state, or spin up from the season start at field
     capacity with the model's steady heads, to the morning of D; returns the run, where the
-    state came from and the day it started."""
+    state came from, the day it started and warnings."""
     pm, o = inp.model, inp.observed
+    warnings: tuple[str, ...] = ()
     if inp.previous is None:
         d0 = np.datetime64(pm.city.config.run.season_start, "D")
-        start = SoilState.at_field_capacity(pm, d0, steady_heads(pm))
+        steady = steady_state(pm)
+        warnings = () if steady.converged else (steady.warning,)
+        start = SoilState.at_field_capacity(pm, d0, steady.heads_m[0])
         start, _ = assimilate(pm, start, None if obs is None else obs.daily.sel(time=d0),
                               None if obs is None else obs.rho)
         gw = "steady groundwater" if pm.groundwater is not None else "assumed water table"
@@ -209,7 +212,7 @@ def _state(inp: DayInputs, obs: SensorObservations | None, day: np.datetime64
         text = f"continued from the state of {start.day}"
     run = continue_state(pm, start, inp.et0_mm, o.weather["precip_mm"], o.watering_l, obs,
                          day)
-    return run, text, start.day
+    return run, text, start.day, warnings
 
 
 def _groundwater(pm: PlanningModel, run: StateRun, since: np.datetime64
@@ -301,9 +304,9 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path 
     inp = st("inputs", read_inputs, city, day, ws.root, forecast_file)
     pm = inp.model
     obs = st("sensors", _observe, inp, day)
-    run, start_text, since = st("state", _state, inp, obs, day)
+    run, start_text, since, state_warnings = st("state", _state, inp, obs, day)
     state, gw_warnings = st("groundwater", _groundwater, pm, run, since)
-    warnings = [*inp.warnings, *gw_warnings]
+    warnings = [*inp.warnings, *state_warnings, *gw_warnings]
     info = {"forecast_source": inp.forecast_source, "state_start": start_text,
             "n_obs": run.n_obs, "n_obs_above_fc": _above_fc(obs, day), "qc_days": QC_REPORT_DAYS,
             "tension_range_kpa": list(city.config.qc.tension_range_kpa)}

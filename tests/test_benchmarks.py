@@ -18,6 +18,8 @@ EXPECTED = {  # row name prefix -> number of rows at size tiny
     "ET0 FAO-56 PM grid": 1,
     "groundwater: embedded NEWTON solver": 2,
     "groundwater: scaling fit": 1,
+    "groundwater backends: whole command": 1,
+    "groundwater backends: solve alone": 1,
     "routing: build_problem + solve": 1,
     "daily run": 1,
     "scenario season": 2,

@@ -11,7 +11,6 @@ Public API::
 from .backend import choose_backend as choose_backend
 from .backend import solve_model as solve_model
 from .backend import solve_simulation as solve_simulation
-from .embedded import SolveResult as SolveResult
 from .embedded import simulate as simulate
 from .forecast import depth_to_water as depth_to_water
 from .forecast import forecast_model as forecast_model
@@ -22,4 +21,5 @@ from .model import GwfModel as GwfModel
 from .model import Package as Package
 from .output import budget_table as budget_table
 from .output import heads_dataset as heads_dataset
+from .result import SolveResult as SolveResult
 from .solve import solve_to_files as solve_to_files

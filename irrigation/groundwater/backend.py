@@ -6,10 +6,12 @@ import logging
 from pathlib import Path
 from typing import Literal
 
-from .embedded import SolveResult, simulate
+from ..errors import InputError
+from .embedded import simulate
 from .load import load_simulation
-from .mf6 import find_mf6, run_model, run_simulation_folder
+from .mf6 import DEFAULT_TIMEOUT_S, find_mf6, run_model, run_simulation_folder
 from .model import GwfModel
+from .result import SolveResult
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +26,6 @@ def choose_backend(backend: Backend = "auto", mf6_exe: str | Path | None = None,
     or on PATH, else ``embedded``. ``"mf6"`` without an executable raises
     :class:`~irrigation.errors.InputError`.
     """
-    from ..errors import InputError
-
     if backend not in ("auto", "embedded", "mf6"):
         raise InputError(f"expected backend auto, embedded or mf6, got {backend!r}",
                          field="backend")
@@ -41,21 +41,39 @@ def choose_backend(backend: Backend = "auto", mf6_exe: str | Path | None = None,
     return "embedded", None
 
 
+def _check_saves_heads(model: GwfModel) -> None:
+    if not model.oc.saved("head", model.nstp).any():
+        oc = model.source.package("OC6") if model.source is not None else None
+        raise InputError("the model saves no heads: its output control has no SAVE HEAD "
+                         "for any time step (or there is no OC package)",
+                         file=oc.path if oc else model.sim_dir or None, field="SAVE HEAD")
+
+
 def solve_simulation(sim_dir: str | Path, *, backend: Backend = "auto",
-                     mf6_exe: str | Path | None = None) -> tuple[GwfModel, SolveResult]:
-    """Solve an MF6 simulation folder as it is; returns the model and all heads/budgets."""
+                     mf6_exe: str | Path | None = None,
+                     timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[GwfModel, SolveResult]:
+    """Solve an MF6 simulation folder as it is; returns the model and the heads/budgets of
+    the steps its OC saves.
+
+    With ``mf6`` the folder runs as delivered (its IMS, every package); the embedded
+    solver raises :class:`~irrigation.errors.InputError` for packages or options it lacks.
+    """
     model = load_simulation(sim_dir)
+    _check_saves_heads(model)
     which, exe = choose_backend(backend, mf6_exe)
     log.info("groundwater backend: %s%s", which, f" ({exe})" if exe else "")
     if which == "mf6":
-        return model, run_simulation_folder(sim_dir, exe)
+        return model, run_simulation_folder(sim_dir, exe, timeout_s=timeout_s)
     return model, simulate(model)
 
 
 def solve_model(model: GwfModel, *, backend: Backend = "auto",
-                mf6_exe: str | Path | None = None) -> SolveResult:
-    """Solve a :class:`GwfModel` with the chosen backend."""
+                mf6_exe: str | Path | None = None,
+                timeout_s: float = DEFAULT_TIMEOUT_S) -> SolveResult:
+    """Solve a :class:`GwfModel` with the chosen backend (mf6: written by
+    :func:`~.writer.write_model` from its source folder)."""
+    _check_saves_heads(model)
     which, exe = choose_backend(backend, mf6_exe)
     if which == "mf6":
-        return run_model(model, exe)
+        return run_model(model, exe, timeout_s=timeout_s)
     return simulate(model)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .connections import next_cell_below
 from .model import GwfModel, Package
 
 
@@ -27,7 +28,7 @@ class Boundary:
     values
         Value arrays by column name (``"q"``, ``"cond"``, ``"recharge"`` [m d-1], ...).
     movable
-        RCH/EVT entries move to the highest active cell below an inactive cell.
+        RCH/EVT entries move from a cell that went dry to the first wet cell below.
     auto_flow_reduce
         WEL ``AUTO_FLOW_REDUCE`` fraction or ``None``.
     """
@@ -68,7 +69,7 @@ def _boundary(model: GwfModel, pkg: Package, block: dict) -> Boundary:
     rows, cols = np.indices((model.nrow, model.ncol))
     lay_key = "irch" if pkg.kind == "rch" else "ievt"
     lay = block.get(lay_key)
-    layer = np.zeros(rows.size, int) if lay is None else lay.astype(int).ravel() - 1
+    layer = np.zeros(rows.size, int) if lay is None else lay.astype(int).ravel()
     names = ("recharge",) if pkg.kind == "rch" else ("surface", "rate", "depth")
     missing = [n for n in names if n not in block]
     values = {n: (np.zeros(rows.size) if n in missing else block[n].ravel()) for n in names}
@@ -78,26 +79,41 @@ def _boundary(model: GwfModel, pkg: Package, block: dict) -> Boundary:
                     values, movable=not pkg.fixed_cell)
 
 
-def locate(b: Boundary, ibound: np.ndarray) -> np.ndarray:
+def locate(b: Boundary, ibound: np.ndarray, idomain: np.ndarray) -> np.ndarray:
     """Node of each entry; -1 where no stress applies.
+
+    Parameters
+    ----------
+    b
+        The boundary.
+    ibound
+        (nlay, nrow, ncol): 1 active, -1 constant head, 0 inactive or dry.
+    idomain
+        (nlay, nrow, ncol) IDOMAIN of DIS.
 
     Notes
     -----
-    RCH/EVT entries on an inactive cell move to the highest active cell below unless
-    FIXED_CELL (MF6 RCH/EVT ``*_cf``); any entry on a cell with ibound <= 0 (inactive,
-    dry or constant head) is not applied (Langevin et al. 2017, ch. 8, "no recharge in CHD
-    cells").
+    MF6 RCH/EVT ``*_cf``: an entry on a cell that is not part of the model (IDOMAIN <= 0:
+    array input on such a cell, with the default IRCH/IEVT of layer 1 or the given layer)
+    is dropped, not moved. Without FIXED_CELL an entry on a cell that has *gone dry* moves
+    down the column's vertical connections (``highest_active``: across pass-through cells,
+    not past an IDOMAIN = 0 cell) to the first cell that is not dry. Any entry whose cell is
+    dry, inactive or constant head receives no stress (``bnd_cf``: ``ibound <= 0``;
+    Langevin et al. 2017, ch. 8, "no recharge in CHD cells").
     """
     nlay, nrow, ncol = ibound.shape
     layer = b.layer.copy()
+    exists = idomain[layer, b.row, b.col] > 0
     if b.movable:
+        below = next_cell_below(idomain)
         for _ in range(nlay - 1):  # loop over layers, vectorised over entries
-            down = (ibound[layer, b.row, b.col] == 0) & (layer < nlay - 1)
+            nxt = below[layer, b.row, b.col]
+            down = exists & (ibound[layer, b.row, b.col] == 0) & (nxt >= 0)
             if not down.any():
                 break
-            layer = np.where(down, layer + 1, layer)
+            layer = np.where(down, nxt, layer)
     node = (layer * nrow + b.row) * ncol + b.col
-    ok = ibound.ravel()[node] > 0
+    ok = exists & (ibound.ravel()[node] > 0)
     return np.where(ok, node, -1)
 
 

@@ -75,8 +75,29 @@ def vertical_conductance(k33n, k33m, thkn, thkm, area) -> np.ndarray:
     return np.where(np.isfinite(c) & (k33n > 0) & (k33m > 0), c, 0.0)
 
 
+def next_cell_below(idomain: np.ndarray) -> np.ndarray:
+    """Layer of the cell each cell connects to vertically downward, -1 where none.
+
+    Notes
+    -----
+    MF6 DIS connections (``disconnections``): below a cell, cells with IDOMAIN < 0
+    (vertical pass-through) are skipped; the first cell with IDOMAIN > 0 is connected, one
+    with IDOMAIN = 0 ends the column (Langevin et al. 2017, DIS "IDOMAIN").
+    """
+    nlay = idomain.shape[0]
+    below = np.full(idomain.shape, -1, dtype=int)
+    for k in range(nlay - 2, -1, -1):
+        nxt = idomain[k + 1]
+        below[k] = np.where(nxt > 0, k + 1, np.where(nxt < 0, below[k + 1], -1))
+    return below
+
+
 def build_connections(model: GwfModel) -> Connections:
-    """All connections between active cells of ``model`` and their saturated conductance."""
+    """All connections between active cells of ``model`` and their saturated conductance.
+
+    Vertical connections skip pass-through cells (:func:`next_cell_below`); their
+    conductance uses the half thicknesses of the two connected cells only.
+    """
     nlay, nrow, ncol = model.shape
     idx = np.arange(nlay * nrow * ncol).reshape(model.shape)
     act = model.idomain > 0
@@ -84,28 +105,31 @@ def build_connections(model: GwfModel) -> Connections:
     dr = np.broadcast_to(model.delr[None, None, :], model.shape)
     dc = np.broadcast_to(model.delc[None, :, None], model.shape)
     full, head, tail = slice(None), slice(None, -1), slice(1, None)
-    parts = []
-    # x direction (along a row): K11, half column widths, face width delc
-    sl_a, sl_b = (full, full, head), (full, full, tail)
-    parts.append((sl_a, sl_b, model.k, 0.5 * dr, dc, False))
-    # y direction (along a column): K22, half row heights, face width delr
-    sl_a, sl_b = (full, head, full), (full, tail, full)
-    parts.append((sl_a, sl_b, model.k22, 0.5 * dc, dr, False))
-    # z direction: K33, half thicknesses, area
-    sl_a, sl_b = (head, full, full), (tail, full, full)
-    parts.append((sl_a, sl_b, model.k33, 0.5 * thk, dr * dc, True))
     cols: dict[str, list[np.ndarray]] = {k: [] for k in
                                          ("n", "m", "vertical", "kn", "km", "cln", "clm", "width")}
-    for sa, sb, kk, half, width, vert in parts:
+
+    def add(n, m, kn, km, cln, clm, width, vert):
+        for key, val in (("n", n), ("m", m), ("kn", kn), ("km", km), ("cln", cln),
+                         ("clm", clm), ("width", width)):
+            cols[key].append(val)
+        cols["vertical"].append(np.full(len(n), vert))
+
+    # x direction (along a row): K11, half column widths, face width delc;
+    # y direction (along a column): K22, half row heights, face width delr
+    for sa, sb, kk, half, width in (((full, full, head), (full, full, tail), model.k,
+                                     0.5 * dr, dc),
+                                    ((full, head, full), (full, tail, full), model.k22,
+                                     0.5 * dc, dr)):
         ok = act[sa] & act[sb]
-        cols["n"].append(idx[sa][ok])
-        cols["m"].append(idx[sb][ok])
-        cols["vertical"].append(np.full(int(ok.sum()), vert))
-        cols["kn"].append(kk[sa][ok])
-        cols["km"].append(kk[sb][ok])
-        cols["cln"].append(half[sa][ok])
-        cols["clm"].append(half[sb][ok])
-        cols["width"].append(width[sa][ok])
+        add(idx[sa][ok], idx[sb][ok], kk[sa][ok], kk[sb][ok], half[sa][ok], half[sb][ok],
+            width[sa][ok], False)
+    # z direction: K33, half thicknesses, area; to the next cell below (pass-through)
+    below = next_cell_below(model.idomain)
+    k3, r3, c3 = np.nonzero(act & (below >= 0))
+    kb = below[k3, r3, c3]
+    area = (dr * dc)[k3, r3, c3]
+    add(idx[k3, r3, c3], idx[kb, r3, c3], model.k33[k3, r3, c3], model.k33[kb, r3, c3],
+        0.5 * thk[k3, r3, c3], 0.5 * thk[kb, r3, c3], area, True)
     c = {k: np.concatenate(v) for k, v in cols.items()}
     thk_f = thk.ravel()
     thkn, thkm = thk_f[c["n"]], thk_f[c["m"]]

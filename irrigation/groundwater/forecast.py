@@ -16,6 +16,9 @@ import xarray as xr
 
 from ..errors import InputError
 from .backend import Backend, solve_model
+from .load import check_cells
+from .mf6 import DEFAULT_TIMEOUT_S
+from .mf6files import OutputControl
 from .model import GwfModel, Package, rowcol_in_edges
 from .output import heads_dataset
 
@@ -24,7 +27,8 @@ log = logging.getLogger(__name__)
 Well = tuple[int, int, int, float]
 
 
-def _wells_block(wells: Sequence[Well], shape: tuple[int, int, int]) -> dict:
+def _wells_block(wells: Sequence[Well], idomain: np.ndarray) -> dict:
+    shape = idomain.shape
     arr = np.asarray(list(wells), dtype=float).reshape(-1, 4)
     cid = arr[:, :3].astype(int)
     bad = np.any((cid < 0) | (cid >= np.array(shape)), axis=1) | (arr[:, :3] != cid).any(1)
@@ -33,6 +37,7 @@ def _wells_block(wells: Sequence[Well], shape: tuple[int, int, int]) -> dict:
         raise InputError(f"well (layer, row, col, q) = {w} is outside the "
                          f"{shape[0]} x {shape[1]} x {shape[2]} grid (0-based indices)",
                          field="wells")
+    check_cells(cid, idomain, "wel")
     if not np.all(np.isfinite(arr[:, 3])):
         raise InputError("well rates must be finite numbers [m3 d-1]", field="wells")
     return {"cellid": cid, "q": arr[:, 3]}
@@ -74,6 +79,9 @@ def forecast_model(model: GwfModel, heads: np.ndarray | None = None, *,
         the same every day, or one such list per day. Added to the model's own WEL.
     days
         Forecast horizon [d].
+
+    The forecast saves the heads of every day and no budget; packages only mf6 runs keep
+    the stresses of the model's last period (see :func:`~.writer.carried_periods`).
     """
     if not model.has_sto:
         raise InputError("a forecast needs a transient model, but it has no STO package",
@@ -102,25 +110,29 @@ def forecast_model(model: GwfModel, heads: np.ndarray | None = None, *,
         if len(per_day) != days:
             raise InputError(f"expected {days} daily well lists, got {len(per_day)}",
                              field="wells")
-        packages.append(Package("wel", "wel_plan", {d: _wells_block(w, model.shape) if w
+        packages.append(Package("wel", "wel_plan", {d: _wells_block(w, model.idomain) if w
                                                     else {} for d, w in enumerate(per_day)}))
+    kper = None if model.source_kper is None else np.full(days, model.source_kper[-1])
     return model.replace(
         strt=strt, packages=packages, perlen=np.ones(days), nstp=np.ones(days, int),
-        tsmult=np.ones(days), steady=np.zeros(days, bool))
+        tsmult=np.ones(days), steady=np.zeros(days, bool),
+        oc=OutputControl.every_step(budget=False), source_kper=kper)
 
 
 def run_forecast(model: GwfModel, heads: np.ndarray | None = None, *, recharge_mm_d=None,
                  wells: Sequence = (), days: int = 7, start: str | np.datetime64 | None = None,
-                 backend: Backend = "auto", mf6_exe: str | Path | None = None) -> xr.Dataset:
+                 backend: Backend = "auto", mf6_exe: str | Path | None = None,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> xr.Dataset:
     """Run the groundwater forecast and return heads on (time, layer, row, col).
 
     See :func:`forecast_model` for the arguments; ``start`` is the date of the starting
-    heads (then ``time`` holds the end of each forecast day). Raises
-    :class:`~irrigation.errors.ConvergenceError` (with the last iterate) if a day does not
-    converge, so the caller can fall back to the last good heads.
+    heads (then ``time`` holds the end of each forecast day); ``timeout_s`` limits an mf6
+    run [s]. Raises :class:`~irrigation.errors.ConvergenceError` (with the last iterate)
+    if a day does not converge, with either backend, so the caller can fall back to the
+    last good heads.
     """
     fmodel = forecast_model(model, heads, recharge_mm_d=recharge_mm_d, wells=wells, days=days)
-    result = solve_model(fmodel, backend=backend, mf6_exe=mf6_exe)
+    result = solve_model(fmodel, backend=backend, mf6_exe=mf6_exe, timeout_s=timeout_s)
     return heads_dataset(fmodel, result, start=start)
 
 

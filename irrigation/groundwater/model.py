@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
+
+from ..errors import InputError
+from .mf6files import OutputControl, SimulationFiles
 
 PackageKind = Literal["chd", "wel", "drn", "ghb", "riv", "rch", "evt"]
 
@@ -36,6 +40,48 @@ HDRY = -1.0e30
 HNOFLO = 1.0e30
 
 
+@dataclass(frozen=True)
+class Unsupported:
+    """An input the embedded solver cannot run (MF6 can): a package type or an option.
+
+    Attributes
+    ----------
+    file
+        The input file.
+    field
+        The package type or option, e.g. ``"HFB6"`` or ``"XT3D"``.
+    message
+        What it is, e.g. ``"package HFB is not supported by the embedded solver"``.
+    """
+
+    file: str
+    field: str
+    message: str
+
+    def error(self) -> InputError:
+        """The :class:`~irrigation.errors.InputError` the embedded backend raises."""
+        return InputError(f"{self.message} (use backend 'mf6')", file=self.file,
+                          field=self.field)
+
+
+@dataclass(frozen=True)
+class ForeignPackage:
+    """A package of the model folder that only mf6 runs (HFB, SFR, MAW, LAK, UZF, ...) or
+    whose options only mf6 runs; the mf6 backend passes its file through.
+
+    Attributes
+    ----------
+    ftype, pname
+        Type as in the name file (``"HFB6"``) and package name.
+    path
+        Its input file.
+    """
+
+    ftype: str
+    pname: str
+    path: Path
+
+
 @dataclass
 class Package:
     """One boundary package and its stress period blocks.
@@ -50,7 +96,8 @@ class Package:
         0-based stress period -> block content. A list block is a dict with ``"cellid"``
         (int array (n, 3): layer, row, col) and one array (n,) per value column of
         :data:`LIST_COLUMNS`; an array block (``READASARRAYS``) holds (nrow, ncol) arrays
-        (``"recharge"``, ``"irch"``; ``"surface"``, ``"rate"``, ``"depth"``, ``"ievt"``).
+        (``"recharge"``, ``"irch"``; ``"surface"``, ``"rate"``, ``"depth"``, ``"ievt"``;
+        IRCH/IEVT as 0-based layers).
         A period without an entry keeps the previous block; an empty dict switches a list
         package off (MF6 input rules, Langevin et al. 2017, ch. 8).
     readasarrays
@@ -118,6 +165,24 @@ class GwfModel:
         NEWTON formulation on (with ``under_relaxation`` if requested).
     packages
         Boundary packages in name-file order.
+    oc
+        What output control saves (:class:`~.mf6files.OutputControl`); both backends
+        return the heads and budgets of those steps only.
+    source
+        The files of the simulation folder the model was loaded from (``None`` for a model
+        built from arrays); the mf6 backend writes derived models from it, keeping the
+        folder's own IMS and passing :attr:`foreign` packages through.
+    source_kper
+        Per stress period, the period of the source folder whose stresses of the foreign
+        packages are in force (see :meth:`first_period`, the forecast).
+    source_arrays
+        The arrays as loaded from the source folder (to tell whether DIS/NPF/STO changed).
+    foreign
+        Packages only mf6 runs (:class:`ForeignPackage`).
+    unsupported
+        What the embedded solver cannot run (:class:`Unsupported`); it raises the first.
+    sto_name
+        Name of the STO package (budget rows of storage).
     """
 
     nlay: int
@@ -151,6 +216,13 @@ class GwfModel:
     outer_dvclose: float = 1e-6
     outer_maximum: int = 100
     sim_dir: str = ""
+    oc: OutputControl = field(default_factory=OutputControl.every_step)
+    source: SimulationFiles | None = None
+    source_kper: np.ndarray | None = None
+    source_arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    foreign: tuple[ForeignPackage, ...] = ()
+    unsupported: tuple[Unsupported, ...] = ()
+    sto_name: str = "sto"
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -191,8 +263,10 @@ class GwfModel:
         later periods cannot change its heads, so solving them is wasted work)."""
         packages = [dataclasses.replace(p, periods={k: v for k, v in p.periods.items()
                                                     if k == 0}) for p in self.packages]
+        kper = None if self.source_kper is None else self.source_kper[:1]
         return self.replace(packages=packages, perlen=self.perlen[:1], nstp=self.nstp[:1],
-                            tsmult=self.tsmult[:1], steady=self.steady[:1])
+                            tsmult=self.tsmult[:1], steady=self.steady[:1],
+                            oc=self.oc.first_periods(1), source_kper=kper)
 
     def time_steps(self) -> list[tuple[int, int, float]]:
         """(kper, kstp, delt) of every time step; MF6 TDIS step-length rule.

@@ -9,8 +9,8 @@ import pandas as pd
 import xarray as xr
 
 from ..io.files import atomic_write
-from .embedded import SolveResult
 from .model import GwfModel
+from .result import SolveResult
 
 
 def heads_dataset(model: GwfModel, result: SolveResult,

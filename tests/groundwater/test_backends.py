@@ -1,8 +1,11 @@
-"""Backend selection (auto/embedded/mf6), the mf6 runner with a fake executable, writing."""
+"""Backend selection (auto/embedded/mf6), the mf6 runner with a fake executable, writing.
+
+The real mf6 is exercised in ``test_mf6_backend.py``."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 
 import numpy as np
@@ -12,7 +15,8 @@ from irrigation.errors import InputError
 from irrigation.groundwater.backend import choose_backend, solve_simulation
 from irrigation.groundwater.embedded import simulate
 from irrigation.groundwater.load import load_simulation
-from irrigation.groundwater.mf6 import find_mf6, write_model
+from irrigation.groundwater.mf6 import find_mf6
+from irrigation.groundwater.writer import write_model
 
 A = "a_steady_confined_chd"
 
@@ -24,13 +28,16 @@ def no_mf6(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def fake_mf6(tmp_path, monkeypatch):
-    """An 'mf6' on PATH that records its call and reports normal termination."""
+def fake_mf6(tmp_path, monkeypatch, case_dirs):
+    """An 'mf6' on PATH that records its folder, writes case a's stored heads there (as
+    ``gwf.hds``, the file case a's OC names) and reports normal termination."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
     marker = tmp_path / "called.txt"
     exe = bindir / "mf6"
-    exe.write_text(f"#!/bin/sh\npwd > {marker}\necho ' Normal termination of simulation.'\n")
+    heads = case_dirs[A] / "gwf.hds"
+    exe.write_text(f"#!/bin/sh\npwd > {marker}\n{shutil.which('cp')} {heads} gwf.hds\n"
+                   "echo ' Normal termination of simulation.'\n")
     exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
     monkeypatch.delenv("MF6_EXE", raising=False)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
@@ -60,12 +67,11 @@ def test_embedded_forced_even_with_mf6(fake_mf6):
 def test_auto_picks_mf6_on_path_and_runs_it(fake_mf6, case_dirs):
     exe, marker = fake_mf6
     assert choose_backend("auto") == ("mf6", str(exe))
-    # the fake leaves the stored MF6 outputs in place, so the reader sees real results
     model, result = solve_simulation(case_dirs[A])
     assert marker.exists(), "the mf6 executable was not called"
     assert marker.read_text().strip() != str(case_dirs[A])  # ran in a temporary copy
     assert result.heads.shape == (1, *model.shape)
-    assert {b["term"] for b in result.budget} == {"CHD"}
+    assert result.budget == []  # the fake wrote no budget file
 
 
 def test_mf6_exe_env_var_is_used(fake_mf6, monkeypatch, case_dirs):

@@ -1,4 +1,7 @@
-"""Bad input gives a clear InputError; non-convergence a ConvergenceError."""
+"""Bad input gives a clear InputError; non-convergence a ConvergenceError.
+
+Packages and options only mf6 runs load (the mf6 backend passes them through); the
+embedded solver then refuses them with an InputError naming file, package and option."""
 
 from __future__ import annotations
 
@@ -30,21 +33,33 @@ def test_missing_package_file(fresh_case):
     assert err.value.file.endswith("gwf.npf")
 
 
-def test_unsupported_package(fresh_case):
+def test_package_only_mf6_runs(fresh_case):
+    """UZF loads (for mf6) and the embedded solver names it, its name file and mf6."""
     ws = fresh_case(A)
     (ws / "gwf.uzf").write_text("BEGIN options\nEND options\n")
     _edit(ws / "gwf.nam", r"(?i)END packages", "  UZF6  gwf.uzf  uzf\nEND packages")
-    with pytest.raises(InputError, match="UZF") as err:
-        load_simulation(ws)
+    model = load_simulation(ws)
+    assert [p.ftype for p in model.foreign] == ["UZF6"]
+    with pytest.raises(InputError, match=r"package UZF is not supported.*backend 'mf6'") as err:
+        simulate(model)
     assert err.value.field == "UZF6"
+    assert err.value.file.endswith("gwf.nam")
+
+
+def test_option_only_mf6_runs(fresh_case):
+    ws = fresh_case(A)
+    _edit(ws / "gwf.npf", r"(?i)BEGIN options", "BEGIN options\n  XT3D")
+    model = load_simulation(ws)
+    with pytest.raises(InputError, match="option XT3D of package NPF") as err:
+        simulate(model)
+    assert err.value.file.endswith("gwf.npf")
+    assert err.value.field == "XT3D"
 
 
 # (case, file to edit, pattern, replacement, message, field named by the InputError)
 BAD_EDITS = [
     pytest.param(A, "gwf.nam", r"DIS6", "DISV6", "structured DIS", "DISV6",
                  id="unsupported-grid"),
-    pytest.param(A, "gwf.npf", r"(?i)BEGIN options", "BEGIN options\n  XT3D",
-                 "option XT3D of package NPF", "XT3D", id="unsupported-option"),
     pytest.param(A, "gwf.npf", r"(?is)(\bk\s+CONSTANT\s+)\S+", r"\g<1>nan", "NaN", "k",
                  id="nan-in-k"),
     pytest.param(C, "gwf.wel", r"\n\s*1\s+51\s+51\s", "\n  1 151 51 ",
