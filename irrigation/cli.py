@@ -173,7 +173,7 @@ def _cmd_route(args: argparse.Namespace) -> int:
             str(c) if k == "visit" else str(loc)
             for k, c, loc in inner[["kind", "site", "location"]].itertuples(index=False)
         ]
-        print(f"Route #{r + 1}: " + " ".join(stops))
+        print(f"Route #{r}: " + " ".join(stops))
     sol_file = solution_path(args.vrplib)
     best = None if sol_file is None else read_solution_cost(sol_file)
     if best:

@@ -690,10 +690,10 @@ def route_day(pm: PlanningModel, day: np.datetime64, visits: pd.DataFrame,
     problem = build_problem(v, city.refill_points, cfg.fleet, city.streets,
                             cfg.network.detour_factor, cfg.routing)
     sol = solve(problem, cfg.routing.time_limit_s, seed=cfg.run.seed,
-                max_iterations=cfg.routing.max_iterations)
+                max_iterations=cfg.routing.iteration_limit)
     info = {"routing_seed": cfg.run.seed, "routing_runtime_s": round(sol.runtime_s, 2),
-            "routing_feasible": bool(sol.feasible)}
-    if cfg.routing.max_iterations is None:
+            "routing_feasible": bool(sol.feasible), "routing_iterations": sol.iterations}
+    if sol.cut_by_time:
         info["routing_reproducible"] = "no: the time limit stops the search"
     return Routed(make_plan(str(day), problem, sol, visits, deferred), problem, info)
 
