@@ -45,7 +45,7 @@ from .io.files import atomic_write
 from .io.observations import Observed, read_forecast, read_observed
 from .io.soil_tables import read_soil_textures, read_species
 from .io.workspace import Workspace, read_state, sha256, versions, write_run_record, write_state
-from .plan import write_plan
+from .plan import served_visits, visit_log, write_plan
 from .report import plot_forecast, site_table, threshold_table, write_report
 from .sensors import qc_summary
 
@@ -137,7 +137,7 @@ def read_inputs(city: City, day, workspace: str | Path, forecast: Path | None = 
     ws = Workspace(Path(workspace))
     days = _season_days(city, day)
     fc, source, fc_file = read_forecast(city, day, forecast)  # first: fail before reading
-    obs = read_observed(city, days[0], days[-1])
+    obs = read_observed(city, days[0], days[-1], reported=ws.watering_log)
     warnings = []
     if obs.readings is not None:
         obs.readings = obs.readings.sel(time=obs.readings["time"] < day)
@@ -148,7 +148,8 @@ def read_inputs(city: City, day, workspace: str | Path, forecast: Path | None = 
     else:
         warnings.append(f"no sensor data ({cfg.sensor_data or 'none configured'}): the run "
                         "goes on with the soil model alone")
-    if cfg.watering_log is None or not Path(cfg.watering_log).exists():
+    if (cfg.watering_log is None or not Path(cfg.watering_log).exists()) \
+            and not ws.watering_log.exists():
         warnings.append(f"no watering log ({cfg.watering_log or 'none configured'}): the state "
                         "assumes nothing was watered")
     prev = ws.previous_state(day, days[0])
@@ -159,6 +160,8 @@ def read_inputs(city: City, day, workspace: str | Path, forecast: Path | None = 
         p = getattr(cfg, key)
         if p is not None and Path(p).exists():
             files[key] = Path(p)
+    if ws.watering_log.exists():
+        files["watering_reported"] = ws.watering_log
     if prev is not None:
         files["previous_state"] = prev[1]
     pm = PlanningModel.build(city, load_simulation(cfg.groundwater.sim_dir),
@@ -183,8 +186,8 @@ def _observe(inp: DayInputs, day: np.datetime64) -> SensorObservations | None:
                    days)
 
 
-def _state(inp: DayInputs, obs: SensorObservations | None, day: np.datetime64
-           ) -> tuple[StateRun, str, np.datetime64]:
+def _state(inp: DayInputs, obs: SensorObservations | None, day: np.datetime64,
+           progress: bool = True) -> tuple[StateRun, str, np.datetime64]:
     """State stage: continue the previous state, or spin up from the season start at field
     capacity with the model's steady heads, to the morning of D; returns the run, where the
     state came from and the day it started."""
@@ -199,7 +202,7 @@ def _state(inp: DayInputs, obs: SensorObservations | None, day: np.datetime64
         start = inp.previous
         text = f"continued from the state of {start.day}"
     run = continue_state(pm, start, inp.et0_mm, o.weather["precip_mm"], o.watering_l, obs,
-                         day)
+                         day, progress=progress)
     return run, text, start.day
 
 
@@ -265,11 +268,12 @@ def run_day(city: City, day, workspace: str | Path, *, forecast: Path | None = N
     capture = _Capture()
     logger = logging.getLogger("irrigation")
     level = logger.level
+    progress = logger.isEnabledFor(logging.INFO)  # the caller's choice (-q: no bars)
     if logger.getEffectiveLevel() > logging.INFO:  # the run log keeps the progress lines
         logger.setLevel(logging.INFO)
     logger.addHandler(capture)
     try:
-        return _run_day(city, day, ws, forecast, capture)
+        return _run_day(city, day, ws, forecast, capture, progress)
     finally:
         logger.removeHandler(capture)
         logger.setLevel(level)
@@ -287,12 +291,12 @@ class _Capture(logging.Handler):
 
 
 def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path | None,
-             capture: _Capture) -> DayRun:
+             capture: _Capture, progress: bool = True) -> DayRun:
     st = _Stages()
     inp = st("inputs", read_inputs, city, day, ws.root, forecast_file)
     pm = inp.model
     obs = st("sensors", _observe, inp, day)
-    run, start_text, since = st("state", _state, inp, obs, day)
+    run, start_text, since = st("state", _state, inp, obs, day, progress)
     state, gw_warnings = st("groundwater", _groundwater, pm, run, since)
     warnings = [*inp.warnings, *gw_warnings]
     info = {"forecast_source": inp.forecast_source, "state_start": start_text,
@@ -302,14 +306,18 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path 
     warnings += fc_warnings
     info.update(fc_info)
     decision = st("decide", decide_day, pm, day, fc)
-    info["capacity_l"] = decision.capacity_l
-    routed = st("routing", route_day, pm, day, decision.visits, decision.deferred)
+    routed = st("routing", route_day, pm, day, decision.visits, decision.deferred,
+                decision.fixed)
     info.update(routed.info)
+    if info.get("routing_cut_by_time"):
+        warnings.append(f"the route search was cut by its time limit "
+                        f"({info['routing_reproducible'].removeprefix('no: ')}): a re-run "
+                        "may give other routes")
     qc = None if obs is None else qc_summary(obs.readings.sel(
         time=obs.readings["time"] >= day - np.timedelta64(QC_REPORT_DAYS, "D")))
     result = DayRun(day, state.to_dataset(city.config.name), fc, decision.demand,
-                    decision.visits, decision.deferred, routed.plan, routed.problem, qc,
-                    warnings, info, st.timings)
+                    served_visits(routed.plan, decision.visits), routed.plan.deferred,
+                    routed.plan, routed.problem, qc, warnings, info, st.timings)
     st("write", write_day, result, city, ws, inp.files)
     atomic_write(ws.log_path(day), lambda t: Path(t).write_text("\n".join(capture.lines)
                                                                 + "\n"))
@@ -323,8 +331,7 @@ def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path]) ->
     day = run.date
     extra = {
         "forecast.png": lambda p: plot_forecast(run, p),
-        "visits.csv": lambda p: run.visits.assign(date=str(day))[
-            ["date", "site", "litres", "reason", "priority", "due_day"]].to_csv(
+        "visits.csv": lambda p: visit_log(run.plan, run.visits).to_csv(
             p, index=False, float_format="%.1f", lineterminator="\n"),
         "demand.csv": lambda p: site_table(run).to_csv(p, index=False, lineterminator="\n"),
         "thresholds.csv": lambda p: threshold_table(run).to_csv(p, index=False,
@@ -334,8 +341,11 @@ def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path]) ->
     }
     if run.qc is not None:
         extra["sensor_qc.csv"] = lambda p: run.qc.to_csv(p, lineterminator="\n")
+    credit = city.config.network.attribution or (
+        city.streets.attribution if city.streets is not None else "")
     out = write_plan(run.plan, ws.plan_dir(day), crs=city.config.crs, network=city.streets,
-                     extra=extra)
+                     extra=extra, sites=city.sites, refill_points=city.refill_points,
+                     attribution=credit)
     write_state(run.state, ws.state_path(day))
     timings = {**run.timings, "write": time.perf_counter() - t0}  # record: written last
     record = {

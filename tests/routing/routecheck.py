@@ -44,7 +44,7 @@ def _check_coverage(problem: RoutingProblem, stops: pd.DataFrame) -> list[str]:
 
 def _check_route(problem: RoutingProblem, r: int, route: pd.DataFrame) -> list[str]:
     (vehicle,) = [v for v in problem.vehicles if v.name == route.vehicle_type.iloc[0]]
-    route = route[route.kind != "break"]
+    with_breaks, route = route, route[route.kind != "break"]
     kinds = route.kind.tolist()
     locs = route.location.to_numpy(int)
     errors = []
@@ -61,7 +61,7 @@ def _check_route(problem: RoutingProblem, r: int, route: pd.DataFrame) -> list[s
     if not np.array_equal(route.trip.to_numpy(int), trips):
         errors.append(f"route {r}: trip numbers {route.trip.tolist()} != {trips.tolist()}")
     errors += _check_loads(problem, r, route, vehicle.capacity_l)
-    errors += _check_times(problem, r, route, vehicle)
+    errors += _check_times(problem, r, with_breaks, vehicle)
     return errors
 
 
