@@ -61,7 +61,7 @@ from .groundwater.forecast import depth_to_water, forecast_model
 from .groundwater.model import GwfModel
 from .groundwater.output import heads_dataset
 from .plan import Plan, empty_plan, make_plan
-from .routing import RoutingProblem, build_problem, solve
+from .routing import RoutingProblem, RoutingSolution, build_problem, solve
 from .sensors import (
     advance_variance,
     analysis,
@@ -694,15 +694,18 @@ def route_day(pm: PlanningModel, day: np.datetime64, visits: pd.DataFrame,
     """Route the visits offered today with PyVRP under the city's ``[routing]`` limits and
     seed, and make the plan.
 
-    Every visit is optional: due ones with a prize above their cost scaled by their
+    Every visit is optional, a due one with a prize above what it can cost, scaled by its
     ``urgency`` (when absent: :func:`irrigation.decide.urgency_weight` of ``priority``
-    and ``due_day`` less 1), visits with ``reason`` "pulled forward" only worth a detour
-    of ``2 * pull_forward_radius_m`` (``max_detour_m``); so the routes carry as much as
-    the shifts allow, and a due visit left out is deferred with the reason the routes
-    give (:func:`irrigation.plan.make_plan`). ``fixed`` (the fixed systems' runs) is
-    carried into the plan.
+    and ``due_day`` less 1), so the routes carry as much as the shifts allow, the most
+    urgent first; a due visit left out is deferred with the reason the routes give
+    (:func:`irrigation.plan.make_plan`). Visits with ``reason`` "pulled forward" are
+    routed in a second search only when the first served every due visit: then they are
+    worth a detour of ``2 * pull_forward_radius_m`` each (``max_detour_m``), and the
+    second routes are kept when they serve every due visit too (else the first). A
+    pulled-forward site therefore never takes a due site's place. ``fixed`` (the fixed
+    systems' runs) is carried into the plan.
     """
-    city, cfg = pm.city, pm.city.config
+    cfg = pm.city.config
     rules = cfg.decide
     if len(visits) == 0:
         return Routed(empty_plan(str(day), cfg.fleet, deferred, fixed), None,
@@ -715,14 +718,17 @@ def route_day(pm: PlanningModel, day: np.datetime64, visits: pd.DataFrame,
                               rules) - 1.0)
     detour = np.where(pulled, 2.0 * rules.pull_forward_radius_m, np.nan)
     v = visits.assign(urgency=np.where(pulled, 0.0, urgency), max_detour_m=detour)
-    problem = build_problem(v, city.refill_points, cfg.fleet, city.streets,
-                            cfg.network.detour_factor, cfg.routing)
-    sol = solve(problem, cfg.routing.time_limit_s, seed=cfg.run.seed,
-                max_iterations=cfg.routing.iteration_limit,
-                num_neighbours=cfg.routing.num_neighbours)
+    problem, sol = _route(pm, v[~pulled] if pulled.any() and (~pulled).any() else v)
+    passes = 1
+    if pulled.any() and (~pulled).any() and len(sol.unserved) == 0:
+        problem2, sol2 = _route(pm, v)
+        passes = 2
+        due2 = ~np.isin(problem2.client_id, v.loc[pulled, "site"].to_numpy())
+        if not np.isin(np.flatnonzero(due2), sol2.unserved).any():
+            problem, sol = problem2, sol2
     info = {"routing_seed": cfg.run.seed, "routing_runtime_s": round(sol.runtime_s, 2),
             "routing_feasible": bool(sol.feasible), "routing_iterations": sol.iterations,
-            "routing_cut_by_time": bool(sol.cut_by_time)}
+            "routing_passes": passes, "routing_cut_by_time": bool(sol.cut_by_time)}
     if sol.cut_by_time:
         limit = cfg.routing.iteration_limit
         info["routing_reproducible"] = (
@@ -730,6 +736,16 @@ def route_day(pm: PlanningModel, day: np.datetime64, visits: pd.DataFrame,
             f"{sol.iterations} of {limit} iterations" if limit else
             f"no: the time limit ({cfg.routing.time_limit_s:g} s) alone stops the search")
     return Routed(make_plan(str(day), problem, sol, visits, deferred, fixed), problem, info)
+
+
+def _route(pm: PlanningModel, visits: pd.DataFrame) -> tuple[RoutingProblem, RoutingSolution]:
+    """One routing problem of ``visits`` and its PyVRP solution (the city's settings)."""
+    city, cfg = pm.city, pm.city.config
+    problem = build_problem(visits, city.refill_points, cfg.fleet, city.streets,
+                            cfg.network.detour_factor, cfg.routing)
+    return problem, solve(problem, cfg.routing.time_limit_s, seed=cfg.run.seed,
+                          max_iterations=cfg.routing.iteration_limit,
+                          num_neighbours=cfg.routing.num_neighbours)
 
 
 # =========================================================================== the day

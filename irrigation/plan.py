@@ -577,20 +577,20 @@ def _write_map(sheet: Sheets, path: Path) -> None:
     plan, stops = sheet.plan, sheet.stops
     d = sheet.deferred.dropna(subset=["x", "y"])
     fig = Figure(figsize=(16, 10.5))
-    ax = fig.add_axes((0.04, 0.05, 0.72, 0.88))
+    ax = fig.add_axes((0.02, 0.05, 0.74, 0.88))
     pts = [stops[["x", "y"]].to_numpy(float), d[["x", "y"]].to_numpy(float)]
     if sheet.refill_points is not None:
         pts.append(np.column_stack([sheet.refill_points["x"].values,
                                     sheet.refill_points["y"].values]))
     xy = np.vstack([p for p in pts if len(p)]) if any(len(p) for p in pts) else None
-    box = _box(xy[:, 0], xy[:, 1], 80.0, 0.72 * 16 / (0.88 * 10.5)) if xy is not None \
+    box = _box(xy[:, 0], xy[:, 1], 80.0, 0.74 * 16 / (0.88 * 10.5)) if xy is not None \
         else (0, 1, 0, 1)
     _draw_streets(ax, sheet.network, box, fontsize=6.5)
     for v, g in stops.groupby("vehicle"):
         vis = g[g["kind"] == "visit"]
         t = plan.totals[plan.totals["vehicle"] == v].iloc[0]
         _draw_route(ax, sheet, int(v), g, numbers=True, fontsize=6,
-                    label=f"truck {int(v)} ({g['vehicle_type'].iloc[0]}): {len(vis)} stops, "
+                    label=f"truck {int(v)} ({g['vehicle_type'].iloc[0]})\n{len(vis)} stops, "
                     f"{vis['litres'].sum():,.0f} L, {t['work_h']:.1f} of {t['shift_h']:.1f} h")
     if len(d):
         ax.scatter(d["x"], d["y"], marker="x", s=22, color="0.35", linewidth=0.9, zorder=3,
@@ -618,8 +618,9 @@ def _write_map(sheet: Sheets, path: Path) -> None:
         handles.append(Line2D([], [], linestyle="none"))
     if handles:
         fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.77, 0.93),
-                   fontsize=10, frameon=False, title="numbers: stop order of each truck "
-                   "(▲ refill)", title_fontsize=9)
+                   fontsize=10, frameon=False, labelspacing=0.9,
+                   title="numbers: stop order of each truck\n▲ in a truck's colour: refill",
+                   title_fontsize=10)
     _scale_bar(ax, box)
     _credit(fig, sheet)
     fig.savefig(path, dpi=110)

@@ -1,0 +1,200 @@
+"""Measurement: consecutive demo days with the crews' work fed back (issue 19).
+
+Run: ``python benchmarks/fleet_days.py [--start 2018-07-02] [--days 14] [--workspace DIR]
+[--out benchmarks/results] [--fast]``.
+
+Each day: ``irrigation.run_day`` plans the day in one workspace (the first day spins up
+from ``run.season_start``); the crews then "do" the plan: every driver sheet
+(``driver_NN.csv``) and ``fixed_systems.csv`` gets its ``given_l`` filled with the
+planned litres, and the filled sheets go back through ``irrigation log add`` (the command
+line, as an operator would), so the next day continues from what was done.
+
+Per day it records: sites served by the trucks (due and pulled forward), fixed-system
+zones run, sites deferred by reason, due-today sites deferred (overdue or due within the
+lead time), per truck the work hours against the usable shift, refills and the mean
+litres put back per refill, idle trucks, and repeat visits (sites served again within 3
+days, and how many of those were due again). :func:`check` states the invariants the
+slow test asserts: no idle truck and no truck under 90 % of its shift while due sites
+are deferred for shift time, and no repeat within 3 days unless the site is due again.
+
+``--fast`` (the slow test's setting): season start 2018-06-20, 8 members, 300 routing
+iterations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from irrigation.cli import main as cli
+from irrigation.io.city import DEMO_CITY_DIR, load_city
+from irrigation.io.workspace import Workspace
+from irrigation.pipeline import run_day
+
+#: A site served again within this many days is a repeat visit.
+REPEAT_DAYS = 3
+
+
+def fast_city(city):
+    """The demo city with a short spin-up, 8 members and 300 routing iterations."""
+    cfg = city.config
+    return dataclasses.replace(city, config=dataclasses.replace(
+        cfg, run=dataclasses.replace(cfg.run, season_start=dt.date(2018, 6, 20), members=8),
+        routing=dataclasses.replace(cfg.routing, max_iterations=300)))
+
+
+def crews_do_the_plan(plan_dir: Path, out: Path) -> list[Path]:
+    """Copies of the day's sheets with ``given_l`` = the planned litres (all done)."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    for sheet in sorted(plan_dir.glob("driver_*.csv")):
+        s = pd.read_csv(sheet, keep_default_na=False, dtype=str)
+        s["given_l"] = np.where(s["kind"] == "visit", s["planned_l"], "")
+        s["done"] = np.where(s["kind"] == "visit", "x", "")
+        s.to_csv(out / sheet.name, index=False)
+        files.append(out / sheet.name)
+    fixed = plan_dir / "fixed_systems.csv"
+    f = pd.read_csv(fixed, keep_default_na=False, dtype=str)
+    if len(f):
+        f["given_l"], f["done"] = f["litres"], "x"
+        f.to_csv(out / fixed.name, index=False)
+        files.append(out / fixed.name)
+    return files
+
+
+def day_row(run, lead_days: int) -> dict:
+    """The day's numbers (see the module docstring)."""
+    plan = run.plan
+    d = plan.deferred
+    t = plan.trucks
+    due_today = d["due_day"].astype(float) <= lead_days
+    row = {"date": str(run.date),
+           "due": int(run.demand["due"].sum()),
+           "served": len(run.visits),
+           "served_due": int((run.visits["reason"] == "due").sum()),
+           "pulled_forward": int((run.visits["reason"] == "pulled forward").sum()),
+           "fixed_zones": int(plan.fixed["zone"].nunique()),
+           "deferred": len(d),
+           "deferred_due_today": int(due_today.sum()),
+           "deferred_reasons": dict(d["reason"].value_counts().sort_index()),
+           "litres": round(float(plan.total["litres"])),
+           "idle_trucks": int((t["stops"] == 0).sum()),
+           "routing_s": run.info.get("routing_runtime_s"),
+           "routing_cut": bool(run.info.get("routing_cut_by_time", False))}
+    for _, r in t.iterrows():
+        k = int(r["vehicle"])
+        row[f"t{k}_h"] = f"{r['work_h']:.2f}/{r['shift_h']:.2f}"
+        row[f"t{k}_used"] = round(float(r["used"]), 3)
+        row[f"t{k}_refills"] = int(r["refills"])
+        row[f"t{k}_l_per_refill"] = (None if not np.isfinite(r["litres_per_refill"])
+                                     else round(float(r["litres_per_refill"])))
+    return row
+
+
+def repeats(served: dict[str, pd.DataFrame]) -> dict[str, tuple[int, int]]:
+    """Per day: sites served that were served in the :data:`REPEAT_DAYS` days before, and
+    how many of them were due again (reason "due")."""
+    out = {}
+    days = sorted(served)
+    for i, day in enumerate(days):
+        before = set()
+        for prev in days[max(0, i - REPEAT_DAYS):i]:
+            before |= set(served[prev]["site"])
+        again = served[day][served[day]["site"].isin(before)]
+        out[day] = (len(again), int((again["reason"] == "due").sum()))
+    return out
+
+
+def check(rows: list[dict]) -> list[str]:
+    """Violations of the invariants (empty when they hold)."""
+    bad = []
+    for r in rows:
+        shift_short = r["deferred_reasons"].get("shift time", 0) > 0
+        if shift_short and r["idle_trucks"]:
+            bad.append(f"{r['date']}: {r['idle_trucks']} idle trucks while due sites wait")
+        used = [v for k, v in r.items() if k.endswith("_used")]
+        if shift_short and min(used) < 0.9:
+            bad.append(f"{r['date']}: a truck used {min(used):.0%} of its shift while due "
+                       "sites wait")
+        if r["repeats"] > r["repeats_due_again"]:
+            bad.append(f"{r['date']}: {r['repeats'] - r['repeats_due_again']} sites served "
+                       f"again within {REPEAT_DAYS} days without being due")
+    return bad
+
+
+def run(start: str, days: int, workspace: Path, fast: bool = False) -> list[dict]:
+    """Plan ``days`` consecutive days from ``start``, feeding each day's work back."""
+    city = load_city(DEMO_CITY_DIR)
+    city = fast_city(city) if fast else city
+    ws = Workspace(workspace)
+    rows, served = [], {}
+    lead = city.config.decide.lead_days
+    for k in range(days):
+        day = np.datetime64(start, "D") + k
+        result = run_day(city, day, ws.root)
+        served[str(day)] = result.visits
+        rows.append(day_row(result, lead))
+        files = crews_do_the_plan(ws.plan_dir(day), ws.root / "reports" / str(day))
+        code = cli(["-q", "log", "add", *map(str, files), "--city", str(city.path), "--out",
+                    str(ws.root), "--date", str(day)])
+        if code != 0:
+            raise RuntimeError(f"irrigation log add failed on {day}")
+        logging.getLogger(__name__).info("%s: %s", day, rows[-1])
+    for r in rows:
+        r["repeats"], r["repeats_due_again"] = repeats(served)[r["date"]]
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    """The rows as a Markdown table."""
+    trucks = sorted({k.split("_")[0] for r in rows for k in r if k[0] == "t" and k[1:2].isdigit()})
+    head = ["date", "due", "served (due + pulled fwd)", "fixed zones", "deferred (due today)",
+            "why deferred", "idle trucks",
+            *[f"truck {t[1:]} h used/shift, refills, L/refill" for t in trucks],
+            "repeats <= 3 d (due again)", "routing s"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        why = ", ".join(f"{k} {v}" for k, v in r["deferred_reasons"].items()) or "-"
+        cells = [r["date"], r["due"], f"{r['served']} ({r['served_due']} + "
+                 f"{r['pulled_forward']})", r["fixed_zones"],
+                 f"{r['deferred']} ({r['deferred_due_today']})", why, r["idle_trucks"]]
+        for t in trucks:
+            lpr = r[f"{t}_l_per_refill"]
+            cells.append(f"{r[f'{t}_h']}, {r[f'{t}_refills']}, "
+                         f"{'-' if lpr is None else f'{lpr:,}'}")
+        cells += [f"{r['repeats']} ({r['repeats_due_again']})",
+                  f"{r['routing_s']}{' CUT' if r['routing_cut'] else ''}"]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--start", default="2018-07-02")
+    p.add_argument("--days", type=int, default=14)
+    p.add_argument("--workspace", type=Path, default=Path("irrigation-runs/fleet-days"))
+    p.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    p.add_argument("--fast", action="store_true")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger(__name__).setLevel(logging.INFO)
+    rows = run(args.start, args.days, args.workspace, fast=args.fast)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "fleet_days.json").write_text(json.dumps(rows, indent=2) + "\n")
+    text = table(rows)
+    bad = check(rows)
+    text += "\n" + ("Invariants hold.\n" if not bad else "\n".join(f"- {b}" for b in bad) + "\n")
+    (args.out / "fleet_days.md").write_text(text)
+    print(text)
+    return 0 if not bad else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,23 @@
+"""Consecutive demo days with the crews' work fed back through ``irrigation log add``
+(issue 19): the fleet is used to the full while due sites wait, and nobody waters a site
+again within 3 days unless it is due again (``benchmarks/fleet_days.py``, fast settings)."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.fleet_days import check, run, table
+
+
+@pytest.mark.slow
+def test_four_days_with_feedback_keep_the_invariants(tmp_path):
+    rows = run("2018-07-02", 4, tmp_path / "ws", fast=True)
+    print(table(rows))
+    assert check(rows) == []
+    for r in rows:
+        assert r["idle_trucks"] == 0 or r["deferred_due_today"] == 0
+        assert r["fixed_zones"] >= 0 and r["served"] > 0
+    # the fed-back work shows: far fewer repeats than sites served the day before
+    assert sum(r["repeats"] for r in rows[1:]) < 0.2 * sum(r["served"] for r in rows[:-1])
+    log = (tmp_path / "ws" / "watering" / "executed.csv").read_text().splitlines()
+    assert len(log) - 1 >= sum(r["served"] for r in rows)
