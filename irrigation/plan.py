@@ -5,14 +5,23 @@ the visits and the deferred sites into a :class:`Plan`; :func:`write_plan` write
 folder, atomically (a temporary folder renamed at the end, so a killed run never leaves a
 half-written plan):
 
-- ``driver_<vehicle>.csv`` — per truck: ordered stops with site, street, coordinates,
-  litres, planned arrival, refills;
-- ``driver_sheets.pdf`` — the same, printable, one page per truck;
+- ``driver_NN.csv`` — per truck NN: numbered stops in driving order with arrival, street
+  and position (:mod:`irrigation.places`), lat/lon and a ``geo:`` link, kind and species,
+  planned litres, refills with the expected fill, the break, and empty ``given_l``,
+  ``done``, ``notes`` for the crew (read back by ``irrigation log add``);
+- ``driver_sheets.pdf`` — the same for print (reportlab, A4, >= 10 pt), then a map page
+  per truck with its numbered stops on named streets;
+- ``fixed_systems.csv`` and ``.pdf`` — the fixed-system zones to run: mm, minutes, litres;
 - ``routes.geojson`` — RFC 7946 FeatureCollection in WGS84: one LineString per truck
   following the streets, one Point per stop with its properties;
-- ``map.png`` — all routes over the street network, stops coloured by truck;
-- ``summary.json`` and ``summary.csv`` — litres, km, hours and stops per truck and in total;
-- ``deferred.csv`` — sites due but not served, with reason and latest safe day.
+- ``map.png`` — the day map: routes with stop numbers over named streets, deferred sites,
+  hydrants, the legend beside the map;
+- ``summary.json`` and ``summary.csv`` — per truck (idle ones included) and in total;
+- ``deferred.csv`` — due sites not served, with reason, status (overdue or due date),
+  street, position and lat/lon.
+
+Maps and sheets carry the street data's credit line (e.g. "© OpenStreetMap
+contributors") when one is given.
 """
 
 from __future__ import annotations

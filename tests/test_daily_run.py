@@ -250,7 +250,11 @@ def test_demand_beyond_capacity_is_deferred(ws, city):
     deferred = run.plan.deferred
     assert len(deferred) > 100
     assert (pd.to_datetime(deferred["latest_safe_day"]) >= pd.Timestamp(str(D1))).all()
-    assert (deferred["reason"] == "shift time").all()
+    # the one pickup (2,000 L) cannot carry the large beds (> 2 tank loads): not routable;
+    # every other due site waits for shift time
+    assert set(deferred["reason"]) == {"shift time", "not routable"}
+    big = deferred[deferred["reason"] == "not routable"]
+    assert (big["litres"] > 2 * small.tank_l).all() and (big["kind"] == "shrub_bed").all()
     assert (deferred["status"] == "overdue").sum() > 0
     (truck,) = run.plan.trucks.itertuples()
     assert truck.used >= 0.9  # the one truck works its shift
