@@ -69,33 +69,47 @@ def crews_do_the_plan(plan_dir: Path, out: Path) -> list[Path]:
     return files
 
 
-def day_row(run, lead_days: int) -> dict:
-    """The day's numbers (see the module docstring)."""
-    plan = run.plan
-    d = plan.deferred
-    t = plan.trucks
-    due_today = d["due_day"].astype(float) <= lead_days
-    row = {"date": str(run.date),
-           "due": int(run.demand["due"].sum()),
-           "served": len(run.visits),
-           "served_due": int((run.visits["reason"] == "due").sum()),
-           "pulled_forward": int((run.visits["reason"] == "pulled forward").sum()),
-           "fixed_zones": int(plan.fixed["zone"].nunique()),
+def day_row(plan_dir: Path, record: Path, lead_days: int) -> dict:
+    """The day's numbers (see the module docstring), from the files the run wrote: the
+    plan folder (``summary.csv``, ``visits.csv``, ``deferred.csv``, ``demand.csv``,
+    ``fixed_systems.csv``) and the run record."""
+    trucks = pd.read_csv(plan_dir / "summary.csv", dtype={"truck": str})
+    trucks = trucks[trucks["truck"] != "all"]
+    visits = pd.read_csv(plan_dir / "visits.csv", dtype={"site": str})
+    by_truck = visits[visits["by"].str.startswith("truck")]
+    d = pd.read_csv(plan_dir / "deferred.csv")
+    fixed = pd.read_csv(plan_dir / "fixed_systems.csv")
+    demand = pd.read_csv(plan_dir / "demand.csv")
+    info = json.loads(record.read_text())["info"]
+    row = {"date": plan_dir.name,
+           "due": int(demand["due"].sum()),
+           "served": len(by_truck),
+           "served_due": int((by_truck["reason"] == "due").sum()),
+           "pulled_forward": int((by_truck["reason"] == "pulled forward").sum()),
+           "fixed_zones": int(fixed["zone"].nunique()),
            "deferred": len(d),
-           "deferred_due_today": int(due_today.sum()),
-           "deferred_reasons": dict(d["reason"].value_counts().sort_index()),
-           "litres": round(float(plan.total["litres"])),
-           "idle_trucks": int((t["stops"] == 0).sum()),
-           "routing_s": run.info.get("routing_runtime_s"),
-           "routing_cut": bool(run.info.get("routing_cut_by_time", False))}
-    for _, r in t.iterrows():
-        k = int(r["vehicle"])
+           "deferred_due_today": int((d["due_day"].astype(float) <= lead_days).sum()),
+           "deferred_reasons": {str(k): int(v) for k, v in
+                                d["reason"].value_counts().sort_index().items()},
+           "litres": round(float(by_truck["litres"].sum())),
+           "idle_trucks": int((trucks["stops"] == 0).sum()),
+           "routing_s": info.get("routing_runtime_s"),
+           "routing_passes": info.get("routing_passes"),
+           "routing_cut": bool(info.get("routing_cut_by_time", False))}
+    for _, r in trucks.iterrows():
+        k = int(r["truck"])
         row[f"t{k}_h"] = f"{r['work_h']:.2f}/{r['shift_h']:.2f}"
         row[f"t{k}_used"] = round(float(r["used"]), 3)
         row[f"t{k}_refills"] = int(r["refills"])
-        row[f"t{k}_l_per_refill"] = (None if not np.isfinite(r["litres_per_refill"])
-                                     else round(float(r["litres_per_refill"])))
+        lpr = r["litres_per_refill"]
+        row[f"t{k}_l_per_refill"] = None if not np.isfinite(lpr) else round(float(lpr))
     return row
+
+
+def served_sites(plan_dir: Path) -> pd.DataFrame:
+    """The sites the trucks served on a day, with the reason (``visits.csv``)."""
+    v = pd.read_csv(plan_dir / "visits.csv", dtype={"site": str})
+    return v[v["by"].str.startswith("truck")][["site", "reason"]]
 
 
 def repeats(served: dict[str, pd.DataFrame]) -> dict[str, tuple[int, int]]:
@@ -134,31 +148,39 @@ def run(start: str, days: int, workspace: Path, fast: bool = False) -> list[dict
     city = load_city(DEMO_CITY_DIR)
     city = fast_city(city) if fast else city
     ws = Workspace(workspace)
-    rows, served = [], {}
-    lead = city.config.decide.lead_days
     for k in range(days):
         day = np.datetime64(start, "D") + k
-        result = run_day(city, day, ws.root)
-        served[str(day)] = result.visits
-        rows.append(day_row(result, lead))
+        run_day(city, day, ws.root)
         files = crews_do_the_plan(ws.plan_dir(day), ws.root / "reports" / str(day))
         code = cli(["-q", "log", "add", *map(str, files), "--city", str(city.path), "--out",
                     str(ws.root), "--date", str(day)])
         if code != 0:
             raise RuntimeError(f"irrigation log add failed on {day}")
-        logging.getLogger(__name__).info("%s: %s", day, rows[-1])
+    return measure(ws.root, start, days, city.config.decide.lead_days)
+
+
+def measure(workspace: Path, start: str, days: int, lead_days: int = 1) -> list[dict]:
+    """The rows of ``days`` planned days from ``start`` in ``workspace`` (from its files)."""
+    ws = Workspace(Path(workspace))
+    rows, served = [], {}
+    for k in range(days):
+        day = np.datetime64(start, "D") + k
+        rows.append(day_row(ws.plan_dir(day), ws.record_path(day), lead_days))
+        served[str(day)] = served_sites(ws.plan_dir(day))
+    again = repeats(served)
     for r in rows:
-        r["repeats"], r["repeats_due_again"] = repeats(served)[r["date"]]
+        r["repeats"], r["repeats_due_again"] = again[r["date"]]
     return rows
 
 
 def table(rows: list[dict]) -> str:
     """The rows as a Markdown table."""
-    trucks = sorted({k.split("_")[0] for r in rows for k in r if k[0] == "t" and k[1:2].isdigit()})
+    trucks = sorted({k.split("_")[0] for r in rows for k in r
+                     if k[0] == "t" and k[1:2].isdigit()}, key=lambda t: int(t[1:]))
     head = ["date", "due", "served (due + pulled fwd)", "fixed zones", "deferred (due today)",
             "why deferred", "idle trucks",
             *[f"truck {t[1:]} h used/shift, refills, L/refill" for t in trucks],
-            "repeats <= 3 d (due again)", "routing s"]
+            "repeats <= 3 d (due again)", "routing s (passes)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         why = ", ".join(f"{k} {v}" for k, v in r["deferred_reasons"].items()) or "-"
@@ -170,7 +192,7 @@ def table(rows: list[dict]) -> str:
             cells.append(f"{r[f'{t}_h']}, {r[f'{t}_refills']}, "
                          f"{'-' if lpr is None else f'{lpr:,}'}")
         cells += [f"{r['repeats']} ({r['repeats_due_again']})",
-                  f"{r['routing_s']}{' CUT' if r['routing_cut'] else ''}"]
+                  f"{r['routing_s']} ({r['routing_passes']}){' CUT' if r['routing_cut'] else ''}"]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -182,10 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workspace", type=Path, default=Path("irrigation-runs/fleet-days"))
     p.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     p.add_argument("--fast", action="store_true")
+    p.add_argument("--measure-only", action="store_true",
+                   help="only measure the days already planned in --workspace")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    logging.getLogger(__name__).setLevel(logging.INFO)
-    rows = run(args.start, args.days, args.workspace, fast=args.fast)
+    rows = (measure(args.workspace, args.start, args.days) if args.measure_only
+            else run(args.start, args.days, args.workspace, fast=args.fast))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "fleet_days.json").write_text(json.dumps(rows, indent=2) + "\n")
     text = table(rows)

@@ -50,6 +50,7 @@ from .city import City
 from .decide import (
     demand,
     fixed_system_plan,
+    resting_sites,
     site_thresholds,
     todays_candidates,
     urgency_weight,
@@ -666,14 +667,18 @@ class Decision:
     fixed: pd.DataFrame
 
 
-def decide_day(pm: PlanningModel, day: np.datetime64, fc: xr.Dataset) -> Decision:
+def decide_day(pm: PlanningModel, day: np.datetime64, fc: xr.Dataset,
+               watering_l: xr.DataArray | None = None) -> Decision:
     """Demand of every site, the fixed systems' runs and the visits offered to the trucks
-    (the routes decide which are served, :func:`route_day`)."""
+    (the routes decide which are served, :func:`route_day`). ``watering_l`` (water given
+    [L] over ``time``, ``site``, e.g. the watering log) keeps sites watered within
+    ``[decide] rest_days`` from being pulled forward (:func:`irrigation.decide.resting_sites`)."""
     cfg = pm.city.config
     s = pm.city.sites
     dem = demand(fc["dr_mm"].reset_coords(drop=True), fc["threshold_mm"].reset_coords(
         drop=True), s, cfg.decide)
-    visits, deferred = todays_candidates(dem, s, cfg.fleet, day, cfg.decide)
+    resting = None if watering_l is None else resting_sites(watering_l, day, cfg.decide)
+    visits, deferred = todays_candidates(dem, s, cfg.fleet, day, cfg.decide, resting)
     xy = s[["x", "y"]].to_dataframe()[["x", "y"]]
     return Decision(dem, visits, deferred.join(xy, on="site"),
                     fixed_system_plan(dem, s, cfg.decide))

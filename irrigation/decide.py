@@ -69,6 +69,9 @@ class DecideRules:
         Sites due within this many days after the lead time may be pulled forward...
     pull_forward_radius_m
         ...when they lie within this distance of a site served today [m].
+    rest_days
+        A site watered within this many days before today is not pulled forward: it is
+        served again only when it is due again [d].
     travel_min_per_stop
         Mean driving time between neighbouring stops, for the rough fleet capacity that
         ``irrigation validate`` prints (:func:`fleet_capacity_l`; the daily plan's
@@ -112,6 +115,7 @@ class DecideRules:
     min_visit_mm_area: float = 5.0
     pull_forward_days: int = 3
     pull_forward_radius_m: float = 150.0
+    rest_days: int = 3
     travel_min_per_stop: float = 4.0
     trip_overhead_min: float = 15.0
     fixed_system_kinds: tuple[str, ...] = ()
@@ -142,7 +146,8 @@ class DecideRules:
             "maxima > 0 mm",
         )
         require(
-            self.pull_forward_days >= 0 and self.pull_forward_radius_m >= 0,
+            self.pull_forward_days >= 0 and self.pull_forward_radius_m >= 0
+            and self.rest_days >= 0,
             "pull_forward_days",
             "values >= 0",
         )
@@ -541,6 +546,7 @@ def deferred_table(sites: pd.DataFrame, today: np.datetime64 | str, reason: str,
 
 def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[VehicleType],
                       today: np.datetime64 | str, rules: DecideRules = DEFAULT_RULES,
+                      resting: np.ndarray | None = None,
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The visits offered to the trucks today, and the due sites that cannot be offered.
 
@@ -555,7 +561,9 @@ def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[Vehicl
        Watered sites due within ``lead_days + pull_forward_days`` that lie within
        ``pull_forward_radius_m`` of a due candidate are candidates ``"pulled forward"``
        with ``max_detour_m = 2 * pull_forward_radius_m`` (within the cap's remainder):
-       the routes take them only where serving them costs about that detour.
+       the routes take them only where serving them costs about that detour. Sites
+       ``resting`` (bool over ``site``: watered within ``rest_days``, see
+       :func:`resting_sites`) are not pulled forward.
 
     The routes then decide who is served (:func:`irrigation.day.route_day`): capacity is
     what they carry, so no estimate of it is needed here. Deterministic: ties keep the
@@ -600,7 +608,9 @@ def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[Vehicl
                                     f"the day's cap of {cap:,.0f} L is reached"))
     due = due[within].assign(reason="due", urgency=lambda d: d["weight"] - 1.0,
                              max_detour_m=np.nan)
-    soon = table[~table["due"] & ~too_big
+    rest = np.zeros(len(dem["site"]), bool) if resting is None else np.asarray(resting, bool)
+    table["resting"] = rest[table.index.to_numpy()]
+    soon = table[~table["due"] & ~too_big & ~table["resting"]
                  & (table["due_day"] <= rules.lead_days + rules.pull_forward_days)]
     if len(due) and len(soon) and rules.pull_forward_radius_m > 0:
         dist, _ = cKDTree(due[["x", "y"]].to_numpy()).query(soon[["x", "y"]].to_numpy())
@@ -613,6 +623,16 @@ def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[Vehicl
     empty = pd.DataFrame(columns=DEFERRED_COLUMNS)
     deferred = pd.concat(parts, ignore_index=True) if parts else empty
     return due[CANDIDATE_COLUMNS].reset_index(drop=True), deferred
+
+
+def resting_sites(watering_l: xr.DataArray, today: np.datetime64 | str,
+                  rules: DecideRules = DEFAULT_RULES) -> np.ndarray:
+    """Which sites were watered within ``rules.rest_days`` before ``today`` (bool over
+    ``site``), from the water given [L] over (``time``, ``site``)."""
+    today = np.datetime64(today, "D")
+    t = watering_l["time"].values.astype("datetime64[D]")
+    recent = (t >= today - np.timedelta64(rules.rest_days, "D")) & (t < today)
+    return (watering_l.values[recent] > 0).any(axis=0)
 
 
 def routability_warnings(sites: xr.Dataset, fleet: Sequence[VehicleType],

@@ -305,7 +305,7 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path 
     fc, fc_warnings, fc_info = st("forecast", _forecast, pm, state, inp.forecast)
     warnings += fc_warnings
     info.update(fc_info)
-    decision = st("decide", decide_day, pm, day, fc)
+    decision = st("decide", decide_day, pm, day, fc, inp.observed.watering_l)
     routed = st("routing", route_day, pm, day, decision.visits, decision.deferred,
                 decision.fixed)
     info.update(routed.info)

@@ -428,7 +428,7 @@ def split_visits(visits: pd.DataFrame, tank_l: float) -> pd.DataFrame:
     visits
         One row per site visit with at least a ``litres`` column [L].
     tank_l
-        The largest tank of the fleet [L].
+        The tank every part must fit [L] (the fleet's smallest).
 
     Returns
     -------
@@ -565,8 +565,9 @@ def build_problem(
         ``urgency`` (>= 0, higher is more urgent), ``max_detour_m`` (finite: the visit is
         only worth a detour of about this many metres, e.g. a site pulled forward; NaN
         or absent: a due visit), ``required`` (bool), ``tw_early_s`` and ``tw_late_s``
-        [s since midnight]. Visits larger than the largest tank are split
-        (:func:`split_visits`).
+        [s since midnight]. A visit larger than the smallest tank of the fleet is split
+        into equal parts that each fit it (:func:`split_visits`), so any truck can take
+        any part (a larger truck takes consecutive parts without driving in between).
     refill_points
         Dataset over ``refill`` with ``kind`` (``depot`` | ``hydrant``),
         ``refill_l_per_min`` [L min-1] and coordinates ``x``, ``y`` [m]. The first depot
@@ -604,8 +605,7 @@ def build_problem(
     fits.
     """
     routing = routing or RoutingConfig()
-    tank = max(v.tank_l for v in fleet)
-    visits = split_visits(visits, tank)
+    visits = split_visits(visits, min(v.tank_l for v in fleet))
     rows = _depot_rows(refill_points)
     depots = refill_points.isel(refill=rows)
     x = np.concatenate([depots.x.values.astype(float), visits["x"].to_numpy(float)])

@@ -17,6 +17,7 @@ from irrigation.decide import (
     fixed_system_plan,
     fixed_system_sites,
     fleet_capacity_l,
+    resting_sites,
     routability_warnings,
     threshold_mm,
     todays_candidates,
@@ -199,6 +200,15 @@ def test_pull_forward_candidates_only_near_due_sites():
     assert cand["reason"].tolist() == ["due", "pulled forward"]
     assert cand["max_detour_m"].iloc[1] == 300.0 and np.isnan(cand["max_detour_m"].iloc[0])
     assert deferred.empty
+    # s1 was watered two days ago: it rests (served again only when due again)
+    log = xr.DataArray(np.array([[0.0, 150.0, 0.0], [0.0, 0.0, 0.0]]), dims=("time", "site"),
+                       coords={"time": np.array(["2018-06-29", "2018-06-30"],
+                                                dtype="datetime64[ns]"), "site": s.site.values})
+    resting = resting_sites(log, "2018-07-01", rules)
+    assert resting.tolist() == [False, True, False]
+    cand, _ = todays_candidates(demand(dr, thr, s, rules), s, [TRUCK], "2018-07-01", rules,
+                                resting)
+    assert cand["site"].tolist() == ["s0"]
 
 
 def test_unwatered_kinds_are_never_offered():
