@@ -93,6 +93,20 @@ def test_bad_reports_are_refused_whole(city, tmp_path, edit, message):
     assert not ws.watering_log.exists()
 
 
+def test_parts_of_a_split_visit_from_two_trucks_are_both_logged(city, tmp_path):
+    ws = _workspace(tmp_path)
+    site = city.sites["site"].values[:1].tolist()
+    one = _sheet(tmp_path / "driver_01.csv", site, ["1500"])
+    two = _sheet(tmp_path / "driver_03.csv", site, ["1500"])
+    pd.read_csv(two).assign(truck=3).to_csv(two, index=False)
+    for sheet in (one, two):
+        add_to_log(read_report(sheet), sheet, city.sites, ws.root / "plans", ws.watering_log)
+    log = pd.read_csv(ws.watering_log)
+    assert log["by"].tolist() == ["truck 1", "truck 3"] and log["litres"].sum() == 3000.0
+    with pytest.raises(Exception, match="duplicate"):
+        add_to_log(read_report(two), two, city.sites, ws.root / "plans", ws.watering_log)
+
+
 def test_duplicates_and_other_days_are_refused(city, tmp_path):
     ws = _workspace(tmp_path, days=(DAY, "2018-07-03"))
     ids = city.sites["site"].values[:2].tolist()

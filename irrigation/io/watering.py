@@ -35,6 +35,7 @@ ALIASES = {
     "litres": ("given_l", "litres", "liters", "litres_given", "amount_l", "volume_l",
                "menge_l"),
     "date": ("date", "day", "datum", "timestamp", "time", "done_at"),
+    "by": ("by", "truck", "vehicle", "crew", "team"),
 }
 
 #: Largest plausible water of one visit [L] (a lawn zone of a fixed system included).
@@ -136,8 +137,21 @@ def read_report(path: str | Path, *, date: str | None = None, as_planned: bool =
         raise InputError("the file has no date column: pass --date", file=path)
     rows = pd.DataFrame({"date": day.to_numpy(), "site": df[site_col].astype(str).str.strip()
                          .to_numpy(), "litres": litres.to_numpy(float),
-                         "line": df.index.to_numpy()})
+                         "by": _by(df, kind, path), "line": df.index.to_numpy()})
     return Report(rows, kind, skipped)
+
+
+def _by(df: pd.DataFrame, kind: str, path: Path) -> np.ndarray:
+    """Who watered each row: ``truck N`` (driver sheet), ``fixed system ZONE``, the
+    ``by`` of visits.csv or a crew column of an export; else the file's name."""
+    if kind == "driver sheet" and "truck" in df.columns:
+        return ("truck " + df["truck"].astype(str)).to_numpy()
+    if kind == "fixed systems":
+        return ("fixed system " + df["zone"].astype(str)).to_numpy()
+    col = _pick(df, "by", path)
+    if col is not None:
+        return df[col].astype(str).str.strip().to_numpy()
+    return np.full(len(df), path.name, dtype=object)
 
 
 @dataclass
@@ -154,7 +168,7 @@ def read_log(path: Path) -> pd.DataFrame:
     """A watering log as it is (``date``, ``site``, ``litres``, further columns kept);
     empty when the file does not exist."""
     if not Path(path).exists():
-        return pd.DataFrame(columns=["date", "site", "litres", "source"])
+        return pd.DataFrame(columns=["date", "site", "litres", "by", "source"])
     return pd.read_csv(path, dtype={"date": str, "site": str})
 
 
@@ -168,8 +182,11 @@ def add_to_log(report: Report, source: Path, sites: xr.Dataset, plans: Path, log
     - every site is a site of the city;
     - every date has a plan in ``plans`` (``plans/YYYY-MM-DD``) and, with ``date``, is
       that date ("date outside the plan");
-    - no (date, site) is already in ``log`` or twice in the report (the parts of a split
-      visit in one driver sheet are summed first).
+    - no (date, site, by) is already in ``log`` or twice in the report: ``by`` is who
+      watered (the truck of a driver sheet, a fixed-system zone, a crew; see
+      :func:`read_report`), so the parts of a split visit that two trucks gave are two
+      rows, and a sheet added twice is refused (the parts of a split visit in one driver
+      sheet are summed first).
 
     A site the day's plan did not list is logged with a note (crews water what they
     find dry).
@@ -189,22 +206,23 @@ def add_to_log(report: Report, source: Path, sites: xr.Dataset, plans: Path, log
             raise InputError(f"date {d} outside the plan: no plan for {d} in {plans}",
                              file=source, row=int(line), field="date")
     if report.kind == "driver sheet":  # parts of a split visit
-        rows = rows.groupby(["date", "site"], as_index=False, sort=False).agg(
+        rows = rows.groupby(["date", "site", "by"], as_index=False, sort=False).agg(
             litres=("litres", "sum"), line=("line", "first"))
-    twice = rows.duplicated(["date", "site"])
+    twice = rows.duplicated(["date", "site", "by"])
     if twice.any():
         i = int(np.flatnonzero(twice.to_numpy())[0])
         raise InputError(f"site {rows['site'].iloc[i]} on {rows['date'].iloc[i]} appears "
                          "twice in the report", file=source, row=int(rows["line"].iloc[i]),
                          field="site")
     old = read_log(log)
-    key = set(zip(old["date"].astype(str), old["site"].astype(str), strict=True))
-    dup = [(d, s, li) for d, s, li in zip(rows["date"], rows["site"], rows["line"],
-                                         strict=True) if (d, s) in key]
+    old_by = old["by"].fillna("").astype(str) if "by" in old else pd.Series("", old.index)
+    key = set(zip(old["date"].astype(str), old["site"].astype(str), old_by, strict=True))
+    dup = [(d, s, b, li) for d, s, b, li in zip(rows["date"], rows["site"], rows["by"],
+                                               rows["line"], strict=True) if (d, s, b) in key]
     if dup:
-        d, s, li = dup[0]
-        raise InputError(f"duplicate: site {s} on {d} is already in the watering log {log} "
-                         f"({len(dup)} of {len(rows)} rows are); nothing added",
+        d, s, b, li = dup[0]
+        raise InputError(f"duplicate: site {s} on {d} by {b} is already in the watering log "
+                         f"{log} ({len(dup)} of {len(rows)} rows are); nothing added",
                          file=source, row=int(li), field="site")
     notes = list(report.skipped)
     for d, g in rows.groupby("date"):
@@ -215,7 +233,7 @@ def add_to_log(report: Report, source: Path, sites: xr.Dataset, plans: Path, log
             if extra:
                 notes.append(f"{d}: {len(extra)} sites not in the plan logged as well "
                              f"({', '.join(extra[:5])}{', ...' if len(extra) > 5 else ''})")
-    new = rows.assign(source=source.name)[["date", "site", "litres", "source"]]
+    new = rows.assign(source=source.name)[["date", "site", "litres", "by", "source"]]
     out = pd.concat([old, new], ignore_index=True) if len(old) else new
     atomic_write(log, lambda t: out.to_csv(t, index=False, float_format="%.1f",
                                            lineterminator="\n"))
