@@ -130,13 +130,16 @@ def check(rows: list[dict]) -> list[str]:
     """Violations of the invariants (empty when they hold)."""
     bad = []
     for r in rows:
-        shift_short = r["deferred_reasons"].get("shift time", 0) > 0
-        if shift_short and r["idle_trucks"]:
+        # due today and waiting for the trucks (a water cap or a visit no truck can carry
+        # are the city's limits, not the fleet's)
+        waiting = sum(n for k, n in r["deferred_reasons"].items()
+                      if k not in ("water cap", "not routable")) > 0
+        if waiting and r["idle_trucks"]:
             bad.append(f"{r['date']}: {r['idle_trucks']} idle trucks while due sites wait")
         used = [v for k, v in r.items() if k.endswith("_used")]
-        if shift_short and min(used) < 0.9:
+        if waiting and min(used) < 0.9:
             bad.append(f"{r['date']}: a truck used {min(used):.0%} of its shift while due "
-                       "sites wait")
+                       f"sites wait ({r['deferred_reasons']})")
         if r["repeats"] > r["repeats_due_again"]:
             bad.append(f"{r['date']}: {r['repeats'] - r['repeats_due_again']} sites served "
                        f"again within {REPEAT_DAYS} days without being due")
