@@ -218,6 +218,13 @@ one visit can add to a route's cost), is ``URGENCY_PRIZE_FACTOR * (1 + urgency)`
 due visit that fits a shift is worth serving, and when not all fit, the search keeps the
 ones whose urgency sums highest per hour of the fleet's time."""
 
+SPLIT_TANK_FRACTION = 0.5
+"""A visit larger than this fraction of the fleet's smallest tank is split into equal
+parts of at most that size (:func:`split_visits`): any truck can take any part, and a
+part fits a tank that is half used. PyVRP's search places a client only where the load
+already fits (it does not add a refill and the client in one move), so parts close to a
+full tank were seldom placed and trucks with time stood beside beds left out."""
+
 UNREACHABLE_FACTOR = 3.0
 """Pairs of points without a street path get ``UNREACHABLE_FACTOR`` times their
 straight-line distance (a warning is logged)."""
@@ -563,9 +570,10 @@ def build_problem(
         ``urgency`` (>= 0, higher is more urgent), ``max_detour_m`` (finite: the visit is
         only worth a detour of about this many metres, e.g. a site pulled forward; NaN
         or absent: a due visit), ``required`` (bool), ``tw_early_s`` and ``tw_late_s``
-        [s since midnight]. A visit larger than the smallest tank of the fleet is split
-        into equal parts that each fit it (:func:`split_visits`), so any truck can take
-        any part (a larger truck takes consecutive parts without driving in between).
+        [s since midnight]. A visit larger than :data:`SPLIT_TANK_FRACTION` of the
+        fleet's smallest tank is split into equal parts of at most that size
+        (:func:`split_visits`), so any truck can take any part (a larger truck takes
+        consecutive parts without driving in between).
     refill_points
         Dataset over ``refill`` with ``kind`` (``depot`` | ``hydrant``),
         ``refill_l_per_min`` [L min-1] and coordinates ``x``, ``y`` [m]. The first depot
@@ -600,7 +608,7 @@ def build_problem(
     it is served when the detour to it is shorter than that.
     """
     routing = routing or RoutingConfig()
-    visits = split_visits(visits, min(v.tank_l for v in fleet))
+    visits = split_visits(visits, SPLIT_TANK_FRACTION * min(v.tank_l for v in fleet))
     rows = _depot_rows(refill_points)
     depots = refill_points.isel(refill=rows)
     x = np.concatenate([depots.x.values.astype(float), visits["x"].to_numpy(float)])

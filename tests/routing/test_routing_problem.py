@@ -40,13 +40,13 @@ def test_split_visits_rejects_negative_litres():
 def test_build_problem_layout_and_times():
     rng = np.random.default_rng(3)
     v = visits(rng, 20, windows=False)
-    v.loc[0, "litres"] = 2500.0  # more than the pickup's 500 L tank: split in five
+    v.loc[0, "litres"] = 2500.0  # more than half the pickup's 500 L tank: split in ten
     pts = refill_points(np.array([[0, 0], [1000, 1000], [2000, 0]]), rate_l_per_min=400.0)
     p = build_problem(
         v, pts, fleet(), detour_factor=1.25, routing=RoutingConfig(refill_connect_min=4.0)
     )
     assert p.n_depots == 4  # yard + 3 points with water (the yard too)
-    assert p.n_clients == 20 + 4  # every part fits the smallest tank, so any truck takes it
+    assert p.n_clients == 20 + 9  # every part fits half the smallest tank: any truck takes it
     assert p.delivery_l.sum() == pytest.approx(v.litres.sum())
     truck, pickup = p.vehicles
     assert (truck.profile, pickup.profile, p.n_profiles) == (0, 1, 2)

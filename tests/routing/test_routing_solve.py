@@ -52,7 +52,8 @@ def test_too_much_water_leaves_the_least_urgent_unserved_without_crashing():
     _assert_valid(problem, sol)
     assert len(sol.unserved) > 0
     served = np.setdiff1d(np.arange(problem.n_clients), sol.unserved)
-    assert v.urgency.to_numpy()[served].mean() > v.urgency.to_numpy()[sol.unserved].mean()
+    urgency = v.set_index("site").urgency.reindex(problem.client_id).to_numpy()  # per part
+    assert urgency[served].mean() > urgency[sol.unserved].mean()
 
 
 def _line(n: int, litres: float, tank: float, speed_kmh: float = 20.0, pump: float = 100.0):
