@@ -21,7 +21,9 @@ def test_four_days_with_feedback_keep_the_invariants(tmp_path):
     for r in rows:
         assert r["idle_trucks"] == 0 or r["deferred_due_today"] == 0
         assert r["fixed_zones"] >= 0 and r["served"] > 0
-    # the fed-back work shows: far fewer repeats than sites served the day before
-    assert sum(r["repeats"] for r in rows[1:]) < 0.2 * sum(r["served"] for r in rows[:-1])
+    # the fed-back work shows: fewer sites are due from day to day (a tree far past its
+    # threshold on day 1 may be due again on day 2: one visit gives at most 200 L, and
+    # check() has asserted that every repeat was due again)
+    assert rows[-1]["due"] < 0.7 * rows[0]["due"]
     log = (tmp_path / "ws" / "watering" / "executed.csv").read_text().splitlines()
     assert len(log) - 1 >= sum(r["served"] for r in rows)
