@@ -18,8 +18,8 @@ first run (spin-up) and the median of every stage over runs 2..N are in the note
 is that every run completes and continues the state of the day before.
 
 Sizes: ``default`` and ``large``: 14 days from 2018-07-02, the demo city as configured
-(``city.toml``: 20 members, 14-day horizon, routing stopped after 2,000 iterations or
-30 s). ``tiny`` (smoke test): 2 days from 2018-04-08 (one week of spin-up), 5 members and
+(``city.toml``: 20 members, 14-day horizon, routing stopped after 1,000 iterations, 600 s
+as a safety net). ``tiny`` (smoke test): 2 days from 2018-04-08 (one week of spin-up), 5 members and
 200 routing iterations. The logger ``irrigation`` is at INFO, as under the command line,
 so the run log ``logs/run-D.log`` holds what ``irrigation run`` would write.
 

@@ -25,7 +25,14 @@ from pyvrp import Client, Depot, Location, ProblemData, VehicleType
 from pyvrp import solve as pyvrp_solve
 from pyvrp.stop import MaxIterations
 
-from irrigation.routing import PRIZE_PER_URGENCY, RoutingConfig, build_problem, solve, to_pyvrp
+from irrigation.routing import (
+    COST_PER_SECOND,
+    URGENCY_PRIZE_FACTOR,
+    RoutingConfig,
+    build_problem,
+    solve,
+    to_pyvrp,
+)
 from irrigation.routing import VehicleType as FleetVehicle
 
 try:
@@ -75,35 +82,45 @@ def ours(visits, refill, fleet, iterations: int):
 
 
 def raw_data(visits: pd.DataFrame, refill: xr.Dataset, fleet) -> ProblemData:
-    """The same instance written directly against PyVRP (integer m, s, L)."""
+    """The same instance written directly against PyVRP (integer m, s, L), as
+    :func:`irrigation.routing.to_pyvrp` documents it: the time at a location (refill at a
+    hydrant, set-up + pumping at a client) on the arcs leaving it, the cost of a refill's
+    time on the distances leaving a hydrant, the break kept free at the end of the
+    window, due prizes above any visit's cost."""
     truck = fleet[0]
     wet = np.flatnonzero(refill["refill_l_per_min"].values > 0)
     rows = np.concatenate([[0], wet])  # the yard (first depot), then every hydrant
     x = np.concatenate([refill.x.values[rows], visits["x"].to_numpy()])
     y = np.concatenate([refill.y.values[rows], visits["y"].to_numpy()])
     dist_m = DETOUR * np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
-    dur_s = np.round(dist_m / (truck.speed_kmh / 3.6)).astype(np.int64)
     refill_s = 60 * (RoutingConfig.refill_connect_min
                      + truck.tank_l / refill["refill_l_per_min"].values[wet])
-    depots = [Depot(location=0)] + [
-        Depot(location=1 + i, service_duration=round(s)) for i, s in enumerate(refill_s)]
     litres = visits["litres"].to_numpy()
-    service = np.round(60 * (truck.setup_min + litres / truck.pump_l_per_min)).astype(int)
-    prize = np.round(PRIZE_PER_URGENCY * (1 + visits["urgency"].to_numpy()) * dist_m.max())
-    clients = [
-        Client(location=len(rows) + i, delivery=[int(d)], service_duration=int(s),
-               prize=int(p), required=False)
-        for i, (d, s, p) in enumerate(zip(np.round(litres), service, prize, strict=True))]
+    service = 60 * (truck.setup_min + litres / truck.pump_l_per_min)
+    leave = np.concatenate([[0.0], refill_s, service])
+    dur = dist_m / (truck.speed_kmh / 3.6) + leave[:, None]
+    cost = dist_m + COST_PER_SECOND * np.concatenate([[0.0], refill_s,
+                                                      np.zeros(len(litres))])[:, None]
+    for m in (dur, cost):
+        np.fill_diagonal(m, 0.0)
+    depots = [Depot(location=i) for i in range(len(rows))]
+    unit = 2 * dist_m.max() + COST_PER_SECOND * refill_s.max()
+    prize = np.round(URGENCY_PRIZE_FACTOR * (1 + visits["urgency"].to_numpy()) * unit)
+    clients = [Client(location=len(rows) + i, delivery=[int(d)], prize=int(p),
+                      required=False)
+               for i, (d, p) in enumerate(zip(np.round(litres), prize, strict=True))]
     shift = truck.shift_minutes * 60
     vehicle = VehicleType(
         num_available=truck.count, capacity=[int(truck.tank_l)], start_depot=0, end_depot=0,
-        tw_early=truck.shift_start.hour * 3600, tw_late=truck.shift_end.hour * 3600,
+        tw_early=truck.shift_start.hour * 3600,
+        tw_late=round(truck.shift_end.hour * 3600 - 60 * truck.break_min),
         shift_duration=round(shift), reload_depots=list(range(1, len(rows))),
         name=truck.name)
     return ProblemData(
         locations=[Location(x=a, y=b) for a, b in zip(x.tolist(), y.tolist(), strict=True)],
         clients=clients, depots=depots, vehicle_types=[vehicle],
-        distance_matrices=[np.round(dist_m).astype(np.int64)], duration_matrices=[dur_s])
+        distance_matrices=[np.round(cost).astype(np.int64)],
+        duration_matrices=[np.round(dur).astype(np.int64)])
 
 
 def raw(visits, refill, fleet, iterations: int):

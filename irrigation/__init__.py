@@ -26,8 +26,10 @@ from .day import steady_heads as steady_heads
 from .day import steady_state as steady_state
 from .decide import DecideRules as DecideRules
 from .decide import demand as demand
-from .decide import schedule as schedule
+from .decide import fixed_system_plan as fixed_system_plan
+from .decide import fixed_system_sites as fixed_system_sites
 from .decide import threshold_mm as threshold_mm
+from .decide import todays_candidates as todays_candidates
 from .errors import ConvergenceError as ConvergenceError
 from .errors import InputError as InputError
 from .errors import IrrigationError as IrrigationError

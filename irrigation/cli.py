@@ -33,7 +33,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from .decide import table_thresholds, threshold_summary
+    from .decide import routability_warnings, table_thresholds, threshold_summary
     from .groundwater.model import GwfModel
     from .io.city import load_city, load_groundwater
     from .io.soil_tables import read_soil_textures
@@ -57,6 +57,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
           "species' table p):")
     with pd.option_context("display.width", 200, "display.max_colwidth", 90):
         print(table.to_string(index=False, na_rep=""))
+    for w in routability_warnings(city.sites, city.config.fleet, city.config.decide):
+        print(f"warning: {w}")
     return 0
 
 
@@ -185,12 +187,54 @@ def _cmd_route(args: argparse.Namespace) -> int:
             str(c) if k == "visit" else str(loc)
             for k, c, loc in inner[["kind", "site", "location"]].itertuples(index=False)
         ]
-        print(f"Route #{r + 1}: " + " ".join(stops))
+        print(f"Route #{r}: " + " ".join(stops))
     sol_file = solution_path(args.vrplib)
     best = None if sol_file is None else read_solution_cost(sol_file)
     if best:
         print(f"gap {100 * (sol.cost - best) / best:+.2f} % to {best:g} ({sol_file.name})")
     return 0 if sol.feasible else 1
+
+
+# --------------------------------------------------------------------------- log
+
+
+def _add_log(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("log", help="the watering log: what the crews did")
+    lsub = p.add_subparsers(dest="log_command", required=True)
+    a = lsub.add_parser("add", help="append what the crews reported (a driver sheet CSV, "
+                        "fixed_systems.csv, visits.csv or a crew app export) to the "
+                        "workspace's watering log; the next run uses it")
+    a.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    where = a.add_mutually_exclusive_group(required=True)
+    where.add_argument("--city", type=Path, default=None, help="city folder")
+    where.add_argument("--demo", action="store_true", help="the bundled demo city")
+    a.add_argument("--date", default=None, help="the planned day the report is of (rows "
+                   "of other days are refused; needed for files without dates)")
+    a.add_argument("--out", type=Path, default=None, help="workspace folder (as for run)")
+    a.add_argument("--as-planned", action="store_true",
+                   help="count a planned row with an empty given_l as given as planned")
+
+
+def _cmd_log(args: argparse.Namespace) -> int:
+    from .io.city import load_city
+    from .io.watering import add_to_log, read_report
+    from .io.workspace import Workspace
+
+    city = load_city(DEMO_CITY_DIR if args.demo else args.city)
+    ws = Workspace(args.out or Path(city.config.run.workspace or Path("irrigation-runs")
+                                    / city.path.name))
+    reports = [(f, read_report(f, date=args.date, as_planned=args.as_planned))
+               for f in args.files]  # all read and checked before any is added
+    for f, report in reports:
+        added = add_to_log(report, f, city.sites, ws.root / "plans", ws.watering_log,
+                           date=args.date)
+        days = ", ".join(sorted(set(added.rows["date"])))
+        print(f"{f.name} ({report.kind}): {len(added.rows)} rows, "
+              f"{added.rows['litres'].sum():,.0f} L of {days or 'no day'} added to "
+              f"{added.log}")
+        for note in added.notes:
+            print(f"  note: {note}")
+    return 0
 
 
 # --------------------------------------------------------------------------- groundwater
@@ -420,6 +464,7 @@ _COMMANDS = {
     "sensors": (_add_sensors, _cmd_sensors),
     "city": (_add_city, _cmd_city),
     "weather": (_add_weather, _cmd_weather),
+    "log": (_add_log, _cmd_log),
 }
 
 

@@ -194,7 +194,8 @@ class CityConfig:
         ``species`` and add new ones (e.g. genus rows); optional.
     attribution
         Credit line printed on the plan's map, driver sheets and report (e.g. the ODbL
-        attribution of OpenStreetMap data); optional.
+        attribution of OpenStreetMap data); optional, default: the street file's own
+        (a graph from OpenStreetMap credits "© OpenStreetMap contributors").
     """
 
     name: str

@@ -19,8 +19,8 @@ record) instead of appending to shared lists.
 :func:`forecast_percolation`  the ensemble's deep percolation (the recharge of the forecast)
 :func:`forecast`              soil forecast of every site and member, with the depth to water
                               from the heads of each morning of the horizon
-:func:`decide_day`            demand, today's visits within the fleet's capacity, deferrals
-:func:`route_day`             the routed plan
+:func:`decide_day`            demand, fixed-system runs, the visits offered to the trucks
+:func:`route_day`             the routed plan: today's capacity is what the routes carry
 ============================  ==================================================================
 
 A day, as :func:`irrigation.pipeline.run_day` composes it::
@@ -49,7 +49,14 @@ import xarray as xr
 from tqdm import tqdm
 
 from .city import City
-from .decide import demand, site_thresholds, todays_visits
+from .decide import (
+    demand,
+    fixed_system_plan,
+    resting_sites,
+    site_thresholds,
+    todays_candidates,
+    urgency_weight,
+)
 from .errors import ConvergenceError
 from .groundwater.assumed import AssumedWaterTable
 from .groundwater.backend import solve_model
@@ -57,8 +64,8 @@ from .groundwater.embedded import SolveResult
 from .groundwater.forecast import depth_to_water, forecast_model
 from .groundwater.model import GwfModel
 from .groundwater.output import heads_dataset
-from .plan import Plan, make_plan
-from .routing import RoutingProblem, build_problem, solve
+from .plan import Plan, empty_plan, make_plan
+from .routing import RoutingProblem, RoutingSolution, build_problem, solve
 from .sensors import (
     advance_variance,
     analysis,
@@ -469,20 +476,24 @@ class StateRun:
 
 def continue_state(pm: PlanningModel, state: SoilState, et0_mm: xr.DataArray,
                    precip_mm: xr.DataArray, watering_l: xr.DataArray,
-                   obs: SensorObservations | None, day: np.datetime64) -> StateRun:
+                   obs: SensorObservations | None, day: np.datetime64,
+                   progress: bool | None = None) -> StateRun:
     """Advance ``state`` day by day to the morning of ``day``, assimilating the sensors
     of every morning after its own (:func:`advance`, then :func:`assimilate`).
 
     The weather, ET0 and watering cover at least the days from ``state.day`` to the day
     before ``day``; the depth to water is that of the state's heads throughout (the
-    groundwater moves in :func:`groundwater_step`).
+    groundwater moves in :func:`groundwater_step`). ``progress`` shows a progress bar
+    over 30 days or more (None: when this module logs at INFO).
     """
     days = np.arange(state.day, np.datetime64(day, "D"))
     dtw0 = pm.depth_to_water_m(state.heads_m).isel(time=0)
     dp = np.zeros((days.size, pm.city.sites.sizes["site"]))
     n_obs = 0
     for k, d in enumerate(tqdm(days, desc="state", unit="day", leave=False,
-                               disable=days.size < 30 or not log.isEnabledFor(logging.INFO))):
+                               disable=days.size < 30 or not (
+                                   log.isEnabledFor(logging.INFO) if progress is None
+                                   else progress))):
         sl = slice(d, d)
         state, dp[k] = advance(pm, state, et0_mm.sel(time=sl), precip_mm.sel(time=sl),
                                watering_l.sel(time=sl), dtw0)
@@ -733,68 +744,112 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
 
 @dataclass(frozen=True)
 class Decision:
-    """:func:`decide_day`'s result: the demand of every site
-    (:func:`irrigation.decide.demand`), today's visits, the deferred sites (with x, y)
-    and the fleet capacity they were scheduled with [L]."""
+    """:func:`decide_day`'s result.
+
+    Attributes
+    ----------
+    demand
+        Demand of every site (:func:`irrigation.decide.demand`).
+    visits
+        The visits offered to the trucks today (:func:`irrigation.decide.todays_candidates`:
+        the due sites, ``reason`` "due", and those to pull forward where cheap, "pulled
+        forward"); :func:`route_day` decides which are served.
+    deferred
+        Due sites not offered to the trucks (not routable, water cap), with x, y [m].
+    fixed
+        Today's runs of the fixed systems (:func:`irrigation.decide.fixed_system_plan`).
+    """
 
     demand: xr.Dataset
     visits: pd.DataFrame
     deferred: pd.DataFrame
-    capacity_l: float
+    fixed: pd.DataFrame
 
 
-def decide_day(pm: PlanningModel, day: np.datetime64, fc: xr.Dataset) -> Decision:
-    """Demand of every site, then today's visits and the deferred sites within the
-    fleet's capacity (:func:`irrigation.decide.todays_visits`)."""
+def decide_day(pm: PlanningModel, day: np.datetime64, fc: xr.Dataset,
+               watering_l: xr.DataArray | None = None) -> Decision:
+    """Demand of every site, the fixed systems' runs and the visits offered to the trucks
+    (the routes decide which are served, :func:`route_day`). ``watering_l`` (water given
+    [L] over ``time``, ``site``, e.g. the watering log) keeps sites watered within
+    ``[decide] rest_days`` from being pulled forward (:func:`irrigation.decide.resting_sites`)."""
     cfg = pm.city.config
     s = pm.city.sites
     dem = demand(fc["dr_mm"].reset_coords(drop=True), fc["threshold_mm"].reset_coords(
         drop=True), s, cfg.decide)
-    rate = pm.city.refill_points["refill_l_per_min"].values
-    visits, deferred, capacity = todays_visits(dem, s, cfg.fleet, float(np.median(rate[rate > 0])),
-                                               day, cfg.decide)
+    resting = None if watering_l is None else resting_sites(watering_l, day, cfg.decide)
+    visits, deferred = todays_candidates(dem, s, cfg.fleet, day, cfg.decide, resting)
     xy = s[["x", "y"]].to_dataframe()[["x", "y"]]
-    return Decision(dem, visits, deferred.join(xy, on="site"), capacity)
+    return Decision(dem, visits, deferred.join(xy, on="site"),
+                    fixed_system_plan(dem, s, cfg.decide))
 
 
 @dataclass(frozen=True)
 class Routed:
     """:func:`route_day`'s result: the plan, the routing problem solved (None when
-    nothing was due) and facts for the run record."""
+    nothing was offered) and facts for the run record."""
 
     plan: Plan
     problem: RoutingProblem | None
     info: dict = field(default_factory=dict)
 
 
-_STOP_COLUMNS = ["vehicle", "vehicle_type", "trip", "stop", "kind", "location", "client",
-                 "site", "litres", "arrival_s", "start_s", "end_s", "x", "y", "street",
-                 "arrival"]
-
-
 def route_day(pm: PlanningModel, day: np.datetime64, visits: pd.DataFrame,
-              deferred: pd.DataFrame) -> Routed:
-    """Route today's visits with PyVRP under the city's ``[routing]`` limits and seed
-    (urgency: priority, then due before pulled forward) and make the plan."""
-    city, cfg = pm.city, pm.city.config
+              deferred: pd.DataFrame, fixed: pd.DataFrame | None = None) -> Routed:
+    """Route the visits offered today with PyVRP under the city's ``[routing]`` limits and
+    seed, and make the plan.
+
+    Every visit is optional, a due one with a prize above what it can cost, scaled by its
+    ``urgency`` (when absent: :func:`irrigation.decide.urgency_weight` of ``priority``
+    and ``due_day`` less 1), so the routes carry as much as the shifts allow, the most
+    urgent first; a due visit left out is deferred with the reason the routes give
+    (:func:`irrigation.plan.make_plan`). Visits with ``reason`` "pulled forward" are
+    routed in a second search only when the first served every due visit: then they are
+    worth a detour of ``2 * pull_forward_radius_m`` each (``max_detour_m``), and the
+    second routes are kept when they serve every due visit too (else the first). A
+    pulled-forward site therefore never takes a due site's place. ``fixed`` (the fixed
+    systems' runs) is carried into the plan.
+    """
+    cfg = pm.city.config
+    rules = cfg.decide
     if len(visits) == 0:
-        stops = pd.DataFrame(columns=_STOP_COLUMNS)
-        totals = pd.DataFrame([{"vehicle": -1, "vehicle_type": "total", "stops": 0,
-                                "litres": 0.0, "km": 0.0, "hours": 0.0, "trips": 0,
-                                "refills": 0}])
-        cols = ["site", "litres", "due_day", "latest_safe_day", "reason", "x", "y"]
-        return Routed(Plan(str(day), stops, deferred[cols].reset_index(drop=True), totals),
-                      None)
-    v = visits.assign(urgency=(1.0 + (visits["reason"] == "due")) / visits["priority"])
-    problem = build_problem(v, city.refill_points, cfg.fleet, city.streets,
-                            cfg.network.detour_factor, cfg.routing)
-    sol = solve(problem, cfg.routing.time_limit_s, seed=cfg.run.seed,
-                max_iterations=cfg.routing.max_iterations)
+        return Routed(empty_plan(str(day), cfg.fleet, deferred, fixed), None,
+                      {"routing_seed": cfg.run.seed})
+    pulled = (visits["reason"] == "pulled forward").to_numpy() if "reason" in visits \
+        else np.zeros(len(visits), bool)
+    due_day = visits["due_day"] if "due_day" in visits else 0.0
+    urgency = (visits["urgency"].to_numpy(float) if "urgency" in visits else
+               urgency_weight(visits["priority"], np.broadcast_to(due_day, len(visits)),
+                              rules) - 1.0)
+    detour = np.where(pulled, 2.0 * rules.pull_forward_radius_m, np.nan)
+    v = visits.assign(urgency=np.where(pulled, 0.0, urgency), max_detour_m=detour)
+    problem, sol = _route(pm, v[~pulled] if pulled.any() and (~pulled).any() else v)
+    passes = 1
+    if pulled.any() and (~pulled).any() and len(sol.unserved) == 0:
+        problem2, sol2 = _route(pm, v)
+        passes = 2
+        due2 = ~np.isin(problem2.client_id, v.loc[pulled, "site"].to_numpy())
+        if not np.isin(np.flatnonzero(due2), sol2.unserved).any():
+            problem, sol = problem2, sol2
     info = {"routing_seed": cfg.run.seed, "routing_runtime_s": round(sol.runtime_s, 2),
-            "routing_feasible": bool(sol.feasible)}
-    if cfg.routing.max_iterations is None:
-        info["routing_reproducible"] = "no: the time limit stops the search"
-    return Routed(make_plan(str(day), problem, sol, visits, deferred), problem, info)
+            "routing_feasible": bool(sol.feasible), "routing_iterations": sol.iterations,
+            "routing_passes": passes, "routing_cut_by_time": bool(sol.cut_by_time)}
+    if sol.cut_by_time:
+        limit = cfg.routing.iteration_limit
+        info["routing_reproducible"] = (
+            f"no: the time limit ({cfg.routing.time_limit_s:g} s) stopped the search after "
+            f"{sol.iterations} of {limit} iterations" if limit else
+            f"no: the time limit ({cfg.routing.time_limit_s:g} s) alone stops the search")
+    return Routed(make_plan(str(day), problem, sol, visits, deferred, fixed), problem, info)
+
+
+def _route(pm: PlanningModel, visits: pd.DataFrame) -> tuple[RoutingProblem, RoutingSolution]:
+    """One routing problem of ``visits`` and its PyVRP solution (the city's settings)."""
+    city, cfg = pm.city, pm.city.config
+    problem = build_problem(visits, city.refill_points, cfg.fleet, city.streets,
+                            cfg.network.detour_factor, cfg.routing)
+    return problem, solve(problem, cfg.routing.time_limit_s, seed=cfg.run.seed,
+                          max_iterations=cfg.routing.iteration_limit,
+                          num_neighbours=cfg.routing.num_neighbours)
 
 
 # =========================================================================== the day

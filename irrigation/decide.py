@@ -8,10 +8,15 @@ Two pure steps on xarray/pandas objects:
    of crossing within the horizon, the day the site is due (the day by which a fraction
    ``rules.due_probability`` of members has crossed) and the litres to bring it back toward
    field capacity, capped by pit capacity and per-visit maxima.
-2. :func:`schedule` — sites due within the lead time, ordered by urgency and priority, fill
-   the fleet's daily capacity (:func:`fleet_capacity_l`); the rest is deferred with a reason
-   and the latest safe day. Sites due in the next days that lie close to a served site are
-   pulled forward while capacity remains (they are on today's routes anyway).
+2. :func:`todays_candidates` — who is offered to the trucks today, and who cannot be:
+   sites on a fixed system (lawn sprinklers, bed drip lines: :func:`fixed_system_sites`)
+   are planned in mm and minutes per zone without trucks (:func:`fixed_system_plan`);
+   every due site a truck can serve is a candidate with an urgency (priority, overdue);
+   sites due in the next days near a due site are candidates to pull forward; a visit
+   larger than ``max_tank_loads`` tanks is not routable and a city's daily water cap
+   defers the least urgent. The routing (:func:`irrigation.day.route_day`) then decides
+   who is served: today's capacity is what the routes can carry, not an estimate, and a
+   due site left out is deferred with the true reason (shift time, tank volume).
 
 Every rule is a field of :class:`DecideRules` (the ``[decide]`` table of
 ``city.toml``), documented there; nothing is buried.
@@ -64,10 +69,38 @@ class DecideRules:
         Sites due within this many days after the lead time may be pulled forward...
     pull_forward_radius_m
         ...when they lie within this distance of a site served today [m].
+    rest_days
+        A site watered within this many days before today is not pulled forward: it is
+        served again only when it is due again [d].
     travel_min_per_stop
-        Mean driving time between neighbouring stops, to estimate fleet capacity [min].
+        Mean driving time between neighbouring stops, for the rough fleet capacity that
+        ``irrigation validate`` prints (:func:`fleet_capacity_l`; the daily plan's
+        capacity comes from its routes) [min].
     trip_overhead_min
-        Driving to and from a hydrant per tank load, to estimate fleet capacity [min].
+        Driving to and from a hydrant per tank load, for the same estimate [min].
+    fixed_system_kinds
+        Kinds watered by fixed systems (lawn sprinklers, bed drip lines) instead of
+        trucks; a single site joins a fixed system through the ``fixed_system`` column of
+        the sites table (its zone or valve name). Such sites are planned in mm and
+        minutes per zone (:func:`fixed_system_plan`) and never offered to the trucks.
+    fixed_system_mm_per_h
+        Application rate of a fixed system [mm h-1]: how fast a zone's valve waters its
+        area (rotor sprinklers apply about 8-15 mm h-1, spray heads 25-50, drip lines
+        3-8 over the wetted area; Irrigation Association 2005, Landscape Irrigation
+        Scheduling and Water Management, tab. 3).
+    max_tank_loads
+        A visit needing more than this many loads of the fleet's largest tank is not
+        routable: it is deferred with that reason (a hint to put the site on a fixed
+        system) instead of occupying the fleet [-].
+    max_litres_per_day
+        The city's cap on the water the trucks carry in a day [L]; absent for none. The
+        least urgent due sites beyond it are deferred ("water cap").
+    priority_weights
+        Urgency of a due visit by site priority 1, 2, 3 [-]: the routes serve the due
+        sites whose weights sum highest when not all fit (4 : 2 : 1 — a priority-1 tree
+        outweighs two priority-2 sites of the same effort).
+    overdue_weight
+        Factor on the weight of a site already past its threshold this morning [-].
     """
 
     watered_kinds: tuple[str, ...] = ("young_tree", "lawn", "shrub_bed")
@@ -82,8 +115,15 @@ class DecideRules:
     min_visit_mm_area: float = 5.0
     pull_forward_days: int = 3
     pull_forward_radius_m: float = 150.0
+    rest_days: int = 3
     travel_min_per_stop: float = 4.0
     trip_overhead_min: float = 15.0
+    fixed_system_kinds: tuple[str, ...] = ()
+    fixed_system_mm_per_h: float = 12.0
+    max_tank_loads: float = 2.0
+    max_litres_per_day: float | None = None
+    priority_weights: tuple[float, ...] = (4.0, 2.0, 1.0)
+    overdue_weight: float = 2.0
 
     def __post_init__(self) -> None:
         require(self.lead_days >= 0, "lead_days", "a number of days >= 0")
@@ -106,7 +146,8 @@ class DecideRules:
             "maxima > 0 mm",
         )
         require(
-            self.pull_forward_days >= 0 and self.pull_forward_radius_m >= 0,
+            self.pull_forward_days >= 0 and self.pull_forward_radius_m >= 0
+            and self.rest_days >= 0,
             "pull_forward_days",
             "values >= 0",
         )
@@ -115,6 +156,13 @@ class DecideRules:
             "travel_min_per_stop",
             "times >= 0 min",
         )
+        require(self.fixed_system_mm_per_h > 0, "fixed_system_mm_per_h", "a rate > 0 mm/h")
+        require(self.max_tank_loads >= 1, "max_tank_loads", "a number of tank loads >= 1")
+        require(self.max_litres_per_day is None or self.max_litres_per_day > 0,
+                "max_litres_per_day", "a volume > 0 L (or absent for no cap)")
+        require(len(self.priority_weights) == 3 and all(w > 0 for w in self.priority_weights),
+                "priority_weights", "three weights > 0 for priorities 1, 2, 3")
+        require(self.overdue_weight >= 1, "overdue_weight", "a factor >= 1")
 
 
 DEFAULT_RULES = DecideRules()
@@ -377,109 +425,238 @@ def fleet_capacity_l(
     return total
 
 
-def schedule(
-    dem: xr.Dataset,
-    sites: xr.Dataset,
-    capacity_l: float,
-    today: np.datetime64 | str,
-    rules: DecideRules = DEFAULT_RULES,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Today's visits and the deferred sites.
 
-    Due sites are ranked by priority (1 first), then due day, then probability of
-    crossing within the lead time (high first), then today's depletion relative to the
-    threshold (high first), and served while their litres fit into ``capacity_l``. Then
-    watered sites due within ``lead_days + pull_forward_days`` that lie within
-    ``pull_forward_radius_m`` of a served site are added while capacity remains.
+
+def urgency_weight(priority: np.ndarray, due_day: np.ndarray,
+                   rules: DecideRules = DEFAULT_RULES) -> np.ndarray:
+    """How much serving a due site today is worth [-]: ``priority_weights`` of its
+    priority, times ``overdue_weight`` when it is past its threshold this morning
+    (due day 0: the median member has crossed)."""
+    w = np.asarray(rules.priority_weights, float)[np.clip(np.asarray(priority, int), 1, 3) - 1]
+    return w * np.where(np.asarray(due_day, float) <= 0, rules.overdue_weight, 1.0)
+
+
+# --------------------------------------------------------------------------- fixed systems
+
+
+def fixed_system_zone(sites: xr.Dataset, rules: DecideRules = DEFAULT_RULES) -> np.ndarray:
+    """The fixed-system zone of every site (text over ``site``; ``""`` = watered by trucks).
+
+    A site is on a fixed system (lawn sprinklers, a bed's drip line) when its
+    ``fixed_system`` column names a zone (a valve; sites sharing a name run together), or
+    when its kind is in ``rules.fixed_system_kinds`` (then it is its own zone, named by
+    its id).
+    """
+    ids = sites["site"].values.astype(str)
+    named = (sites["fixed_system"].values.astype(object) if "fixed_system" in sites
+             else np.full(ids.size, "", dtype=object))
+    named = np.array(["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+                      for v in named], dtype=object)
+    by_kind = np.isin(sites["kind"].values.astype(str), rules.fixed_system_kinds)
+    return np.where(named != "", named, np.where(by_kind, ids, "")).astype(object)
+
+
+def fixed_system_sites(sites: xr.Dataset, rules: DecideRules = DEFAULT_RULES) -> np.ndarray:
+    """Which sites a fixed system waters (bool over ``site``; :func:`fixed_system_zone`)."""
+    return fixed_system_zone(sites, rules) != ""
+
+
+#: Columns of :func:`fixed_system_plan`.
+FIXED_SYSTEM_COLUMNS = ["zone", "site", "kind", "x", "y", "street", "area_m2", "mm",
+                        "minutes", "litres", "due", "due_day"]
+
+
+def fixed_system_plan(dem: xr.Dataset, sites: xr.Dataset,
+                      rules: DecideRules = DEFAULT_RULES) -> pd.DataFrame:
+    """Today's runs of the fixed systems, without trucks.
+
+    A zone (one valve) waters all its sites together, so it runs when any of its sites is
+    due, long enough for the neediest: depth ``mm = max(litres / area_m2)`` over its due
+    sites (litres of :func:`visit_litres`, so the lawn and bed caps hold), run time
+    ``minutes = 60 mm / fixed_system_mm_per_h``, water ``mm * area_m2`` per site (1 mm
+    over 1 m2 = 1 L).
 
     Returns
     -------
-    visits : pandas.DataFrame
-        One row per site to water today: site, x, y, kind, priority, litres, due_day,
-        p_cross, reason (``"due"`` or ``"pulled forward"``), street (if known).
+    pandas.DataFrame
+        One row per site of a running zone (:data:`FIXED_SYSTEM_COLUMNS`): ``mm`` [mm],
+        ``minutes`` [min] (the zone's), ``litres`` [L], ``due`` (the site itself is due),
+        ``due_day`` [d]; zones in name order.
+    """
+    zone = fixed_system_zone(sites, rules)
+    on = zone != ""
+    area = sites["area_m2"].values.astype(float)
+    t = pd.DataFrame({
+        "zone": zone, "site": sites["site"].values, "kind": sites["kind"].values,
+        "x": sites["x"].values, "y": sites["y"].values,
+        "street": sites["street"].values if "street" in sites else "",
+        "area_m2": area, "need_mm": dem["litres"].values / area,
+        "due": dem["due"].values & on, "due_day": dem["due_day"].values,
+    })[on]
+    depth = t[t["due"]].groupby("zone")["need_mm"].max()
+    t = t[t["zone"].isin(depth.index)].copy()
+    t["mm"] = np.round(t["zone"].map(depth).to_numpy(float), 1)
+    t["minutes"] = np.ceil(60.0 * t["mm"] / rules.fixed_system_mm_per_h)
+    t["litres"] = np.round(t["mm"] * t["area_m2"], 0)
+    return t.sort_values(["zone", "site"], kind="stable")[FIXED_SYSTEM_COLUMNS].reset_index(
+        drop=True)
+
+
+# --------------------------------------------------------------------------- today's candidates
+
+#: Columns of the candidate visits (:func:`todays_candidates`).
+CANDIDATE_COLUMNS = ["site", "x", "y", "kind", "priority", "litres", "due_day", "p_cross",
+                     "reason", "urgency", "max_detour_m", "street"]
+
+#: Columns of a deferred-sites table (:func:`deferred_table`).
+DEFERRED_COLUMNS = ["site", "kind", "priority", "litres", "due_day", "status",
+                    "latest_safe_day", "reason", "detail"]
+
+#: Why a due site is not served today (``reason`` of :data:`DEFERRED_COLUMNS`).
+DEFERRAL_REASONS = {
+    "shift time": "every truck's shift is (nearly) full",
+    "tank volume": "the trucks carry no more water today (their refills are used up)",
+    "water cap": "beyond the city's daily water cap ([decide] max_litres_per_day)",
+    "not routable": "the visit is larger than the trucks can carry",
+    "not reached": "the route search left it out although trucks had time",
+}
+
+
+def deferred_table(sites: pd.DataFrame, today: np.datetime64 | str, reason: str,
+                   detail: str | Sequence[str]) -> pd.DataFrame:
+    """Deferred-site rows (:data:`DEFERRED_COLUMNS`) for ``sites`` (a table with ``site``,
+    ``kind``, ``priority``, ``litres``, ``due_day``).
+
+    ``status`` says ``"overdue"`` for a site past its threshold this morning (due day 0)
+    and ``"due YYYY-MM-DD"`` otherwise; ``latest_safe_day`` is today + due day (the
+    morning its threshold is forecast to be passed).
+    """
+    if reason not in DEFERRAL_REASONS:
+        raise ValueError(f"unknown deferral reason {reason!r}")
+    today = np.datetime64(today, "D")
+    due = sites["due_day"].to_numpy(float)
+    latest = today + np.where(np.isfinite(due), due, 0).astype("timedelta64[D]")
+    status = np.where(due <= 0, "overdue", np.char.add("due ", latest.astype(str)))
+    return pd.DataFrame({
+        "site": sites["site"].to_numpy(), "kind": sites["kind"].to_numpy(),
+        "priority": sites["priority"].to_numpy(int), "litres": sites["litres"].to_numpy(float),
+        "due_day": due, "status": status, "latest_safe_day": latest, "reason": reason,
+        "detail": detail}, columns=DEFERRED_COLUMNS)
+
+
+def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[VehicleType],
+                      today: np.datetime64 | str, rules: DecideRules = DEFAULT_RULES,
+                      resting: np.ndarray | None = None,
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The visits offered to the trucks today, and the due sites that cannot be offered.
+
+    1. Sites on a fixed system (:func:`fixed_system_sites`) are left out: they are
+       planned by :func:`fixed_system_plan`.
+    2. A due site whose visit needs more than ``max_tank_loads`` loads of the largest
+       tank is deferred as ``"not routable"``.
+    3. The due sites are ranked by urgency (:func:`urgency_weight`: priority, overdue),
+       then due day, probability of crossing within the lead time and today's depletion;
+       beyond ``max_litres_per_day`` they are deferred as ``"water cap"``.
+    4. The rest are candidates with reason ``"due"`` and ``urgency = weight - 1``.
+       Watered sites due within ``lead_days + pull_forward_days`` that lie within
+       ``pull_forward_radius_m`` of a due candidate are candidates ``"pulled forward"``
+       with ``max_detour_m = 2 * pull_forward_radius_m`` (within the cap's remainder):
+       the routes take them only where serving them costs about that detour. Sites
+       ``resting`` (bool over ``site``: watered within ``rest_days``, see
+       :func:`resting_sites`) are not pulled forward.
+
+    The routes then decide who is served (:func:`irrigation.day.route_day`): capacity is
+    what they carry, so no estimate of it is needed here. Deterministic: ties keep the
+    order of the sites table.
+
+    Returns
+    -------
+    candidates : pandas.DataFrame
+        :data:`CANDIDATE_COLUMNS`, due candidates first in rank order.
     deferred : pandas.DataFrame
-        Due sites not served today: site, litres, due_day, latest_safe_day (date),
-        reason.
+        :data:`DEFERRED_COLUMNS` of the due sites not offered.
     """
     today = np.datetime64(today, "D")
-    table = (
-        xr.merge(
-            [dem, sites[["kind", "priority"] + (["street"] if "street" in sites else [])]],
-            compat="override",
-        )
-        .to_dataframe()
-        .reset_index()
-    )
-    table = table[table["watered"]]
-    due = table[table["due"]].sort_values(
-        ["priority", "due_day", "p_cross_lead", "depletion_frac"],
-        ascending=[True, True, False, False],
-        kind="stable",
-    )
-    fits = due["litres"].cumsum().to_numpy() <= capacity_l
-    served = due[fits].assign(reason="due")
-    deferred = due[~fits]
-    left = capacity_l - served["litres"].sum()
-    soon = table[~table["due"] & (table["due_day"] <= rules.lead_days + rules.pull_forward_days)]
-    if len(served) and len(soon) and rules.pull_forward_radius_m > 0:
-        dist, _ = cKDTree(served[["x", "y"]].to_numpy()).query(soon[["x", "y"]].to_numpy())
+    fixed = fixed_system_sites(sites, rules)
+    table = pd.DataFrame({
+        "site": sites["site"].values, "x": sites["x"].values, "y": sites["y"].values,
+        "kind": sites["kind"].values, "priority": sites["priority"].values.astype(int),
+        "litres": dem["litres"].values, "due_day": dem["due_day"].values,
+        "p_cross": dem["p_cross"].values, "p_lead": dem["p_cross_lead"].values,
+        "frac": dem["depletion_frac"].values, "due": dem["due"].values,
+        "street": sites["street"].values if "street" in sites else "",
+    })[dem["watered"].values & ~fixed]
+    table["weight"] = urgency_weight(table["priority"], table["due_day"], rules)
+    tank = max(v.tank_l for v in fleet)
+    too_big = table["litres"] > rules.max_tank_loads * tank
+    parts = []
+    big = table[table["due"] & too_big]
+    if len(big):
+        detail = [f"a {k.replace('_', ' ')} visit of {litres:,.0f} L is more than "
+                  f"{rules.max_tank_loads:g} loads of the largest tank ({tank:,.0f} L): water "
+                  "it by a fixed system ([decide] fixed_system_kinds or the sites' "
+                  "fixed_system column)" for k, litres in zip(big["kind"], big["litres"],
+                                                               strict=True)]
+        parts.append(deferred_table(big, today, "not routable", detail))
+    due = table[table["due"] & ~too_big].sort_values(
+        ["weight", "due_day", "p_lead", "frac"], ascending=[False, True, False, False],
+        kind="stable")
+    cap = np.inf if rules.max_litres_per_day is None else rules.max_litres_per_day
+    within = due["litres"].cumsum().to_numpy() <= cap
+    if (~within).any():
+        parts.append(deferred_table(due[~within], today, "water cap",
+                                    f"the day's cap of {cap:,.0f} L is reached"))
+    due = due[within].assign(reason="due", urgency=lambda d: d["weight"] - 1.0,
+                             max_detour_m=np.nan)
+    rest = np.zeros(len(dem["site"]), bool) if resting is None else np.asarray(resting, bool)
+    table["resting"] = rest[table.index.to_numpy()]
+    soon = table[~table["due"] & ~too_big & ~table["resting"]
+                 & (table["due_day"] <= rules.lead_days + rules.pull_forward_days)]
+    if len(due) and len(soon) and rules.pull_forward_radius_m > 0:
+        dist, _ = cKDTree(due[["x", "y"]].to_numpy()).query(soon[["x", "y"]].to_numpy())
         near = soon[dist <= rules.pull_forward_radius_m].sort_values(
-            ["due_day", "priority"], kind="stable"
-        )
-        take = near["litres"].cumsum().to_numpy() <= left
-        served = pd.concat([served, near[take].assign(reason="pulled forward")])
-    cols = ["site", "x", "y", "kind", "priority", "litres", "due_day", "p_cross", "reason"]
-    if "street" in table:
-        cols.append("street")
-    latest = today + deferred["due_day"].to_numpy().astype("timedelta64[D]")  # due: finite
-    deferred = pd.DataFrame(
-        {
-            "site": deferred["site"].to_numpy(),
-            "litres": deferred["litres"].to_numpy(),
-            "due_day": deferred["due_day"].to_numpy(),
-            "latest_safe_day": latest,
-            "reason": "fleet capacity: lower priority or later due day than the served sites",
-        }
-    )
-    return served[cols].reset_index(drop=True), deferred
+            ["due_day", "priority"], kind="stable")
+        left = cap - due["litres"].sum()
+        near = near[near["litres"].cumsum().to_numpy() <= left]
+        due = pd.concat([due, near.assign(reason="pulled forward", urgency=0.0,
+                                          max_detour_m=2.0 * rules.pull_forward_radius_m)])
+    empty = pd.DataFrame(columns=DEFERRED_COLUMNS)
+    deferred = pd.concat(parts, ignore_index=True) if parts else empty
+    return due[CANDIDATE_COLUMNS].reset_index(drop=True), deferred
 
 
-#: Rounds of the fixed point between fleet capacity and mean visit size
-#: (:func:`todays_visits`).
-FLEET_CAPACITY_ROUNDS = 5
+def resting_sites(watering_l: xr.DataArray, today: np.datetime64 | str,
+                  rules: DecideRules = DEFAULT_RULES) -> np.ndarray:
+    """Which sites were watered within ``rules.rest_days`` before ``today`` (bool over
+    ``site``), from the water given [L] over (``time``, ``site``)."""
+    today = np.datetime64(today, "D")
+    t = watering_l["time"].values.astype("datetime64[D]")
+    recent = (t >= today - np.timedelta64(rules.rest_days, "D")) & (t < today)
+    return (watering_l.values[recent] > 0).any(axis=0)
 
 
-def todays_visits(
-    dem: xr.Dataset,
-    sites: xr.Dataset,
-    fleet: Sequence[VehicleType],
-    refill_l_per_min: float,
-    today: np.datetime64 | str,
-    rules: DecideRules = DEFAULT_RULES,
-) -> tuple[pd.DataFrame, pd.DataFrame, float]:
-    """Today's visits and the deferred sites within the fleet's daily capacity.
-
-    The capacity (:func:`fleet_capacity_l`) depends on the mean visit of the sites
-    served, which depend on the capacity: starting from the mean litres of all due
-    sites, :func:`schedule` and the capacity are iterated to their fixed point (at most
-    :data:`FLEET_CAPACITY_ROUNDS` rounds; stops when the capacity moves by <= 2 %).
-
-    Returns
-    -------
-    (visits, deferred, capacity_l)
-        :func:`schedule`'s tables and the capacity they were scheduled with [L].
-    """
-    due_l = dem["litres"].where(dem["due"]).values
-    mean_l = float(np.nanmean(due_l)) if np.isfinite(due_l).any() else rules.min_visit_l
-    capacity = fleet_capacity_l(fleet, refill_l_per_min, mean_l, rules)
-    for _ in range(FLEET_CAPACITY_ROUNDS):
-        visits, deferred = schedule(dem, sites, capacity, today, rules)
-        if not len(visits):
-            break
-        new = fleet_capacity_l(fleet, refill_l_per_min, float(visits["litres"].mean()), rules)
-        if abs(new - capacity) <= 0.02 * capacity:
-            break
-        capacity = new
-    else:
-        visits, deferred = schedule(dem, sites, capacity, today, rules)
-    return visits, deferred, capacity
+def routability_warnings(sites: xr.Dataset, fleet: Sequence[VehicleType],
+                         rules: DecideRules = DEFAULT_RULES) -> list[str]:
+    """What ``irrigation validate`` warns about: watered kinds (not on a fixed system)
+    whose largest visit (``max_visit_*`` over their area, or ``max_visit_l_tree``) needs
+    more than ``max_tank_loads`` loads of the largest tank, so trucks can never serve
+    them."""
+    tank = max(v.tank_l for v in fleet)
+    limit = rules.max_tank_loads * tank
+    kind = sites["kind"].values.astype(str)
+    area = sites["area_m2"].values.astype(float)
+    most = np.where(np.char.endswith(kind, "_tree"), rules.max_visit_l_tree,
+                    np.where(kind == "lawn", rules.max_visit_mm_lawn, rules.max_visit_mm_bed)
+                    * area)
+    by_truck = np.isin(kind, rules.watered_kinds) & ~fixed_system_sites(sites, rules)
+    out = []
+    for k in rules.watered_kinds:
+        bad = by_truck & (kind == k) & (most > limit)
+        if bad.any():
+            out.append(
+                f"{int(bad.sum())} of {int((kind == k).sum())} {k} sites need up to "
+                f"{most[bad].max():,.0f} L per visit, more than {rules.max_tank_loads:g} loads "
+                f"of the largest tank ({tank:,.0f} L): no truck can serve them; water them by "
+                "a fixed system ([decide] fixed_system_kinds, or the sites' fixed_system "
+                "column)")
+    return out

@@ -29,6 +29,7 @@ import scipy.sparse.csgraph
 import xarray as xr
 
 from .config import CityConfig, GroundwaterConfig, RunConfig, WeatherConfig
+from .decide import DecideRules
 from .groundwater.build import ModelSpec, Period, write_simulation
 from .io.graphml import write_streets
 from .io.weather import KNMI_WIND_HEIGHT_M, read_knmi_daily, write_weather_csv
@@ -166,8 +167,8 @@ class CitySize:
     members: int = 20
     trucks_large: int = 2
     trucks_small: int = 2
-    routing_max_iterations: int | None = 2000
-    routing_time_limit_s: float = 30.0
+    routing_max_iterations: int | None = 1000
+    routing_time_limit_s: float = 600.0
 
     @classmethod
     def large(cls) -> CitySize:
@@ -914,9 +915,12 @@ def _city_config(size: CitySize, seed: int) -> CityConfig:
             season_start=dt.date(SEASON_YEAR, 4, 1), horizon_days=size.forecast_days,
             members=size.members, seed=seed, date=dt.date(SEASON_YEAR, 7, 2),
         ),
-        # an iteration limit makes the routes reproducible byte for byte (2,000: ~7 s)
-        routing=RoutingConfig(max_iterations=size.routing_max_iterations,
+        # an iteration limit makes the routes reproducible byte for byte (1,000: ~40 s);
+        # the time limit is a safety net (None: the time limit alone, written as 0)
+        routing=RoutingConfig(max_iterations=size.routing_max_iterations or 0,
                               time_limit_s=size.routing_time_limit_s),
+        # the park lawns have sprinklers: planned in mm and minutes per zone, no trucks
+        decide=DecideRules(fixed_system_kinds=("lawn",)),
         fleet=(
             VehicleType(
                 "tanker-5000",

@@ -46,7 +46,7 @@ from .io.observations import Observed, read_forecast, read_observed
 from .io.soil_tables import read_soil_textures
 from .io.workspace import Workspace, read_state, sha256, versions, write_run_record, write_state
 from .placement import placement_problems
-from .plan import write_plan
+from .plan import served_visits, visit_log, write_plan
 from .report import plot_forecast, site_table, threshold_table, write_report
 from .sensors import qc_summary
 
@@ -142,7 +142,7 @@ def read_inputs(city: City, day, workspace: str | Path, forecast: Path | None = 
     ws = Workspace(Path(workspace))
     days = _season_days(city, day)
     fc, source, fc_file = read_forecast(city, day, forecast)  # first: fail before reading
-    obs = read_observed(city, days[0], days[-1])
+    obs = read_observed(city, days[0], days[-1], reported=ws.watering_log)
     warnings = []
     if obs.readings is not None:
         obs.readings = obs.readings.sel(time=obs.readings["time"] < day)
@@ -153,7 +153,8 @@ def read_inputs(city: City, day, workspace: str | Path, forecast: Path | None = 
     else:
         warnings.append(f"no sensor data ({cfg.sensor_data or 'none configured'}): the run "
                         "goes on with the soil model alone")
-    if cfg.watering_log is None or not Path(cfg.watering_log).exists():
+    if (cfg.watering_log is None or not Path(cfg.watering_log).exists()) \
+            and not ws.watering_log.exists():
         warnings.append(f"no watering log ({cfg.watering_log or 'none configured'}): the state "
                         "assumes nothing was watered")
     prev = ws.previous_state(day, days[0])
@@ -167,6 +168,8 @@ def read_inputs(city: City, day, workspace: str | Path, forecast: Path | None = 
                    ("groundwater.depth_to_water_grid", gw.depth_to_water_grid)):
         if p is not None and Path(p).exists():
             files[key] = Path(p)
+    if ws.watering_log.exists():
+        files["watering_reported"] = ws.watering_log
     if prev is not None:
         files["previous_state"] = prev[1]
     pm = PlanningModel.build(city, load_groundwater(city), read_soil_textures(), city.species)
@@ -191,8 +194,8 @@ def _observe(inp: DayInputs, day: np.datetime64) -> SensorObservations | None:
                    days)
 
 
-def _state(inp: DayInputs, obs: SensorObservations | None, day: np.datetime64
-           ) -> tuple[StateRun, str, np.datetime64, tuple[str, ...]]:
+def _state(inp: DayInputs, obs: SensorObservations | None, day: np.datetime64,
+           progress: bool = True) -> tuple[StateRun, str, np.datetime64, tuple[str, ...]]:
     """State stage: continue the previous state, or spin up from the season start at field
     capacity with the model's steady heads, to the morning of D; returns the run, where the
     state came from, the day it started and warnings."""
@@ -211,7 +214,7 @@ def _state(inp: DayInputs, obs: SensorObservations | None, day: np.datetime64
         start = inp.previous
         text = f"continued from the state of {start.day}"
     run = continue_state(pm, start, inp.et0_mm, o.weather["precip_mm"], o.watering_l, obs,
-                         day)
+                         day, progress=progress)
     return run, text, start.day, warnings
 
 
@@ -277,11 +280,12 @@ def run_day(city: City, day, workspace: str | Path, *, forecast: Path | None = N
     capture = _Capture()
     logger = logging.getLogger("irrigation")
     level = logger.level
+    progress = logger.isEnabledFor(logging.INFO)  # the caller's choice (-q: no bars)
     if logger.getEffectiveLevel() > logging.INFO:  # the run log keeps the progress lines
         logger.setLevel(logging.INFO)
     logger.addHandler(capture)
     try:
-        return _run_day(city, day, ws, forecast, capture)
+        return _run_day(city, day, ws, forecast, capture, progress)
     finally:
         logger.removeHandler(capture)
         logger.setLevel(level)
@@ -299,32 +303,36 @@ class _Capture(logging.Handler):
 
 
 def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path | None,
-             capture: _Capture) -> DayRun:
+             capture: _Capture, progress: bool = True) -> DayRun:
     st = _Stages()
     inp = st("inputs", read_inputs, city, day, ws.root, forecast_file)
     pm = inp.model
     obs = st("sensors", _observe, inp, day)
-    run, start_text, since, state_warnings = st("state", _state, inp, obs, day)
+    run, start_text, since, state_warnings = st("state", _state, inp, obs, day, progress)
     state, gw_warnings = st("groundwater", _groundwater, pm, run, since)
     warnings = [*inp.warnings, *state_warnings, *gw_warnings]
     info = {"forecast_source": inp.forecast_source, "state_start": start_text,
             "n_obs": run.n_obs, "n_obs_above_fc": _above_fc(obs, day), "qc_days": QC_REPORT_DAYS,
             "tension_range_kpa": list(city.config.qc.tension_range_kpa)}
-    if city.config.attribution:
-        info["attribution"] = city.config.attribution
+    if credit(city):
+        info["attribution"] = credit(city)
     fc, fc_warnings, fc_info = st("forecast", _forecast, pm, state, inp.forecast)
     warnings += fc_warnings
     info.update(fc_info)
-    decision = st("decide", decide_day, pm, day, fc)
-    info["capacity_l"] = decision.capacity_l
-    routed = st("routing", route_day, pm, day, decision.visits, decision.deferred)
+    decision = st("decide", decide_day, pm, day, fc, inp.observed.watering_l)
+    routed = st("routing", route_day, pm, day, decision.visits, decision.deferred,
+                decision.fixed)
     info.update(routed.info)
     warnings += unserved_warning(decision.demand, routed.plan)
+    if info.get("routing_cut_by_time"):
+        warnings.append(f"the route search was cut by its time limit "
+                        f"({info['routing_reproducible'].removeprefix('no: ')}): a re-run "
+                        "may give other routes")
     qc = None if obs is None else qc_summary(obs.readings.sel(
         time=obs.readings["time"] >= day - np.timedelta64(QC_REPORT_DAYS, "D")))
     result = DayRun(day, state.to_dataset(city.config.name), fc, decision.demand,
-                    decision.visits, decision.deferred, routed.plan, routed.problem, qc,
-                    warnings, info, st.timings)
+                    served_visits(routed.plan, decision.visits), routed.plan.deferred,
+                    routed.plan, routed.problem, qc, warnings, info, st.timings)
     st("write", write_day, result, city, ws, inp.files)
     atomic_write(ws.log_path(day), lambda t: Path(t).write_text("\n".join(capture.lines)
                                                                 + "\n"))
@@ -344,6 +352,13 @@ def unserved_warning(demand: xr.Dataset, plan) -> list[str]:
     return [f"0 of {n_due} due sites are served today{why}"]
 
 
+def credit(city: City) -> str:
+    """The credit line of maps, sheets and report: the city's ``attribution``, else the
+    street file's own (OpenStreetMap data credits "© OpenStreetMap contributors")."""
+    return city.config.attribution or (
+        city.streets.attribution if city.streets is not None else "")
+
+
 def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path]) -> Path:
     """Write the day's plan folder, state and run record (each atomically); returns the
     plan folder."""
@@ -351,8 +366,7 @@ def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path]) ->
     day = run.date
     extra = {
         "forecast.png": lambda p: plot_forecast(run, p),
-        "visits.csv": lambda p: run.visits.assign(date=str(day))[
-            ["date", "site", "litres", "reason", "priority", "due_day"]].to_csv(
+        "visits.csv": lambda p: visit_log(run.plan, run.visits).to_csv(
             p, index=False, float_format="%.1f", lineterminator="\n"),
         "demand.csv": lambda p: site_table(run).to_csv(p, index=False, lineterminator="\n"),
         "thresholds.csv": lambda p: threshold_table(run).to_csv(p, index=False,
@@ -363,7 +377,8 @@ def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path]) ->
     if run.qc is not None:
         extra["sensor_qc.csv"] = lambda p: run.qc.to_csv(p, lineterminator="\n")
     out = write_plan(run.plan, ws.plan_dir(day), crs=city.config.crs, network=city.streets,
-                     extra=extra, attribution=city.config.attribution or "")
+                     extra=extra, sites=city.sites, refill_points=city.refill_points,
+                     attribution=credit(city))
     write_state(run.state, ws.state_path(day))
     timings = {**run.timings, "write": time.perf_counter() - t0}  # record: written last
     record = {

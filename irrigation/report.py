@@ -155,8 +155,10 @@ def _count(plan_stops: pd.DataFrame, visits: pd.DataFrame, reason: str) -> int:
     return int(visits.loc[visits["reason"] == reason, "site"].isin(served).sum())
 
 
-def sections(run: DayRun, city_name: str) -> list[Section]:
-    """The report's content, in order."""
+def sections(run: DayRun, city_name: str, deferred_described: pd.DataFrame | None = None
+             ) -> list[Section]:
+    """The report's content, in order; ``deferred_described`` is the plan's
+    ``deferred.csv`` (with streets) when written."""
     plan, info, dem = run.plan, run.info, run.demand
     total = plan.totals.iloc[-1]
     due = int((dem["due"]).sum())
@@ -170,6 +172,8 @@ def sections(run: DayRun, city_name: str) -> list[Section]:
            "capacity, the water above it counted as observation error)."
            if info.get("n_obs_above_fc") else "."),
     ])]
+    trucks = plan.trucks
+    idle = trucks[trucks["stops"] == 0]
     summary = pd.DataFrame([{
         "due sites": due,
         "served (due)": _count(plan.stops, run.visits, "due"),
@@ -177,27 +181,45 @@ def sections(run: DayRun, city_name: str) -> list[Section]:
         "deferred": len(plan.deferred),
         "litres": round(float(total["litres"])),
         "km": round(float(total["km"]), 1),
-        "truck hours": round(float(total["hours"]), 1),
-        "fleet capacity [L]": round(info["capacity_l"]),
+        "truck hours (work / shift)": f"{total['work_h']:.1f} / {total['shift_h']:.1f}",
+        "idle trucks": len(idle),
+        "fixed-system zones": int(plan.fixed["zone"].nunique()),
     }])
-    out.append(Section("Summary", [f"{served_sites} sites get water today."], summary))
-    trucks = plan.totals.iloc[:-1].copy()
+    text = [f"{served_sites} sites get water from the trucks today; the routes decide how "
+            "many fit (every due site is offered, the most urgent kept when not all fit)."]
+    if len(plan.fixed):
+        text.append(f"{plan.fixed['zone'].nunique()} fixed-system zones run today "
+                    f"({plan.fixed['litres'].sum():,.0f} L, no trucks): fixed_systems.pdf.")
+    out.append(Section("Summary", text, summary))
     if len(trucks):
-        trucks["vehicle"] = trucks["vehicle"] + 1
-        trucks = trucks.round({"litres": 0, "km": 1, "hours": 2})
-    out.append(Section("Trucks", [] if len(trucks) else ["No truck goes out today."],
-                       trucks if len(trucks) else None))
+        table = pd.DataFrame({
+            "truck": trucks["vehicle"].astype(int), "type": trucks["vehicle_type"],
+            "stops": trucks["stops"].astype(int), "litres": trucks["litres"].round(0),
+            "km": trucks["km"].round(1), "work h": trucks["work_h"].round(2),
+            "shift h": trucks["shift_h"].round(2),
+            "used %": (100 * trucks["used"]).round(0),
+            "refills": trucks["refills"].astype(int),
+            "L per refill": trucks["litres_per_refill"].round(0)})
+        text = [] if not len(idle) else [
+            "Idle today: truck " + ", ".join(str(int(v)) for v in idle["vehicle"]) + "."]
+        out.append(Section("Trucks", text, table))
+    else:
+        out.append(Section("Trucks", ["No truck goes out today."]))
     if len(run.warnings):
         out.append(Section("Warnings", [f"- {w}" for w in run.warnings]))
-    deferred = plan.deferred
+    deferred = plan.deferred if deferred_described is None else deferred_described
     text = ["None: every due site is served."] if not len(deferred) else [
         f"{len(deferred)} sites ({deferred['litres'].sum():,.0f} L) are due but not served "
-        f"today; the first {min(len(deferred), DEFERRED_ROWS)} by latest safe day (all in "
-        "deferred.csv)."]
+        f"today, {int((deferred['status'] == 'overdue').sum())} of them already past their "
+        f"threshold (overdue); the first {min(len(deferred), DEFERRED_ROWS)} by urgency (all "
+        "in deferred.csv, with coordinates). Why: "
+        + "; ".join(f"{r} {n}" for r, n in deferred["reason"].value_counts().items()) + "."]
     table = None
     if len(deferred):
-        table = deferred.sort_values(["latest_safe_day", "site"], kind="stable").head(
-            DEFERRED_ROWS).assign(latest_safe_day=lambda d: d["latest_safe_day"].astype(str))
+        cols = [c for c in ("site", "kind", "priority", "litres", "status", "reason", "street",
+                            "position") if c in deferred]
+        table = deferred.sort_values(["priority", "due_day", "site"], kind="stable").head(
+            DEFERRED_ROWS)[cols]
     out.append(Section("Deferred sites", text, table))
     if run.qc is None:
         out.append(Section("Sensors", ["No sensor data: this plan rests on the soil model "
@@ -307,8 +329,10 @@ def site_table(run: DayRun) -> pd.DataFrame:
 def write_report(run: DayRun, city_name: str, path: Path) -> None:
     """Write the report to ``path``: HTML if it ends with ``.html`` (images embedded from
     its folder), else Markdown."""
-    secs = sections(run, city_name)
     path = Path(path)
+    described = path.parent / "deferred.csv"
+    secs = sections(run, city_name, pd.read_csv(described) if described.is_file() and
+                    described.stat().st_size > 1 else None)
     text = to_html(secs, path.parent) if path.suffix == ".html" else to_markdown(secs)
     path.write_text(text)
 

@@ -32,6 +32,7 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -43,9 +44,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse.csgraph
 import xarray as xr
-from pyvrp import Client, Depot, Location, ProblemData, ScheduledActivity, Solution
+from pyvrp import Client, Depot, Location, ProblemData, ScheduledActivity, Solution, SolveParams
 from pyvrp import VehicleType as PyVRPVehicleType
 from pyvrp import solve as pyvrp_solve
+from pyvrp.search import NeighbourhoodParams
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 from .errors import InputError
@@ -139,30 +141,47 @@ class RoutingConfig:
 
     Attributes
     ----------
+    max_iterations
+        The search stops after this many iterations: the same inputs give the same plan
+        byte for byte on any machine and under any load. 0 (or ``None`` in code) means no
+        iteration limit: the time limit alone stops the search, and the plan depends on
+        the machine's speed (the large city of the benchmarks gives its search a fixed
+        time instead of a fixed effort).
     time_limit_s
-        Wall-clock limit of the PyVRP search per day [s].
+        Safety net on the wall-clock time of the search per day [s]; when it stops the
+        search before ``max_iterations``, the report and the run record say so
+        (:attr:`RoutingSolution.cut_by_time`).
     refill_connect_min
         Fixed time per refill to park and connect to a hydrant [min]; the filling time
-        itself is tank litres / the hydrant's refill rate.
+        itself is the truck's tank litres / the hydrant's refill rate.
     max_reloads
         Largest number of refills per truck and shift; absent for no limit.
-    max_iterations
-        Stop the search after this many iterations (if the time limit is not reached
-        first). A plan is reproducible byte for byte only when the iteration limit stops
-        the search; with the time limit alone it depends on the machine's speed.
+    num_neighbours
+        Size of PyVRP's granular neighbourhood (its ``NeighbourhoodParams``; PyVRP's own
+        default is 50). A day offers every due site as an optional visit, hundreds of
+        which stay unserved on a busy day, and each iteration tries them all against
+        the nearest neighbours: 30 halves the search time of the demo's ~450 offered
+        visits with as many served.
     """
 
-    time_limit_s: float = 30.0
+    max_iterations: int | None = 2000
+    time_limit_s: float = 600.0
     refill_connect_min: float = 5.0
     max_reloads: int | None = None
-    max_iterations: int | None = None
+    num_neighbours: int = 30
 
     def __post_init__(self) -> None:
         require(self.time_limit_s > 0, "time_limit_s", f"> 0 s, got {self.time_limit_s}")
         require(self.refill_connect_min >= 0, "refill_connect_min", ">= 0 min")
         require(self.max_reloads is None or self.max_reloads >= 0, "max_reloads", ">= 0")
-        require(self.max_iterations is None or self.max_iterations >= 1, "max_iterations",
-                ">= 1")
+        require(self.max_iterations is None or self.max_iterations >= 0, "max_iterations",
+                "a number of iterations >= 0 (0: the time limit alone)")
+        require(self.num_neighbours >= 1, "num_neighbours", "a number >= 1")
+
+    @property
+    def iteration_limit(self) -> int | None:
+        """The iteration limit of the search, ``None`` for none (``max_iterations`` 0)."""
+        return self.max_iterations or None
 
 
 # --------------------------------------------------------------------------- integer scaling
@@ -179,11 +198,27 @@ LITRE = 1
 UNBOUNDED = np.iinfo(np.int64).max
 """Integer used for an absent upper bound (``inf`` in a :class:`RoutingProblem`)."""
 
-PRIZE_PER_URGENCY = 4.0
-"""Prize of an optional visit, in multiples of the largest one-way distance of the problem,
-is ``PRIZE_PER_URGENCY * (1 + urgency)`` (urgency >= 0). Any prize above twice the largest
-distance outweighs the detour of serving a visit, so every visit that fits is served and,
-when not all fit, the more urgent ones are preferred."""
+COST_PER_SECOND = 1.0
+"""Cost of one second spent refilling, in metres of driving (the objective's unit). With a
+cost on each refill's time (connect and filling) the search refills only when the next
+stops need the water; a needless 10-minute refill costs like a 600 m detour. Driving time
+is proportional to distance, which is costed already, and pumping time is the same on
+any route, so only refills need this. The cost is put on the arcs leaving a reload depot
+(per profile: each truck's own refill time), not on PyVRP's route duration, whose cost
+makes every move evaluation about four times slower."""
+
+URGENCY_PRIZE_FACTOR = 1.0
+"""Prize of a due visit, in multiples of :meth:`RoutingProblem.prize_unit` (the most any
+one visit can add to a route's cost), is ``URGENCY_PRIZE_FACTOR * (1 + urgency)``: every
+due visit that fits a shift is worth serving, and when not all fit, the search keeps the
+ones whose urgency sums highest per hour of the fleet's time."""
+
+SPLIT_TANK_FRACTION = 0.5
+"""A visit larger than this fraction of the fleet's smallest tank is split into equal
+parts of at most that size (:func:`split_visits`): any truck can take any part, and a
+part fits a tank that is half used. PyVRP's search places a client only where the load
+already fits (it does not add a refill and the client in one move), so parts close to a
+full tank were seldom placed and trucks with time stood beside beds left out."""
 
 UNREACHABLE_FACTOR = 3.0
 """Pairs of points without a street path get ``UNREACHABLE_FACTOR`` times their
@@ -191,6 +226,26 @@ straight-line distance (a warning is logged)."""
 
 
 # --------------------------------------------------------------------------- problem
+
+
+@dataclass(frozen=True)
+class TimeProfile:
+    """The times of one kind of truck: how fast it drives, pumps and refills.
+
+    Attributes
+    ----------
+    duration_s
+        Travel time from row to column location [s], shape (n_locations, n_locations).
+    service_s
+        Time at each client (set-up plus litres / pump rate) [s], shape (n_clients,).
+    depot_service_s
+        Time spent at each depot when leaving it (refilling this truck's tank) [s],
+        shape (n_depots,).
+    """
+
+    duration_s: np.ndarray
+    service_s: np.ndarray
+    depot_service_s: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -206,15 +261,24 @@ class RoutingVehicle:
     capacity_l
         Tank capacity [L]; the load carried between two refills.
     tw_early_s, tw_late_s
-        Earliest start and latest end of a route [s since midnight]; ``inf`` for none.
+        Earliest start and latest end of a route, break included [s since midnight];
+        ``inf`` for none.
     shift_duration_s
-        Longest route duration [s]; ``inf`` for none.
+        Longest working time of a route (break excluded) [s]; ``inf`` for none.
     start_depot, end_depot
         Depot indices where routes start and end.
     reload_depots
         Depot indices where the tank may be refilled along a route.
     max_reloads
         Largest number of refills per route; ``None`` for no limit.
+    profile
+        Index of the vehicle's :class:`TimeProfile` (:meth:`RoutingProblem.times`).
+    refill_cost
+        Cost of one second spent at a reload depot [distance units s-1] (0: distance
+        alone).
+    break_s
+        Unpaid break of the crew [s]: not solved for, the solver keeps it free at the end
+        of the window and :func:`place_breaks` puts it inside the route afterwards.
     """
 
     name: str
@@ -227,6 +291,9 @@ class RoutingVehicle:
     end_depot: int = 0
     reload_depots: tuple[int, ...] = ()
     max_reloads: int | None = None
+    profile: int = 0
+    refill_cost: float = 0.0
+    break_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.count < 1:
@@ -234,6 +301,9 @@ class RoutingVehicle:
         if not self.capacity_l > 0:
             msg = f"expected a capacity > 0 L, got {self.capacity_l}"
             raise InputError(msg, field="capacity_l")
+        if self.refill_cost < 0 or self.break_s < 0 or self.profile < 0:
+            raise InputError("expected refill_cost, break_s and profile >= 0",
+                             field=self.name)
 
 
 @dataclass(frozen=True)
@@ -250,17 +320,17 @@ class RoutingProblem:
     distance_m
         Travel distance from row to column location [m], shape (n_locations, n_locations).
     duration_s
-        Travel time from row to column location [s], same shape.
+        Travel time from row to column location [s], same shape (time profile 0).
     depot_id
         Labels of the depots, shape (n_depots,).
     depot_service_s
-        Time spent at a depot each time a vehicle leaves it (refilling) [s].
+        Time spent at a depot each time a vehicle leaves it (refilling) [s] (profile 0).
     client_id
         Labels of the clients (site ids), shape (n_clients,).
     delivery_l
         Litres delivered at each client [L].
     service_s
-        Service time at each client [s].
+        Service time at each client [s] (profile 0).
     tw_early_s, tw_late_s
         Window in which service at a client may start [s since midnight]; ``inf`` for none.
     release_s
@@ -271,6 +341,10 @@ class RoutingProblem:
         Prize of serving an optional client [distance units, m].
     vehicles
         The vehicle types.
+    profiles
+        Further time profiles 1, 2, ... (profile 0 is ``duration_s``, ``service_s`` and
+        ``depot_service_s``); a vehicle type drives, serves and refills with the times
+        of its ``profile``.
     """
 
     x: np.ndarray
@@ -288,14 +362,14 @@ class RoutingProblem:
     required: np.ndarray
     prize: np.ndarray
     vehicles: tuple[RoutingVehicle, ...]
+    profiles: tuple[TimeProfile, ...] = ()
 
     def __post_init__(self) -> None:
         n_loc = self.n_depots + self.n_clients
-        if self.distance_m.shape != (n_loc, n_loc) or self.duration_s.shape != (n_loc, n_loc):
+        if self.distance_m.shape != (n_loc, n_loc):
             raise InputError(f"expected {n_loc} x {n_loc} travel matrices", field="distance_m")
         for name in (
             "delivery_l",
-            "service_s",
             "tw_early_s",
             "tw_late_s",
             "release_s",
@@ -304,10 +378,20 @@ class RoutingProblem:
         ):
             if len(getattr(self, name)) != self.n_clients:
                 raise InputError(f"expected {self.n_clients} values", field=name)
+        for k in range(self.n_profiles):
+            t = self.times(k)
+            if t.duration_s.shape != (n_loc, n_loc):
+                raise InputError(f"expected {n_loc} x {n_loc} travel matrices",
+                                 field=f"duration_s (profile {k})")
+            if len(t.service_s) != self.n_clients or len(t.depot_service_s) != self.n_depots:
+                raise InputError("expected a service time per client and depot",
+                                 field=f"service_s (profile {k})")
         for v in self.vehicles:
             used = (v.start_depot, v.end_depot, *v.reload_depots)
             if not all(0 <= d < self.n_depots for d in used):
                 raise InputError(f"expected depot indices < {self.n_depots}", field=v.name)
+            if v.profile >= self.n_profiles:
+                raise InputError(f"expected a profile < {self.n_profiles}", field=v.name)
 
     @property
     def n_depots(self) -> int:
@@ -316,6 +400,24 @@ class RoutingProblem:
     @property
     def n_clients(self) -> int:
         return len(self.client_id)
+
+    @property
+    def n_profiles(self) -> int:
+        return 1 + len(self.profiles)
+
+    def times(self, profile: int = 0) -> TimeProfile:
+        """The travel, service and refill times of ``profile``."""
+        if profile == 0:
+            return TimeProfile(self.duration_s, self.service_s, self.depot_service_s)
+        return self.profiles[profile - 1]
+
+    def prize_unit(self) -> float:
+        """An upper bound of what serving one more client can add to a route's cost
+        [distance units]: a detour there and back at the largest distance, plus one more
+        refill at the largest refill cost."""
+        refill = max((v.refill_cost * float(self.times(v.profile).depot_service_s.max(
+            initial=0.0)) for v in self.vehicles), default=0.0)
+        return 2.0 * float(self.distance_m.max(initial=1.0)) + refill
 
 
 def split_visits(visits: pd.DataFrame, tank_l: float) -> pd.DataFrame:
@@ -326,7 +428,7 @@ def split_visits(visits: pd.DataFrame, tank_l: float) -> pd.DataFrame:
     visits
         One row per site visit with at least a ``litres`` column [L].
     tank_l
-        The largest tank of the fleet [L].
+        The tank every part must fit [L] (the fleet's smallest).
 
     Returns
     -------
@@ -460,9 +562,13 @@ def build_problem(
     ----------
     visits
         One row per visit: ``site`` (id), ``x``, ``y`` [m], ``litres`` [L]; optional
-        ``urgency`` (>= 0, higher is more urgent), ``required`` (bool), ``tw_early_s`` and
-        ``tw_late_s`` [s since midnight]. Visits larger than the largest tank are split
-        (:func:`split_visits`).
+        ``urgency`` (>= 0, higher is more urgent), ``max_detour_m`` (finite: the visit is
+        only worth a detour of about this many metres, e.g. a site pulled forward; NaN
+        or absent: a due visit), ``required`` (bool), ``tw_early_s`` and ``tw_late_s``
+        [s since midnight]. A visit larger than :data:`SPLIT_TANK_FRACTION` of the
+        fleet's smallest tank is split into equal parts of at most that size
+        (:func:`split_visits`), so any truck can take any part (a larger truck takes
+        consecutive parts without driving in between).
     refill_points
         Dataset over ``refill`` with ``kind`` (``depot`` | ``hydrant``),
         ``refill_l_per_min`` [L min-1] and coordinates ``x``, ``y`` [m]. The first depot
@@ -476,54 +582,64 @@ def build_problem(
         Street / straight-line distance ratio when there is no graph [-].
     routing
         The city's ``[routing]`` settings; its ``refill_connect_min`` and ``max_reloads``
-        apply here (``time_limit_s`` is for :func:`solve`). Defaults of
-        :class:`~irrigation.config.RoutingConfig` when ``None``.
+        apply here (the stop criteria are for :func:`solve`). Defaults of
+        :class:`RoutingConfig` when ``None``.
 
     Returns
     -------
     RoutingProblem
-        Service time uses the slowest pump and longest set-up of the fleet, travel times
-        the slowest speed, and refill time the largest tank (all conservative).
+        One time profile per vehicle type (profile ``k`` = ``fleet[k]``): travel time at
+        the type's speed, service time = its set-up + litres / its pump rate, refill time
+        = ``refill_connect_min`` + its tank / the point's rate (a whole tank: PyVRP
+        refills to full, so a partial refill is counted as long as a full one, the
+        conservative side). Refill time costs :data:`COST_PER_SECOND`.
 
     Notes
     -----
-    Unless a visit is ``required``, it is optional with prize
-    ``PRIZE_PER_URGENCY * (1 + urgency) * max(distance)``, so whatever does not fit the
-    fleet's shifts is left unserved rather than making the problem infeasible.
+    Unless a visit is ``required`` it is optional. A due visit's prize is
+    ``URGENCY_PRIZE_FACTOR * (1 + urgency) * prize_unit()``, more than serving it can
+    cost, so the routes take every due visit that fits the shifts and, when not all fit,
+    the most urgent sum. A visit with a finite ``max_detour_m`` earns ``max_detour_m``:
+    it is served when the detour to it is shorter than that.
     """
     routing = routing or RoutingConfig()
-    tank = max(v.tank_l for v in fleet)
-    visits = split_visits(visits, tank)
-    rows, depot_service_s = _depots(refill_points, tank, routing.refill_connect_min)
+    visits = split_visits(visits, SPLIT_TANK_FRACTION * min(v.tank_l for v in fleet))
+    rows = _depot_rows(refill_points)
     depots = refill_points.isel(refill=rows)
     x = np.concatenate([depots.x.values.astype(float), visits["x"].to_numpy(float)])
     y = np.concatenate([depots.y.values.astype(float), visits["y"].to_numpy(float)])
     t0 = time.perf_counter()
-    dist, dur = travel_matrices(x, y, min(v.speed_kmh for v in fleet), network, detour_factor)
+    dist, _ = travel_matrices(x, y, 3.6, network, detour_factor)  # 3.6 km/h: 1 m s-1
     log.info("travel matrices %d x %d in %.2f s", len(x), len(x), time.perf_counter() - t0)
     urgency = _column(visits, "urgency", 0.0)
     if (urgency < 0).any() or not np.isfinite(urgency).all():
         raise InputError("expected urgency >= 0 for every visit", field="urgency")
     litres = visits["litres"].to_numpy(float)
-    pump = min(v.pump_l_per_min for v in fleet)
-    setup = max(v.setup_min for v in fleet)
-    return RoutingProblem(
+    rate = depots["refill_l_per_min"].values.astype(float)
+    times = [_profile(v, dist, litres, rate, routing.refill_connect_min) for v in fleet]
+    n = len(visits)
+    problem = RoutingProblem(
         x=x,
         y=y,
         distance_m=dist,
-        duration_s=dur,
+        duration_s=times[0].duration_s,
         depot_id=depots.refill.values.astype(str).astype(object),
-        depot_service_s=depot_service_s,
+        depot_service_s=times[0].depot_service_s,
         client_id=visits["site"].to_numpy(),
         delivery_l=litres,
-        service_s=60.0 * (setup + litres / pump),
+        service_s=times[0].service_s,
         tw_early_s=_column(visits, "tw_early_s", 0.0),
         tw_late_s=_column(visits, "tw_late_s", np.inf),
-        release_s=np.zeros(len(visits)),
+        release_s=np.zeros(n),
         required=_column(visits, "required", False, bool),
-        prize=PRIZE_PER_URGENCY * (1.0 + urgency) * float(dist.max(initial=1.0)),
-        vehicles=tuple(_vehicle(v, len(rows) - 1, routing.max_reloads) for v in fleet),
+        prize=np.zeros(n),
+        vehicles=tuple(_vehicle(v, k, len(rows) - 1, routing.max_reloads)
+                       for k, v in enumerate(fleet)),
+        profiles=tuple(times[1:]),
     )
+    detour = _column(visits, "max_detour_m", np.nan)
+    due = URGENCY_PRIZE_FACTOR * (1.0 + urgency) * problem.prize_unit()
+    return dataclasses.replace(problem, prize=np.where(np.isfinite(detour), detour, due))
 
 
 def _column(visits: pd.DataFrame, name: str, default: float | bool, dtype=float) -> np.ndarray:
@@ -533,16 +649,11 @@ def _column(visits: pd.DataFrame, name: str, default: float | bool, dtype=float)
     return np.full(len(visits), default, dtype=dtype)
 
 
-def _depots(
-    refill_points: xr.Dataset, tank_l: float, connect_min: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of ``refill_points`` that become depots, and the time spent at each [s].
-
-    The first row is the yard (the first point of kind ``depot``; 0 s, shifts start and
-    end there), then every point with water in order (reload depots; refill time
-    ``connect_min`` [min] plus ``tank_l`` [L] / the point's rate [L min-1]). A yard with
-    water is therefore also a reload depot of its own, at distance 0.
-    """
+def _depot_rows(refill_points: xr.Dataset) -> np.ndarray:
+    """Rows of ``refill_points`` that become depots: the yard (the first point of kind
+    ``depot``; shifts start and end there, no refill time), then every point with water
+    in order (reload depots). A yard with water is therefore also a reload depot of its
+    own, at distance 0."""
     kind = refill_points["kind"].values.astype(str)
     if not (kind == "depot").any():
         raise InputError("expected at least one refill point of kind 'depot'", field="kind")
@@ -552,12 +663,22 @@ def _depots(
         raise InputError(
             "expected at least one refill point with refill_l_per_min > 0", field="refill_l_per_min"
         )
-    rows = np.concatenate([[np.flatnonzero(kind == "depot")[0]], wet])
-    service_s = np.concatenate([[0.0], 60.0 * (connect_min + tank_l / rate[wet])])
-    return rows, service_s
+    return np.concatenate([[np.flatnonzero(kind == "depot")[0]], wet])
 
 
-def _vehicle(v: VehicleType, n_reload: int, max_reloads: int | None) -> RoutingVehicle:
+def _profile(v: VehicleType, dist_m: np.ndarray, litres: np.ndarray, rate_l_per_min: np.ndarray,
+             connect_min: float) -> TimeProfile:
+    """Times of vehicle type ``v``: travel at its speed, its set-up and pump rate at the
+    clients, ``connect_min`` + its tank / the rate at the reload depots (the yard, row 0:
+    none)."""
+    refill = 60.0 * (connect_min + v.tank_l / rate_l_per_min[1:])
+    return TimeProfile(duration_s=dist_m / (v.speed_kmh / 3.6),
+                       service_s=60.0 * (v.setup_min + litres / v.pump_l_per_min),
+                       depot_service_s=np.concatenate([[0.0], refill]))
+
+
+def _vehicle(v: VehicleType, profile: int, n_reload: int, max_reloads: int | None
+             ) -> RoutingVehicle:
     start = 3600.0 * v.shift_start.hour + 60.0 * v.shift_start.minute
     end = 3600.0 * v.shift_end.hour + 60.0 * v.shift_end.minute
     return RoutingVehicle(
@@ -571,6 +692,9 @@ def _vehicle(v: VehicleType, n_reload: int, max_reloads: int | None) -> RoutingV
         end_depot=0,
         reload_depots=tuple(range(1, 1 + n_reload)),
         max_reloads=max_reloads,
+        profile=profile,
+        refill_cost=COST_PER_SECOND,
+        break_s=60.0 * v.break_min,
     )
 
 
@@ -590,23 +714,36 @@ def _int(value: float, scale: int) -> int:
     return int(_ints(np.array([value]), scale)[0])
 
 
+def leaving_s(problem: RoutingProblem, profile: int) -> np.ndarray:
+    """Time spent at each location before leaving it, for vehicles of ``profile`` [s]:
+    the depot service (refill) at depots, the service at clients, over locations."""
+    t = problem.times(profile)
+    return np.concatenate([t.depot_service_s, t.service_s])
+
+
 def to_pyvrp(problem: RoutingProblem) -> ProblemData:
     """Convert a :class:`RoutingProblem` to PyVRP's integer :class:`pyvrp.ProblemData`.
 
     Distances are scaled by :data:`METRE`, times by :data:`SECOND`, loads by
     :data:`LITRE` and rounded to the nearest integer; prizes use the distance scale.
+
+    PyVRP gives a client or depot one service duration for every vehicle, while a pickup
+    pumps slower than a tanker and refills a smaller tank. So the time spent at a
+    location is folded into the arcs that leave it, per profile: duration matrix ``k`` is
+    ``duration_s[i, j] + leaving_s[i]`` of profile ``k`` (:func:`leaving_s`) and every
+    service duration given to PyVRP is 0. Arrival and service start are unchanged by
+    this (a service starts when the vehicle arrives or its window opens; the next arc
+    carries its duration), so time windows, shift lengths and route durations are
+    exactly those of the unfolded problem; :func:`stops_table` adds the service times
+    back.
     """
     nd = problem.n_depots
     locations = [
         Location(x=a, y=b) for a, b in zip(problem.x.tolist(), problem.y.tolist(), strict=True)
     ]
-    depots = [
-        Depot(location=i, service_duration=s)
-        for i, s in enumerate(_ints(problem.depot_service_s, SECOND).tolist())
-    ]
+    depots = [Depot(location=i) for i in range(nd)]
     columns = zip(
         _ints(problem.delivery_l, LITRE).tolist(),
-        _ints(problem.service_s, SECOND).tolist(),
         _ints(problem.tw_early_s, SECOND).tolist(),
         _ints(problem.tw_late_s, SECOND).tolist(),
         _ints(problem.release_s, SECOND).tolist(),
@@ -618,23 +755,40 @@ def to_pyvrp(problem: RoutingProblem) -> ProblemData:
         Client(
             location=nd + i,
             delivery=[d],
-            service_duration=s,
             tw_early=e,
             tw_late=late,
             release_time=r,
             prize=p,
             required=q,
         )
-        for i, (d, s, e, late, r, p, q) in enumerate(columns)
+        for i, (d, e, late, r, p, q) in enumerate(columns)
     ]
+    durations, distances = [], []
+    for k in range(problem.n_profiles):
+        folded = problem.times(k).duration_s + leaving_s(problem, k)[:, None]
+        np.fill_diagonal(folded, 0.0)
+        durations.append(_ints(folded, SECOND))
+        dist = problem.distance_m + _refill_cost(problem, k)[:, None]
+        np.fill_diagonal(dist, 0.0)
+        distances.append(_ints(dist, METRE))
     return ProblemData(
         locations=locations,
         clients=clients,
         depots=depots,
         vehicle_types=[_pyvrp_vehicle(v) for v in problem.vehicles],
-        distance_matrices=[_ints(problem.distance_m, METRE)],
-        duration_matrices=[_ints(problem.duration_s, SECOND)],
+        distance_matrices=distances,
+        duration_matrices=durations,
     )
+
+
+def _refill_cost(problem: RoutingProblem, profile: int) -> np.ndarray:
+    """Cost added to the arcs leaving each location for vehicles of ``profile``
+    [distance units]: their refill cost per second times the refill time at reload
+    depots, 0 elsewhere (clients, and a yard without its own refill time)."""
+    rate = max((v.refill_cost for v in problem.vehicles if v.profile == profile), default=0.0)
+    cost = np.zeros(problem.n_depots + problem.n_clients)
+    cost[: problem.n_depots] = rate * problem.times(profile).depot_service_s
+    return cost
 
 
 def _pyvrp_vehicle(v: RoutingVehicle) -> PyVRPVehicleType:
@@ -645,9 +799,10 @@ def _pyvrp_vehicle(v: RoutingVehicle) -> PyVRPVehicleType:
         start_depot=v.start_depot,
         end_depot=v.end_depot,
         tw_early=_int(v.tw_early_s, SECOND),
-        tw_late=_int(v.tw_late_s, SECOND),
+        tw_late=_int(v.tw_late_s - v.break_s, SECOND),  # the break is placed afterwards
         shift_duration=_int(v.shift_duration_s, SECOND),
         reload_depots=list(v.reload_depots),
+        profile=v.profile,
         name=v.name,
         **extra,
     )
@@ -660,17 +815,19 @@ class RoutingSolution:
     Attributes
     ----------
     stops
-        One row per stop, in driving order: ``vehicle`` (route number), ``vehicle_type``
-        (name), ``trip`` (0-based, a refill starts the next trip), ``stop`` (order in
-        the route), ``kind`` (``start`` | ``refill`` | ``end`` | ``visit``),
-        ``location``, ``client`` (index or -1), ``site`` (client id or depot id),
-        ``litres`` [L], ``arrival_s``, ``start_s``, ``end_s`` [s since midnight].
+        One row per stop, in driving order: ``vehicle`` (the truck: 1, 2, ... numbered
+        through the vehicle types in order, so the first truck of the second type
+        follows the last of the first; the same truck keeps its number from day to
+        day), ``vehicle_type`` (name), ``trip`` (0-based, a refill starts the next
+        trip), ``stop`` (order in the route), ``kind`` (``start`` | ``refill`` | ``end`` |
+        ``visit``), ``location``, ``client`` (index or -1), ``site`` (client id or depot
+        id), ``litres`` [L], ``arrival_s``, ``start_s``, ``end_s`` [s since midnight].
     unserved
         Client indices not visited (optional clients that did not fit).
     cost
-        Objective in solver units: distance + uncollected prizes [m].
+        Objective in solver units: distance + refill cost + uncollected prizes [m].
     distance_m
-        Total driven distance [m].
+        Total driven distance [m] (refill costs excluded).
     duration_s
         Total route duration including waiting [s].
     n_trips
@@ -679,6 +836,12 @@ class RoutingSolution:
         Whether the solution respects every constraint.
     runtime_s
         Solver wall time [s].
+    iterations
+        Search iterations done.
+    cut_by_time
+        True when the time limit stopped the search before its iteration limit (or
+        stopped it with no iteration limit): the routes then depend on the machine's
+        speed and load.
     """
 
     stops: pd.DataFrame
@@ -689,6 +852,8 @@ class RoutingSolution:
     n_trips: int
     feasible: bool
     runtime_s: float
+    iterations: int = 0
+    cut_by_time: bool = False
 
 
 def solve(
@@ -696,6 +861,7 @@ def solve(
     time_limit_s: float,
     seed: int = 1,
     max_iterations: int | None = None,
+    num_neighbours: int | None = None,
 ) -> RoutingSolution:
     """Solve a routing problem with PyVRP.
 
@@ -704,13 +870,16 @@ def solve(
     problem
         The instance.
     time_limit_s
-        Wall-clock limit of the search [s].
+        Wall-clock limit of the search [s]: the stop criterion when ``max_iterations`` is
+        None, else a safety net.
     seed
-        Seed of the solver's random number stream; the same seed and limit on the same
-        machine load give the same routes.
+        Seed of the solver's random number stream.
     max_iterations
-        Stop after this many search iterations instead (or at the time limit, whichever
-        comes first); makes the result independent of machine speed.
+        Stop after this many search iterations (or at the time limit, whichever comes
+        first): the same problem and seed then give the same routes on any machine,
+        under any load, as long as the time limit does not cut in first.
+    num_neighbours
+        PyVRP's granular neighbourhood size (None: PyVRP's default).
 
     Returns
     -------
@@ -720,15 +889,20 @@ def solve(
     stop = MaxRuntime(time_limit_s)
     if max_iterations is not None:
         stop = MultipleCriteria([stop, MaxIterations(max_iterations)])
-    result = pyvrp_solve(data, stop=stop, seed=seed, display=False)
+    params = SolveParams() if num_neighbours is None else SolveParams(
+        neighbourhood=NeighbourhoodParams(num_neighbours=num_neighbours))
+    result = pyvrp_solve(data, stop=stop, seed=seed, display=False, params=params)
     best = result.best
+    cut = max_iterations is None or result.num_iterations < max_iterations
     log.info(
-        "pyvrp: cost %d, %d routes, %d trips, feasible %s, %.1f s",
+        "pyvrp: cost %d, %d routes, %d trips, feasible %s, %d iterations in %.1f s%s",
         result.cost() if best.is_feasible() else -1,
         best.num_routes(),
         best.num_trips(),
         best.is_feasible(),
+        result.num_iterations,
         result.runtime,
+        " (stopped by the time limit)" if cut and max_iterations is not None else "",
     )
     stops = stops_table(problem, best)
     served = stops["client"].to_numpy()
@@ -737,15 +911,26 @@ def solve(
         stops=stops,
         unserved=unserved,
         cost=int(best.distance_cost() + best.uncollected_prizes()),
-        distance_m=best.distance() / METRE,
+        distance_m=_driven_m(problem, stops),
         duration_s=best.duration() / SECOND,
         n_trips=int(best.num_trips()),
         feasible=bool(best.is_feasible()),
         runtime_s=float(result.runtime),
+        iterations=int(result.num_iterations),
+        cut_by_time=bool(cut),
     )
 
 
-_STOP_COLUMNS = (
+def _driven_m(problem: RoutingProblem, stops: pd.DataFrame) -> float:
+    """Distance driven along the routes of a stop table [m]."""
+    total = 0.0
+    for _, g in stops.groupby("vehicle"):
+        loc = g.sort_values("stop")["location"].to_numpy(int)
+        total += float(problem.distance_m[loc[:-1], loc[1:]].sum())
+    return total
+
+
+STOP_COLUMNS = (
     "vehicle",
     "vehicle_type",
     "trip",
@@ -759,29 +944,151 @@ _STOP_COLUMNS = (
     "start_s",
     "end_s",
 )
+"""Columns of :attr:`RoutingSolution.stops`."""
+
+
+def truck_numbers(problem: RoutingProblem) -> dict[str, list[int]]:
+    """The truck numbers of each vehicle type: 1, 2, ... through the types in order."""
+    out, first = {}, 1
+    for v in problem.vehicles:
+        out[v.name] = list(range(first, first + v.count))
+        first += v.count
+    return out
 
 
 def stops_table(problem: RoutingProblem, solution: Solution) -> pd.DataFrame:
     """Table of the stops of a :class:`pyvrp.Solution` (see :class:`RoutingSolution`)."""
     rows = []
-    for r, route in enumerate(solution.routes()):
-        vtype = problem.vehicles[route.vehicle_type()].name
+    numbers = truck_numbers(problem)
+    used = {v.name: 0 for v in problem.vehicles}
+    for route in solution.routes():
+        vehicle = problem.vehicles[route.vehicle_type()]
+        truck = numbers[vehicle.name][used[vehicle.name]]
+        used[vehicle.name] += 1
+        leave = leaving_s(problem, vehicle.profile)
         schedule = route.schedule()
         last_trip = route.num_trips() - 1  # PyVRP numbers the end depot one trip past it
         for k, act in enumerate(schedule):
             trip = min(act.trip, last_trip)
-            rows.append((r, vtype, trip, k, *_stop(problem, act, k, len(schedule) - 1)))
-    return pd.DataFrame(rows, columns=list(_STOP_COLUMNS))
+            rows.append((truck, vehicle.name, trip, k,
+                         *_stop(problem, act, k, len(schedule) - 1, leave)))
+    return pd.DataFrame(rows, columns=list(STOP_COLUMNS))
 
 
-def _stop(problem: RoutingProblem, act: ScheduledActivity, k: int, last: int) -> tuple:
-    """``kind`` .. ``end_s`` of :data:`_STOP_COLUMNS` for the ``k``-th activity of a route."""
+def _stop(problem: RoutingProblem, act: ScheduledActivity, k: int, last: int,
+          leave_s: np.ndarray) -> tuple:
+    """``kind`` .. ``end_s`` of :data:`STOP_COLUMNS` for the ``k``-th activity of a route;
+    the end adds the folded service time of the location (:func:`to_pyvrp`)."""
     if act.is_depot():
         kind = "start" if k == 0 else "end" if k == last else "refill"
-        place = (kind, act.idx, -1, problem.depot_id[act.idx], 0.0)
+        loc = act.idx
+        place = (kind, loc, -1, problem.depot_id[act.idx], 0.0)
     else:
         i = act.idx
-        litres = float(problem.delivery_l[i])
-        place = ("visit", problem.n_depots + i, i, problem.client_id[i], litres)
-    start, end = act.start_time / SECOND, act.end_time / SECOND
+        loc = problem.n_depots + i
+        place = ("visit", loc, i, problem.client_id[i], float(problem.delivery_l[i]))
+    start = act.start_time / SECOND
+    end = start if k == last else start + float(leave_s[loc])
     return (*place, start - act.wait_duration / SECOND, start, end)
+
+
+# --------------------------------------------------------------------------- after the search
+
+BREAK_BY_S = 6 * 3600.0
+"""Latest start of the crew's break after the start of work [s]: German working-time law
+(ArbZG section 4) allows at most 6 hours of work without a break."""
+
+
+def place_breaks(problem: RoutingProblem, stops: pd.DataFrame) -> pd.DataFrame:
+    """Put each route's break (its vehicle type's ``break_s``) into the route.
+
+    The solver keeps the break free at the end of the window (:func:`to_pyvrp`); here it
+    moves to the stop nearest the middle of the shift window, at most :data:`BREAK_BY_S`
+    after the start and never so that a later client's window would close before its
+    service: a row of kind ``break`` after that stop (at its location, no litres), and
+    every later stop ``break_s`` later. Stops are renumbered in driving order.
+    """
+    out = []
+    vehicles = {v.name: v for v in problem.vehicles}
+    for _, route in stops.groupby("vehicle", sort=True):
+        route = route.sort_values("stop").reset_index(drop=True)
+        v = vehicles[route["vehicle_type"].iloc[0]]
+        if v.break_s > 0 and len(route) > 2:
+            route = _with_break(problem, route, v)
+        out.append(route.assign(stop=np.arange(len(route))))
+    if not out:
+        return stops.copy()
+    return pd.concat(out, ignore_index=True)
+
+
+def _with_break(problem: RoutingProblem, route: pd.DataFrame, v: RoutingVehicle
+                ) -> pd.DataFrame:
+    end = route["end_s"].to_numpy(float)
+    start = float(route["start_s"].iloc[0])
+    middle = (v.tw_early_s + v.tw_late_s) / 2 if np.isfinite(v.tw_late_s) else start + 4 * 3600
+    late = problem.tw_late_s[route["client"].to_numpy(int)]
+    late = np.where(route["kind"].to_numpy() == "visit", late, np.inf)
+    after = np.arange(len(route) - 1)  # after any stop but the end
+    after = after[end[after] <= start + BREAK_BY_S] if (end[after] <= start + BREAK_BY_S).any() \
+        else after[:1]
+    order = after[np.argsort(np.abs(end[after] - middle), kind="stable")]
+    ok = [k for k in order
+          if (route["start_s"].to_numpy(float)[k + 1:] + v.break_s <= late[k + 1:] + 1).all()]
+    k = ok[0] if ok else len(route) - 2
+    row = route.iloc[[k]].assign(kind="break", client=-1, site="", litres=0.0,
+                                 arrival_s=end[k], start_s=end[k], end_s=end[k] + v.break_s)
+    later = route.iloc[k + 1:].copy()
+    for c in ("arrival_s", "start_s", "end_s"):
+        later[c] = later[c] + v.break_s
+    return pd.concat([route.iloc[: k + 1], row, later], ignore_index=True)
+
+
+def truck_use(problem: RoutingProblem, stops: pd.DataFrame) -> pd.DataFrame:
+    """Use of every truck of the fleet, idle ones included, from a stop table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per truck (:func:`truck_numbers` order): ``vehicle``, ``vehicle_type``,
+        ``stops`` (visits), ``litres`` [L], ``work_h`` (route time, break excluded) and
+        ``shift_h`` (usable shift) [h], ``used`` (work_h / shift_h), ``refills``,
+        ``max_reloads`` (None: no limit), ``litres_per_refill`` (mean water used in the
+        trip before each refill: what the refill puts back) [L].
+    """
+    rows = []
+    for v in problem.vehicles:
+        for truck in truck_numbers(problem)[v.name]:
+            g = stops[stops["vehicle"] == truck]
+            visits = g[g["kind"] == "visit"]
+            work = 0.0
+            if len(g):
+                work = (g["end_s"].max() - g["start_s"].min()
+                        - (g["end_s"] - g["start_s"])[g["kind"] == "break"].sum())
+            refills = int((g["kind"] == "refill").sum())
+            by_trip = visits.groupby("trip")["litres"].sum()
+            used = by_trip[by_trip.index < refills].mean() if refills else np.nan
+            rows.append({"vehicle": truck, "vehicle_type": v.name, "stops": len(visits),
+                         "litres": float(visits["litres"].sum()), "work_h": work / 3600,
+                         "shift_h": v.shift_duration_s / 3600,
+                         "used": work / v.shift_duration_s, "refills": refills,
+                         "max_reloads": v.max_reloads, "litres_per_refill": float(used)})
+    return pd.DataFrame(rows)
+
+
+FULL_SHIFT = 0.9
+"""A truck whose route works this fraction of its usable shift counts as full."""
+
+
+def binding_limit(use: pd.DataFrame) -> str:
+    """Why the routes took no more visits, from :func:`truck_use`: ``"shift time"`` when
+    every truck works at least :data:`FULL_SHIFT` of its shift, ``"tank volume"`` when
+    the others have used all their refills (``max_reloads``), else ``"not reached"`` (a
+    truck had time and water: the search did not fit the visit in)."""
+    full = use["used"] >= FULL_SHIFT
+    reloads = pd.to_numeric(use["max_reloads"], errors="coerce").to_numpy(float)
+    dry = np.isfinite(reloads) & (use["refills"].to_numpy() >= reloads)
+    if full.all():
+        return "shift time"
+    if (full | dry).all():
+        return "tank volume"
+    return "not reached"

@@ -34,6 +34,9 @@ class StreetNetwork:
         Edge lengths [m].
     name
         Street names of the edges (for driver-sheet addresses).
+    attribution
+        Credit line the data's licence asks for wherever it is shown (e.g. "©
+        OpenStreetMap contributors"); empty when none is needed.
     """
 
     node_id: np.ndarray
@@ -43,6 +46,7 @@ class StreetNetwork:
     edge_to: np.ndarray
     length_m: np.ndarray
     name: np.ndarray
+    attribution: str = ""
 
     @property
     def n_nodes(self) -> int:

@@ -50,7 +50,7 @@ from IPython.display import Image, Markdown, display
 import irrigation
 from irrigation.io.workspace import Workspace
 from irrigation.pipeline import QC_REPORT_DAYS, write_day
-from irrigation.plan import street_paths
+from irrigation.plan import served_visits, street_paths
 from irrigation.sensors import qc_summary
 
 t_start = time.perf_counter()
@@ -337,18 +337,18 @@ plt.show()
 # watered site (young trees, lawns, shrub beds) is **due** when the share of members that
 # cross within the lead time (`decide.lead_days`, 1 day) reaches `decide.due_probability`;
 # its litres refill the root zone towards field capacity, capped by the pit capacity and
-# the per-visit maximum. The fleet's daily capacity [L] depends on the mean visit size,
-# which depends on who is served: a short fixed point. Sites beyond capacity are deferred
-# with their latest safe day. The schedule fills the capacity by urgency (priority first,
-# then due day), so on this drought day the priority-1 young trees take it all; lawns need
-# 20 mm over hundreds of m² each and wait.
+# the per-visit maximum. The demo's lawns have sprinklers (`[decide] fixed_system_kinds`):
+# each due lawn's zone gets a depth and valve minutes, no truck. Every other due site is
+# *offered* to the trucks with an urgency (priority, and whether it is already past its
+# threshold), and so are sites due in the next days close to them; how many the fleet
+# serves is decided by the routes in stage 7, not estimated here.
 
 # %%
 decision = irrigation.decide_day(pm, DAY, forecast)
 demand, visits, deferred = decision.demand, decision.visits, decision.deferred
-print(f"fleet capacity today: {decision.capacity_l:,.0f} L; "
-      f"{int(demand.due.sum())} sites due, "
-      f"{len(visits)} visits ({visits.litres.sum():,.0f} L), {len(deferred)} deferred")
+print(f"{int(demand.due.sum())} sites due; {decision.fixed.zone.nunique()} sprinkler zones "
+      f"run ({decision.fixed.litres.sum():,.0f} L); {len(visits)} visits offered to the "
+      f"trucks ({visits.litres.sum():,.0f} L), {len(deferred)} not routable")
 demand
 
 # %%
@@ -368,15 +368,22 @@ deferred.head(10)
 # %% [markdown]
 # ## Stage 7 · routing
 #
-# Today's visits become a PyVRP problem: the depot where shifts start and end, hydrants as
-# reload depots, each visit a client with its litres as delivery and a service time of
-# set-up + litres / pump rate, shift windows from `[[fleet]]`, travel times on the street
-# graph. `routing.max_iterations` (2000 in the demo city) stops the search reproducibly.
+# The offered visits become a PyVRP problem: the depot where shifts start and end,
+# hydrants as reload depots, each visit an optional client with its litres as delivery and
+# a prize from its urgency (a due visit is worth more than it can cost, so the routes take
+# every one that fits the shifts), each truck type with its own speed, pump rate, set-up
+# and refill time (PyVRP profiles), travel times on the street graph. The day's capacity
+# is what the routes carry; a due visit left out is deferred for "shift time".
+# `routing.max_iterations` (1,000 in the demo city) stops the search reproducibly; this
+# notebook stops it after 300 iterations to stay quick.
 
 # %%
-routed = irrigation.route_day(pm, DAY, visits, deferred)
+quick = dataclasses.replace(city.config.routing, max_iterations=300)
+pm_quick = dataclasses.replace(pm, city=dataclasses.replace(
+    city, config=dataclasses.replace(city.config, routing=quick)))
+routed = irrigation.route_day(pm_quick, DAY, visits, deferred, decision.fixed)
 plan, problem = routed.plan, routed.problem
-info.update(capacity_l=decision.capacity_l, **routed.info)
+info.update(routed.info)
 print(routed.info)
 print(f"trucks used: {plan.stops.vehicle.nunique()} of {sum(v.count for v in city.config.fleet)}")
 plan.totals
@@ -395,7 +402,7 @@ for v, stops in plan.stops.groupby("vehicle"):
         ax.plot(leg[:, 0], leg[:, 1], color=c, lw=1.4, alpha=0.8)
     vis = stops[stops.kind == "visit"]
     ax.scatter(vis.x, vis.y, s=10 + vis.litres / 15, color=c, edgecolor="k", lw=0.3, zorder=3,
-               label=f"truck {int(v) + 1} ({stops.vehicle_type.iloc[0]}): {len(vis)} stops, "
+               label=f"truck {int(v)} ({stops.vehicle_type.iloc[0]}): {len(vis)} stops, "
                      f"{vis.litres.sum():,.0f} L")
     ref = stops[stops.kind == "refill"]
     ax.scatter(ref.x, ref.y, marker="^", s=70, color=c, edgecolor="k", zorder=4)
@@ -419,8 +426,9 @@ plt.show()
 # writers draw on their own `Figure`s and leave the notebook's inline backend alone).
 
 # %%
-run = irrigation.DayRun(DAY, state.to_dataset(city.config.name), forecast, demand, visits,
-                        deferred, plan, problem, qc, warnings, info, {})
+run = irrigation.DayRun(DAY, state.to_dataset(city.config.name), forecast, demand,
+                        served_visits(plan, visits), plan.deferred, plan, problem, qc,
+                        warnings, info, {})
 plan_dir = write_day(run, city, WORKSPACE, inputs.files)
 sorted(str(p.relative_to(WORKSPACE.root)) for p in WORKSPACE.root.rglob("*") if p.is_file())
 

@@ -53,7 +53,7 @@ INVALID = [
     ("due_probability = 0.5", "due_probability = 1.5", "decide.due_probability", "(0, 1]"),
     ("min_visit_l = 75.0", "min_visit_l = 500.0", "decide.max_visit_l_tree", "min_visit_l"),
     ('    "young_tree",\n', "    3,\n", "decide.watered_kinds[0]", "a string"),
-    ("time_limit_s = 30.0", "time_limit_s = 0.0", "routing.time_limit_s", "> 0"),
+    ("time_limit_s = 600.0", "time_limit_s = 0.0", "routing.time_limit_s", "> 0"),
     ('station = "De Bilt (KNMI 260)"', "station = [1, 2]", "weather.station", "a string"),
 ]
 

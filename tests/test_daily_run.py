@@ -126,18 +126,25 @@ def test_plan_invariants(day0, city):
     planned = run.visits.set_index("site")["litres"]
     # every litre served is a planned litre of that site, never more
     assert (served <= planned.reindex(served.index) + 1e-6).all()
-    # served within the fleet's estimated capacity; due sites served or deferred, not both
-    assert served.sum() <= run.info["capacity_l"] + 1e-6
+    # due sites are served, deferred with a reason, or on a fixed system
     d = run.plan.deferred
     deferred = set(d["site"])
     both = d[d["site"].isin(served.index)]  # a visit split over tanks, partly served
-    assert both["reason"].str.startswith("partly served").all()
+    assert both["detail"].str.startswith("partly served").all()
     due = set(run.demand["site"].values[run.demand["due"].values])
-    assert due <= set(served.index) | deferred | set(planned.index)
-    # shifts: no truck route longer than its shift
-    shift_h = {v.name: v.shift_minutes / 60 for v in city.config.fleet}
-    for _, t in run.plan.totals.iloc[:-1].iterrows():
-        assert t["hours"] <= shift_h[t["vehicle_type"]] + 1e-6
+    fixed = set(run.plan.fixed["site"])
+    assert due <= set(served.index) | deferred | fixed
+    assert set(d["reason"]) <= {"shift time", "tank volume", "water cap", "not routable"}
+    assert not fixed & (set(served.index) | deferred)
+    # capacity from the routes: no truck idle and none with > 10 % of its shift unused
+    # while due sites wait for shift time
+    trucks = run.plan.trucks
+    assert len(trucks) == sum(v.count for v in city.config.fleet)
+    if (d["reason"] == "shift time").any():
+        assert (trucks["stops"] > 0).all() and (trucks["used"] >= 0.9).all()
+    # shifts: no truck works longer than its shift, nor ends after it (break included)
+    for _, t in trucks.iterrows():
+        assert t["work_h"] <= t["shift_h"] + 1e-6 and t["hours"] <= t["shift_h"] + 0.5 + 1e-6
 
 
 def test_state_carries_over_and_watering_counts(day0, ws, city, tmp_path):
@@ -246,7 +253,14 @@ def test_demand_beyond_capacity_is_deferred(ws, city):
     deferred = run.plan.deferred
     assert len(deferred) > 100
     assert (pd.to_datetime(deferred["latest_safe_day"]) >= pd.Timestamp(str(D1))).all()
-    assert run.plan.totals.iloc[-1]["litres"] <= run.info["capacity_l"] + 1e-6
+    # the one pickup (2,000 L) cannot carry the large beds (> 2 tank loads): not routable;
+    # every other due site waits for shift time
+    assert set(deferred["reason"]) == {"shift time", "not routable"}
+    big = deferred[deferred["reason"] == "not routable"]
+    assert (big["litres"] > 2 * small.tank_l).all() and (big["kind"] == "shrub_bed").all()
+    assert (deferred["status"] == "overdue").sum() > 0
+    (truck,) = run.plan.trucks.itertuples()
+    assert truck.used >= 0.9  # the one truck works its shift
     report = (ws / "plans" / str(D1) / "report.md").read_text()
     assert f"{len(deferred)} sites" in report
 

@@ -77,5 +77,6 @@ def test_a_three_layer_city_with_its_own_settings(demo_city_dir, tmp_path):
     assert len(cells) == 3 and (cells[:, 0] == 2).all()
     cfg = load_city(out).config
     assert cfg.run.members == 7
-    assert cfg.routing.max_iterations is None and cfg.routing.time_limit_s == 5.0
+    assert cfg.routing.max_iterations == 0 and cfg.routing.iteration_limit is None
+    assert cfg.routing.time_limit_s == 5.0
     assert "custom size" in (out / "city.toml").read_text().splitlines()[0]

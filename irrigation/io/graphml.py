@@ -50,7 +50,22 @@ def read_streets(path: str | Path) -> StreetNetwork:
         edge_to=np.array([index[v] for _, v, _ in edges], dtype=np.int64),
         length_m=length,
         name=np.array([str(d.get("name", "")) for _, _, d in edges], dtype=str),
+        attribution=_attribution(g, edges),
     )
+
+
+#: Credit line of OpenStreetMap data (ODbL 1.0).
+OSM_CREDIT = "© OpenStreetMap contributors"
+
+
+def _attribution(g: nx.DiGraph, edges: list) -> str:
+    """The graph's ``attribution`` attribute, else the OSM credit for a graph from
+    OpenStreetMap (written by osmnx, or with ``osmid`` on its edges), else empty."""
+    if g.graph.get("attribution"):
+        return str(g.graph["attribution"])
+    from_osm = str(g.graph.get("created_with", "")).lower().startswith("osmnx") or any(
+        "osmid" in d for _, _, d in edges[:50])
+    return OSM_CREDIT if from_osm else ""
 
 
 def write_streets(net: StreetNetwork, path: str | Path) -> None:

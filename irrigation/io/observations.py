@@ -79,11 +79,14 @@ def _observed_file(city: City) -> Path:
     return city.config.weather.observed
 
 
-def read_observed(city: City, start: np.datetime64, end: np.datetime64) -> Observed:
+def read_observed(city: City, start: np.datetime64, end: np.datetime64,
+                  reported: Path | None = None) -> Observed:
     """Read observed weather, the watering log and sensor readings for days [start, end].
 
     Missing sensor data or watering log are allowed (``readings`` None / no watering);
-    weather must cover every day.
+    weather must cover every day. ``reported`` is a workspace's log of the watering the
+    crews reported (``irrigation log add``): for each day it holds, its rows replace the
+    city log's rows of that day.
     """
     cfg = city.config
     days = np.arange(np.datetime64(start, "D"), np.datetime64(end, "D") + 1)
@@ -93,6 +96,10 @@ def read_observed(city: City, start: np.datetime64, end: np.datetime64) -> Obser
         wlog = read_watering_log(cfg.watering_log, city.sites)
     else:
         wlog = pd.DataFrame(columns=["date", "site", "litres"])
+    if reported is not None and Path(reported).exists():
+        rep = read_watering_log(reported, city.sites)
+        wlog = pd.concat([wlog[~pd.DatetimeIndex(wlog["date"]).isin(rep["date"])], rep],
+                         ignore_index=True)
     water = watering_by_day(wlog, days, site_ids).assign_coords(time=obs["time"].values)
     readings, problems = None, []
     if cfg.sensor_data is not None and Path(cfg.sensor_data).exists():

@@ -130,6 +130,7 @@ def _to_network(g) -> StreetNetwork:
         edge_to=np.array([index[v] for _, v, _ in edges], dtype=np.int64),
         length_m=np.array([float(d["length"]) for _, _, d in edges]),
         name=np.array([_name(d.get("name")) for _, _, d in edges], dtype=object),
+        attribution="© OpenStreetMap contributors",
     )
 
 

@@ -61,6 +61,7 @@ def site_columns(textures: Iterable[str], species: Iterable[str]) -> list[Column
             units="L",
         ),
         Column("street", str, required=False, default=""),
+        Column("fixed_system", str, required=False, default=""),
         *(Column(name, float, lambda v, lo=lo, hi=hi: (v > lo) & (v < hi),
                  f"{what} (or empty: from the soil_texture)", required=False, default=np.nan,
                  units=SITE_SOIL_COLUMNS[name])

@@ -8,6 +8,7 @@ Layout (one folder per city, ``irrigation run --out``)::
         logs/run-YYYY-MM-DD.json    run record: inputs with hashes, configuration,
                                     versions, seeds, timings per stage, warnings
         logs/run-YYYY-MM-DD.log     the run's progress lines
+        watering/executed.csv       watering reported by the crews (irrigation log add)
 
 Every file is written to a temporary sibling and renamed (:func:`atomic_write`); a plan
 folder is renamed as a whole (:func:`irrigation.plan.write_plan`), so a killed run leaves
@@ -53,6 +54,12 @@ class Workspace:
 
     def log_path(self, day: np.datetime64) -> Path:
         return self.root / "logs" / f"run-{np.datetime64(day, 'D')}.log"
+
+    @property
+    def watering_log(self) -> Path:
+        """The watering the crews reported through ``irrigation log add``
+        (:mod:`irrigation.io.watering`)."""
+        return self.root / "watering" / "executed.csv"
 
     def previous_state(self, day: np.datetime64, not_before: np.datetime64
                        ) -> tuple[np.datetime64, Path] | None:

@@ -43,8 +43,8 @@ from .schema import (
     SensorThresholdPolicy,
 )
 
-#: Columns of the visits a planner returns (``reason`` is ``"due"`` or ``"pulled
-#: forward"``; ``priority`` 1 is the most important).
+#: Columns of the visits a planner returns (``reason`` is ``"due"``, ``"pulled
+#: forward"`` or ``"fixed system"``; ``priority`` 1 is the most important).
 VISIT_COLUMNS = ("site", "x", "y", "kind", "priority", "litres", "reason")
 
 
@@ -245,8 +245,11 @@ class Forecast:
     the water the crews reported, depth to water from the monitored heads) and the
     sensor window is assimilated (:func:`~irrigation.day.advance`,
     :func:`~irrigation.day.assimilate`, as the daily run's state stage); then the
-    forecast and decide steps plan the day. The groundwater is held at the morning's
-    heads over the horizon (season mode; heads move millimetres in two weeks).
+    forecast and decide steps plan the day (:func:`~irrigation.day.decide_day`: the due
+    visits, those pulled forward, and the runs of the fixed systems as visits with reason
+    ``"fixed system"``; sites watered within ``[decide] rest_days`` by the log are not
+    pulled forward). The groundwater is held at the morning's heads over the horizon
+    (season mode; heads move millimetres in two weeks).
     """
 
     uses_forecast = True
@@ -260,10 +263,14 @@ class Forecast:
         self.hyd = probe_hydraulics(city.sensors, city.sites, pm.textures)
         self.rho = probe_correlation(city.sites, city.sensors, city.config.assimilation)
         self.n_obs = 0
+        self.logged: list[xr.DataArray] = []  # the log of the last rest_days days
 
     def _advance(self, morning: Morning) -> None:
         pm, city = self.pm, self.pm.city
         state = dataclasses.replace(self.state, heads_m=morning.heads_m)
+        if morning.watered_l.sizes.get("time", 0):
+            rest = city.config.decide.rest_days
+            self.logged = [*self.logged, morning.watered_l][-rest:] if rest else []
         if morning.et0_mm.sizes.get("time", 0):
             dtw = pm.depth_to_water_m(morning.heads_m).isel(time=0)
             state, _ = advance(pm, state, morning.et0_mm, morning.weather["precip_mm"],
@@ -285,8 +292,15 @@ class Forecast:
         held = np.broadcast_to(morning.heads_m, (ens.weather.sizes["time"],
                                                  *np.shape(morning.heads_m)))
         fc = forecast(self.pm, ens, held)
-        visits = decide_day(self.pm, np.datetime64(morning.day, "D"), fc).visits
-        return visits[list(VISIT_COLUMNS)].reset_index(drop=True)
+        day = np.datetime64(morning.day, "D")
+        log = xr.concat(self.logged, "time") if self.logged else None
+        d = decide_day(self.pm, day, fc, log)
+        sites = self.pm.city.sites
+        prio = pd.Series(sites["priority"].values, index=sites["site"].values)
+        fixed = d.fixed.assign(priority=prio.reindex(d.fixed["site"]).to_numpy(),
+                               reason="fixed system")
+        cols = list(VISIT_COLUMNS)
+        return pd.concat([d.visits[cols], fixed[cols]], ignore_index=True)
 
 
 def forecast_city(city: City, policy: ForecastPolicy) -> City:

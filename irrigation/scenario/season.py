@@ -37,6 +37,7 @@ import xarray as xr
 
 from ..city import City
 from ..day import PlanningModel, day_seed, groundwater_step, reference_et0, route_day, steady_heads
+from ..decide import fixed_system_sites
 from ..groundwater.load import load_simulation
 from ..groundwater.model import GwfModel
 from ..io.city import load_city
@@ -53,11 +54,6 @@ log = logging.getLogger(__name__)
 
 #: Days per groundwater step of the truth (recharge averaged over the step).
 GROUNDWATER_STEP_DAYS = 7
-
-#: The site kinds a city may water with fixed systems (valves, sprinklers, drip lines)
-#: instead of trucks, when its ``[decide]`` table names them.
-FIXED_SYSTEM_FIELD = "fixed_system_kinds"
-
 
 @dataclass(frozen=True)
 class SeasonSetup:
@@ -140,8 +136,7 @@ def prepare(scn: Scenario) -> SeasonSetup:
     heads = np.where(np.isfinite(heads), heads + scn.groundwater.head_offset_m, heads)
     fleet = fleet_model(cfg.fleet, city.refill_points, cfg.routing.refill_connect_min,
                         cfg.network.detour_factor)
-    fixed_kinds = tuple(getattr(cfg.decide, FIXED_SYSTEM_FIELD, ()))
-    fixed = np.isin(city.sites["kind"].values, fixed_kinds)
+    fixed = fixed_system_sites(city.sites, cfg.decide)
     return SeasonSetup(scn, pm, weather, reference_et0(pm, weather), heads, _wells(model),
                        fleet, fixed)
 
@@ -178,12 +173,34 @@ def _readings(values: np.ndarray, day: np.datetime64, probes: ProbeModel, city: 
     return range_check(probes.dataset(values, day), city.config.qc)
 
 
+def _in_order(visits: pd.DataFrame) -> pd.DataFrame:
+    """The visits in the order they are served: due ones (most important, priority 1,
+    first), then those pulled forward."""
+    return visits.assign(_pulled=visits["reason"] == "pulled forward").sort_values(
+        ["_pulled", "priority"], kind="stable").drop(columns="_pulled")
+
+
 def _budget(visits: pd.DataFrame, cap_l: float) -> pd.DataFrame:
-    """The visits that fit ``cap_l`` litres, most important (priority 1) first."""
+    """The visits that fit ``cap_l`` litres, in the order they are served (:func:`_in_order`)."""
     if not np.isfinite(cap_l) or visits["litres"].sum() <= cap_l:
         return visits
-    order = visits.sort_values("priority", kind="stable")
+    order = _in_order(visits)
     return order[order["litres"].cumsum().to_numpy() <= cap_l]
+
+
+def _estimate(fleet: FleetModel, trucks: pd.DataFrame) -> tuple[pd.DataFrame, float, float]:
+    """The visits the fleet's estimated day serves, km and truck hours: the due visits in
+    order while the day allows; the visits pulled forward only when every due one is
+    served and stays served with them (as :func:`irrigation.day.route_day` routes them)."""
+    pulled = (trucks["reason"] == "pulled forward").to_numpy()
+    due = trucks[~pulled]
+    est = estimate_day(fleet, due)
+    served = due[est.served]
+    if pulled.any() and est.served.all():
+        both = estimate_day(fleet, trucks)
+        if both.served[:len(due)].all():
+            return trucks[both.served], both.km, both.truck_hours
+    return served, est.km, est.truck_hours
 
 
 def _execute(setup: SeasonSetup, day: np.datetime64, visits: pd.DataFrame,
@@ -191,10 +208,10 @@ def _execute(setup: SeasonSetup, day: np.datetime64, visits: pd.DataFrame,
     """The litres each site gets today [L] (over ``site_ids``), km driven and truck hours.
 
     Visits to sites watered by fixed systems are delivered as planned without trucks;
-    the others are served by the fleet in the planner's order (priority first): with the
-    scenario's routing ``mode`` ``"estimate"`` while the fleet's estimated day allows
-    (:func:`irrigation.scenario.fleet.estimate_day`), with ``"pyvrp"`` as PyVRP routes
-    them (:func:`irrigation.day.route_day`).
+    the others are served by the fleet, due visits first (priority 1 first), those pulled
+    forward only when every due one is served: with the scenario's routing ``mode``
+    ``"estimate"`` while the fleet's estimated day allows (:func:`_estimate`), with
+    ``"pyvrp"`` as PyVRP routes them (:func:`irrigation.day.route_day`).
     """
     delivered = np.zeros(site_ids.size)
     if not len(visits):
@@ -202,22 +219,20 @@ def _execute(setup: SeasonSetup, day: np.datetime64, visits: pd.DataFrame,
     pos = pd.Index(site_ids).get_indexer(visits["site"])
     fixed = setup.fixed[pos]
     np.add.at(delivered, pos[fixed], visits["litres"].to_numpy(float)[fixed])
-    trucks = visits[~fixed].sort_values("priority", kind="stable")
+    trucks = _in_order(visits[~fixed])
     if not len(trucks):
         return delivered, 0.0, 0.0
     if setup.scenario.routing.mode == "estimate":
-        est = estimate_day(setup.fleet, trucks)
-        served = trucks[est.served]
+        served, km, hours = _estimate(setup.fleet, trucks)
         np.add.at(delivered, pd.Index(site_ids).get_indexer(served["site"]),
                   served["litres"].to_numpy(float))
-        return delivered, est.km, est.truck_hours
+        return delivered, km, hours
     plan = route_day(setup.pm, day, trucks.assign(due_day=0.0, p_cross=1.0),
                      _NO_DEFERRED).plan
     stops = plan.stops[plan.stops["kind"] == "visit"]
     got = stops.groupby("site")["litres"].sum()
     np.add.at(delivered, pd.Index(site_ids).get_indexer(got.index), got.to_numpy(float))
-    total = plan.totals[plan.totals["vehicle"] == -1].iloc[0]
-    return delivered, float(total["km"]), float(total["hours"])
+    return delivered, float(plan.total["km"]), float(plan.total["hours"])
 
 
 def _groundwater_step(setup: SeasonSetup, day: np.datetime64, heads: np.ndarray,

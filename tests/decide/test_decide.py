@@ -1,4 +1,5 @@
-"""Demand and today's schedule: hand-checked cases and invariants."""
+"""Demand, fixed systems and the visits offered to the trucks: hand-checked cases and
+invariants."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ from irrigation.decide import (
     DecideRules,
     demand,
     first_crossing_day,
+    fixed_system_plan,
+    fixed_system_sites,
     fleet_capacity_l,
-    schedule,
+    resting_sites,
+    routability_warnings,
     threshold_mm,
+    todays_candidates,
     visit_litres,
 )
 from irrigation.routing import VehicleType
@@ -124,51 +129,123 @@ def test_young_tree_threshold_is_stricter_for_younger_trees():
     assert thr.values[3] == 1e3  # lawns use RAW
 
 
-def test_over_capacity_serves_most_urgent_and_defers_rest():
+TRUCK = VehicleType("t", 1, tank_l=1000.0, pump_l_per_min=100.0)
+
+
+def test_every_due_site_is_offered_ranked_by_urgency():
     n = 6
     s = _sites(n)
     s["priority"] = ("site", np.array([2, 1, 1, 2, 1, 3]))
-    dr = _ramp([30, 50, 40, 45, 35, 60], [1] * n)  # all above threshold 20 today
+    dr = _ramp([30, 50, 40, 45, 35, 60], [1] * n)  # all above threshold 20 today: overdue
     thr = xr.DataArray(np.full(n, 20.0), dims="site", coords={"site": s.site})
-    d = demand(dr, thr, s, DecideRules(refill_fraction=1.0))
+    rules = DecideRules(refill_fraction=1.0)
+    d = demand(dr, thr, s, rules)
     assert d.due.all()
-    visits, deferred = schedule(d, s, capacity_l=3 * 200.0, today="2018-07-01")
-    # priority 1 sites s1, s2, s4, ranked by depletion: 50, 40, 35
-    assert visits["site"].tolist() == ["s1", "s2", "s4"]
-    assert visits["litres"].sum() <= 600
+    cand, deferred = todays_candidates(d, s, [TRUCK], "2018-07-01", rules)
+    assert deferred.empty and (cand["reason"] == "due").all()
+    # priority 1 first (by depletion 50, 40, 35), then 2 (45, 30), then 3
+    assert cand["site"].tolist() == ["s1", "s2", "s4", "s3", "s0", "s5"]
+    # urgency = priority weight (4, 2, 1) x overdue weight (2) - 1
+    assert cand["urgency"].tolist() == [7.0, 7.0, 7.0, 3.0, 3.0, 1.0]
+    assert cand["max_detour_m"].isna().all()
+
+
+def test_a_water_cap_defers_the_least_urgent():
+    n = 6
+    s = _sites(n)
+    s["priority"] = ("site", np.array([2, 1, 1, 2, 1, 3]))
+    dr = _ramp([30, 50, 40, 45, 35, 60], [1] * n)
+    thr = xr.DataArray(np.full(n, 20.0), dims="site", coords={"site": s.site})
+    rules = DecideRules(refill_fraction=1.0, max_litres_per_day=3 * 200.0)
+    cand, deferred = todays_candidates(demand(dr, thr, s, rules), s, [TRUCK], "2018-07-01",
+                                       rules)
+    assert cand["site"].tolist() == ["s1", "s2", "s4"]
     assert sorted(deferred["site"]) == ["s0", "s3", "s5"]
+    assert (deferred["reason"] == "water cap").all()
+    assert (deferred["status"] == "overdue").all()
     assert (deferred["latest_safe_day"] == np.datetime64("2018-07-01")).all()
-    assert deferred["reason"].str.contains("capacity").all()
+
+
+def test_a_visit_larger_than_the_tanks_is_not_routable():
+    s = _sites(2, kind="shrub_bed", area=200.0)
+    dr = _ramp([40, 40], [1, 1])
+    thr = xr.DataArray(np.full(2, 20.0), dims="site", coords={"site": s.site})
+    rules = DecideRules(max_visit_mm_bed=25.0)  # 25 mm x 200 m2 = 5,000 L per visit
+    d = demand(dr, thr, s, rules)
+    cand, deferred = todays_candidates(d, s, [TRUCK], "2018-07-01", rules)  # 2 x 1,000 L
+    assert cand.empty and (deferred["reason"] == "not routable").all()
+    assert "fixed system" in deferred["detail"].iloc[0]
+    big = VehicleType("big", 1, tank_l=2500.0, pump_l_per_min=100.0)
+    cand, deferred = todays_candidates(d, s, [big], "2018-07-01", rules)  # 2 x 2,500 L
+    assert len(cand) == 2 and deferred.empty
 
 
 def test_zero_demand_gives_empty_tables():
     s = _sites(4)
     dr = _ramp([0, 0, 0, 0], [0.5] * 4)
     thr = xr.DataArray(np.full(4, 20.0), dims="site", coords={"site": s.site})
-    visits, deferred = schedule(demand(dr, thr, s), s, capacity_l=1e5, today="2018-07-01")
-    assert visits.empty and deferred.empty
-    assert "litres" in visits.columns and "latest_safe_day" in deferred.columns
+    cand, deferred = todays_candidates(demand(dr, thr, s), s, [TRUCK], "2018-07-01")
+    assert cand.empty and deferred.empty
+    assert "litres" in cand.columns and "latest_safe_day" in deferred.columns
 
 
-def test_pull_forward_only_near_served_sites():
+def test_pull_forward_candidates_only_near_due_sites():
     s = _sites(3, x=[0.0, 100.0, 5000.0])
     dr = _ramp([30, 15, 15], [1, 2, 2])  # s0 due today; s1, s2 cross 20 on day 3
     thr = xr.DataArray(np.full(3, 20.0), dims="site", coords={"site": s.site})
     rules = DecideRules(lead_days=0, pull_forward_days=3, pull_forward_radius_m=150)
-    visits, deferred = schedule(
-        demand(dr, thr, s, rules), s, capacity_l=1e4, today="2018-07-01", rules=rules
-    )
-    assert visits["site"].tolist() == ["s0", "s1"]
-    assert visits["reason"].tolist() == ["due", "pulled forward"]
+    cand, deferred = todays_candidates(demand(dr, thr, s, rules), s, [TRUCK], "2018-07-01",
+                                       rules)
+    assert cand["site"].tolist() == ["s0", "s1"]
+    assert cand["reason"].tolist() == ["due", "pulled forward"]
+    assert cand["max_detour_m"].iloc[1] == 300.0 and np.isnan(cand["max_detour_m"].iloc[0])
     assert deferred.empty
+    # s1 was watered two days ago: it rests (served again only when due again)
+    log = xr.DataArray(np.array([[0.0, 150.0, 0.0], [0.0, 0.0, 0.0]]), dims=("time", "site"),
+                       coords={"time": np.array(["2018-06-29", "2018-06-30"],
+                                                dtype="datetime64[ns]"), "site": s.site.values})
+    resting = resting_sites(log, "2018-07-01", rules)
+    assert resting.tolist() == [False, True, False]
+    cand, _ = todays_candidates(demand(dr, thr, s, rules), s, [TRUCK], "2018-07-01", rules,
+                                resting)
+    assert cand["site"].tolist() == ["s0"]
 
 
-def test_unwatered_kinds_are_never_scheduled():
+def test_unwatered_kinds_are_never_offered():
     s = _sites(2, kind="park_tree")
     dr = _ramp([80, 80], [1, 1])
     thr = xr.DataArray(np.full(2, 20.0), dims="site", coords={"site": s.site})
-    visits, deferred = schedule(demand(dr, thr, s), s, capacity_l=1e5, today="2018-07-01")
-    assert visits.empty and deferred.empty
+    cand, deferred = todays_candidates(demand(dr, thr, s), s, [TRUCK], "2018-07-01")
+    assert cand.empty and deferred.empty
+
+
+def test_fixed_systems_are_planned_per_zone_in_mm_and_minutes():
+    """Two lawns on one valve (zone A) needing 10 and 16 mm, a lawn on its own zone by
+    kind, a bed watered by trucks: zone A runs 16 mm for both, 60 * 16 / 12 = 80 min."""
+    s = _sites(4, kind="lawn", area=100.0)
+    s["kind"] = ("site", np.array(["lawn", "lawn", "lawn", "shrub_bed"], dtype=object))
+    s["fixed_system"] = ("site", np.array(["A", "A", "", ""], dtype=object))
+    dr = _ramp([10.0, 16.0, 30.0, 30.0], [0.0] * 4)
+    thr = xr.DataArray([5.0, 5.0, 5.0, 5.0], dims="site", coords={"site": s.site})
+    rules = DecideRules(refill_fraction=1.0, fixed_system_kinds=("lawn",),
+                        fixed_system_mm_per_h=12.0, max_visit_mm_lawn=20.0)
+    d = demand(dr, thr, s, rules)
+    assert fixed_system_sites(s, rules).tolist() == [True, True, True, False]
+    f = fixed_system_plan(d, s, rules)
+    assert f["zone"].tolist() == ["A", "A", "s2"]
+    assert f["mm"].tolist() == [16.0, 16.0, 20.0]  # s2: 30 mm capped at 20 mm
+    assert f["minutes"].tolist() == [80.0, 80.0, 100.0]
+    assert f["litres"].tolist() == [1600.0, 1600.0, 2000.0]
+    big = VehicleType("big", 1, tank_l=2500.0, pump_l_per_min=100.0)
+    cand, _ = todays_candidates(d, s, [big], "2018-07-01", rules)
+    assert cand["site"].tolist() == ["s3"]  # only the bed goes to the trucks
+
+
+def test_validate_warns_about_kinds_no_truck_can_serve():
+    s = _sites(3, kind="lawn", area=2000.0)
+    warn = routability_warnings(s, [TRUCK], DecideRules())
+    assert len(warn) == 1 and "3 of 3 lawn sites" in warn[0] and "40,000 L" in warn[0]
+    assert routability_warnings(s, [TRUCK], DecideRules(fixed_system_kinds=("lawn",))) == []
 
 
 def test_fleet_capacity_by_hand():
@@ -184,22 +261,21 @@ def test_fleet_capacity_by_hand():
 @settings(max_examples=50, deadline=None)
 @given(
     dr0=st.lists(st.floats(0, 100), min_size=1, max_size=30),
-    cap=st.floats(0, 5000),
+    cap=st.floats(1, 5000),
     prio=st.integers(1, 3),
 )
-def test_schedule_never_exceeds_capacity_and_partitions_due_sites(dr0, cap, prio):
+def test_candidates_and_deferred_partition_the_due_sites(dr0, cap, prio):
     n = len(dr0)
     s = _sites(n, priority=prio)
     dr = _ramp(dr0, [2.0] * n, members=3)
     thr = xr.DataArray(np.full(n, 20.0), dims="site", coords={"site": s.site})
-    d = demand(dr, thr, s, DecideRules(pull_forward_radius_m=0))
-    visits, deferred = schedule(
-        d, s, capacity_l=cap, today="2018-07-01", rules=DecideRules(pull_forward_radius_m=0)
-    )
-    assert visits["litres"].sum() <= cap + 1e-9
+    rules = DecideRules(pull_forward_radius_m=0, max_litres_per_day=cap)
+    d = demand(dr, thr, s, rules)
+    cand, deferred = todays_candidates(d, s, [TRUCK], "2018-07-01", rules)
+    assert cand["litres"].sum() <= cap + 1e-9
     due = set(d.site.values[d.due.values])
-    assert set(visits["site"]) | set(deferred["site"]) == due
-    assert not set(visits["site"]) & set(deferred["site"])
+    assert set(cand["site"]) | set(deferred["site"]) == due
+    assert not set(cand["site"]) & set(deferred["site"])
     assert isinstance(deferred, pd.DataFrame)
 
 

@@ -63,7 +63,8 @@ def test_plan_files_and_invariants(city, tmp_path):
     ):
         assert f in names
     sheets = [pd.read_csv(out / n) for n in names if n.startswith("driver_") and n.endswith(".csv")]
-    assert len(sheets) == plan.totals.shape[0] - 1 >= 1
+    assert len(sheets) == (plan.trucks["stops"] > 0).sum() >= 1
+    assert len(plan.trucks) == sum(v.count for v in city.config.fleet)  # idle ones too
     served = pd.concat(sheets)
     served = served[served["kind"] == "visit"]
     # every scheduled site exactly once (none unserved with ample capacity)
@@ -91,6 +92,49 @@ def test_plan_files_and_invariants(city, tmp_path):
     # WGS84 lon/lat of the demo district near Bochum (7.2 E, 51.5 N)
     assert coords[:, 0].min() > 7.1 and coords[:, 0].max() < 7.3
     assert coords[:, 1].min() > 51.45 and coords[:, 1].max() < 51.52
+
+
+def test_driver_sheets_say_where_what_and_have_room_for_what_was_given(city, tmp_path):
+    visits = _visits(city, 40)
+    _, _, plan = _plan(city, visits)
+    out = write_plan(plan, tmp_path / "p", crs=city.config.crs, network=city.streets,
+                     sites=city.sites, refill_points=city.refill_points,
+                     attribution="© test credit")
+    sheet = pd.read_csv(out / "driver_01.csv", keep_default_na=False)
+    for col in ("street", "position", "lat", "lon", "nav", "species", "site_kind",
+                "planned_l", "given_l", "done", "notes"):
+        assert col in sheet.columns
+    visit = sheet[sheet["kind"] == "visit"]
+    assert (visit["given_l"] == "").all()  # for the crew to fill in
+    assert visit["number"].astype(int).tolist() == list(range(1, len(visit) + 1))
+    assert (visit["street"] != "").all() and visit["position"].str.contains(" m |corner").all()
+    assert visit["lat"].between(51.45, 51.52).all() and visit["lon"].between(7.1, 7.3).all()
+    assert visit["nav"].str.startswith("geo:").all()
+    s = city.sites.sel(site=visit["site"].to_numpy())
+    assert visit["species"].tolist() == s["species"].values.tolist()
+    # a route longer than half a shift has its break placed, 30 min
+    brk = sheet[sheet["kind"] == "break"]
+    if plan.trucks["work_h"].iloc[0] > 1:
+        assert len(brk) == 1
+    refills = sheet[sheet["kind"] == "refill"]
+    assert (refills["fill_l"].astype(float) > 0).all()
+    # every route with its break still passes the independent checker
+    assert (out / "driver_sheets.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_plan_files_are_reproducible_and_readable_by_others(city, tmp_path):
+    """A plan written twice is byte for byte the same (PDFs included); the folder has
+    the mode of a new folder, not the 0700 of a temporary one."""
+    import os
+
+    _, _, plan = _plan(city, _visits(city, 20))
+    a = write_plan(plan, tmp_path / "a", crs=city.config.crs, network=city.streets)
+    b = write_plan(plan, tmp_path / "b", crs=city.config.crs, network=city.streets)
+    for f in sorted(p.name for p in a.iterdir()):
+        assert (a / f).read_bytes() == (b / f).read_bytes(), f
+    umask = os.umask(0)
+    os.umask(umask)
+    assert a.stat().st_mode & 0o777 == 0o777 & ~umask
 
 
 def test_street_paths_follow_the_graph(city):

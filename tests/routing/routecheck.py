@@ -4,10 +4,13 @@ It uses only the raw arrays of a :class:`~irrigation.routing.RoutingProblem` and
 table of a :class:`~irrigation.routing.RoutingSolution` (never PyVRP), so a bug in the
 adapter's mapping (wrong indices, units or scaling) shows up as a violation.
 
-Times are propagated from each route's start: arrival = departure + travel time; service
-starts at max(arrival, window opening); a depot's service (refill) is spent when leaving
-it, and a trip leaves its depot no earlier than the release time of its clients. The
-tolerance allows the solver's rounding to whole seconds/litres.
+Times are propagated from each route's start with the times of the vehicle's own profile
+(its speed, pump and tank): arrival = departure + travel time; service starts at
+max(arrival, window opening); a depot's service (refill) is spent when leaving it, and a
+trip leaves its depot no earlier than the release time of its clients. A ``break`` row
+(at most one per route) pauses the route for the vehicle's ``break_s``; the route must end
+within its window and work (break excluded) no longer than its shift. The tolerance allows
+the solver's rounding to whole seconds/litres.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ def _check_coverage(problem: RoutingProblem, stops: pd.DataFrame) -> list[str]:
 
 def _check_route(problem: RoutingProblem, r: int, route: pd.DataFrame) -> list[str]:
     (vehicle,) = [v for v in problem.vehicles if v.name == route.vehicle_type.iloc[0]]
+    with_breaks, route = route, route[route.kind != "break"]
     kinds = route.kind.tolist()
     locs = route.location.to_numpy(int)
     errors = []
@@ -57,7 +61,7 @@ def _check_route(problem: RoutingProblem, r: int, route: pd.DataFrame) -> list[s
     if not np.array_equal(route.trip.to_numpy(int), trips):
         errors.append(f"route {r}: trip numbers {route.trip.tolist()} != {trips.tolist()}")
     errors += _check_loads(problem, r, route, vehicle.capacity_l)
-    errors += _check_times(problem, r, route, vehicle)
+    errors += _check_times(problem, r, with_breaks, vehicle)
     return errors
 
 
@@ -77,17 +81,26 @@ def _check_loads(problem: RoutingProblem, r: int, route: pd.DataFrame, cap: floa
 
 
 def _check_times(problem: RoutingProblem, r: int, route: pd.DataFrame, vehicle) -> list[str]:
+    is_break = (route.kind == "break").to_numpy()
+    errors = []
+    if is_break.sum() > 1:
+        errors.append(f"route {r}: {int(is_break.sum())} breaks")
+    paused = float(vehicle.break_s) if is_break.any() else 0.0
+    route = route[~is_break]
+    breaks_before = np.cumsum(is_break)[~is_break] * paused  # pause before each stop
     kinds, locs = route.kind.tolist(), route.location.to_numpy(int)
     clients, reported = route.client.to_numpy(int), route.start_s.to_numpy(float)
+    times = problem.times(vehicle.profile)
     trips = _trip_numbers(kinds)
     release = _trip_release(problem, kinds, clients)
     start = float(route.start_s.iloc[0])
-    errors, tol = [], 1.0 + 0.5 * len(kinds)
+    tol = 1.0 + 0.5 * len(kinds)
     if start < vehicle.tw_early_s - tol:
         errors.append(f"route {r}: starts at {start} before the shift {vehicle.tw_early_s}")
-    t = max(start, release[0]) + problem.depot_service_s[locs[0]]
+    t = max(start, release[0]) + times.depot_service_s[locs[0]]
     for k in range(1, len(kinds)):
-        t += problem.duration_s[locs[k - 1], locs[k]]
+        t += breaks_before[k] - breaks_before[k - 1]  # a break after the previous stop
+        t += times.duration_s[locs[k - 1], locs[k]]
         if kinds[k] == "visit":
             i = clients[k]
             t = max(t, problem.tw_early_s[i])
@@ -98,13 +111,14 @@ def _check_times(problem: RoutingProblem, r: int, route: pd.DataFrame, vehicle) 
                     f"route {r}: client {i} served at {t:.0f} s, window closes "
                     f"{problem.tw_late_s[i]:.0f} s"
                 )
-            t += problem.service_s[i]
+            t += times.service_s[i]
         elif kinds[k] == "refill":
-            t = max(t, release[trips[k]]) + problem.depot_service_s[locs[k]]
+            t = max(t, release[trips[k]]) + times.depot_service_s[locs[k]]
     if t > vehicle.tw_late_s + tol:
         errors.append(f"route {r}: ends at {t:.0f} s after the shift end {vehicle.tw_late_s}")
-    if t - start > vehicle.shift_duration_s + tol:
-        errors.append(f"route {r}: lasts {t - start:.0f} s > shift {vehicle.shift_duration_s}")
+    if t - start - paused > vehicle.shift_duration_s + tol:
+        errors.append(f"route {r}: works {t - start - paused:.0f} s > shift "
+                      f"{vehicle.shift_duration_s}")
     return errors
 
 

@@ -7,7 +7,6 @@ from routecases import fleet, refill_points, visits
 
 from irrigation.errors import InputError
 from irrigation.routing import (
-    PRIZE_PER_URGENCY,
     RoutingConfig,
     RoutingVehicle,
     build_problem,
@@ -41,28 +40,38 @@ def test_split_visits_rejects_negative_litres():
 def test_build_problem_layout_and_times():
     rng = np.random.default_rng(3)
     v = visits(rng, 20, windows=False)
-    v.loc[0, "litres"] = 2500.0  # more than the 2,000 L tank: split in two
+    v.loc[0, "litres"] = 2500.0  # more than half the pickup's 500 L tank: split in ten
     pts = refill_points(np.array([[0, 0], [1000, 1000], [2000, 0]]), rate_l_per_min=400.0)
     p = build_problem(
         v, pts, fleet(), detour_factor=1.25, routing=RoutingConfig(refill_connect_min=4.0)
     )
     assert p.n_depots == 4  # yard + 3 points with water (the yard too)
-    assert p.n_clients == 20 + (v.litres > 2000).sum()
+    assert p.n_clients == 20 + 9  # every part fits half the smallest tank: any truck takes it
     assert p.delivery_l.sum() == pytest.approx(v.litres.sum())
-    # slowest pump 60 L/min, longest set-up 3 min
-    assert p.service_s[-1] == pytest.approx(60 * (3 + p.delivery_l[-1] / 60.0))
-    # refill of the largest tank: 4 min + 2000 L / 400 L/min
-    assert p.depot_service_s.tolist() == pytest.approx([0.0] + [60 * (4 + 5)] * 3)
+    truck, pickup = p.vehicles
+    assert (truck.profile, pickup.profile, p.n_profiles) == (0, 1, 2)
+    big, small = p.times(truck.profile), p.times(pickup.profile)
+    # each type its own set-up and pump: truck 3 min + L / 120, pickup 2 min + L / 60
+    litres = p.delivery_l[-1]
+    assert big.service_s[-1] == pytest.approx(60 * (3 + litres / 120.0))
+    assert small.service_s[-1] == pytest.approx(60 * (2 + litres / 60.0))
+    # each type refills its own tank: 4 min + 2000 L (500 L) / 400 L/min
+    assert big.depot_service_s.tolist() == pytest.approx([0.0] + [60 * (4 + 5)] * 3)
+    assert small.depot_service_s.tolist() == pytest.approx([0.0] + [60 * (4 + 1.25)] * 3)
+    # and drives at its own speed: 20 and 25 km/h
+    assert big.duration_s[0, 5] == pytest.approx(p.distance_m[0, 5] / (20 / 3.6))
+    assert small.duration_s[0, 5] == pytest.approx(p.distance_m[0, 5] / (25 / 3.6))
     assert p.distance_m[0, 1] == pytest.approx(0.0)  # yard and its own tap
-    truck = p.vehicles[0]
-    assert (truck.tw_early_s, truck.tw_late_s, truck.shift_duration_s) == (
+    assert (truck.tw_early_s, truck.tw_late_s, truck.shift_duration_s, truck.break_s) == (
         7 * 3600,
         15 * 3600,
         7.5 * 3600,
+        30 * 60,
     )
     assert truck.reload_depots == (1, 2, 3)
     assert not p.required.any()
-    assert p.prize.min() >= PRIZE_PER_URGENCY * p.distance_m.max()
+    # a due visit is worth more than any single visit can cost
+    assert p.prize.min() >= p.prize_unit() >= 2 * p.distance_m.max()
 
 
 def test_build_problem_needs_a_depot():
@@ -93,5 +102,13 @@ def test_pyvrp_data_is_integer_scaled():
     assert data.distance_matrix(0)[0, 2] == round(p.distance_m[0, 2])
     client = data.client(0)
     assert client.delivery == [round(p.delivery_l[0])]
-    assert client.service_duration == round(p.service_s[0])
+    # service folded into the arcs leaving a client, per profile
+    assert client.service_duration == 0
+    for k in range(p.n_profiles):
+        t = p.times(k)
+        assert data.duration_matrix(k)[3, 4] == round(t.duration_s[3, 4] + t.service_s[0])
+        assert data.duration_matrix(k)[1, 3] == round(t.duration_s[1, 3] + t.depot_service_s[1])
+    assert data.vehicle_type(1).profile == 1
+    # the break is kept free at the end of the window
     assert data.vehicle_type(0).shift_duration == 7.5 * 3600
+    assert data.vehicle_type(0).tw_late == 15 * 3600 - 30 * 60

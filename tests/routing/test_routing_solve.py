@@ -3,13 +3,14 @@
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from routecases import fleet, grid_network, refill_points, visits
 from routecheck import check_routes
 
-from irrigation.routing import RoutingConfig, build_problem, solve
+from irrigation.routing import RoutingConfig, VehicleType, build_problem, solve
 
 HYDRANTS = np.array([[0, 0], [500, 2500], [2500, 500], [1500, 1500], [3000, 3000]])
 
@@ -22,6 +23,7 @@ def _assert_valid(problem, sol):
     assert len(served) + len(sol.unserved) == problem.n_clients
     n_routes, n_refills = sol.stops.vehicle.nunique(), (sol.stops.kind == "refill").sum()
     assert sol.n_trips == n_routes + n_refills  # PyVRP's count against the stop table
+    assert sol.stops.groupby("vehicle").vehicle_type.nunique().max() == 1
 
 
 def test_a_day_that_fits_serves_every_visit_on_a_street_grid():
@@ -50,7 +52,69 @@ def test_too_much_water_leaves_the_least_urgent_unserved_without_crashing():
     _assert_valid(problem, sol)
     assert len(sol.unserved) > 0
     served = np.setdiff1d(np.arange(problem.n_clients), sol.unserved)
-    assert v.urgency.to_numpy()[served].mean() > v.urgency.to_numpy()[sol.unserved].mean()
+    urgency = v.set_index("site").urgency.reindex(problem.client_id).to_numpy()  # per part
+    assert urgency[served].mean() > urgency[sol.unserved].mean()
+
+
+def _line(n: int, litres: float, tank: float, speed_kmh: float = 20.0, pump: float = 100.0):
+    """``n`` visits 200 m apart east of a yard with water, and one truck type."""
+    v = pd.DataFrame({"site": [f"S{i}" for i in range(n)], "x": 200.0 * (1 + np.arange(n)),
+                      "y": np.zeros(n), "litres": np.full(n, litres)})
+    truck = VehicleType("t", 1, tank, pump, setup_min=1.0, speed_kmh=speed_kmh)
+    return v, truck
+
+
+@pytest.mark.parametrize(("n", "refills"), [(4, 0), (6, 1), (11, 2)])
+def test_a_truck_refills_only_when_the_next_stops_need_it(n, refills):
+    """200 L visits on a line, a 1,000 L tank, water at the yard and at every 400 m: the
+    truck refills ceil(n * 200 / 1000) - 1 times (a refill costs its time), and never
+    while the water left covers the rest of the route."""
+    v, truck = _line(n, 200.0, 1000.0)
+    pts = refill_points(np.array([[0.0, 0.0], *[[400.0 * k, 10.0] for k in range(1, 7)]]))
+    problem = build_problem(v, pts, (truck,))
+    sol = solve(problem, time_limit_s=30.0, seed=1, max_iterations=300)
+    _assert_valid(problem, sol)
+    assert len(sol.unserved) == 0
+    assert (sol.stops.kind == "refill").sum() == refills
+    loads = sol.stops[sol.stops.kind == "visit"].groupby("trip").litres.sum().to_numpy()
+    for k in range(refills):
+        assert 1000.0 - loads[k] < loads[k + 1:].sum()
+
+
+def test_each_type_drives_and_pumps_at_its_own_rate():
+    """One far visit (3 km) whose window closes 20 min after the shift starts: only the
+    fast type gets there in time (3 km at 12 km/h take 15 min, at 6 km/h 30 min)."""
+    v, fast = _line(1, 100.0, 1000.0, speed_kmh=12.0)
+    v["x"] = 3000.0
+    v["tw_late_s"] = 7 * 3600.0 + 20 * 60
+    slow = dataclasses.replace(fast, name="slow", speed_kmh=6.0)
+    pts = refill_points(np.array([[0.0, 0.0]]))
+    for fleet_ in ((slow, fast), (fast, slow)):
+        problem = build_problem(v, pts, fleet_)
+        sol = solve(problem, time_limit_s=10.0, seed=1, max_iterations=100)
+        _assert_valid(problem, sol)
+        assert set(sol.stops.vehicle_type) == {"t"}
+    problem = build_problem(v, pts, (slow,))
+    assert len(solve(problem, time_limit_s=10.0, seed=1, max_iterations=100).unserved) == 1
+
+
+def test_trucks_keep_their_numbers_through_the_types():
+    v = visits(np.random.default_rng(3), 60, windows=False)
+    for hours, used in ((8, {1: "truck", 2: "truck"}),
+                        (2, {1: "truck", 2: "truck", 3: "pickup"})):
+        problem = build_problem(v, refill_points(HYDRANTS), fleet(count=2, shift=(7, 7 + hours)))
+        sol = solve(problem, time_limit_s=10.0, seed=1, max_iterations=200)
+        _assert_valid(problem, sol)
+        assert sol.stops.groupby("vehicle").vehicle_type.first().to_dict() == used
+
+
+def test_an_iteration_limit_is_reproducible_and_a_time_cut_is_reported():
+    problem = build_problem(visits(np.random.default_rng(2), 60), refill_points(HYDRANTS),
+                            fleet())
+    a = solve(problem, time_limit_s=60.0, seed=3, max_iterations=100)
+    assert (a.iterations, a.cut_by_time) == (100, False)
+    cut = solve(problem, time_limit_s=0.01, seed=3, max_iterations=10**6)
+    assert cut.cut_by_time and cut.iterations < 10**6
 
 
 def test_same_seed_same_routes():

@@ -1,0 +1,60 @@
+"""Where a point is, in words: hand-made streets with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from irrigation.places import describe, lat_lon, nav_link, nearest_street
+from irrigation.streets import StreetNetwork
+
+
+def _cross() -> StreetNetwork:
+    """Ahornweg runs east from (0, 0) to (200, 0); Birkenweg north from (100, -100) through
+    (100, 0) to (100, 100); a nameless lane from (200, 0) to (200, 100). Two-way."""
+    x = np.array([0.0, 100.0, 200.0, 100.0, 100.0, 200.0])
+    y = np.array([0.0, 0.0, 0.0, -100.0, 100.0, 100.0])
+    pairs = [(0, 1, "Ahornweg"), (1, 2, "Ahornweg"), (3, 1, "Birkenweg"),
+             (1, 4, "Birkenweg"), (2, 5, "")]
+    fr, to, name = [], [], []
+    for a, b, n in pairs:
+        fr += [a, b]
+        to += [b, a]
+        name += [n, n]
+    fr, to = np.array(fr), np.array(to)
+    return StreetNetwork(np.arange(6).astype(str), x, y, fr, to,
+                         np.hypot(x[fr] - x[to], y[fr] - y[to]), np.array(name, dtype=object))
+
+
+def test_positions_from_the_nearer_corner():
+    net = _cross()
+    where = nearest_street(net, np.array([135.0, 60.0, 104.0, 195.0, 106.0]),
+                           np.array([7.0, -7.0, 3.0, 60.0, 70.0]))
+    assert where["street"].tolist() == ["Ahornweg", "Ahornweg", "Ahornweg", "Ahornweg",
+                                        "Birkenweg"]
+    assert where["position"].tolist() == [
+        "35 m east of Birkenweg",       # 135 m along Ahornweg, the corner at 100 m
+        "40 m west of Birkenweg",
+        "at the corner of Birkenweg",   # 4 m from the corner
+        "5 m west of the end of the block",  # beside the nameless lane: nearest named edge
+        "30 m south of the end of the block",  # Birkenweg's north end has no cross street
+    ]
+    assert where["off_m"].iloc[0] == pytest.approx(7.0)
+
+
+def test_a_given_street_name_wins_over_the_nearest():
+    net = _cross()
+    where = nearest_street(net, np.array([104.0]), np.array([3.0]),
+                           prefer=np.array(["Birkenweg"], dtype=object))
+    assert where["street"].tolist() == ["Birkenweg"]
+    assert where["position"].tolist() == ["at the corner of Ahornweg"]
+
+
+def test_without_streets_the_descriptions_are_empty_but_coordinates_remain():
+    import pandas as pd
+
+    t = describe(pd.DataFrame({"x": [375294.59], "y": [5704126.71]}), None, "EPSG:25832")
+    assert t["street"].tolist() == [""] and t["position"].tolist() == [""]
+    lat, lon = lat_lon([375294.59], [5704126.71], "EPSG:25832")
+    assert 51.45 < lat[0] < 51.5 and 7.19 < lon[0] < 7.22  # Bochum
+    assert t["nav"].tolist() == nav_link(lat, lon) and t["nav"][0].startswith("geo:51.")
