@@ -586,7 +586,7 @@ def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[Vehicl
         "frac": dem["depletion_frac"].values, "due": dem["due"].values,
         "street": sites["street"].values if "street" in sites else "",
     })[dem["watered"].values & ~fixed]
-    table["weight"] = urgency_weight(table["priority"], table["due_day"], rules)
+    table = table.assign(weight=urgency_weight(table["priority"], table["due_day"], rules))
     tank = max(v.tank_l for v in fleet)
     too_big = table["litres"] > rules.max_tank_loads * tank
     parts = []
