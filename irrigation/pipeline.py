@@ -44,6 +44,7 @@ from .groundwater.linear import blas_threads, default_blas_threads
 from .io.city import load_groundwater
 from .io.files import atomic_write
 from .io.observations import Observed, read_forecast, read_observed
+from .io.sensorstore import STORE_DIR as SENSOR_STORE
 from .io.soil_tables import read_soil_textures
 from .io.workspace import Workspace, read_state, sha256, versions, write_run_record, write_state
 from .placement import placement_problems
@@ -143,7 +144,8 @@ def read_inputs(city: City, day, workspace: str | Path, forecast: Path | None = 
     ws = Workspace(Path(workspace))
     days = _season_days(city, day)
     fc, source, fc_file = read_forecast(city, day, forecast)  # first: fail before reading
-    obs = read_observed(city, days[0], days[-1], reported=ws.watering_log)
+    obs = read_observed(city, days[0], days[-1], reported=ws.watering_log,
+                        sensor_store=ws.root / SENSOR_STORE)
     warnings = []
     if obs.readings is not None:
         obs.readings = obs.readings.sel(time=obs.readings["time"] < day)

@@ -80,13 +80,16 @@ def _observed_file(city: City) -> Path:
 
 
 def read_observed(city: City, start: np.datetime64, end: np.datetime64,
-                  reported: Path | None = None) -> Observed:
+                  reported: Path | None = None, sensor_store: Path | None = None
+                  ) -> Observed:
     """Read observed weather, the watering log and sensor readings for days [start, end].
 
     Missing sensor data or watering log are allowed (``readings`` None / no watering);
     weather must cover every day. ``reported`` is a workspace's log of the watering the
     crews reported (``irrigation log add``): for each day it holds, its rows replace the
-    city log's rows of that day.
+    city log's rows of that day. ``sensor_store`` is a folder where the sensor readings
+    CSVs are kept parsed, so that only their new lines are read
+    (:mod:`irrigation.io.sensorstore`).
     """
     cfg = city.config
     days = np.arange(np.datetime64(start, "D"), np.datetime64(end, "D") + 1)
@@ -103,7 +106,8 @@ def read_observed(city: City, start: np.datetime64, end: np.datetime64,
     water = watering_by_day(wlog, days, site_ids).assign_coords(time=obs["time"].values)
     readings, problems = None, []
     if cfg.sensor_data is not None and Path(cfg.sensor_data).exists():
-        readings, problems = read_sensor_data(cfg.sensor_data, known=known_channels(city))
+        readings, problems = read_sensor_data(cfg.sensor_data, known=known_channels(city),
+                                              store=sensor_store)
     return Observed(obs, water, readings, problems)
 
 
