@@ -91,7 +91,7 @@ def test_a_changed_or_rewritten_file_is_read_again_in_full(tmp_path):
 
 def test_gzip_files_grow_too_and_a_broken_store_is_rebuilt(tmp_path):
     path, st = tmp_path / "r.csv.gz", tmp_path / "store"
-    for cut in line_ends(BAD)[4::6] + [len(BAD)]:
+    for cut in [*line_ends(BAD)[4::6], len(BAD)]:
         path.write_bytes(gzip.compress(BAD[:cut], mtime=0))
         assert_same(path, store.read_sensor_csv_stored(path, st, known=KNOWN), KNOWN)
     store.store_path(path, st).write_bytes(b"not a netcdf file")
