@@ -94,7 +94,7 @@ def main() -> None:
     load1 = os.getloadavg()
     best = min(min(v for v in r["objective_at"].values() if np.isfinite(v)) for r in runs)
     print(f"{city.config.name} {args.day}: {problem.n_clients} clients (visit parts), "
-          f"{len(city.refill_points['id'])} refill points; load average (1/5/15 min) "
+          f"{city.refill_points.sizes['refill']} refill points; load average (1/5/15 min) "
           f"{' '.join(f'{x:.2f}' for x in load0)} -> {' '.join(f'{x:.2f}' for x in load1)}")
     print(f"{'budget [s]':>10s} " + " ".join(f"{'seed ' + str(r['seed']):>22s}" for r in runs))
     for b in runs[0]["objective_at"]:

@@ -107,8 +107,9 @@ def render(demo: dict, large: dict | None, days: int) -> str:
                          f"| {r['peak_rss_mb']:.0f} | {st} | {_load(r['load_start'])} -> "
                          f"{_load(r['load_end'])} |")
     for label, rs in demo.items():
-        lines.append(f"\n{label}: median continuing run over repeats "
-                     f"{statistics.median(r['median_run_s'] for r in rs):.2f} s")
+        if rs:
+            lines.append(f"\n{label}: median continuing run over repeats "
+                         f"{statistics.median(r['median_run_s'] for r in rs):.2f} s")
     if large is not None:
         lines += ["", "## Large city", "", f"load before {_load(large['load_start'])}, after "
                   f"{_load(large['load_end'])}", "",

@@ -868,16 +868,24 @@ class RoutingSolution:
         return float(self.progress[k - 1, 1]) if k > 0 else float("nan")
 
 
-def search_summary(sol: RoutingSolution) -> dict[str, float | None]:
+PROGRESS_CHECKPOINTS_S = (5, 10, 15, 30, 60, 120, 240, 480)
+"""Search times [s] at which the run record gives the best objective so far."""
+
+
+def search_summary(sol: RoutingSolution) -> dict:
     """What the search time bought, for the run record: the best feasible objective at
-    the end and at half the search time, and the gain of the second half [%] (near 0: a
-    shorter budget would have given about the same routes)."""
+    the end, at half the search time and after each of :data:`PROGRESS_CHECKPOINTS_S`
+    within it, and the gain of the second half [%] (near 0: a shorter budget would have
+    given about the same routes)."""
     end = sol.objective_at(sol.runtime_s)
     half = sol.objective_at(sol.runtime_s / 2)
     gain = 100.0 * (half - end) / half if np.isfinite(half) and half > 0 else None
+    at = {str(t): sol.objective_at(t) for t in PROGRESS_CHECKPOINTS_S if t <= sol.runtime_s}
     return {"routing_objective": None if np.isnan(end) else round(end),
             "routing_objective_half_time": None if np.isnan(half) else round(half),
             "routing_gain_second_half_pct": None if gain is None else round(gain, 3),
+            "routing_objective_at_s": {t: None if np.isnan(v) else round(v)
+                                       for t, v in at.items()},
             "routing_improvements": int(sol.progress.shape[0])}
 
 

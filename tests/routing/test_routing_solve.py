@@ -190,3 +190,6 @@ def test_search_progress_records_each_improvement_and_what_the_time_bought():
     assert info["routing_objective"] == round(cost[-1])
     assert info["routing_improvements"] == len(t)
     assert info["routing_gain_second_half_pct"] >= 0.0
+    for t, v in info["routing_objective_at_s"].items():
+        assert float(t) <= sol.runtime_s
+        assert v is None or v == round(sol.objective_at(float(t)))
