@@ -1033,13 +1033,13 @@ def _stream_quantity(stream: dict) -> str | None:
 
 def read_sensor_data(
     path: str | Path, *, known: Mapping[str, Collection[int]] | None = None,
-    store: str | Path | None = None,
+    read_csv: Callable[..., tuple[xr.Dataset, list[ReadProblem]]] | None = None,
 ) -> tuple[xr.Dataset, list[ReadProblem]]:
     """Read one readings file, or every ``*.csv``, ``*.csv.gz`` and ``*.json`` in a folder.
 
-    With ``store`` (a folder, e.g. a workspace's ``ingest/sensors``), each CSV is read
-    through its store: only the lines added since the last read are parsed, with the
-    same result (:func:`~irrigation.io.sensorstore.read_sensor_csv_stored`).
+    ``read_csv(file, known=...)`` reads each CSV (default :func:`read_sensor_csv`; the
+    daily run passes :func:`~irrigation.io.sensorstore.read_sensor_csv_stored`, which
+    parses only the lines added since the last read, with the same result).
 
     The ``*.json`` files of a folder are read together as the pages, in name order, of one
     SensorThings export (:func:`read_sensorthings`; name them ``page-001.json``, ...).
@@ -1063,12 +1063,8 @@ def read_sensor_data(
             continue  # read with the first page
         if f.suffix == ".json":
             ds, probs = read_sensorthings(pages, known=known)
-        elif store is not None:
-            from .sensorstore import read_sensor_csv_stored
-
-            ds, probs = read_sensor_csv_stored(f, store, known=known)
         else:
-            ds, probs = read_sensor_csv(str(f), known=known)
+            ds, probs = (read_csv or read_sensor_csv)(str(f), known=known)
         parts.append(ds)
         used.append(f)
         problems += probs
@@ -1087,3 +1083,8 @@ def read_sensor_data(
         out = out.assign_coords(quantity=q.reindex(sensor=out["sensor"]))
     out.attrs["source"] = str(path)
     return out, problems
+
+
+# Public names of the parsing pieces the readings store (:mod:`.sensorstore`) builds on.
+RawRows, KeptRows, Labels, ProblemList = _Rows, _Kept, _Labels, _Problems
+build_readings, known_sets, read_file_bytes = _build, _known_sets, _read_bytes

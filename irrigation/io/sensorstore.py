@@ -42,16 +42,16 @@ import xarray as xr
 from ..errors import InputError, ReadProblem
 from .files import atomic_write
 from .sensors import (
-    _build,
-    _Kept,
-    _known_sets,
-    _Labels,
-    _Problems,
-    _read_bytes,
-    _Rows,
+    KeptRows,
+    Labels,
+    ProblemList,
+    RawRows,
+    build_readings,
     check_across_rows,
     check_fields,
     csv_rows,
+    known_sets,
+    read_file_bytes,
 )
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class _Stored:
     n_lines: int
     n_read: int
     sha256: str
-    kept: _Kept
+    kept: KeptRows
     line: np.ndarray
     problems: list[ReadProblem]
     notes: list[ReadProblem]
@@ -88,7 +88,7 @@ class _Stored:
     @classmethod
     def empty(cls) -> _Stored:
         none = np.zeros(0, np.int64)
-        kept = _Kept(none, none, none, none, none, np.zeros(0), none,
+        kept = KeptRows(none, none, none, none, none, np.zeros(0), none,
                      np.zeros(0, object), np.zeros(0, object))
         return cls(None, 0, 0, 0, hashlib.sha256().hexdigest(), kept, none, [], [])
 
@@ -97,6 +97,15 @@ def store_path(path: Path, store_dir: Path) -> Path:
     """The store file of readings file ``path`` in ``store_dir``."""
     key = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:12]
     return Path(store_dir) / f"{Path(path).name}.{key}.nc"
+
+
+def stored_bytes(path: str | Path, store_dir: str | Path, *,
+                 known: Mapping[str, Collection[int]] | None = None) -> int:
+    """How many bytes of ``path`` (decompressed) its store in ``store_dir`` holds parsed
+    and still valid for the file as it is now (0: none)."""
+    path = Path(path)
+    return _load(store_path(path, Path(store_dir)), path, read_file_bytes(path),
+                 known_sets(known)).n_bytes
 
 
 def read_sensor_csv_stored(
@@ -117,8 +126,8 @@ def read_sensor_csv_stored(
         As :func:`~irrigation.io.sensors.read_sensor_csv`.
     """
     path = Path(path)
-    data = _read_bytes(path)
-    k = _known_sets(known)
+    data = read_file_bytes(path)
+    k = known_sets(known)
     file = store_path(path, Path(store_dir))
     old = _load(file, path, data, k)
     end = data.rfind(b"\n") + 1  # whole lines only are stored
@@ -132,14 +141,14 @@ def read_sensor_csv_stored(
     if end < len(data) or state.columns is None:  # a last line without its newline
         state = _extend(state, data, len(data), path, k)  # read, not stored
     problems = sorted(state.problems + state.notes, key=lambda p: p.line or 0)
-    return _build(state.kept, source=str(path), n_read=state.n_read, known=k), problems
+    return build_readings(state.kept, source=str(path), n_read=state.n_read, known=k), problems
 
 
 def _extend(old: _Stored, data: bytes, end: int, path: Path,
             known: dict[str, set[int]] | None) -> _Stored:
     """``old`` with the lines of ``data[old.n_bytes:end]``; ``old`` itself when they hold
     no header yet and more of the file follows."""
-    problems = _Problems(str(path))
+    problems = ProblemList(str(path))
     columns, n_lines, n_read = old.columns, old.n_lines, old.n_read
     kept, line = old.kept, old.line
     start = old.n_bytes
@@ -153,7 +162,7 @@ def _extend(old: _Stored, data: bytes, end: int, path: Path,
             if columns is None and end < len(data):
                 return old  # only comments so far: the header comes with the rest
             raise
-        new = check_fields(rows, problems, known, _Labels())
+        new = check_fields(rows, problems, known, Labels())
         kept, line = _concat(kept, line, new, rows.line[new.row])
         n_lines += chunk.count(b"\n")
         n_read += n
@@ -164,18 +173,18 @@ def _extend(old: _Stored, data: bytes, end: int, path: Path,
                    notes)
 
 
-def _across(path: Path, problems: list[ReadProblem], line: np.ndarray, kept: _Kept
-            ) -> tuple[tuple[_Kept, np.ndarray, list[ReadProblem]], list[ReadProblem]]:
+def _across(path: Path, problems: list[ReadProblem], line: np.ndarray, kept: KeptRows
+            ) -> tuple[tuple[KeptRows, np.ndarray, list[ReadProblem]], list[ReadProblem]]:
     """The checks between rows over all rows; returns ((kept, line, dropped-row
     problems), unit notes). Stored rows passed them before, so only new rows drop."""
-    rows = _Rows(*(np.zeros(0, object),) * 6, order=line, line=line)
-    across = _Problems(str(path), rows)
+    rows = RawRows(*(np.zeros(0, object),) * 6, order=line, line=line)
+    across = ProblemList(str(path), rows)
     out = check_across_rows(kept, across, rows)
     found = across.sorted()
     errors = problems + [p for p in found if p.severity == "error"]
     notes = [p for p in found if p.severity != "error"]
     n = len(out.row)
-    kept = _Kept(np.arange(n), out.s, out.depth, out.time, out.q, out.value, out.u,
+    kept = KeptRows(np.arange(n), out.s, out.depth, out.time, out.q, out.value, out.u,
                  out.names, out.units)
     return (kept, line[out.row], errors), notes
 
@@ -189,8 +198,8 @@ def _chunk_end(data: bytes, start: int, end: int) -> int:
     return end if cut < 0 else cut + 1
 
 
-def _concat(a: _Kept, a_line: np.ndarray, b: _Kept, b_line: np.ndarray
-            ) -> tuple[_Kept, np.ndarray]:
+def _concat(a: KeptRows, a_line: np.ndarray, b: KeptRows, b_line: np.ndarray
+            ) -> tuple[KeptRows, np.ndarray]:
     """Rows ``a`` then ``b`` with one vocabulary of probe ids and unit spellings (units
     differing only in case are one unit, written as its first spelling)."""
     names = pd.Index(a.names).append(pd.Index(b.names)).drop_duplicates()
@@ -201,7 +210,7 @@ def _concat(a: _Kept, a_line: np.ndarray, b: _Kept, b_line: np.ndarray
     s_map = names.get_indexer(b.names)
     u_map = same[units.get_indexer(b.units)] if len(b.units) else np.zeros(0, np.int64)
     n = len(a.row) + len(b.row)
-    kept = _Kept(
+    kept = KeptRows(
         np.arange(n), np.concatenate([a.s, s_map[b.s]]), np.concatenate([a.depth, b.depth]),
         np.concatenate([a.time, b.time]), np.concatenate([a.q, b.q]),
         np.concatenate([a.value, b.value]), np.concatenate([a.u, u_map[b.u]]),
@@ -239,7 +248,7 @@ def _load(file: Path, path: Path, data: bytes, known: dict[str, set[int]] | None
     if why is not None:
         log.info("sensor readings %s: %s; read in full", path.name, why)
         return _Stored.empty()
-    kept = _Kept(
+    kept = KeptRows(
         np.arange(ds.sizes["row"]), ds["probe"].values.astype(np.int64),
         ds["depth_cm"].values.astype(np.int64), ds["time_ns"].values.astype(np.int64),
         ds["quantity"].values.astype(np.int64), ds["value"].values.astype(float),

@@ -2,6 +2,7 @@
 re-read of the file gives, as the file grows, and after it was rewritten or changed."""
 
 import gzip
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +31,7 @@ def grown(path: Path, content: bytes, cuts: list[int], st: Path, known=None) -> 
     for cut in [*cuts, len(content)]:
         path.write_bytes(content[:cut])
         assert_same(path, store.read_sensor_csv_stored(path, st, known=known), known)
-        assert stored(path, st, known).n_bytes == content[:cut].rfind(b"\n") + 1
-
-
-def stored(path: Path, st: Path, known=None):
-    """The store of ``path`` as the next read finds it."""
-    data = store._read_bytes(path)
-    return store._load(store.store_path(path, st), path, data, store._known_sets(known))
+        assert store.stored_bytes(path, st, known=known) == content[:cut].rfind(b"\n") + 1
 
 
 def line_ends(content: bytes) -> list[int]:
@@ -113,7 +108,8 @@ def test_read_sensor_data_with_a_store_reads_a_folder_as_without(tmp_path):
     (folder / "a.csv").write_bytes(BAD)
     (folder / "b.csv").write_bytes(HEADER + b"T001,2018-06-01T04:00:00Z,30,tension,9,kPa\n")
     want = read_sensor_data(folder, known=KNOWN)
+    read_csv = partial(store.read_sensor_csv_stored, store_dir=tmp_path / "store")
     for _ in range(2):  # parsed, then from the store
-        got = read_sensor_data(folder, known=KNOWN, store=tmp_path / "store")
+        got = read_sensor_data(folder, known=KNOWN, read_csv=read_csv)
         xr.testing.assert_identical(got[0], want[0])
         assert got[1] == want[1]
