@@ -26,7 +26,7 @@ so the run log ``logs/run-D.log`` holds what ``irrigation run`` would write.
 At size ``large`` it also runs the large city of issue 10
 (:meth:`irrigation.demo.CitySize.large`: 150,000 sites of which 30,000 of watered kinds, 20
 trucks, 60 hydrants, 50 members, 14-day horizon, groundwater 3 x 300 x 300, routing
-stopped after 120 s), generated once into ``benchmarks/results/large-city`` (regenerated
+stopped after 60 s), generated once into ``benchmarks/results/large-city`` (regenerated
 when the generator's size or seed changes; ~2 min): the first day 2018-07-02 spins the
 state up from 1 April (92 days), the second day continues it. Target (issue 10): a daily
 run <= 10 min wall and <= 8 GB peak on 2 cores; it is judged on the continuing day, the

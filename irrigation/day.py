@@ -65,7 +65,7 @@ from .groundwater.forecast import depth_to_water, forecast_model
 from .groundwater.model import GwfModel
 from .groundwater.output import heads_dataset
 from .plan import Plan, empty_plan, make_plan
-from .routing import RoutingProblem, RoutingSolution, build_problem, solve
+from .routing import RoutingProblem, RoutingSolution, build_problem, search_summary, solve
 from .sensors import (
     advance_variance,
     analysis,
@@ -832,7 +832,8 @@ def route_day(pm: PlanningModel, day: np.datetime64, visits: pd.DataFrame,
             problem, sol = problem2, sol2
     info = {"routing_seed": cfg.run.seed, "routing_runtime_s": round(sol.runtime_s, 2),
             "routing_feasible": bool(sol.feasible), "routing_iterations": sol.iterations,
-            "routing_passes": passes, "routing_cut_by_time": bool(sol.cut_by_time)}
+            "routing_passes": passes, "routing_cut_by_time": bool(sol.cut_by_time),
+            **search_summary(sol)}
     if sol.cut_by_time:
         limit = cfg.routing.iteration_limit
         info["routing_reproducible"] = (

@@ -40,9 +40,11 @@ from .day import (
     steady_state,
 )
 from .errors import InputError
+from .groundwater.linear import blas_threads, default_blas_threads
 from .io.city import load_groundwater
 from .io.files import atomic_write
 from .io.observations import Observed, read_forecast, read_observed
+from .io.sensorstore import STORE_DIR as SENSOR_STORE
 from .io.soil_tables import read_soil_textures
 from .io.workspace import Workspace, read_state, sha256, versions, write_run_record, write_state
 from .placement import placement_problems
@@ -142,7 +144,8 @@ def read_inputs(city: City, day, workspace: str | Path, forecast: Path | None = 
     ws = Workspace(Path(workspace))
     days = _season_days(city, day)
     fc, source, fc_file = read_forecast(city, day, forecast)  # first: fail before reading
-    obs = read_observed(city, days[0], days[-1], reported=ws.watering_log)
+    obs = read_observed(city, days[0], days[-1], reported=ws.watering_log,
+                        sensor_store=ws.root / SENSOR_STORE)
     warnings = []
     if obs.readings is not None:
         obs.readings = obs.readings.sel(time=obs.readings["time"] < day)
@@ -266,6 +269,11 @@ def run_day(city: City, day, workspace: str | Path, *, forecast: Path | None = N
     with the sensor analysis (or spin up from ``run.season_start``); forecast soil and
     groundwater for all members; decide; route; write.
 
+    BLAS runs one thread during the run (``$IRRIGATION_BLAS_THREADS`` sets another
+    number, :func:`~irrigation.groundwater.linear.default_blas_threads`): its only dense
+    solve, the sensor analysis, is small, and the groundwater solver's sparse kernels are
+    single-threaded (``benchmarks/blas_threads.py`` measures it).
+
     Nothing is written before every stage has computed; then the plan folder
     ``plans/D`` (replaced as a whole), ``state/state-D.nc`` and ``logs/run-D.json`` are
     each written atomically. A saved state of another day is never touched.
@@ -285,7 +293,8 @@ def run_day(city: City, day, workspace: str | Path, *, forecast: Path | None = N
         logger.setLevel(logging.INFO)
     logger.addHandler(capture)
     try:
-        return _run_day(city, day, ws, forecast, capture, progress)
+        with blas_threads(default_blas_threads()):  # threads don't pay in these solves
+            return _run_day(city, day, ws, forecast, capture, progress)
     finally:
         logger.removeHandler(capture)
         logger.setLevel(level)

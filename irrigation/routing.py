@@ -842,6 +842,11 @@ class RoutingSolution:
         True when the time limit stopped the search before its iteration limit (or
         stopped it with no iteration limit): the routes then depend on the machine's
         speed and load.
+    progress
+        What the search time bought: one row per improvement of the best feasible
+        solution, (elapsed search time [s], its objective [solver units, as ``cost``
+        plus PyVRP's duration cost]) (:func:`search_progress`); empty when no feasible
+        solution was found.
     """
 
     stops: pd.DataFrame
@@ -854,6 +859,44 @@ class RoutingSolution:
     runtime_s: float
     iterations: int = 0
     cut_by_time: bool = False
+    progress: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 2)))
+
+    def objective_at(self, elapsed_s: float) -> float:
+        """The best feasible objective the search had after ``elapsed_s`` seconds (NaN
+        before its first feasible solution)."""
+        k = np.searchsorted(self.progress[:, 0], elapsed_s, side="right")
+        return float(self.progress[k - 1, 1]) if k > 0 else float("nan")
+
+
+PROGRESS_CHECKPOINTS_S = (5, 10, 15, 30, 60, 120, 240, 480)
+"""Search times [s] at which the run record gives the best objective so far."""
+
+
+def search_summary(sol: RoutingSolution) -> dict:
+    """What the search time bought, for the run record: the best feasible objective at
+    the end, at half the search time and after each of :data:`PROGRESS_CHECKPOINTS_S`
+    within it, and the gain of the second half [%] (near 0: a shorter budget would have
+    given about the same routes)."""
+    end = sol.objective_at(sol.runtime_s)
+    half = sol.objective_at(sol.runtime_s / 2)
+    gain = 100.0 * (half - end) / half if np.isfinite(half) and half > 0 else None
+    at = {str(t): sol.objective_at(t) for t in PROGRESS_CHECKPOINTS_S if t <= sol.runtime_s}
+    return {"routing_objective": None if np.isnan(end) else round(end),
+            "routing_objective_half_time": None if np.isnan(half) else round(half),
+            "routing_gain_second_half_pct": None if gain is None else round(gain, 3),
+            "routing_objective_at_s": {t: None if np.isnan(v) else round(v)
+                                       for t, v in at.items()},
+            "routing_improvements": int(sol.progress.shape[0])}
+
+
+def search_progress(stats) -> np.ndarray:
+    """The best feasible objective over the search time from PyVRP's statistics: rows
+    (elapsed s, objective), one per iteration where the best feasible solution improved."""
+    elapsed = np.cumsum(np.asarray(stats.runtimes, dtype=float))
+    best = np.array([d.best_cost if d.best_feas else np.inf for d in stats.data], dtype=float)
+    best = np.minimum.accumulate(best) if best.size else best
+    better = np.isfinite(best) & (best < np.concatenate(([np.inf], best[:-1])))
+    return np.column_stack([elapsed[better], best[better]])
 
 
 def solve(
@@ -918,6 +961,7 @@ def solve(
         runtime_s=float(result.runtime),
         iterations=int(result.num_iterations),
         cut_by_time=bool(cut),
+        progress=search_progress(result.stats),
     )
 
 

@@ -9,6 +9,7 @@ forecast that starts on day D. Both only read and check; the science is in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import xarray as xr
 from ..city import City
 from ..errors import InputError, ReadProblem
 from .sensors import read_sensor_data
+from .sensorstore import read_sensor_csv_stored
 from .tables import read_watering_log, watering_by_day
 from .weather import read_weather_csv, read_weather_file
 
@@ -80,13 +82,16 @@ def _observed_file(city: City) -> Path:
 
 
 def read_observed(city: City, start: np.datetime64, end: np.datetime64,
-                  reported: Path | None = None) -> Observed:
+                  reported: Path | None = None, sensor_store: Path | None = None
+                  ) -> Observed:
     """Read observed weather, the watering log and sensor readings for days [start, end].
 
     Missing sensor data or watering log are allowed (``readings`` None / no watering);
     weather must cover every day. ``reported`` is a workspace's log of the watering the
     crews reported (``irrigation log add``): for each day it holds, its rows replace the
-    city log's rows of that day.
+    city log's rows of that day. ``sensor_store`` is a folder where the sensor readings
+    CSVs are kept parsed, so that only their new lines are read
+    (:mod:`irrigation.io.sensorstore`).
     """
     cfg = city.config
     days = np.arange(np.datetime64(start, "D"), np.datetime64(end, "D") + 1)
@@ -103,7 +108,10 @@ def read_observed(city: City, start: np.datetime64, end: np.datetime64,
     water = watering_by_day(wlog, days, site_ids).assign_coords(time=obs["time"].values)
     readings, problems = None, []
     if cfg.sensor_data is not None and Path(cfg.sensor_data).exists():
-        readings, problems = read_sensor_data(cfg.sensor_data, known=known_channels(city))
+        read_csv = None if sensor_store is None else partial(read_sensor_csv_stored,
+                                                               store_dir=sensor_store)
+        readings, problems = read_sensor_data(cfg.sensor_data, known=known_channels(city),
+                                              read_csv=read_csv)
     return Observed(obs, water, readings, problems)
 
 

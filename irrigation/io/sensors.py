@@ -294,6 +294,11 @@ def _check_rows(
     Every check is vectorised, over rows or over unique texts; only the reasons of dropped
     rows are built one by one.
     """
+    return check_across_rows(check_fields(rows, problems, known, labels), problems, rows)
+
+
+def _check_row_fields(rows: _Rows, problems: _Problems, labels: _Labels) -> _Kept:
+    """Each row's fields: parsed, converted to canonical units, or dropped with a reason."""
     n = len(rows.order)
     s_code, s_uniq = _factorize_clean(rows.sensor)
     t_code, t_uniq = _factorize_clean(rows.timestamp)
@@ -352,7 +357,18 @@ def _check_rows(
         names=s_uniq,
         units=u_uniq,
     )
-    kept = _check_known(kept, known, problems)
+    return kept
+
+
+def check_fields(rows: _Rows, problems: _Problems, known: dict[str, set[int]] | None,
+                 labels: _Labels) -> _Kept:
+    """The checks of each row on its own (fields, units, ``known``); the rows kept."""
+    return _check_known(_check_row_fields(rows, problems, labels), known, problems)
+
+
+def check_across_rows(kept: _Kept, problems: _Problems, rows: _Rows) -> _Kept:
+    """The checks between rows (one quantity per probe, one reading per channel and time;
+    units changing within a channel noted): the rows kept, in reading order."""
     kept = _check_quantity(kept, problems, rows)
     kept = _check_duplicates(kept, problems, rows)
     _note_mixed_units(kept, problems)
@@ -584,7 +600,24 @@ def read_sensor_csv(
         required columns. A file without any valid row is not an error.
     """
     path = Path(path)
-    data = _read_bytes(path).replace(b"\r\n", b"\n")
+    data = _read_bytes(path)
+    problems = _Problems(str(path))
+    _, rows, n_read = csv_rows(data, path, problems)
+    k = _known_sets(known)
+    kept = _check_rows(rows, problems, k, _Labels())
+    return _build(kept, source=str(path), n_read=n_read, known=k), problems.sorted()
+
+
+def csv_rows(data: bytes, path: Path, problems: _Problems, *, first_line: int = 0,
+             columns: list[str] | None = None) -> tuple[list[str], _Rows, int]:
+    """The rows of whole lines of a sensor readings CSV, as text, before any check.
+
+    ``data`` holds the file's lines from line ``first_line + 1`` on (1-based); without
+    ``columns`` its first line that is no comment or blank is the header. Lines with the
+    wrong number of fields go to ``problems``. Returns the columns, the rows (``line``:
+    the line in the file) and the number of data lines seen.
+    """
+    data = data.replace(b"\r\n", b"\n")
     lines = np.array(data.decode("utf-8").split("\n"), dtype=object)
     # per line, on the bytes (fast): number of commas, comment, maybe blank
     raw = np.frombuffer(data, dtype=np.uint8)
@@ -598,18 +631,20 @@ def read_sensor_csv(
     for i in np.flatnonzero(commas == 0):
         blank[i] = lines[i].strip() == ""
     content = np.flatnonzero(~(comment | blank))
-    if len(content) == 0:
-        raise InputError(f"no header line; expected {','.join(CSV_COLUMNS)}", file=path)
-    h = int(content[0])
-    columns = _header(str(lines[h]), path, h + 1)
-    body = content[1:]
+    if columns is None:
+        if len(content) == 0:
+            raise InputError(f"no header line; expected {','.join(CSV_COLUMNS)}", file=path)
+        h = int(content[0])
+        columns = _header(str(lines[h]), path, first_line + h + 1)
+        content = content[1:]
+    body = content
     right = commas[body] == len(columns) - 1
-    problems = _Problems(str(path))
     for i in body[~right]:
         got = int(commas[i]) + 1
         hint = " (a decimal comma?)" if got == len(columns) + 1 else ""
-        problems.add(float(i + 1), f"wrong number of fields: expected {len(columns)}, got "
-                     f"{got}{hint}", line=int(i + 1))
+        line = first_line + int(i) + 1
+        problems.add(float(line), f"wrong number of fields: expected {len(columns)}, got "
+                     f"{got}{hint}", line=line)
     good = body[right]
     if len(good):
         cells = np.array(",".join(lines[good]).split(","), dtype=object)
@@ -620,12 +655,10 @@ def read_sensor_csv(
     rows = _Rows(
         sensor=col["sensor_id"], timestamp=col["timestamp"], depth=col["depth_cm"],
         quantity=col["quantity"], value=col["value"], unit=col["unit"],
-        order=good + 1, line=good + 1,
+        order=first_line + good + 1, line=first_line + good + 1,
     )
     problems.rows = rows
-    k = _known_sets(known)
-    kept = _check_rows(rows, problems, k, _Labels())
-    return _build(kept, source=str(path), n_read=len(body), known=k), problems.sorted()
+    return columns, rows, len(body)
 
 
 def _header(line: str, path: Path, lineno: int) -> list[str]:
@@ -999,9 +1032,14 @@ def _stream_quantity(stream: dict) -> str | None:
 
 
 def read_sensor_data(
-    path: str | Path, *, known: Mapping[str, Collection[int]] | None = None
+    path: str | Path, *, known: Mapping[str, Collection[int]] | None = None,
+    read_csv: Callable[..., tuple[xr.Dataset, list[ReadProblem]]] | None = None,
 ) -> tuple[xr.Dataset, list[ReadProblem]]:
     """Read one readings file, or every ``*.csv``, ``*.csv.gz`` and ``*.json`` in a folder.
+
+    ``read_csv(file, known=...)`` reads each CSV (default :func:`read_sensor_csv`; the
+    daily run passes :func:`~irrigation.io.sensorstore.read_sensor_csv_stored`, which
+    parses only the lines added since the last read, with the same result).
 
     The ``*.json`` files of a folder are read together as the pages, in name order, of one
     SensorThings export (:func:`read_sensorthings`; name them ``page-001.json``, ...).
@@ -1026,7 +1064,7 @@ def read_sensor_data(
         if f.suffix == ".json":
             ds, probs = read_sensorthings(pages, known=known)
         else:
-            ds, probs = read_sensor_csv(str(f), known=known)
+            ds, probs = (read_csv or read_sensor_csv)(str(f), known=known)
         parts.append(ds)
         used.append(f)
         problems += probs
@@ -1045,3 +1083,8 @@ def read_sensor_data(
         out = out.assign_coords(quantity=q.reindex(sensor=out["sensor"]))
     out.attrs["source"] = str(path)
     return out, problems
+
+
+# Public names of the parsing pieces the readings store (:mod:`.sensorstore`) builds on.
+RawRows, KeptRows, Labels, ProblemList = _Rows, _Kept, _Labels, _Problems
+build_readings, known_sets, read_file_bytes = _build, _known_sets, _read_bytes

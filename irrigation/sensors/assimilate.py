@@ -190,25 +190,31 @@ def analysis(
                          field="site")
     sig = np.sqrt(var_b_mm2.sel(site=site_ids).values)
     rho_so = (background_correlation(sites, sites.isel(site=pos), rules) if rho is None
-              else rho[:, ok])
+              else rho if ok.all() else rho[:, ok])
     # only sites correlated with some observation change (rho is 0 between kinds): the gain
     # is computed for those rows alone, the others keep their background exactly
     near = np.flatnonzero(np.any(rho_so != 0.0, axis=1))
-    b_so = sig[near, None] * sig[pos][None, :] * rho_so[near]
-    s = (sig[pos, None] * sig[pos][None, :] * rho_so[pos]) + np.diag(o["var_obs_mm2"].values)
-    k = np.linalg.solve(s, b_so.T).T  # (near site, obs); S is symmetric
+    r = rho_so[near]  # (near site, obs)
+    d = sig[pos]  # background error at the observed sites [mm]
+    s = d[:, None] * d[None, :] * rho_so[pos] + np.diag(o["var_obs_mm2"].values)
     xb = dr_b_mm.transpose("site", ...)
     innov = o["dr_obs_mm"].values.reshape((-1,) + (1,) * (xb.ndim - 1)) - xb.values[pos]
     one_sided = censored[ok].reshape((-1,) + (1,) * (xb.ndim - 1))
     innov = np.where(one_sided, np.maximum(innov, 0.0), innov)
+    # K = B_so S^-1 with B_so = diag(sig_near) r diag(d), never formed: the increment is
+    # sig_near * (r (d * S^-1 innov)) and rowsum(K o B_so) = sig_near^2 rowsum((r M) o r)
+    # with M = diag(d) S^-1 diag(d), so the work on all near sites is two products with r
+    # instead of a solve with one right-hand side per site
+    w = d[:, None] * np.linalg.solve(s, innov.reshape(len(pos), -1))  # (obs, members)
+    m = d[:, None] * np.linalg.solve(s, np.diag(d))  # S symmetric: M symmetric
     inc = np.zeros(xb.shape)
-    inc[near] = np.tensordot(k, innov, axes=(1, 0))
+    inc[near] = (sig[near, None] * (r @ w)).reshape((len(near), *xb.shape[1:]))
     taw = taw_mm.sel(site=site_ids).values.reshape((-1,) + (1,) * (xb.ndim - 1))
     xa = np.clip(xb.values + inc, 0.0, taw)
     out["dr_mm"] = xb.copy(data=xa).transpose(*dr_b_mm.dims)
     out["increment_mm"] = xb.copy(data=xa - xb.values).transpose(*dr_b_mm.dims)
     reduction = np.zeros(sig.size)
-    reduction[near] = (k * b_so).sum(1)
+    reduction[near] = sig[near] ** 2 * np.einsum("ij,ij->i", r @ m, r)
     out["var_mm2"] = var_b_mm2.copy(data=np.maximum(sig**2 - reduction, 0.0))
     for name in ("dr_mm", "increment_mm"):
         out[name].attrs["units"] = "mm"

@@ -168,3 +168,28 @@ def test_checker_catches_a_broken_route():
     doubled = sol.stops.copy()
     doubled.loc[doubled.kind == "visit", "client"] = 0
     assert any("visited" in e for e in check_routes(problem, doubled))
+
+
+def test_search_progress_records_each_improvement_and_what_the_time_bought():
+    from irrigation.routing import search_summary
+
+    rng = np.random.default_rng(11)
+    v = visits(rng, 80, windows=False)
+    problem = build_problem(v, refill_points(HYDRANTS), fleet(count=2))
+    sol = solve(problem, time_limit_s=60.0, seed=1, max_iterations=400)
+    t, cost = sol.progress[:, 0], sol.progress[:, 1]
+    assert len(t) >= 2  # the search improved on its first feasible solution
+    assert np.all(np.diff(t) > 0) and np.all(np.diff(cost) < 0)
+    assert t[-1] <= sol.runtime_s
+    assert sol.objective_at(sol.runtime_s) == cost[-1]
+    assert np.isnan(sol.objective_at(t[0] / 2))
+    assert sol.objective_at(t[1]) == cost[1]
+    # PyVRP's objective of the best solution: distance + prizes (+ duration cost, 0 here)
+    assert cost[-1] >= sol.cost
+    info = search_summary(sol)
+    assert info["routing_objective"] == round(cost[-1])
+    assert info["routing_improvements"] == len(t)
+    assert info["routing_gain_second_half_pct"] >= 0.0
+    for t, v in info["routing_objective_at_s"].items():
+        assert float(t) <= sol.runtime_s
+        assert v is None or v == round(sol.objective_at(float(t)))
