@@ -42,9 +42,20 @@ from .day import (
 from .errors import InputError
 from .io.city import load_groundwater
 from .io.files import atomic_write
+from .io.lock import workspace_lock
 from .io.observations import Observed, read_forecast, read_observed
 from .io.soil_tables import read_soil_textures
-from .io.workspace import Workspace, read_state, sha256, versions, write_run_record, write_state
+from .io.workspace import (
+    DayCommit,
+    Workspace,
+    check_workspace,
+    read_state,
+    recover,
+    sha256,
+    versions,
+    write_run_record,
+    write_state,
+)
 from .placement import placement_problems
 from .plan import served_visits, visit_log, write_plan
 from .report import plot_forecast, site_table, threshold_table, write_report
@@ -158,6 +169,7 @@ def read_inputs(city: City, day, workspace: str | Path, forecast: Path | None = 
         warnings.append(f"no watering log ({cfg.watering_log or 'none configured'}): the state "
                         "assumes nothing was watered")
     prev = ws.previous_state(day, days[0])
+    warnings += state_gap_warnings(ws, day, None if prev is None else prev[0])
     files = {"city.toml": city.path / "city.toml", "sites": cfg.sites,
              "refill_points": cfg.refill_points, "weather.observed": cfg.weather.observed,
              "forecast": fc_file}
@@ -178,6 +190,22 @@ def read_inputs(city: City, day, workspace: str | Path, forecast: Path | None = 
                                                                 prev[0])
     return DayInputs(pm, obs, reference_et0(pm, obs.weather), fc, source, previous, files,
                      tuple(warnings))
+
+
+def state_gap_warnings(ws: Workspace, day: np.datetime64, previous: np.datetime64 | None
+                       ) -> list[str]:
+    """Warnings when D does not continue D-1: the latest saved state is older (the days
+    between were not planned), or states of later days exist (they were computed from
+    an earlier plan of D and do not see this one until re-run)."""
+    out = []
+    if previous is not None and previous < day - 1:
+        out.append(f"continued from the state of {previous}, {int(day - previous)} days before "
+                   f"{day}: the days between were not planned (no state of {day - 1})")
+    later = ws.later_states(day)
+    if later:
+        out.append(f"states of later days exist ({', '.join(map(str, later))}); they were "
+                   f"computed before this run of {day} and do not see it until re-run")
+    return out
 
 
 # =========================================================================== stages
@@ -266,17 +294,31 @@ def run_day(city: City, day, workspace: str | Path, *, forecast: Path | None = N
     with the sensor analysis (or spin up from ``run.season_start``); forecast soil and
     groundwater for all members; decide; route; write.
 
-    Nothing is written before every stage has computed; then the plan folder
-    ``plans/D`` (replaced as a whole), ``state/state-D.nc`` and ``logs/run-D.json`` are
-    each written atomically. A saved state of another day is never touched.
+    The run holds the workspace lock (:func:`~irrigation.io.lock.workspace_lock`; a second
+    run is refused) and first finishes or removes what a killed run left
+    (:func:`~irrigation.io.workspace.recover`). Nothing is written before every stage has
+    computed; then the plan folder ``plans/D``, ``state/state-D.nc`` and
+    ``logs/run-D.json``/``.log`` are committed together (:class:`DayCommit`): all old or
+    all new. A saved state of another day is never touched.
 
     Raises
     ------
     InputError
         Missing or broken inputs (the forecast, the weather, city files); nothing written.
+        Also when another run holds the workspace, or a workspace folder is a symbolic
+        link.
     """
     day = np.datetime64(day, "D")
     ws = Workspace(Path(workspace))
+    with workspace_lock(ws.root):
+        for line in recover(ws):
+            log.warning("workspace: %s", line)
+        check_workspace(ws, day)
+        return _run_day_logged(city, day, ws, forecast)
+
+
+def _run_day_logged(city: City, day: np.datetime64, ws: Workspace, forecast: Path | None
+                    ) -> DayRun:
     capture = _Capture()
     logger = logging.getLogger("irrigation")
     level = logger.level
@@ -333,9 +375,7 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path 
     result = DayRun(day, state.to_dataset(city.config.name), fc, decision.demand,
                     served_visits(routed.plan, decision.visits), routed.plan.deferred,
                     routed.plan, routed.problem, qc, warnings, info, st.timings)
-    st("write", write_day, result, city, ws, inp.files)
-    atomic_write(ws.log_path(day), lambda t: Path(t).write_text("\n".join(capture.lines)
-                                                                + "\n"))
+    st("write", write_day, result, city, ws, inp.files, capture.lines)
     return result
 
 
@@ -359,9 +399,20 @@ def credit(city: City) -> str:
         city.streets.attribution if city.streets is not None else "")
 
 
-def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path]) -> Path:
-    """Write the day's plan folder, state and run record (each atomically); returns the
-    plan folder."""
+def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path],
+              log_lines: list[str] | None = None) -> Path:
+    """Write the day's plan folder, state, run record and log (``log_lines``, the progress
+    lines so far) as one transaction (:class:`~irrigation.io.workspace.DayCommit`, under
+    the workspace lock); returns the plan folder."""
+    with workspace_lock(ws.root):
+        txn = DayCommit(ws, run.date).begin()
+        _stage_day(run, city, ws, files, txn, log_lines or [])
+        txn.commit()
+    return ws.plan_dir(run.date)
+
+
+def _stage_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path],
+               txn: DayCommit, log_lines: list[str]) -> None:
     t0 = time.perf_counter()
     day = run.date
     extra = {
@@ -376,10 +427,9 @@ def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path]) ->
     }
     if run.qc is not None:
         extra["sensor_qc.csv"] = lambda p: run.qc.to_csv(p, lineterminator="\n")
-    out = write_plan(run.plan, ws.plan_dir(day), crs=city.config.crs, network=city.streets,
-                     extra=extra, sites=city.sites, refill_points=city.refill_points,
-                     attribution=credit(city))
-    write_state(run.state, ws.state_path(day))
+    write_plan(run.plan, txn.plan, crs=city.config.crs, network=city.streets, extra=extra,
+               sites=city.sites, refill_points=city.refill_points, attribution=credit(city))
+    write_state(run.state, txn.state)
     timings = {**run.timings, "write": time.perf_counter() - t0}  # record: written last
     record = {
         "date": str(day), "city": str(city.path), "command": " ".join(sys.argv),
@@ -388,7 +438,8 @@ def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path]) ->
         "seeds": {k: v for k, v in run.info.items() if "seed" in k},
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "warnings": run.warnings, "info": run.info,
-        "outputs": {"plan": str(out), "state": str(ws.state_path(day))},
+        "outputs": {"plan": str(ws.plan_dir(day)), "state": str(ws.state_path(day))},
     }
-    write_run_record(record, ws.record_path(day))
-    return out
+    write_run_record(record, txn.record)
+    lines = [*log_lines, f"info    [{len(STAGES)}/{len(STAGES)}] write (staged, committed)"]
+    atomic_write(txn.log, lambda t: Path(t).write_text("\n".join(lines) + "\n"))
