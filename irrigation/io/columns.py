@@ -67,6 +67,7 @@ def validate_columns(
             what = "a non-empty text"
         else:
             values = pd.to_numeric(raw, errors="coerce")
+            values = values.where(np.isfinite(values.astype(float)))  # inf: not a number
             what = "a number"
         bad = values.isna() & ~absent
         if col.dtype is int:
@@ -98,7 +99,16 @@ def read_csv_table(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except FileNotFoundError:
         raise InputError("file not found", file=path) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
+        raise InputError("expected a CSV file, got a folder", file=path) from None
+    except PermissionError:
+        raise InputError("cannot read the file (permission denied)", file=path) from None
+    except pd.errors.EmptyDataError:
+        raise InputError("expected a CSV table with a header line, the file is empty",
+                         file=path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"expected UTF-8 text, byte {exc.start} is not", file=path) from None
+    except pd.errors.ParserError as exc:
         raise InputError(f"not a readable CSV file ({exc})", file=path) from None
 
 
