@@ -50,6 +50,7 @@ from pyvrp import solve as pyvrp_solve
 from pyvrp.search import NeighbourhoodParams
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
+from .deadline import call_with_deadline
 from .errors import InputError
 from .params import require
 
@@ -872,6 +873,13 @@ class RoutingSolution:
     cut_by_time: bool = False
 
 
+def hard_limit_s(time_limit_s: float) -> float:
+    """Wall-clock time after which a search is killed [s]: twice its own time limit
+    plus a minute (PyVRP checks its limit only between iterations; one iteration stuck
+    in its compiled local search would run forever)."""
+    return 2.0 * time_limit_s + 60.0
+
+
 def solve(
     problem: RoutingProblem,
     time_limit_s: float,
@@ -887,7 +895,8 @@ def solve(
         The instance.
     time_limit_s
         Wall-clock limit of the search [s]: the stop criterion when ``max_iterations`` is
-        None, else a safety net.
+        None, else a safety net. The search runs in a child process killed after
+        :func:`hard_limit_s` (then :class:`~irrigation.deadline.DeadlineExceeded`).
     seed
         Seed of the solver's random number stream.
     max_iterations
@@ -907,7 +916,9 @@ def solve(
         stop = MultipleCriteria([stop, MaxIterations(max_iterations)])
     params = SolveParams() if num_neighbours is None else SolveParams(
         neighbourhood=NeighbourhoodParams(num_neighbours=num_neighbours))
-    result = pyvrp_solve(data, stop=stop, seed=seed, display=False, params=params)
+    result = call_with_deadline(
+        lambda: pyvrp_solve(data, stop=stop, seed=seed, display=False, params=params),
+        hard_limit_s(time_limit_s), "the route search (PyVRP)")
     best = result.best
     cut = max_iterations is None or result.num_iterations < max_iterations
     log.info(

@@ -55,12 +55,14 @@ def tree(folder: Path) -> dict[str, str]:
 
 
 def day_files(ws: Path, day: str) -> dict[str, object]:
-    """What of ``day`` is visible: plan files, state bytes, the record's inputs."""
+    """What of ``day`` is visible: plan files, state bytes, the hashes of the record's
+    inputs (their paths name the workspace), whether the log is there."""
     plan, state = ws / "plans" / day, ws / "state" / f"state-{day}.nc"
     record, log = ws / "logs" / f"run-{day}.json", ws / "logs" / f"run-{day}.log"
     return {"plan": tree(plan) if plan.exists() else None,
             "state": state.read_bytes() if state.exists() else None,
-            "record": json.loads(record.read_text())["inputs"] if record.exists() else None,
+            "record": ({k: v["sha256"] for k, v in json.loads(record.read_text())["inputs"]
+                        .items()} if record.exists() else None),
             "log": log.exists() or None}
 
 
