@@ -40,6 +40,7 @@ from .day import (
     steady_state,
 )
 from .errors import InputError
+from .io.cells import neutralise
 from .io.city import load_groundwater
 from .io.files import atomic_write
 from .io.lock import workspace_lock
@@ -168,6 +169,7 @@ def read_inputs(city: City, day, workspace: str | Path, forecast: Path | None = 
             and not ws.watering_log.exists():
         warnings.append(f"no watering log ({cfg.watering_log or 'none configured'}): the state "
                         "assumes nothing was watered")
+    warnings += dropped_rows_warning(obs.problems)
     prev = ws.previous_state(day, days[0])
     warnings += state_gap_warnings(ws, day, None if prev is None else prev[0])
     files = {"city.toml": city.path / "city.toml", "sites": cfg.sites,
@@ -190,6 +192,22 @@ def read_inputs(city: City, day, workspace: str | Path, forecast: Path | None = 
                                                                 prev[0])
     return DayInputs(pm, obs, reference_et0(pm, obs.weather), fc, source, previous, files,
                      tuple(warnings))
+
+
+#: Dropped rows named in the warning (all of them are counted).
+DROPPED_EXAMPLES = 3
+
+
+def dropped_rows_warning(problems) -> list[str]:
+    """A warning counting the sensor rows the reader dropped (garbage lines, timestamps
+    without a timezone or in the future, duplicates, unknown units), with examples."""
+    dropped = [p for p in problems if p.severity == "error"]
+    if not dropped:
+        return []
+    files = sorted({p.file for p in dropped})
+    examples = "; ".join(str(p) for p in dropped[:DROPPED_EXAMPLES])
+    return [f"{len(dropped)} sensor data rows dropped by the reader ({len(files)} file(s)), "
+            f"e.g. {examples}"]
 
 
 def state_gap_warnings(ws: Workspace, day: np.datetime64, previous: np.datetime64 | None
@@ -353,7 +371,9 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path 
     run, start_text, since, state_warnings = st("state", _state, inp, obs, day, progress)
     state, gw_warnings = st("groundwater", _groundwater, pm, run, since)
     warnings = [*inp.warnings, *state_warnings, *gw_warnings]
+    dropped = [str(p) for p in inp.observed.problems if p.severity == "error"]
     info = {"forecast_source": inp.forecast_source, "state_start": start_text,
+            "sensor_rows_dropped": len(dropped), "sensor_rows_dropped_first": dropped[:100],
             "n_obs": run.n_obs, "n_obs_above_fc": _above_fc(obs, day), "qc_days": QC_REPORT_DAYS,
             "tension_range_kpa": list(city.config.qc.tension_range_kpa)}
     if credit(city):
@@ -417,16 +437,17 @@ def _stage_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path],
     day = run.date
     extra = {
         "forecast.png": lambda p: plot_forecast(run, p),
-        "visits.csv": lambda p: visit_log(run.plan, run.visits).to_csv(
+        "visits.csv": lambda p: neutralise(visit_log(run.plan, run.visits)).to_csv(
             p, index=False, float_format="%.1f", lineterminator="\n"),
-        "demand.csv": lambda p: site_table(run).to_csv(p, index=False, lineterminator="\n"),
-        "thresholds.csv": lambda p: threshold_table(run).to_csv(p, index=False,
-                                                                lineterminator="\n"),
+        "demand.csv": lambda p: neutralise(site_table(run)).to_csv(p, index=False,
+                                                                   lineterminator="\n"),
+        "thresholds.csv": lambda p: neutralise(threshold_table(run)).to_csv(
+            p, index=False, lineterminator="\n"),
         "report.md": lambda p: write_report(run, city.config.name, p),
         "report.html": lambda p: write_report(run, city.config.name, p),
     }
     if run.qc is not None:
-        extra["sensor_qc.csv"] = lambda p: run.qc.to_csv(p, lineterminator="\n")
+        extra["sensor_qc.csv"] = lambda p: neutralise(run.qc).to_csv(p, lineterminator="\n")
     write_plan(run.plan, txn.plan, crs=city.config.crs, network=city.streets, extra=extra,
                sites=city.sites, refill_points=city.refill_points, attribution=credit(city))
     write_state(run.state, txn.state)

@@ -252,11 +252,31 @@ def sections(run: DayRun, city_name: str, deferred_described: pd.DataFrame | Non
 
 
 def _md_table(df: pd.DataFrame) -> str:
-    cols = [str(c) for c in df.columns]
+    cols = [md_escape(str(c)) for c in df.columns]
     rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in df.itertuples(index=False):
-        rows.append("| " + " | ".join(_fmt(v) for v in r) + " |")
+        rows.append("| " + " | ".join(md_escape(_fmt(v)) for v in r) + " |")
     return "\n".join(rows)
+
+
+#: Characters that Markdown reads as markup (emphasis, links, code, table cells).
+MD_SPECIAL = "\\`*_[]|"
+
+
+def md_escape(text: str) -> str:
+    """``text`` shown literally in Markdown: ``& < >`` as HTML entities, the other markup
+    characters backslash-escaped, so a site id or street name cannot inject HTML
+    (``<script>``), links or table cells into ``report.md`` (the HTML report escapes with
+    :func:`html.escape`)."""
+    text = html.escape(text, quote=False)
+    return "".join("\\" + c if c in MD_SPECIAL else c for c in text)
+
+
+def _md_line(line: str) -> str:
+    """A text line of a section, escaped; a leading ``- `` list marker is kept."""
+    if line.startswith("- "):
+        return "- " + md_escape(line[2:])
+    return md_escape(line)
 
 
 def _fmt(v) -> str:
@@ -269,8 +289,8 @@ def to_markdown(secs: list[Section]) -> str:
     """Render sections as Markdown (images by relative file name)."""
     parts = []
     for i, s in enumerate(secs):
-        parts.append(("# " if i == 0 else "## ") + s.title)
-        parts.extend(s.text)
+        parts.append(("# " if i == 0 else "## ") + md_escape(s.title))
+        parts.extend(_md_line(t) for t in s.text)
         if s.table is not None:
             parts.append(_md_table(s.table))
         if s.image:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -222,6 +223,25 @@ def test_a_fault_leaves_no_partial_plan_and_the_previous_state_intact(ws, city, 
     assert (ws / "state" / f"state-{D0}.nc").read_bytes() == prev
     leftovers = [p for p in ws.rglob("*") if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_dropped_sensor_rows_are_counted_in_report_and_record(ws, city, tmp_path):
+    data = tmp_path / "sensor-data"
+    data.mkdir()
+    shutil.copy(DEMO / "sensor-data" / "readings-2018.csv.gz", data)
+    (data / "extra.csv").write_text(
+        "sensor_id,timestamp,depth_cm,quantity,value,unit\n"
+        "this is not a reading\n"
+        "T001,2018-06-30T06:00:00,30,tension,10,kPa\n"  # no timezone
+        "T001,2018-06-30T06:00:00Z,30,tension,10,furlongs\n")
+    run = irrigation.run_day(with_config(city, sensor_data=data), D1, ws)
+    (warning,) = [w for w in run.warnings if "sensor data rows dropped" in w]
+    assert warning.startswith("3 sensor data rows dropped by the reader (1 file(s))")
+    assert "extra.csv: line 2" in warning
+    assert "3 sensor data rows dropped" in (ws / "plans" / str(D1) / "report.md").read_text()
+    record = json.loads((ws / "logs" / f"run-{D1}.json").read_text())
+    assert record["info"]["sensor_rows_dropped"] == 3
+    assert len(record["info"]["sensor_rows_dropped_first"]) == 3
 
 
 def test_missing_sensor_data_runs_on_the_model(ws, city, tmp_path):
