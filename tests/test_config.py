@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
+import math
 import tomllib
 from pathlib import Path
 
 import pytest
+import tomli_w
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from irrigation.config import CityConfig, load_city_config
 from irrigation.errors import InputError
@@ -149,3 +155,66 @@ def test_bad_bytes_and_huge_numbers_are_input_errors(tmp_path):
     huge.write_text(f"time_limit_s = 3\nmax_iterations = {2**63}\n")
     with pytest.raises(InputError, match=r"max_iterations.*64 bits"):
         from_toml(RoutingConfig, huge)
+
+
+# --------------------------------------------------------------------------- fuzzing (issue 23)
+
+_DEMO_TOML = tomllib.loads((Path(__file__).resolve().parents[1] / "models" / "demo-city"
+                            / "city.toml").read_text())
+
+
+def _value_paths(table, prefix=()):
+    items = table.items() if isinstance(table, dict) else enumerate(table)
+    for k, v in items:
+        if isinstance(v, dict | list):
+            yield from _value_paths(v, (*prefix, k))
+        else:
+            yield (*prefix, k)
+
+
+_PATHS = [p for p in _value_paths(_DEMO_TOML)
+          if p[-1] not in ("sites", "refill_points", "sensors", "streets", "observed",
+                           "sim_dir")]  # not the files: their existence is checked apart
+_BAD = st.one_of(
+    st.sampled_from([math.inf, -math.inf, math.nan, 1e308, -1e308, 1e-300, 0, -1, 0.0,
+                     2**63 - 1, -(2**63), "", "x", True, [], {}]),
+    st.floats(), st.integers(-(2**63), 2**63 - 1), st.text(max_size=6))
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(where=st.sampled_from(_PATHS), value=_BAD)
+def test_any_bad_value_in_city_toml_is_refused_on_one_line(city_copy, where, value):
+    """Every value of city.toml replaced by inf, nan, huge, negative, empty, the wrong
+    type: the city loads with finite numbers, or an InputError names city.toml and the
+    key on one line."""
+    data = copy.deepcopy(_DEMO_TOML)
+    parent = data
+    for k in where[:-1]:
+        parent = parent[k]
+    parent[where[-1]] = value
+    (city_copy / "city.toml").write_text(tomli_w.dumps(data))
+    try:
+        cfg = load_city_config(city_copy)
+    except InputError as exc:
+        msg = str(exc)
+        assert "city.toml" in msg and "\n" not in msg
+        return
+    assert all(math.isfinite(v) for v in _floats(cfg))
+
+
+def test_city_toml_that_is_not_utf8_is_refused(city_copy):
+    (city_copy / "city.toml").write_bytes(b'name = "caf\xe9"\n')
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_city_config(city_copy)
+
+
+def _floats(obj):
+    if isinstance(obj, float):
+        yield obj
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            yield from _floats(getattr(obj, f.name))
+    elif isinstance(obj, tuple | list):
+        for v in obj:
+            yield from _floats(v)
