@@ -352,14 +352,20 @@ def _run_day_logged(city: City, day: np.datetime64, ws: Workspace, forecast: Pat
 
 
 class _Capture(logging.Handler):
-    """Keeps the run's log lines for ``logs/run-D.log``."""
+    """Keeps the run's log lines for ``logs/run-D.log``, and its logged warnings (e.g.
+    points outside the groundwater grid, point pairs without a street path) for the
+    report and the run record."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.lines: list[str] = []
+        self.warnings: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(f"{record.levelname.lower():7s} {record.getMessage()}")
+        message = record.getMessage()
+        self.lines.append(f"{record.levelname.lower():7s} {message}")
+        if record.levelno >= logging.WARNING and message not in self.warnings:
+            self.warnings.append(message)
 
 
 def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path | None,
@@ -390,6 +396,7 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path 
         warnings.append(f"the route search was cut by its time limit "
                         f"({info['routing_reproducible'].removeprefix('no: ')}): a re-run "
                         "may give other routes")
+    warnings += [w for w in capture.warnings if w not in warnings]  # logged ones too
     qc = None if obs is None else qc_summary(obs.readings.sel(
         time=obs.readings["time"] >= day - np.timedelta64(QC_REPORT_DAYS, "D")))
     result = DayRun(day, state.to_dataset(city.config.name), fc, decision.demand,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -193,9 +194,15 @@ def test_rerun_is_byte_identical_and_touches_only_its_day(ws, city):
     assert files(ws / "plans" / str(D1)) == first
     assert files(ws / "plans" / str(D0)) == before_d0
     # running D0 again replaces D0's outputs only; D1's state stays as it was
-    irrigation.run_day(city, D0, ws)
+    again = irrigation.run_day(city, D0, ws)
     assert (ws / "state" / f"state-{D1}.nc").read_bytes() == state1
-    assert files(ws / "plans" / str(D0)) == before_d0  # same inputs, same plan
+    reports = ("report.md", "report.html")
+    assert {k: v for k, v in files(ws / "plans" / str(D0)).items() if k not in reports} \
+        == {k: v for k, v in before_d0.items() if k not in reports}  # same inputs, same plan
+    # ... and its report says that D1 was computed before it
+    assert [w for w in again.warnings if w.startswith("states of later days exist")] \
+        == [f"states of later days exist ({D1}); they were computed before this run of "
+            f"{D0} and do not see it until re-run"]
 
 
 # --------------------------------------------------------------------------- durability
@@ -225,7 +232,17 @@ def test_a_fault_leaves_no_partial_plan_and_the_previous_state_intact(ws, city, 
     assert leftovers == []
 
 
-def test_dropped_sensor_rows_are_counted_in_report_and_record(ws, city, tmp_path):
+def test_dropped_sensor_rows_are_counted_in_report_and_record(ws, city, tmp_path,
+                                                              monkeypatch):
+    """... and so are warnings a step only logged (here: as the routing logs pairs of
+    points without a street path)."""
+    route_day = pipeline.route_day
+
+    def logging_route_day(*args, **kwargs):
+        logging.getLogger("irrigation.routing").warning(
+            "2 point pairs have no street path; using 3.0 x straight line")
+        return route_day(*args, **kwargs)
+    monkeypatch.setattr(pipeline, "route_day", logging_route_day)
     data = tmp_path / "sensor-data"
     data.mkdir()
     shutil.copy(DEMO / "sensor-data" / "readings-2018.csv.gz", data)
@@ -242,6 +259,8 @@ def test_dropped_sensor_rows_are_counted_in_report_and_record(ws, city, tmp_path
     record = json.loads((ws / "logs" / f"run-{D1}.json").read_text())
     assert record["info"]["sensor_rows_dropped"] == 3
     assert len(record["info"]["sensor_rows_dropped_first"]) == 3
+    logged = "2 point pairs have no street path; using 3.0 x straight line"
+    assert logged in run.warnings and logged in record["warnings"]
 
 
 def test_missing_sensor_data_runs_on_the_model(ws, city, tmp_path):
