@@ -252,24 +252,20 @@ def sections(run: DayRun, city_name: str, deferred_described: pd.DataFrame | Non
 
 
 def _md_table(df: pd.DataFrame) -> str:
-    cols = [md_escape(str(c)) for c in df.columns]
+    cols = [md_escape(str(c), cell=True) for c in df.columns]
     rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in df.itertuples(index=False):
-        rows.append("| " + " | ".join(md_escape(_fmt(v)) for v in r) + " |")
+        rows.append("| " + " | ".join(md_escape(_fmt(v), cell=True) for v in r) + " |")
     return "\n".join(rows)
 
 
-#: Characters that Markdown reads as markup (emphasis, links, code, table cells).
-MD_SPECIAL = "\\`*_[]|"
-
-
-def md_escape(text: str) -> str:
-    """``text`` shown literally in Markdown: ``& < >`` as HTML entities, the other markup
-    characters backslash-escaped, so a site id or street name cannot inject HTML
-    (``<script>``), links or table cells into ``report.md`` (the HTML report escapes with
-    :func:`html.escape`)."""
-    text = html.escape(text, quote=False)
-    return "".join("\\" + c if c in MD_SPECIAL else c for c in text)
+def md_escape(text: str, cell: bool = False) -> str:
+    """``text`` safe in Markdown: ``& < >`` as HTML entities (no raw HTML such as
+    ``<script>``, no autolinks) and ``](`` broken up (no inline links or images), as the
+    HTML report escapes with :func:`html.escape`; in a table ``cell`` also ``|`` escaped.
+    Other characters stay as written (a key such as ``depth_to_water_m`` reads as is)."""
+    text = html.escape(text, quote=False).replace("](", "]\\(")
+    return text.replace("|", "\\|") if cell else text
 
 
 def _md_line(line: str) -> str:
