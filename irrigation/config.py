@@ -137,7 +137,7 @@ class GroundwaterConfig:
 
 #: Largest ``run.seed``: PyVRP's random number generator takes an unsigned 32-bit seed,
 #: and day seeds are derived from it (:func:`irrigation.day.day_seed`).
-MAX_SEED = 2**31 - 1
+MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ class RunConfig:
         Ensemble members when the forecast is deterministic and an ensemble is generated.
     seed
         Seed of every random draw of a run (ensembles, routing), so a re-run is identical;
-        in [0, 2**31 - 1] (PyVRP takes a 32-bit seed).
+        in [0, 2**32 - 1] (PyVRP takes an unsigned 32-bit seed).
     date
         Planning day when ``irrigation run`` gets no ``--date``; absent: today.
     workspace

@@ -433,7 +433,11 @@ def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path],
     the workspace lock); returns the plan folder."""
     with workspace_lock(ws.root):
         txn = DayCommit(ws, run.date).begin()
-        _stage_day(run, city, ws, files, txn, log_lines or [])
+        try:
+            _stage_day(run, city, ws, files, txn, log_lines or [])
+        except BaseException:
+            txn.abort()  # a failure (not a kill) leaves nothing for the next start
+            raise
         txn.commit()
     return ws.plan_dir(run.date)
 

@@ -16,6 +16,7 @@ the package holds no test code.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -36,16 +37,22 @@ def install(point: str) -> None:
     kind, _, arg = point.partition(":")
     writing = {"on": False}
     calls = {"n": 0}
-    stages = pipeline._Stages.__call__
 
-    def stage(self, name, fn, *a, **k):
-        if kind == "stage" and name == arg:
-            _die()
-        if name == "write":
-            writing["on"] = True
-        return stages(self, name, fn, *a, **k)
+    class StageEnd(logging.Handler):
+        """Each stage logs '[k/8] name' when it ends: the next one starts."""
 
-    pipeline._Stages.__call__ = stage
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            for k, name in enumerate(pipeline.STAGES[:-1]):
+                if message.startswith(f"[{k + 1}/{len(pipeline.STAGES)}] {name} "):
+                    following = pipeline.STAGES[k + 1]
+                    if kind == "stage" and following == arg:
+                        _die()
+                    writing["on"] = following == "write"
+
+    logger = logging.getLogger("irrigation.pipeline")
+    logger.addHandler(StageEnd())
+    logger.setLevel(logging.INFO)  # also under -q
     if kind == "plot":
         def plot(*a, **k):
             _die()

@@ -146,6 +146,10 @@ class DayCommit:
         self.dir.mkdir(parents=True)
         return self
 
+    def abort(self) -> None:
+        """Remove the staging folder of a day that failed before its commit."""
+        _remove(self.dir)
+
     def moves(self) -> list[tuple[Path, Path]]:
         """(staged, final) pairs, files first; the plan folder last."""
         ws, d = self.ws, self.day
