@@ -217,24 +217,34 @@ def _add_log(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_log(args: argparse.Namespace) -> int:
     from .io.city import load_city
-    from .io.watering import add_to_log, read_report
-    from .io.workspace import Workspace
+    from .io.lock import workspace_lock
+    from .io.watering import read_report
+    from .io.workspace import Workspace, recover
 
     city = load_city(DEMO_CITY_DIR if args.demo else args.city)
     ws = Workspace(args.out or Path(city.config.run.workspace or Path("irrigation-runs")
                                     / city.path.name))
     reports = [(f, read_report(f, date=args.date, as_planned=args.as_planned))
                for f in args.files]  # all read and checked before any is added
+    with workspace_lock(ws.root):  # not while a run reads the log or writes a plan
+        for line in recover(ws):
+            log.warning("workspace: %s", line)
+        _add_reports(reports, city, ws, args.date)
+    return 0
+
+
+def _add_reports(reports: list, city, ws, date: str | None) -> None:
+    from .io.watering import add_to_log
+
     for f, report in reports:
         added = add_to_log(report, f, city.sites, ws.root / "plans", ws.watering_log,
-                           date=args.date)
+                           date=date)
         days = ", ".join(sorted(set(added.rows["date"])))
         print(f"{f.name} ({report.kind}): {len(added.rows)} rows, "
               f"{added.rows['litres'].sum():,.0f} L of {days or 'no day'} added to "
               f"{added.log}")
         for note in added.notes:
             print(f"  note: {note}")
-    return 0
 
 
 # --------------------------------------------------------------------------- groundwater

@@ -74,6 +74,12 @@ class WeatherConfig:
 ASSUMED_DEPTH_TO_WATER_M = 10.0
 
 
+#: Largest ``background_recharge_mm_d`` accepted [mm d-1]: 20 mm every day is 7,300 mm a
+#: year, beyond the annual rainfall of any city (diffuse recharge in humid Europe is
+#: 0.5-1 mm/d).
+MAX_BACKGROUND_RECHARGE_MM_D = 20.0
+
+
 @dataclass(frozen=True)
 class GroundwaterConfig:
     """The city's MODFLOW 6 groundwater model, or the depth to water assumed without one.
@@ -93,7 +99,8 @@ class GroundwaterConfig:
     mf6_exe
         Path of an ``mf6`` executable; empty means: look at ``$MF6_EXE``, then PATH.
     background_recharge_mm_d
-        Recharge applied to model cells without planting sites [mm d-1].
+        Recharge applied to model cells without planting sites [mm d-1], in [0,
+        :data:`MAX_BACKGROUND_RECHARGE_MM_D`].
     depth_to_water_m
         Without ``sim_dir``: depth of the water table below every site [m] (and below the
         sites the grid does not cover); absent: :data:`ASSUMED_DEPTH_TO_WATER_M`.
@@ -114,9 +121,10 @@ class GroundwaterConfig:
 
     def __post_init__(self) -> None:
         require(
-            self.background_recharge_mm_d >= 0,
+            0 <= self.background_recharge_mm_d <= MAX_BACKGROUND_RECHARGE_MM_D,
             "background_recharge_mm_d",
-            f">= 0 mm/d, got {self.background_recharge_mm_d}",
+            f"a recharge in [0, {MAX_BACKGROUND_RECHARGE_MM_D:g}] mm/d, got "
+            f"{self.background_recharge_mm_d}",
         )
         if self.depth_to_water_m is not None:
             require(0 <= self.depth_to_water_m <= 1000, "depth_to_water_m",
@@ -125,6 +133,11 @@ class GroundwaterConfig:
             require(self.sim_dir is None or getattr(self, key) is None, key,
                     "no assumed depth to water beside a groundwater model (sim_dir): the "
                     "model gives the depth; remove one of them")
+
+
+#: Largest ``run.seed``: PyVRP's random number generator takes an unsigned 32-bit seed,
+#: and day seeds are derived from it (:func:`irrigation.day.day_seed`).
+MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -141,7 +154,8 @@ class RunConfig:
     members
         Ensemble members when the forecast is deterministic and an ensemble is generated.
     seed
-        Seed of every random draw of a run (ensembles, routing), so a re-run is identical.
+        Seed of every random draw of a run (ensembles, routing), so a re-run is identical;
+        in [0, 2**32 - 1] (PyVRP takes an unsigned 32-bit seed).
     date
         Planning day when ``irrigation run`` gets no ``--date``; absent: today.
     workspace
@@ -160,6 +174,7 @@ class RunConfig:
     def __post_init__(self) -> None:
         require(1 <= self.horizon_days <= 60, "horizon_days", "a horizon in [1, 60] days")
         require(1 <= self.members <= 1000, "members", "a member count in [1, 1000]")
+        require(0 <= self.seed <= MAX_SEED, "seed", f"a seed in [0, {MAX_SEED}], got {self.seed}")
 
 
 @dataclass(frozen=True)
@@ -173,7 +188,8 @@ class CityConfig:
     name
         Human-readable name of the city or district.
     crs
-        Projected metric CRS of all coordinates (EPSG code string).
+        Projected metric CRS of all coordinates (EPSG code string), one pyproj knows whose
+        axes are in metres (e.g. ``EPSG:25832``; ``EPSG:4326`` is refused).
     sites
         Planting sites, CSV or GeoJSON (columns in the README).
     refill_points
@@ -220,9 +236,24 @@ class CityConfig:
 
     def __post_init__(self) -> None:
         require(self.crs.upper().startswith("EPSG:"), "crs", f"'EPSG:<code>', got {self.crs!r}")
+        require(is_metric_projected(self.crs), "crs",
+                f"a projected CRS in metres that pyproj knows (e.g. 'EPSG:25832'), got "
+                f"{self.crs!r}")
         require(len(self.fleet) >= 1, "fleet", "at least one [[fleet]] vehicle type")
         names = [v.name for v in self.fleet]
         require(len(set(names)) == len(names), "fleet", "vehicle type names that are unique")
+
+
+def is_metric_projected(crs: str) -> bool:
+    """Whether pyproj knows ``crs`` as a projected CRS with both axes in metres."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        c = CRS.from_user_input(crs)
+    except CRSError:
+        return False
+    return c.is_projected and all(a.unit_name == "metre" for a in c.axis_info[:2])
 
 
 def load_city_config(city_dir: str | Path) -> CityConfig:

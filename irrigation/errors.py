@@ -54,7 +54,8 @@ class InputError(IrrigationError, ValueError):
             where.append(f"line {self.row}")
         if self.field is not None:
             where.append(f"'{self.field}'")
-        return (": ".join(where) + ": " if where else "") + self.message
+        text = (": ".join(where) + ": " if where else "") + self.message
+        return " ".join(text.splitlines())  # one line, whatever a library's message holds
 
 
 class ModelError(IrrigationError):

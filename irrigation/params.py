@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import math
 import tomllib
 import types
 import typing
@@ -185,9 +186,12 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ParamError(key, f"a number, got {value!r}")
         try:
-            return float(value)
+            number = float(value)
         except OverflowError:
             raise ParamError(key, f"a number within the float range, got {value}") from None
+        if not math.isfinite(number):  # no parameter means anything by inf or nan
+            raise ParamError(key, f"a finite number, got {value}")
+        return number
     if tp is str:
         if not isinstance(value, str):
             raise ParamError(key, f"a string, got {value!r}")

@@ -41,12 +41,24 @@ from .day import (
 )
 from .errors import InputError
 from .groundwater.linear import blas_threads, default_blas_threads
+from .io.cells import neutralise
 from .io.city import load_groundwater
 from .io.files import atomic_write
+from .io.lock import workspace_lock
 from .io.observations import Observed, read_forecast, read_observed
 from .io.sensorstore import STORE_DIR as SENSOR_STORE
 from .io.soil_tables import read_soil_textures
-from .io.workspace import Workspace, read_state, sha256, versions, write_run_record, write_state
+from .io.workspace import (
+    DayCommit,
+    Workspace,
+    check_workspace,
+    read_state,
+    recover,
+    sha256,
+    versions,
+    write_run_record,
+    write_state,
+)
 from .placement import placement_problems
 from .plan import served_visits, visit_log, write_plan
 from .report import plot_forecast, site_table, threshold_table, write_report
@@ -160,7 +172,9 @@ def read_inputs(city: City, day, workspace: str | Path, forecast: Path | None = 
             and not ws.watering_log.exists():
         warnings.append(f"no watering log ({cfg.watering_log or 'none configured'}): the state "
                         "assumes nothing was watered")
+    warnings += dropped_rows_warning(obs.problems)
     prev = ws.previous_state(day, days[0])
+    warnings += state_gap_warnings(ws, day, None if prev is None else prev[0])
     files = {"city.toml": city.path / "city.toml", "sites": cfg.sites,
              "refill_points": cfg.refill_points, "weather.observed": cfg.weather.observed,
              "forecast": fc_file}
@@ -181,6 +195,38 @@ def read_inputs(city: City, day, workspace: str | Path, forecast: Path | None = 
                                                                 prev[0])
     return DayInputs(pm, obs, reference_et0(pm, obs.weather), fc, source, previous, files,
                      tuple(warnings))
+
+
+#: Dropped rows named in the warning (all of them are counted).
+DROPPED_EXAMPLES = 3
+
+
+def dropped_rows_warning(problems) -> list[str]:
+    """A warning counting the sensor rows the reader dropped (garbage lines, timestamps
+    without a timezone or in the future, duplicates, unknown units), with examples."""
+    dropped = [p for p in problems if p.severity == "error"]
+    if not dropped:
+        return []
+    files = sorted({p.file for p in dropped})
+    examples = "; ".join(str(p) for p in dropped[:DROPPED_EXAMPLES])
+    return [f"{len(dropped)} sensor data rows dropped by the reader ({len(files)} file(s)), "
+            f"e.g. {examples}"]
+
+
+def state_gap_warnings(ws: Workspace, day: np.datetime64, previous: np.datetime64 | None
+                       ) -> list[str]:
+    """Warnings when D does not continue D-1: the latest saved state is older (the days
+    between were not planned), or states of later days exist (they were computed from
+    an earlier plan of D and do not see this one until re-run)."""
+    out = []
+    if previous is not None and previous < day - 1:
+        out.append(f"continued from the state of {previous}, {int(day - previous)} days before "
+                   f"{day}: the days between were not planned (no state of {day - 1})")
+    later = ws.later_states(day)
+    if later:
+        out.append(f"states of later days exist ({', '.join(map(str, later))}); they were "
+                   f"computed before this run of {day} and do not see it until re-run")
+    return out
 
 
 # =========================================================================== stages
@@ -274,17 +320,31 @@ def run_day(city: City, day, workspace: str | Path, *, forecast: Path | None = N
     solve, the sensor analysis, is small, and the groundwater solver's sparse kernels are
     single-threaded (``benchmarks/blas_threads.py`` measures it).
 
-    Nothing is written before every stage has computed; then the plan folder
-    ``plans/D`` (replaced as a whole), ``state/state-D.nc`` and ``logs/run-D.json`` are
-    each written atomically. A saved state of another day is never touched.
+    The run holds the workspace lock (:func:`~irrigation.io.lock.workspace_lock`; a second
+    run is refused) and first finishes or removes what a killed run left
+    (:func:`~irrigation.io.workspace.recover`). Nothing is written before every stage has
+    computed; then the plan folder ``plans/D``, ``state/state-D.nc`` and
+    ``logs/run-D.json``/``.log`` are committed together (:class:`DayCommit`): all old or
+    all new. A saved state of another day is never touched.
 
     Raises
     ------
     InputError
         Missing or broken inputs (the forecast, the weather, city files); nothing written.
+        Also when another run holds the workspace, or a workspace folder is a symbolic
+        link.
     """
     day = np.datetime64(day, "D")
     ws = Workspace(Path(workspace))
+    with workspace_lock(ws.root):
+        for line in recover(ws):
+            log.warning("workspace: %s", line)
+        check_workspace(ws, day)
+        return _run_day_logged(city, day, ws, forecast)
+
+
+def _run_day_logged(city: City, day: np.datetime64, ws: Workspace, forecast: Path | None
+                    ) -> DayRun:
     capture = _Capture()
     logger = logging.getLogger("irrigation")
     level = logger.level
@@ -301,14 +361,20 @@ def run_day(city: City, day, workspace: str | Path, *, forecast: Path | None = N
 
 
 class _Capture(logging.Handler):
-    """Keeps the run's log lines for ``logs/run-D.log``."""
+    """Keeps the run's log lines for ``logs/run-D.log``, and its logged warnings (e.g.
+    points outside the groundwater grid, point pairs without a street path) for the
+    report and the run record."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.lines: list[str] = []
+        self.warnings: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(f"{record.levelname.lower():7s} {record.getMessage()}")
+        message = record.getMessage()
+        self.lines.append(f"{record.levelname.lower():7s} {message}")
+        if record.levelno >= logging.WARNING and message not in self.warnings:
+            self.warnings.append(message)
 
 
 def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path | None,
@@ -320,7 +386,9 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path 
     run, start_text, since, state_warnings = st("state", _state, inp, obs, day, progress)
     state, gw_warnings = st("groundwater", _groundwater, pm, run, since)
     warnings = [*inp.warnings, *state_warnings, *gw_warnings]
+    dropped = [str(p) for p in inp.observed.problems if p.severity == "error"]
     info = {"forecast_source": inp.forecast_source, "state_start": start_text,
+            "sensor_rows_dropped": len(dropped), "sensor_rows_dropped_first": dropped[:100],
             "n_obs": run.n_obs, "n_obs_above_fc": _above_fc(obs, day), "qc_days": QC_REPORT_DAYS,
             "tension_range_kpa": list(city.config.qc.tension_range_kpa)}
     if credit(city):
@@ -337,14 +405,13 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path 
         warnings.append(f"the route search was cut by its time limit "
                         f"({info['routing_reproducible'].removeprefix('no: ')}): a re-run "
                         "may give other routes")
+    warnings += [w for w in capture.warnings if w not in warnings]  # logged ones too
     qc = None if obs is None else qc_summary(obs.readings.sel(
         time=obs.readings["time"] >= day - np.timedelta64(QC_REPORT_DAYS, "D")))
     result = DayRun(day, state.to_dataset(city.config.name), fc, decision.demand,
                     served_visits(routed.plan, decision.visits), routed.plan.deferred,
                     routed.plan, routed.problem, qc, warnings, info, st.timings)
-    st("write", write_day, result, city, ws, inp.files)
-    atomic_write(ws.log_path(day), lambda t: Path(t).write_text("\n".join(capture.lines)
-                                                                + "\n"))
+    st("write", write_day, result, city, ws, inp.files, capture.lines)
     return result
 
 
@@ -368,27 +435,42 @@ def credit(city: City) -> str:
         city.streets.attribution if city.streets is not None else "")
 
 
-def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path]) -> Path:
-    """Write the day's plan folder, state and run record (each atomically); returns the
-    plan folder."""
+def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path],
+              log_lines: list[str] | None = None) -> Path:
+    """Write the day's plan folder, state, run record and log (``log_lines``, the progress
+    lines so far) as one transaction (:class:`~irrigation.io.workspace.DayCommit`, under
+    the workspace lock); returns the plan folder."""
+    with workspace_lock(ws.root):
+        txn = DayCommit(ws, run.date).begin()
+        try:
+            _stage_day(run, city, ws, files, txn, log_lines or [])
+        except BaseException:
+            txn.abort()  # a failure (not a kill) leaves nothing for the next start
+            raise
+        txn.commit()
+    return ws.plan_dir(run.date)
+
+
+def _stage_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path],
+               txn: DayCommit, log_lines: list[str]) -> None:
     t0 = time.perf_counter()
     day = run.date
     extra = {
         "forecast.png": lambda p: plot_forecast(run, p),
-        "visits.csv": lambda p: visit_log(run.plan, run.visits).to_csv(
+        "visits.csv": lambda p: neutralise(visit_log(run.plan, run.visits)).to_csv(
             p, index=False, float_format="%.1f", lineterminator="\n"),
-        "demand.csv": lambda p: site_table(run).to_csv(p, index=False, lineterminator="\n"),
-        "thresholds.csv": lambda p: threshold_table(run).to_csv(p, index=False,
-                                                                lineterminator="\n"),
+        "demand.csv": lambda p: neutralise(site_table(run)).to_csv(p, index=False,
+                                                                   lineterminator="\n"),
+        "thresholds.csv": lambda p: neutralise(threshold_table(run)).to_csv(
+            p, index=False, lineterminator="\n"),
         "report.md": lambda p: write_report(run, city.config.name, p),
         "report.html": lambda p: write_report(run, city.config.name, p),
     }
     if run.qc is not None:
-        extra["sensor_qc.csv"] = lambda p: run.qc.to_csv(p, lineterminator="\n")
-    out = write_plan(run.plan, ws.plan_dir(day), crs=city.config.crs, network=city.streets,
-                     extra=extra, sites=city.sites, refill_points=city.refill_points,
-                     attribution=credit(city))
-    write_state(run.state, ws.state_path(day))
+        extra["sensor_qc.csv"] = lambda p: neutralise(run.qc).to_csv(p, lineterminator="\n")
+    write_plan(run.plan, txn.plan, crs=city.config.crs, network=city.streets, extra=extra,
+               sites=city.sites, refill_points=city.refill_points, attribution=credit(city))
+    write_state(run.state, txn.state)
     timings = {**run.timings, "write": time.perf_counter() - t0}  # record: written last
     record = {
         "date": str(day), "city": str(city.path), "command": " ".join(sys.argv),
@@ -397,7 +479,8 @@ def write_day(run: DayRun, city: City, ws: Workspace, files: dict[str, Path]) ->
         "seeds": {k: v for k, v in run.info.items() if "seed" in k},
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "warnings": run.warnings, "info": run.info,
-        "outputs": {"plan": str(out), "state": str(ws.state_path(day))},
+        "outputs": {"plan": str(ws.plan_dir(day)), "state": str(ws.state_path(day))},
     }
-    write_run_record(record, ws.record_path(day))
-    return out
+    write_run_record(record, txn.record)
+    lines = [*log_lines, f"info    [{len(STAGES)}/{len(STAGES)}] write (staged, committed)"]
+    atomic_write(txn.log, lambda t: Path(t).write_text("\n".join(lines) + "\n"))

@@ -40,6 +40,7 @@ import scipy.sparse.csgraph
 import xarray as xr
 
 from .decide import DEFERRAL_REASONS, DEFERRED_COLUMNS, FIXED_SYSTEM_COLUMNS, deferred_table
+from .io.cells import neutralise
 from .places import describe, osm_link
 from .routing import (
     STOP_COLUMNS,
@@ -327,9 +328,9 @@ def write_plan(
         _write_map(sheet, tmp / "map.png")
         _write_pdf(sheet, tmp / "driver_sheets.pdf")
         _write_fixed(sheet, tmp)
-        summary_table(plan).to_csv(tmp / "summary.csv", index=False, float_format="%.2f",
-                                   lineterminator="\n")
-        sheet.deferred.round({"litres": 1, "x": 1, "y": 1}).to_csv(
+        neutralise(summary_table(plan)).to_csv(tmp / "summary.csv", index=False,
+                                               float_format="%.2f", lineterminator="\n")
+        neutralise(sheet.deferred.round({"litres": 1, "x": 1, "y": 1})).to_csv(
             tmp / "deferred.csv", index=False, lineterminator="\n")
         (tmp / "summary.json").write_text(json.dumps(_summary(plan), indent=2) + "\n")
         for name, write in (extra or {}).items():
@@ -407,7 +408,7 @@ def _write_driver_sheets(sheet: Sheets, folder: Path) -> None:
     s["fill_l"] = np.where(s["kind"] == "refill", s["fill_l"], np.nan).round(0)
     s["planned_l"] = pd.to_numeric(s["planned_l"]).round(1)
     for v, g in s.groupby("vehicle"):
-        g[SHEET_COLUMNS].to_csv(folder / f"driver_{int(v):02d}.csv", index=False,
+        neutralise(g[SHEET_COLUMNS]).to_csv(folder / f"driver_{int(v):02d}.csv", index=False,
                                 lineterminator="\n")
 
 
@@ -447,7 +448,7 @@ def _write_fixed(sheet: Sheets, folder: Path) -> None:
     f = sheet.fixed.assign(date=sheet.plan.date, given_l="", done="", notes="")
     cols = ["date", "zone", "site", "kind", "street", "position", "lat", "lon", "area_m2",
             "mm", "minutes", "litres", "given_l", "done", "notes"]
-    f.reindex(columns=cols).round({"area_m2": 1, "mm": 1, "litres": 0}).to_csv(
+    neutralise(f.reindex(columns=cols).round({"area_m2": 1, "mm": 1, "litres": 0})).to_csv(
         folder / "fixed_systems.csv", index=False, lineterminator="\n")
     _fixed_pdf(sheet, folder / "fixed_systems.pdf")
 

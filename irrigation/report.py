@@ -252,11 +252,27 @@ def sections(run: DayRun, city_name: str, deferred_described: pd.DataFrame | Non
 
 
 def _md_table(df: pd.DataFrame) -> str:
-    cols = [str(c) for c in df.columns]
+    cols = [md_escape(str(c), cell=True) for c in df.columns]
     rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in df.itertuples(index=False):
-        rows.append("| " + " | ".join(_fmt(v) for v in r) + " |")
+        rows.append("| " + " | ".join(md_escape(_fmt(v), cell=True) for v in r) + " |")
     return "\n".join(rows)
+
+
+def md_escape(text: str, cell: bool = False) -> str:
+    """``text`` safe in Markdown: ``& < >`` as HTML entities (no raw HTML such as
+    ``<script>``, no autolinks) and ``](`` broken up (no inline links or images), as the
+    HTML report escapes with :func:`html.escape`; in a table ``cell`` also ``|`` escaped.
+    Other characters stay as written (a key such as ``depth_to_water_m`` reads as is)."""
+    text = html.escape(text, quote=False).replace("](", "]\\(")
+    return text.replace("|", "\\|") if cell else text
+
+
+def _md_line(line: str) -> str:
+    """A text line of a section, escaped; a leading ``- `` list marker is kept."""
+    if line.startswith("- "):
+        return "- " + md_escape(line[2:])
+    return md_escape(line)
 
 
 def _fmt(v) -> str:
@@ -269,8 +285,8 @@ def to_markdown(secs: list[Section]) -> str:
     """Render sections as Markdown (images by relative file name)."""
     parts = []
     for i, s in enumerate(secs):
-        parts.append(("# " if i == 0 else "## ") + s.title)
-        parts.extend(s.text)
+        parts.append(("# " if i == 0 else "## ") + md_escape(s.title))
+        parts.extend(_md_line(t) for t in s.text)
         if s.table is not None:
             parts.append(_md_table(s.table))
         if s.image:

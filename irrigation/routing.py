@@ -50,6 +50,7 @@ from pyvrp import solve as pyvrp_solve
 from pyvrp.search import NeighbourhoodParams
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
+from .deadline import call_with_deadline
 from .errors import InputError
 from .params import require
 
@@ -59,6 +60,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- parameters
+
+
+#: Plausible ranges of the ``[[fleet]]`` values (closed intervals, units): a city's
+#: trucks, pumps and crews, wide enough for any real fleet and narrow enough that the
+#: integer scaling of the routing (:data:`LITRE`, :data:`SECOND`) stays exact.
+VEHICLE_RANGES: dict[str, tuple[float, float, str]] = {
+    "count": (1, 200, "trucks"),
+    "tank_l": (50.0, 50_000.0, "L"),
+    "pump_l_per_min": (1.0, 5_000.0, "L/min"),
+    "setup_min": (0.0, 120.0, "min"),
+    "speed_kmh": (1.0, 120.0, "km/h"),
+    "break_min": (0.0, 240.0, "min"),
+}
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,8 @@ class VehicleType:
     break_min
         Unpaid break inside the shift [min]; the usable shift is
         ``shift_end - shift_start - break_min``.
+
+    The numbers must lie in :data:`VEHICLE_RANGES` (e.g. ``tank_l`` in [50, 50000] L).
     """
 
     name: str
@@ -98,12 +114,9 @@ class VehicleType:
     break_min: float = 30.0
 
     def __post_init__(self) -> None:
-        require(self.count >= 1, "count", f"a whole number >= 1, got {self.count}")
-        require(self.tank_l > 0, "tank_l", f"a tank size > 0 L, got {self.tank_l}")
-        require(self.pump_l_per_min > 0, "pump_l_per_min", f"> 0, got {self.pump_l_per_min}")
-        require(self.setup_min >= 0, "setup_min", f">= 0, got {self.setup_min}")
-        require(self.speed_kmh > 0, "speed_kmh", f"> 0, got {self.speed_kmh}")
-        require(self.break_min >= 0, "break_min", f">= 0, got {self.break_min}")
+        for key, (lo, hi, unit) in VEHICLE_RANGES.items():
+            value = getattr(self, key)
+            require(lo <= value <= hi, key, f"a value in [{lo:g}, {hi:g}] {unit}, got {value}")
         require(
             self.shift_minutes > 0,
             "shift_end",
@@ -171,12 +184,16 @@ class RoutingConfig:
     num_neighbours: int = 30
 
     def __post_init__(self) -> None:
-        require(self.time_limit_s > 0, "time_limit_s", f"> 0 s, got {self.time_limit_s}")
-        require(self.refill_connect_min >= 0, "refill_connect_min", ">= 0 min")
-        require(self.max_reloads is None or self.max_reloads >= 0, "max_reloads", ">= 0")
-        require(self.max_iterations is None or self.max_iterations >= 0, "max_iterations",
-                "a number of iterations >= 0 (0: the time limit alone)")
-        require(self.num_neighbours >= 1, "num_neighbours", "a number >= 1")
+        require(0 < self.time_limit_s <= 86_400, "time_limit_s",
+                f"a time in (0, 86400] s, got {self.time_limit_s}")
+        require(0 <= self.refill_connect_min <= 120, "refill_connect_min",
+                f"a time in [0, 120] min, got {self.refill_connect_min}")
+        require(self.max_reloads is None or 0 <= self.max_reloads <= 1000, "max_reloads",
+                "a number of refills in [0, 1000]")
+        require(self.max_iterations is None or 0 <= self.max_iterations <= 10_000_000,
+                "max_iterations",
+                "a number of iterations in [0, 10000000] (0: the time limit alone)")
+        require(1 <= self.num_neighbours <= 1000, "num_neighbours", "a number in [1, 1000]")
 
     @property
     def iteration_limit(self) -> int | None:
@@ -899,6 +916,13 @@ def search_progress(stats) -> np.ndarray:
     return np.column_stack([elapsed[better], best[better]])
 
 
+def hard_limit_s(time_limit_s: float) -> float:
+    """Wall-clock time after which a search is killed [s]: twice its own time limit
+    plus a minute (PyVRP checks its limit only between iterations; one iteration stuck
+    in its compiled local search would run forever)."""
+    return 2.0 * time_limit_s + 60.0
+
+
 def solve(
     problem: RoutingProblem,
     time_limit_s: float,
@@ -914,7 +938,8 @@ def solve(
         The instance.
     time_limit_s
         Wall-clock limit of the search [s]: the stop criterion when ``max_iterations`` is
-        None, else a safety net.
+        None, else a safety net. The search runs in a child process killed after
+        :func:`hard_limit_s` (then :class:`~irrigation.deadline.DeadlineExceeded`).
     seed
         Seed of the solver's random number stream.
     max_iterations
@@ -934,7 +959,9 @@ def solve(
         stop = MultipleCriteria([stop, MaxIterations(max_iterations)])
     params = SolveParams() if num_neighbours is None else SolveParams(
         neighbourhood=NeighbourhoodParams(num_neighbours=num_neighbours))
-    result = pyvrp_solve(data, stop=stop, seed=seed, display=False, params=params)
+    result = call_with_deadline(
+        lambda: pyvrp_solve(data, stop=stop, seed=seed, display=False, params=params),
+        hard_limit_s(time_limit_s), "the route search (PyVRP)")
     best = result.best
     cut = max_iterations is None or result.num_iterations < max_iterations
     log.info(

@@ -23,3 +23,15 @@ def city_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "city"
     shutil.copytree(DEMO_CITY, dst)
     return dst
+
+
+@pytest.fixture(autouse=True)
+def _restore_log_levels():
+    """``cli.main(["-q", ...])`` sets the package logger to WARNING; later tests that read
+    INFO records (caplog) must not depend on which CLI test ran before them."""
+    import logging
+
+    logger = logging.getLogger("irrigation")
+    level = logger.level
+    yield
+    logger.setLevel(level)

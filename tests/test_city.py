@@ -74,12 +74,17 @@ def _replace_line(path, line_no, column, value):
 @pytest.mark.parametrize(
     ("file", "line", "column", "value", "words"),
     [
-        ("sites.csv", 7, "area_m2", "-3.5", "area > 0"),
+        ("sites.csv", 7, "area_m2", "-3.5", "an area in (0, "),
         ("sites.csv", 9, "kind", "palm", "one of young_tree"),
         ("sites.csv", 4, "soil_texture", "moon_dust", "one of sand"),
         ("sites.csv", 5, "species", "Tilia imaginaria", "species listed"),
         ("sites.csv", 3, "planting_year", "2019.5", "whole number"),
         ("sites.csv", 3, "x", "east", "a number"),
+        ("sites.csv", 3, "x", "inf", "a number"),
+        ("sites.csv", 4, "y", "nan", "a number"),
+        ("sites.csv", 6, "area_m2", "1e12", "an area in (0, 1e+06] m2"),
+        ("sites.csv", 8, "planting_year", "2150", "a year in [1600, "),
+        ("refill_points.csv", 3, "x", "-inf", "a number"),
         ("sites.csv", 10, "priority", "7", "1 (highest)"),
         ("sites.csv", 5, "id", "S00002", "appears twice"),
         ("sensors.csv", 6, "site", "S99999", "id of a site"),
@@ -97,6 +102,27 @@ def test_bad_rows_name_file_line_column(city_copy, file, line, column, value, wo
     msg = str(err.value)
     assert file in msg and f"'{column}'" in msg and words in msg
     assert f"line {line}:" in msg
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (b"", "the file is empty"),
+    (b"id,x,y,kind,species,planting_year,area_m2,soil_texture,sealing,root_depth_m,priority\n",
+     "at least one site"),
+    (b"id,x\n\xff\xfe,1\n", "expected UTF-8 text"),
+    (b'id,x\n"a,1\n', "not a readable CSV"),
+])
+def test_empty_or_unreadable_sites_file(city_copy, content, words):
+    (city_copy / "sites.csv").write_bytes(content)
+    with pytest.raises(InputError, match=r"sites\.csv") as err:
+        load_city(city_copy)
+    assert words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_folder_where_a_file_is_expected(city_copy):
+    (city_copy / "sites.csv").unlink()
+    (city_copy / "sites.csv").mkdir()
+    with pytest.raises(InputError, match=r"sites\.csv: expected a CSV file, got a folder"):
+        load_city(city_copy)
 
 
 def test_missing_column(city_copy):

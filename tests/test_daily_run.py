@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -192,9 +194,15 @@ def test_rerun_is_byte_identical_and_touches_only_its_day(ws, city):
     assert files(ws / "plans" / str(D1)) == first
     assert files(ws / "plans" / str(D0)) == before_d0
     # running D0 again replaces D0's outputs only; D1's state stays as it was
-    irrigation.run_day(city, D0, ws)
+    again = irrigation.run_day(city, D0, ws)
     assert (ws / "state" / f"state-{D1}.nc").read_bytes() == state1
-    assert files(ws / "plans" / str(D0)) == before_d0  # same inputs, same plan
+    reports = ("report.md", "report.html")
+    assert {k: v for k, v in files(ws / "plans" / str(D0)).items() if k not in reports} \
+        == {k: v for k, v in before_d0.items() if k not in reports}  # same inputs, same plan
+    # ... and its report says that D1 was computed before it
+    assert [w for w in again.warnings if w.startswith("states of later days exist")] \
+        == [f"states of later days exist ({D1}); they were computed before this run of "
+            f"{D0} and do not see it until re-run"]
 
 
 # --------------------------------------------------------------------------- durability
@@ -222,6 +230,37 @@ def test_a_fault_leaves_no_partial_plan_and_the_previous_state_intact(ws, city, 
     assert (ws / "state" / f"state-{D0}.nc").read_bytes() == prev
     leftovers = [p for p in ws.rglob("*") if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_dropped_sensor_rows_are_counted_in_report_and_record(ws, city, tmp_path,
+                                                              monkeypatch):
+    """... and so are warnings a step only logged (here: as the routing logs pairs of
+    points without a street path)."""
+    route_day = pipeline.route_day
+
+    def logging_route_day(*args, **kwargs):
+        logging.getLogger("irrigation.routing").warning(
+            "2 point pairs have no street path; using 3.0 x straight line")
+        return route_day(*args, **kwargs)
+    monkeypatch.setattr(pipeline, "route_day", logging_route_day)
+    data = tmp_path / "sensor-data"
+    data.mkdir()
+    shutil.copy(DEMO / "sensor-data" / "readings-2018.csv.gz", data)
+    (data / "extra.csv").write_text(
+        "sensor_id,timestamp,depth_cm,quantity,value,unit\n"
+        "this is not a reading\n"
+        "T001,2018-06-30T06:00:00,30,tension,10,kPa\n"  # no timezone
+        "T001,2018-06-30T06:00:00Z,30,tension,10,furlongs\n")
+    run = irrigation.run_day(with_config(city, sensor_data=data), D1, ws)
+    (warning,) = [w for w in run.warnings if "sensor data rows dropped" in w]
+    assert warning.startswith("3 sensor data rows dropped by the reader (1 file(s))")
+    assert "extra.csv: line 2" in warning
+    assert "3 sensor data rows dropped" in (ws / "plans" / str(D1) / "report.md").read_text()
+    record = json.loads((ws / "logs" / f"run-{D1}.json").read_text())
+    assert record["info"]["sensor_rows_dropped"] == 3
+    assert len(record["info"]["sensor_rows_dropped_first"]) == 3
+    logged = "2 point pairs have no street path; using 3.0 x straight line"
+    assert logged in run.warnings and logged in record["warnings"]
 
 
 def test_missing_sensor_data_runs_on_the_model(ws, city, tmp_path):

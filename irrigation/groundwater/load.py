@@ -273,6 +273,40 @@ def _storage(sto, pf: PackageFile | None, shape, nper: int):
     return iconvert, ss, sy, steady
 
 
+def flopy_error(exc: Exception, sim_dir: Path) -> InputError:
+    """A one-line error of flopy's failure to load a simulation: the package file, the
+    line where the failing data element starts and its text, what flopy could not read.
+    """
+    import re
+
+    text = str(exc)  # flopy.mf6.mfbase.MFDataException names file, block and element
+    file = re.search(r'from file "([^"]+)"', text)
+    block = re.search(r'in block "([^"]+)"', text)
+    element = getattr(exc, "data_element", None)
+    if file is None or not element:
+        return InputError(f"flopy could not load the simulation: {exc}", file=sim_dir)
+    first = re.search(r"\(1\) ([^(]+)", text)
+    why = first.group(1).strip() if first else str(getattr(exc, "org_value", "") or "?")
+    row, line = _first_line_of(Path(file.group(1)), str(element))
+    shown = f" ({line[:60]!r})" if line else ""
+    return InputError(f"flopy cannot read this{shown} in block "
+                      f"{block.group(1) if block else '?'}: {why.splitlines()[0][:120]}",
+                      file=file.group(1), row=row, field=str(element))
+
+
+def _first_line_of(file: Path, keyword: str) -> tuple[int | None, str]:
+    """The 1-based line of ``file`` whose first word is ``keyword``, and its text."""
+    try:
+        lines = file.read_text(errors="replace").splitlines()
+    except OSError:
+        return None, ""
+    for k, line in enumerate(lines, start=1):
+        words = line.split()
+        if words and words[0].lower() == keyword.lower():
+            return k, line.strip()
+    return None, ""
+
+
 def load_simulation(sim_dir: str | Path) -> GwfModel:
     """Load an MF6 simulation folder with one structured GWF model.
 
@@ -301,7 +335,7 @@ def load_simulation(sim_dir: str | Path) -> GwfModel:
         sim = flopy.mf6.MFSimulation.load(sim_ws=str(sim_dir), verbosity_level=0,
                                           load_only=[p.pname for p in pfiles])
     except Exception as exc:
-        raise InputError(f"flopy could not load the simulation: {exc}", file=sim_dir) from exc
+        raise flopy_error(exc, sim_dir) from None
     gwf = sim.get_model(files.model_name)
     dis = gwf.dis
     nlay, nrow, ncol = (int(dis.nlay.get_data()), int(dis.nrow.get_data()),

@@ -31,6 +31,18 @@ class Column:
     units: str | None = None
 
 
+#: Longest text of a file echoed in an error, and most column names listed: an error
+#: names what is wrong, it does not print the file (which may be any file on the system).
+MAX_ECHOED_CHARS = 30
+MAX_ECHOED_COLUMNS = 12
+
+
+def short(value: object) -> str:
+    """``value`` as text, cut to :data:`MAX_ECHOED_CHARS` characters."""
+    text = str(value)
+    return text if len(text) <= MAX_ECHOED_CHARS else text[:MAX_ECHOED_CHARS - 3] + "..."
+
+
 def positive(s: pd.Series) -> pd.Series:
     """Check: values > 0."""
     return s > 0
@@ -51,8 +63,11 @@ def validate_columns(
     """
     missing = [c.name for c in columns if c.required and c.name not in df.columns]
     if missing:
+        found = [short(c) for c in df.columns[:MAX_ECHOED_COLUMNS]]
+        more = len(df.columns) - len(found)
         raise InputError(
-            f"missing column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns))}",
+            f"missing column(s) {', '.join(missing)}; found {', '.join(found)}"
+            + (f" and {more} more" if more > 0 else ""),
             file=file,
         )
     out = {}
@@ -67,6 +82,7 @@ def validate_columns(
             what = "a non-empty text"
         else:
             values = pd.to_numeric(raw, errors="coerce")
+            values = values.where(np.isfinite(values.astype(float)))  # inf: not a number
             what = "a number"
         bad = values.isna() & ~absent
         if col.dtype is int:
@@ -81,7 +97,7 @@ def validate_columns(
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(
-                f"expected {what}, got {raw.iloc[i]!r}",
+                f"expected {what}, got {short(raw.iloc[i])!r}",
                 file=file,
                 row=first_line + i,
                 field=col.name,
@@ -98,7 +114,16 @@ def read_csv_table(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except FileNotFoundError:
         raise InputError("file not found", file=path) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
+        raise InputError("expected a CSV file, got a folder", file=path) from None
+    except PermissionError:
+        raise InputError("cannot read the file (permission denied)", file=path) from None
+    except pd.errors.EmptyDataError:
+        raise InputError("expected a CSV table with a header line, the file is empty",
+                         file=path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"expected UTF-8 text, byte {exc.start} is not", file=path) from None
+    except pd.errors.ParserError as exc:
         raise InputError(f"not a readable CSV file ({exc})", file=path) from None
 
 

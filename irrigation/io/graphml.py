@@ -29,12 +29,22 @@ def read_streets(path: str | Path) -> StreetNetwork:
     if not g.is_directed():
         raise InputError('expected a directed graph (edgedefault="directed")', file=path)
     nodes = list(g.nodes)
+    if len(nodes) < 2 or g.number_of_edges() == 0:
+        raise InputError(f"expected a street graph with nodes and edges, got {len(nodes)} "
+                         f"nodes and {g.number_of_edges()} edges", file=path)
     index = {n: i for i, n in enumerate(nodes)}
     try:
         x = np.array([float(g.nodes[n]["x"]) for n in nodes])
         y = np.array([float(g.nodes[n]["y"]) for n in nodes])
     except KeyError as exc:
         raise InputError(f"expected node attribute {exc} on every node", file=path) from None
+    except (TypeError, ValueError):
+        raise InputError("expected numbers as node x and y", file=path) from None
+    bad = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
+    if bad.size:
+        raise InputError(f"expected finite coordinates x, y [m] on every node; node "
+                         f"{nodes[bad[0]]!r} has x={x[bad[0]]}, y={y[bad[0]]} ({bad.size} "
+                         "such nodes)", file=path)
     edges = list(g.edges(data=True))
     try:
         length = np.array([float(d["length_m"]) for _, _, d in edges])

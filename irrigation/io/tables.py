@@ -11,6 +11,7 @@ longitude/latitude as RFC 7946 requires; projected to the city CRS on load).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -34,6 +35,17 @@ from .points import project, read_geojson_points
 # --------------------------------------------------------------------------- sites
 
 
+#: Largest area of one site [m2]: 1 km2, a large park lawn; one street tree pit is ~5 m2.
+MAX_SITE_AREA_M2 = 1e6
+#: Earliest planting year accepted (old park trees).
+MIN_PLANTING_YEAR = 1600
+
+
+def latest_planting_year() -> int:
+    """The latest planting year accepted: next year (trees about to be planted)."""
+    return dt.date.today().year + 1
+
+
 def site_columns(textures: Iterable[str], species: Iterable[str]) -> list[Column]:
     """The columns of a sites table, their units and checks."""
     textures, species = list(textures), list(species)
@@ -43,8 +55,12 @@ def site_columns(textures: Iterable[str], species: Iterable[str]) -> list[Column
         Column("y", float, units="m"),
         Column("kind", str, in_set(SITE_KINDS), f"one of {', '.join(SITE_KINDS)}"),
         Column("species", str, in_set(species), "a species listed in irrigation/data/species.csv"),
-        Column("planting_year", int, lambda s: (s > 1700) & (s < 2200), "a year such as 2021"),
-        Column("area_m2", float, positive, "an area > 0 m2", units="m2"),
+        Column("planting_year", int,
+               lambda s: (s >= MIN_PLANTING_YEAR) & (s <= latest_planting_year()),
+               f"a year in [{MIN_PLANTING_YEAR}, {latest_planting_year()}] (next year: "
+               "planted soon)"),
+        Column("area_m2", float, lambda s: (s > 0) & (s <= MAX_SITE_AREA_M2),
+               f"an area in (0, {MAX_SITE_AREA_M2:g}] m2", units="m2"),
         Column("soil_texture", str, in_set(textures), f"one of {', '.join(textures)}"),
         Column("sealing", str, in_set(SEALING_CLASSES), f"one of {', '.join(SEALING_CLASSES)}"),
         Column(
@@ -105,6 +121,8 @@ def read_sites(
     if path.suffix.lower() in (".geojson", ".json"):
         df = df.astype(str).where(df.notna(), None)
     table = validate_columns(df, cols, path, first_line)
+    if len(table) == 0:
+        raise InputError("expected at least one site, the file has none", file=path)
     check_unique_ids(table["id"], path, first_line)
     units = {c.name: c.units for c in cols if c.units}
     return _to_dataset(table, "site", units)

@@ -24,6 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import InputError
+from .cells import restore
 from .files import atomic_write
 
 #: The log of reported watering in a workspace (relative to it).
@@ -59,7 +60,7 @@ def _table(path: Path) -> pd.DataFrame:
             items = data.get("visits", data.get("items", data)) if isinstance(data, dict) \
                 else data
             return pd.DataFrame(items).astype(str).replace({"None": "", "nan": ""})
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        return restore(pd.read_csv(path, dtype=str, keep_default_na=False))
     except FileNotFoundError:
         raise InputError("file not found", file=path) from None
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:

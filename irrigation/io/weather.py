@@ -445,11 +445,12 @@ def _open_meteo_dataset(doc: dict, path: Path) -> xr.Dataset:
             raise InputError(f"unit {unit!r} not understood", file=path,
                              field=f"daily_units.{key}")
         _, scale, offset = _OM_UNITS[unit]
-        try:
-            arr = np.array([np.nan if v is None else v for v in values], dtype=float)
-        except (TypeError, ValueError):
-            raise InputError("expected a list of numbers (or null)", file=path,
-                             field=f"daily.{key}") from None
+        if not isinstance(values, list) or not all(
+                v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+                for v in values):
+            raise InputError("expected a list of numbers (or null), not text", file=path,
+                             field=f"daily.{key}")
+        arr = np.array([np.nan if v is None else v for v in values], dtype=float)
         if arr.ndim != 1 or len(arr) != len(time):
             raise InputError(f"expected {len(time)} values like 'time', got {len(arr)}",
                              file=path, field=f"daily.{key}")

@@ -10,9 +10,13 @@ Layout (one folder per city, ``irrigation run --out``)::
         logs/run-YYYY-MM-DD.log     the run's progress lines
         watering/executed.csv       watering reported by the crews (irrigation log add)
 
-Every file is written to a temporary sibling and renamed (:func:`atomic_write`); a plan
-folder is renamed as a whole (:func:`irrigation.plan.write_plan`), so a killed run leaves
-either the old files or the complete new ones.
+A day is one transaction (:class:`DayCommit`): plan folder, state, run record and log are
+first written into ``.txn-D/`` of the workspace; a ``COMMIT`` marker is written there
+last, then the files are renamed into place and the folder removed. :func:`recover`, run
+at every start under the workspace lock (:mod:`irrigation.io.lock`), finishes a
+committed transaction a killed run left (roll forward) and removes an uncommitted one
+and every other temporary file of a killed run (roll back). So the plan, state and record
+of a day are all of one run: the old ones or the new ones.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import os
 import platform
+import shutil
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -55,6 +61,10 @@ class Workspace:
     def log_path(self, day: np.datetime64) -> Path:
         return self.root / "logs" / f"run-{np.datetime64(day, 'D')}.log"
 
+    def txn_dir(self, day: np.datetime64) -> Path:
+        """Where day D's outputs are staged before they are committed."""
+        return self.root / f"{TXN_PREFIX}{np.datetime64(day, 'D')}"
+
     @property
     def watering_log(self) -> Path:
         """The watering the crews reported through ``irrigation log add``
@@ -73,6 +83,188 @@ class Workspace:
             if np.datetime64(not_before, "D") <= d < np.datetime64(day, "D"):
                 found.append((d, p))
         return max(found) if found else None
+
+    def later_states(self, day: np.datetime64) -> list[np.datetime64]:
+        """Days after ``day`` with a saved state, in order."""
+        out = []
+        for p in (self.root / "state").glob("state-*.nc"):
+            try:
+                d = np.datetime64(p.stem.removeprefix("state-"), "D")
+            except ValueError:
+                continue
+            if d > np.datetime64(day, "D"):
+                out.append(d)
+        return sorted(out)
+
+
+#: Prefix of a day's staging folder in the workspace (``.txn-YYYY-MM-DD``).
+TXN_PREFIX = ".txn-"
+#: A day in a file name (YYYY-MM-DD).
+DAY_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+#: Marker file written last into a staging folder: the day is committed.
+COMMIT_MARKER = "COMMIT"
+#: Folders of the workspace that must be real folders (renames stay on one file system).
+WORKSPACE_DIRS = ("plans", "state", "logs", "watering")
+
+
+@dataclass(frozen=True)
+class DayCommit:
+    """Day D's outputs staged in ``.txn-D/``, renamed into place together by :meth:`commit`.
+
+    Write ``plan`` (a folder), ``state``, ``record`` and ``log`` (files), then call
+    :meth:`commit`. A run killed before the marker leaves a staging folder that
+    :func:`recover` removes; after the marker, :func:`recover` completes the renames.
+    """
+
+    ws: Workspace
+    day: np.datetime64
+
+    @property
+    def dir(self) -> Path:
+        return self.ws.txn_dir(self.day)
+
+    @property
+    def plan(self) -> Path:
+        return self.dir / "plan"
+
+    @property
+    def state(self) -> Path:
+        return self.dir / "state.nc"
+
+    @property
+    def record(self) -> Path:
+        return self.dir / "run.json"
+
+    @property
+    def log(self) -> Path:
+        return self.dir / "run.log"
+
+    def begin(self) -> DayCommit:
+        """Start from an empty staging folder (a leftover one is removed)."""
+        check_workspace(self.ws, self.day)
+        _remove(self.dir)
+        self.dir.mkdir(parents=True)
+        return self
+
+    def abort(self) -> None:
+        """Remove the staging folder of a day that failed before its commit."""
+        _remove(self.dir)
+
+    def moves(self) -> list[tuple[Path, Path]]:
+        """(staged, final) pairs, files first; the plan folder last."""
+        ws, d = self.ws, self.day
+        return [(self.state, ws.state_path(d)), (self.record, ws.record_path(d)),
+                (self.log, ws.log_path(d)), (self.plan, ws.plan_dir(d))]
+
+    def commit(self) -> None:
+        """Write the marker (the point of no return), then move everything into place."""
+        for staged, _ in self.moves():
+            if not staged.exists():
+                raise FileNotFoundError(f"{staged} was not staged")
+        _fsync_tree(self.dir)
+        marker = self.dir / COMMIT_MARKER
+        with open(marker, "w") as fh:
+            fh.write(f"{self.day}\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        _fsync_dir(self.dir)
+        self.roll_forward()
+
+    def roll_forward(self) -> None:
+        """Move the staged outputs into place (idempotent: a move already done is
+        skipped), then remove the staging folder."""
+        for staged, final in self.moves():
+            if not staged.exists():
+                continue  # moved before a kill
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if staged.is_dir():
+                if final.exists() or final.is_symlink():
+                    old = self.dir / "old-plan"
+                    _remove(old)
+                    os.rename(final, old)
+                os.rename(staged, final)
+            else:
+                os.replace(staged, final)
+            _fsync_dir(final.parent)
+        _remove(self.dir)
+
+
+def check_workspace(ws: Workspace, day: np.datetime64) -> None:
+    """Refuse symbolic links where a day's commit renames: the workspace's folders and
+    ``plans/D`` must be real (a rename through a link would move or break the link, and
+    a folder on another file system cannot be renamed into).
+
+    Raises
+    ------
+    InputError
+        Naming the link.
+    """
+    for p in [ws.root / d for d in WORKSPACE_DIRS] + [ws.plan_dir(day)]:
+        if p.is_symlink():
+            raise InputError("is a symbolic link; the workspace's folders and plans must be "
+                             "real folders (replace the link by a folder, or use another "
+                             "--out)", file=p)
+
+
+def recover(ws: Workspace) -> list[str]:
+    """Finish or undo what a killed run left in the workspace ``ws`` (call it holding the
+    workspace lock); returns what was done, one line each.
+
+    A committed staging folder is rolled forward; an uncommitted one is removed; the
+    temporary files of :func:`~irrigation.io.files.atomic_write` (``.NAME.*.tmp``) and
+    of :func:`~irrigation.plan.write_plan` (``plans/.D.*``) are removed. Nothing else is
+    touched.
+    """
+    done = []
+    if not ws.root.is_dir():
+        return done
+    for txn in sorted(ws.root.glob(f"{TXN_PREFIX}*")):
+        try:
+            day = np.datetime64(txn.name.removeprefix(TXN_PREFIX), "D")
+        except ValueError:
+            continue
+        if txn.is_dir() and not txn.is_symlink() and (txn / COMMIT_MARKER).is_file():
+            check_workspace(ws, day)
+            DayCommit(ws, day).roll_forward()
+            done.append(f"completed the interrupted commit of {day}")
+        else:
+            _remove(txn)
+            done.append(f"removed the unfinished outputs of a killed run of {day}")
+    for folder, pattern in (("plans", f".{DAY_GLOB}.*"), ("state", ".state-*.tmp"),
+                            ("logs", ".run-*.tmp"), ("watering", ".executed.csv.*.tmp")):
+        d = ws.root / folder
+        if not d.is_dir() or d.is_symlink():
+            continue
+        for p in sorted(d.glob(pattern)):
+            _remove(p)
+            done.append(f"removed {p.relative_to(ws.root)} left by a killed run")
+    return done
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, a link (never its target) or a folder tree, if present."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(path: Path) -> None:
+    """Flush every staged file and folder to disk (a commit survives a power cut)."""
+    for p in sorted(path.rglob("*")):
+        if p.is_file() and not p.is_symlink():
+            with open(p, "rb") as fh:
+                os.fsync(fh.fileno())
+    for p in [path, *sorted(q for q in path.rglob("*") if q.is_dir())]:
+        _fsync_dir(p)
 
 
 def read_state(path: Path) -> xr.Dataset:

@@ -19,6 +19,7 @@ import xarray as xr
 from tqdm import tqdm
 
 from ..config import load_city_config
+from ..errors import InputError
 from .load import scenario_to_toml
 from .schema import Scenario
 from .season import GROUNDWATER_STEP_DAYS, SeasonSetup, prepare, simulate_season
@@ -159,6 +160,36 @@ def run_scenario(scn: Scenario, *, members: int | None = None, workers: int = 1,
     return _assemble(scn, _setup(scn), runs)
 
 
+#: Seconds to reach a dask scheduler and again to find a worker on it.
+SCHEDULER_TIMEOUT_S = 15.0
+
+
+def connect_scheduler(address: str):
+    """A ``dask.distributed`` client of the scheduler at ``address`` with a worker.
+
+    Raises
+    ------
+    InputError
+        Nothing (or no dask scheduler) answers there within :data:`SCHEDULER_TIMEOUT_S`,
+        or the scheduler has no worker within as long again.
+    """
+    from dask.distributed import Client
+
+    try:
+        client = Client(address, timeout=SCHEDULER_TIMEOUT_S)
+    except Exception as exc:  # refused, timed out, a non-dask service's bytes, a bad address
+        raise InputError(f"no dask scheduler answers at {address!r} within "
+                         f"{SCHEDULER_TIMEOUT_S:g} s ({type(exc).__name__})",
+                         field="--scheduler") from None
+    try:
+        client.wait_for_workers(1, timeout=SCHEDULER_TIMEOUT_S)
+    except Exception:  # dask raises TimeoutError
+        client.close()
+        raise InputError(f"the dask scheduler at {address!r} has no worker (waited "
+                         f"{SCHEDULER_TIMEOUT_S:g} s)", field="--scheduler") from None
+    return client
+
+
 def _run_dask(scn: Scenario, members: list[int], workers: int,
               scheduler: str | None, done: Callable) -> None:
     import dask
@@ -171,7 +202,7 @@ def _run_dask(scn: Scenario, members: list[int], workers: int,
                                processes=True, dashboard_address=None)
         client = Client(cluster)
     else:
-        cluster, client = None, Client(scheduler)
+        cluster, client = None, connect_scheduler(scheduler)
     try:
         scn_future = client.scatter(scn, broadcast=True)
         futures = {client.submit(_task, scn_future, m, pure=False): m for m in members}

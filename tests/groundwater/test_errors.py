@@ -112,3 +112,20 @@ def test_observation_file_is_ignored_with_a_warning(fresh_case, caplog):
     _edit(ws / "gwf.nam", r"(?i)END packages", "  OBS6  gwf.obs  obs\nEND packages")
     load_simulation(ws)
     assert "observations are ignored" in caplog.text
+
+
+def test_a_line_flopy_cannot_parse_is_named_on_one_line(tmp_path):
+    """Issue 23: flopy's three-line error becomes one line naming file, line and text."""
+    import shutil
+    from pathlib import Path
+
+    ws = tmp_path / "gw"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "models" / "demo-city"
+                    / "groundwater", ws)
+    _edit(ws / "gwf.dis", r"NROW", "NROW  many\n  XROW")
+    with pytest.raises(InputError) as err:
+        load_simulation(ws)
+    msg = str(err.value)
+    assert err.value.file.endswith("gwf.dis") and err.value.row is not None
+    assert "'NROW  many'" in msg and "can not be converted to int" in msg
+    assert "\n" not in msg
