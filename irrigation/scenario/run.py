@@ -175,8 +175,9 @@ def connect_scheduler(address: str):
     """
     from dask.distributed import Client
 
-    try:
-        client = Client(address, timeout=SCHEDULER_TIMEOUT_S)
+    try:  # not the default client: a failed start must not leave dask's global scheduler
+        # set to a client that never came up (later dask computations would fail)
+        client = Client(address, timeout=SCHEDULER_TIMEOUT_S, set_as_default=False)
     except Exception as exc:  # refused, timed out, a non-dask service's bytes, a bad address
         raise InputError(f"no dask scheduler answers at {address!r} within "
                          f"{SCHEDULER_TIMEOUT_S:g} s ({type(exc).__name__})",

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 
+import dask
 import pytest
 
 from irrigation.errors import InputError
@@ -52,6 +53,7 @@ def test_an_unreachable_scheduler_is_one_line_in_bounded_time(quick, address):
     assert time.monotonic() - t0 < 20
     msg = str(err.value)
     assert "'--scheduler'" in msg and "\n" not in msg
+    assert dask.config.get("scheduler", None) is None  # nothing left for later computations
 
 
 def test_a_scheduler_without_workers_is_one_line(quick):
@@ -60,3 +62,4 @@ def test_a_scheduler_without_workers_is_one_line(quick):
     with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
         with pytest.raises(InputError, match="has no worker"):
             scenario_run.connect_scheduler(cluster.scheduler_address)
+    assert dask.config.get("scheduler", None) is None
