@@ -15,11 +15,13 @@ import contextlib
 import datetime as dt
 import fcntl
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import InputError
+from .sensorstore import STORE_DIR
 
 #: Name of the lock file inside a workspace.
 LOCK_NAME = ".lock"
@@ -36,8 +38,9 @@ def workspace_lock(root: str | Path) -> Iterator[Path]:
     """Hold the lock of the workspace ``root`` (created if missing) for the ``with`` block.
 
     Yields the workspace folder. A workspace folder this call created is removed again on
-    release when nothing but the lock was put into it (a run that stops on bad input
-    writes nothing).
+    release when nothing but the lock and the inputs' cache (the sensor readings store,
+    filled while reading the inputs) was put into it: a run that stops on bad input
+    leaves nothing behind.
 
     Raises
     ------
@@ -67,8 +70,17 @@ def workspace_lock(root: str | Path) -> Iterator[Path]:
             os.unlink(path)
         os.close(fd)
         if created:
-            with contextlib.suppress(OSError):
-                root.rmdir()  # only when empty
+            _remove_if_only_cache(root)
+
+
+def _remove_if_only_cache(root: Path) -> None:
+    """Remove ``root`` when it holds nothing but the inputs' cache (no day was written)."""
+    cache = root / STORE_DIR.parts[0]
+    if {p.name for p in root.iterdir()} <= {cache.name} and not any(
+            p.is_symlink() for p in cache.rglob("*")):
+        shutil.rmtree(cache, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        root.rmdir()  # only when empty
 
 
 def _acquire(root: Path, path: Path) -> int:
