@@ -173,11 +173,22 @@ def connect_scheduler(address: str):
         Nothing (or no dask scheduler) answers there within :data:`SCHEDULER_TIMEOUT_S`,
         or the scheduler has no worker within as long again.
     """
-    from dask.distributed import Client
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
-    try:  # not the default client: a failed start must not leave dask's global scheduler
-        # set to a client that never came up (later dask computations would fail)
-        client = Client(address, timeout=SCHEDULER_TIMEOUT_S, set_as_default=False)
+    from dask.distributed import Client
+    from distributed.comm import connect
+
+    async def probe() -> None:
+        comm = await connect(address, timeout=SCHEDULER_TIMEOUT_S)
+        await comm.close()
+
+    try:  # a bare connection first: a Client that fails half-way leaves dask's global
+        # scheduler set and can hang when it is collected (own thread: a notebook's
+        # thread already runs an event loop)
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, asyncio.wait_for(probe(), SCHEDULER_TIMEOUT_S)).result()
+        client = Client(address, timeout=SCHEDULER_TIMEOUT_S)
     except Exception as exc:  # refused, timed out, a non-dask service's bytes, a bad address
         raise InputError(f"no dask scheduler answers at {address!r} within "
                          f"{SCHEDULER_TIMEOUT_S:g} s ({type(exc).__name__})",
