@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -35,3 +36,25 @@ def _restore_log_levels():
     level = logger.level
     yield
     logger.setLevel(level)
+
+
+def _floats(obj):
+    if isinstance(obj, float):
+        yield obj
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            yield from _floats(getattr(obj, f.name))
+    elif isinstance(obj, tuple | list):
+        for v in obj:
+            yield from _floats(v)
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _floats(v)
+
+
+@pytest.fixture(scope="session")
+def floats_in():
+    """A function giving every float in a tree of dataclasses, tuples, lists and dicts
+    (a loaded configuration), to check that no inf or nan got through."""
+    return _floats
+

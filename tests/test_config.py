@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import datetime as dt
 import math
 import tomllib
@@ -184,7 +183,7 @@ _BAD = st.one_of(
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(where=st.sampled_from(_PATHS), value=_BAD)
-def test_any_bad_value_in_city_toml_is_refused_on_one_line(city_copy, where, value):
+def test_any_bad_value_in_city_toml_is_refused_on_one_line(city_copy, floats_in, where, value):
     """Every value of city.toml replaced by inf, nan, huge, negative, empty, the wrong
     type: the city loads with finite numbers, or an InputError names city.toml and the
     key on one line."""
@@ -200,7 +199,7 @@ def test_any_bad_value_in_city_toml_is_refused_on_one_line(city_copy, where, val
         msg = str(exc)
         assert "city.toml" in msg and "\n" not in msg
         return
-    assert all(math.isfinite(v) for v in _floats(cfg))
+    assert all(math.isfinite(v) for v in floats_in(cfg))
 
 
 def test_city_toml_that_is_not_utf8_is_refused(city_copy):
@@ -208,13 +207,3 @@ def test_city_toml_that_is_not_utf8_is_refused(city_copy):
     with pytest.raises(InputError, match="not valid TOML"):
         load_city_config(city_copy)
 
-
-def _floats(obj):
-    if isinstance(obj, float):
-        yield obj
-    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        for f in dataclasses.fields(obj):
-            yield from _floats(getattr(obj, f.name))
-    elif isinstance(obj, tuple | list):
-        for v in obj:
-            yield from _floats(v)

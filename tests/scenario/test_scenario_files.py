@@ -623,7 +623,7 @@ def test_fuzzing_starts_from_a_valid_file(tmp_path):
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_mutated_text())
-def test_mutated_scenarios_load_or_raise_input_error(text):
+def test_mutated_scenarios_load_or_raise_input_error(floats_in, text):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "mutant.toml"
         path.write_text(text, encoding="utf-8", errors="surrogatepass")
@@ -633,22 +633,6 @@ def test_mutated_scenarios_load_or_raise_input_error(text):
             assert exc.file is not None  # every error names a file
             return
         assert scn.policies and scn.season.end > scn.season.start
-        assert all(math.isfinite(v) for v in _floats(scn))  # no inf or nan gets through
+        assert all(math.isfinite(v) for v in floats_in(scn))  # no inf or nan gets through
 
-
-def _floats(obj):
-    """Every float in a tree of dataclasses, tuples and dicts."""
-    import dataclasses
-
-    if isinstance(obj, float):
-        yield obj
-    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        for f in dataclasses.fields(obj):
-            yield from _floats(getattr(obj, f.name))
-    elif isinstance(obj, tuple | list):
-        for v in obj:
-            yield from _floats(v)
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from _floats(v)
 
