@@ -30,10 +30,7 @@ def _unescape(value: object) -> object:
 
 def neutralise(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` whose text cells (and text index) cannot start a formula."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(_escape)
+    out = _map_text(df, _escape)
     if out.index.dtype == object:
         out.index = out.index.map(_escape)
     return out
@@ -41,8 +38,13 @@ def neutralise(df: pd.DataFrame) -> pd.DataFrame:
 
 def restore(df: pd.DataFrame) -> pd.DataFrame:
     """Undo :func:`neutralise` on a table read back as text."""
+    return _map_text(df, _unescape)
+
+
+def _map_text(df: pd.DataFrame, fn) -> pd.DataFrame:
+    """A copy of ``df`` with ``fn`` applied to every cell of its text columns."""
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(_unescape)
+            out[col] = out[col].map(fn)
     return out
