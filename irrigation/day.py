@@ -143,6 +143,17 @@ class PlanningModel:
             return cls(city, None, textures, species, soil, groundwater)
         return cls(city, groundwater, textures, species, soil)
 
+    def take(self, keep: np.ndarray) -> PlanningModel:
+        """The model of the sites ``keep`` only (bool or positions over ``site``): a
+        planner that decides for some kinds needs neither the state nor the forecast of
+        the others. Every site's balance, forecast and threshold are its own, and the
+        sensor analysis of a site uses the probes' sites only (keep them), so the kept
+        sites get the numbers of the whole city's model."""
+        pos = np.flatnonzero(keep) if np.asarray(keep).dtype == bool else np.asarray(keep)
+        city = dataclasses.replace(self.city, sites=self.city.sites.isel(site=pos))
+        return PlanningModel(city, self.groundwater, self.textures, self.species,
+                             self.soil.take(pos), self.water_table)
+
     @property
     def hydraulics(self) -> dict[str, np.ndarray]:
         """Van Genuchten parameters, θFC and θWP per site
@@ -185,6 +196,11 @@ class PlanningModel:
 
     def _depth_to_water_m(self, h: np.ndarray) -> xr.DataArray:
         h = h[None] if h.ndim == 3 else h
+        if len(h) > 1 and ((h == h[:1]) | (np.isnan(h) & np.isnan(h[:1]))).all():  # held
+            one = self._depth_to_water_m(h[:1])
+            return xr.DataArray(np.repeat(one.values, len(h), axis=0), dims=one.dims,
+                                coords={"time": np.arange(1, len(h) + 1, dtype=float),
+                                        "site": one["site"].values}, attrs=one.attrs)
         s = self.city.sites
         if self.groundwater is None:
             dtw = np.broadcast_to(self.water_table.at(s.x.values, s.y.values),

@@ -48,6 +48,7 @@ Irrigation and Drainage Paper 56 ("FAO-56").
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -152,8 +153,9 @@ def saturation_vapour_pressure_kpa(t_c):
     return 0.6108 * np.exp(17.27 * t_c / (t_c + 237.3))
 
 
-def actual_vapour_pressure_kpa(ds: xr.Dataset) -> xr.DataArray:
-    """Actual vapour pressure e_a [kPa] from the best humidity variable available.
+def actual_vapour_pressure_kpa(ds: xr.Dataset | Mapping[str, np.ndarray]):
+    """Actual vapour pressure e_a [kPa] from the best humidity variable available, of a
+    weather dataset (a DataArray) or of a mapping of its variables' arrays (an array).
 
     Notes
     -----
@@ -187,9 +189,11 @@ def daylight_hours(time: pd.DatetimeIndex, latitude_deg: float) -> np.ndarray:
 
 
 def clear_sky_radiation_asce(
-    ra, ea_kpa, pressure_kpa: float, time: pd.DatetimeIndex, latitude_deg: float
-):
-    """Clear-sky solar radiation Rso [MJ m-2 d-1], full ASCE-EWRI (2005) form.
+    ra: np.ndarray, ea_kpa: np.ndarray, pressure_kpa: float, dates: np.ndarray,
+    latitude_deg: float
+) -> np.ndarray:
+    """Clear-sky solar radiation Rso [MJ m-2 d-1], full ASCE-EWRI (2005) form, from Ra
+    [MJ m-2 d-1] and e_a [kPa] on ``dates`` (``datetime64``, broadcastable to them).
 
     Notes
     -----
@@ -200,15 +204,13 @@ def clear_sky_radiation_asce(
     for ``K_B >= 0.15`` else ``0.18 + 0.82 K_B``. This is the Rso of REF-ET (Allen 2016).
     """
     phi = np.deg2rad(latitude_deg)
-    doy = pd.DatetimeIndex(time).dayofyear.to_numpy()
+    doy = pd.DatetimeIndex(np.ravel(dates)).dayofyear.to_numpy().reshape(np.shape(dates))
     sin_b = np.maximum(
         np.sin(0.85 + 0.3 * phi * np.sin(2 * np.pi * doy / 365 - 1.39) - 0.42 * phi**2), 0.1
     )
-    if isinstance(ra, xr.DataArray):
-        sin_b = xr.DataArray(sin_b, dims=("time",), coords={"time": ra["time"]})
     w = 0.14 * ea_kpa * pressure_kpa + 2.1
     kb = 0.98 * np.exp(-0.00146 * pressure_kpa / sin_b - 0.075 * (w / sin_b) ** 0.4)
-    kd = xr.where(kb >= 0.15, 0.35 - 0.36 * kb, 0.18 + 0.82 * kb)
+    kd = np.where(kb >= 0.15, 0.35 - 0.36 * kb, 0.18 + 0.82 * kb)
     return (kb + kd) * ra
 
 
@@ -263,11 +265,13 @@ def validate_weather(ds: xr.Dataset, *, source: str | None = None) -> None:
         if units != UNITS[name]:
             raise InputError(f"expected units '{UNITS[name]}', got '{units}'", file=source,
                              field=name)
-        values = ds[name]
-        if values.isnull().any():
-            nan_days = values.isnull()
-            other = [d for d in nan_days.dims if d != "time"]
-            days = time[nan_days.any(other).values] if other else time[nan_days.values]
+        da = ds[name]
+        values = np.asarray(da.values, dtype=float)
+        nan = np.isnan(values)
+        if nan.any():
+            on_day = (np.moveaxis(nan, da.dims.index("time"), 0).reshape(len(time), -1).any(1)
+                      if "time" in da.dims else np.ones(len(time), bool))
+            days = time[on_day]
             listed = ", ".join(str(d.date()) for d in days[:3])
             raise InputError(
                 f"missing values (NaN) on {len(days)} day(s), first {listed}", file=source,
@@ -282,8 +286,9 @@ def validate_weather(ds: xr.Dataset, *, source: str | None = None) -> None:
                 file=source,
                 field=name,
             )
-    if (ds.get("tmin_c") is not None and ds.get("tmax_c") is not None
-            and bool((ds["tmin_c"] > ds["tmax_c"] + 1e-9).any())):
+    tn, tx = ds.get("tmin_c"), ds.get("tmax_c")
+    if tn is not None and tx is not None and bool(
+            (tn.values > tx.values + 1e-9).any() if tn.dims == tx.dims else (tn > tx + 1e-9).any()):
         raise InputError("tmin_c above tmax_c on some days", file=source, field="tmin_c")
 
 
@@ -301,7 +306,7 @@ def clip_relative_humidity(ds: xr.Dataset, *, source: str | None = None) -> xr.D
     notes = []
     out = ds
     for name in RH_VARIABLES:
-        if name not in ds:
+        if name not in ds or not (np.asarray(ds[name].values) > 100.0).any():
             continue
         over = (ds[name] > 100.0) & (ds[name] <= RH_CLIP_LIMIT_PCT)
         count = int(over.sum())
@@ -446,28 +451,68 @@ def et0(
     if method == "hargreaves":
         return _et0_hargreaves(ds, latitude_deg)
     ds = complete_weather(ds, latitude_deg=latitude_deg)
-    time = pd.DatetimeIndex(ds["time"].values)
-    tmin, tmax = ds["tmin_c"].transpose("time", ...), ds["tmax_c"].transpose("time", ...)
+    like = ds["tmin_c"].transpose("time", ...)
+    dates = ds["time"].values.reshape(-1, *[1] * (like.ndim - 1))
+    pet = et0_penman_monteith({name: _values_like(ds[name], like) for name in ds.data_vars},
+                              dates, latitude_deg=latitude_deg, elevation_m=elevation_m,
+                              rso=rso)
+    return _finish(pet, like, "FAO-56 Penman-Monteith (pyet.pm_fao56)")
+
+
+def et0_penman_monteith(
+    weather: Mapping[str, np.ndarray],
+    dates: np.ndarray,
+    *,
+    latitude_deg: float,
+    elevation_m: float,
+    rso: Literal["fao56", "asce_full"] = "fao56",
+) -> np.ndarray:
+    """FAO-56 Penman-Monteith ET0 [mm d-1] of complete weather given as arrays.
+
+    The computation of :func:`et0` without the dataset: for many forecasts at once (e.g.
+    every morning's ensemble of a season stacked as (issue day, lead, member)).
+
+    Parameters
+    ----------
+    weather
+        Arrays of one shape of ``tmin_c``, ``tmax_c``, ``wind_ms``, ``rs_mj_m2_d`` and a
+        humidity variable (:func:`actual_vapour_pressure_kpa`), as
+        :func:`complete_weather` leaves them.
+    dates
+        The day of every value (``datetime64``), broadcastable to their shape.
+    latitude_deg, elevation_m, rso
+        As for :func:`et0`.
+    """
+    shape = np.shape(weather["tmin_c"])
+
+    def flat(values) -> pd.Series:
+        # pyet takes pandas or xarray: one flat Series over every value computes the
+        # same numbers as broadcast DataArrays at a fraction of the cost
+        return pd.Series(np.broadcast_to(values, shape).ravel())
+
+    dates = np.asarray(dates, "datetime64[ns]")
+    ra = extraterrestrial_radiation(pd.DatetimeIndex(dates.ravel()), latitude_deg).reshape(
+        dates.shape)
+    tmin, tmax = flat(weather["tmin_c"]), flat(weather["tmax_c"])
     tmean = (tmin + tmax) / 2  # FAO-56 eq. 9 (ASCE: Tmean of the extremes for daily steps)
-    ra = _along_time(extraterrestrial_radiation(time, latitude_deg), tmin)
-    ea = actual_vapour_pressure_kpa(ds).transpose(*tmin.dims)
+    ea = actual_vapour_pressure_kpa(weather)
     if rso == "asce_full":
-        rso_mj = clear_sky_radiation_asce(
-            ra, ea, air_pressure_kpa(elevation_m), time, latitude_deg
-        ).transpose(*tmin.dims)
+        rso_mj = clear_sky_radiation_asce(ra, ea, air_pressure_kpa(elevation_m), dates,
+                                          latitude_deg)
     else:
-        rso_mj = pyet.calc_rso(ra, elevation_m).broadcast_like(tmin)
-    pet = pyet.pm_fao56(
-        tmean,
-        ds["wind_ms"].transpose(*tmin.dims),
-        rs=ds["rs_mj_m2_d"].transpose(*tmin.dims),
-        tmax=tmax,
-        tmin=tmin,
-        ea=ea,
-        rso=rso_mj,
-        elevation=elevation_m,
-    )
-    return _finish(pet, tmin, "FAO-56 Penman-Monteith (pyet.pm_fao56)")
+        rso_mj = pyet.calc_rso(ra, elevation_m)
+    pet = pyet.pm_fao56(tmean, flat(weather["wind_ms"]), rs=flat(weather["rs_mj_m2_d"]),
+                        tmax=tmax, tmin=tmin, ea=flat(ea), rso=flat(rso_mj),
+                        elevation=elevation_m)
+    return pet.to_numpy().reshape(shape)
+
+
+def _values_like(da: xr.DataArray, like: xr.DataArray) -> np.ndarray:
+    """The values of ``da`` over the dims of ``like``, in its order (broadcast when
+    ``da`` has fewer dims)."""
+    if set(da.dims) != set(like.dims):
+        da = da.broadcast_like(like)
+    return np.asarray(da.transpose(*like.dims).values, dtype=float)
 
 
 def _et0_hargreaves(ds: xr.Dataset, latitude_deg: float) -> xr.DataArray:
@@ -563,23 +608,59 @@ def ensemble_from_deterministic(
     Parameters
     ----------
     ds
-        Weather dataset over ``time`` (first day = lead 0), without ``member``.
+        Weather dataset over ``time`` (first day = lead 0), without ``member``; every
+        variable has ``time``.
     members
         Number of members including the control (member 0 = ``ds``).
     seed
         Seed of the random generator; the same seed gives the same ensemble.
     params
         Error model (see :class:`EnsembleErrorParams`).
+
+    Returns
+    -------
+    xr.Dataset
+        Over (``time``, ``member``, other dims of ``ds``); the errors are drawn over
+        (``time``, ``member``) and shared by the other dims.
     """
     params = params or EnsembleErrorParams()
     if "member" in ds.dims:
         raise InputError("the forecast already has members", field="member")
+    v = ensemble_arrays({name: da.transpose("time", ...).values
+                         for name, da in ds.data_vars.items()}, members, seed=seed,
+                        params=params)
+    out = xr.Dataset(
+        {name: (("time", "member", *(d for d in da.dims if d != "time")), v[name],
+                {"units": UNITS[name]} if name in UNITS else dict(da.attrs))
+         for name, da in ds.data_vars.items()},
+        coords={**{k: c for k, c in ds.coords.items()}, "member": np.arange(members)},
+        attrs=dict(ds.attrs))
+    out.attrs["ensemble"] = f"generated: {members} members, seed {seed}, {params}"
+    return out
+
+
+def ensemble_arrays(
+    weather: Mapping[str, np.ndarray],
+    members: int,
+    *,
+    seed: int,
+    params: EnsembleErrorParams | None = None,
+) -> dict[str, np.ndarray]:
+    """The ensemble of :func:`ensemble_from_deterministic` as arrays: each variable of
+    ``weather`` over (time, ...) becomes (time, member, ...); the same seed gives the same
+    numbers as the dataset function."""
+    params = params or EnsembleErrorParams()
     if members < 1:
         raise ValueError(f"Expected members >= 1, got {members}.")
     rng = np.random.default_rng(seed)
-    nt = ds.sizes["time"]
+    nt = len(weather["precip_mm"])
     lead = np.arange(nt, dtype=float)
     shape = (nt, members)
+    v = {name: np.repeat(np.asarray(a)[:, None], members, axis=1)
+         for name, a in weather.items()}
+
+    def err(a: np.ndarray) -> np.ndarray:  # (time, member) against (time, member, ...)
+        return a.reshape(shape + (1,) * (v["precip_mm"].ndim - 2))
 
     # temperature: AR(1) standard normal series scaled by the lead-dependent sd
     z = rng.standard_normal(shape)
@@ -597,37 +678,30 @@ def ensemble_from_deterministic(
         f[:, 0] = 1.0
         return f
 
-    out = ds.expand_dims(member=np.arange(members)).transpose("time", "member", ...).copy()
-    dt_da = xr.DataArray(dt_c, dims=("time", "member"))
     for name in ("tmin_c", "tmax_c", "tmean_c", "tdew_c"):
-        if name in out:
-            out[name] = out[name] + dt_da
-    if "tdew_c" in out:
-        out["tdew_c"] = np.minimum(out["tdew_c"], out["tmin_c"])
+        if name in v:
+            v[name] = v[name] + err(dt_c)
+    if "tdew_c" in v:
+        v["tdew_c"] = np.minimum(v["tdew_c"], v["tmin_c"])
     growth = params.precip_log_sd_growth_d
-    p = out["precip_mm"] * xr.DataArray(lognormal(params.precip_log_sd, growth),
-                                        dims=("time", "member"))
-    u = xr.DataArray(rng.random(shape), dims=("time", "member"))
-    extra = xr.DataArray(rng.exponential(params.false_rain_mean_mm, shape),
-                         dims=("time", "member"))
-    dry = out["precip_mm"] < params.wet_threshold_mm
-    p = xr.where(dry & (u < params.p_false_dry), extra, p)
-    p = xr.where(~dry & (u < params.p_false_wet), 0.0, p)
-    p[{"member": 0}] = out["precip_mm"].isel(member=0)
-    out["precip_mm"] = p.clip(max=PLAUSIBLE["precip_mm"][1])  # the log-normal's far tail
+    p0 = v["precip_mm"]
+    p = p0 * err(lognormal(params.precip_log_sd, growth))
+    u = err(rng.random(shape))
+    extra = err(rng.exponential(params.false_rain_mean_mm, shape))
+    dry = p0 < params.wet_threshold_mm
+    p = np.where(dry & (u < params.p_false_dry), extra, p)
+    p = np.where(~dry & (u < params.p_false_wet), 0.0, p)
+    p[:, 0] = p0[:, 0]
+    v["precip_mm"] = np.minimum(p, PLAUSIBLE["precip_mm"][1])  # the log-normal's far tail
     for name, sd in (("rs_mj_m2_d", params.rs_log_sd), ("wind_ms", params.wind_log_sd)):
-        if name in out:
+        if name in v:
             scale = growth * sd / max(params.precip_log_sd, 1e-9)
-            out[name] = out[name] * xr.DataArray(lognormal(sd, scale), dims=("time", "member"))
-    if "rs_mj_m2_d" in out:
-        out["rs_mj_m2_d"] = out["rs_mj_m2_d"].clip(0, PLAUSIBLE["rs_mj_m2_d"][1])
+            v[name] = v[name] * err(lognormal(sd, scale))
+    if "rs_mj_m2_d" in v:
+        v["rs_mj_m2_d"] = np.clip(v["rs_mj_m2_d"], 0, PLAUSIBLE["rs_mj_m2_d"][1])
     e = params.rh_sd_pct * rng.standard_normal(shape)  # one error for mean, min and max
     e[:, 0] = 0.0
     for name in ("rh_mean_pct", "rh_min_pct", "rh_max_pct"):
-        if name in out:
-            out[name] = (out[name] + xr.DataArray(e, dims=("time", "member"))).clip(1, 100)
-    for name in out.data_vars:
-        if name in UNITS:
-            out[name].attrs["units"] = UNITS[name]
-    out.attrs["ensemble"] = f"generated: {members} members, seed {seed}, {params}"
-    return out
+        if name in v:
+            v[name] = np.clip(v[name] + err(e), 1, 100)
+    return v

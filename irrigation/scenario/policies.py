@@ -25,6 +25,7 @@ import xarray as xr
 
 from ..city import City
 from ..day import (
+    Ensemble,
     PlanningModel,
     SoilState,
     advance,
@@ -33,6 +34,7 @@ from ..day import (
     forecast,
     forecast_ensemble,
 )
+from ..decide import fixed_system_sites
 from ..sensors import daily_observations, probe_correlation, probe_hydraulics, window_means
 from ..soil import van_genuchten_tension_kpa
 from .schema import (
@@ -241,7 +243,9 @@ class SensorThreshold:
 class Forecast:
     """``forecast``: the daily run's steps (:mod:`irrigation.day`) in memory.
 
-    Each morning: the soil balance of every site moves on by yesterday (station weather,
+    It models the sites it may water, those of fixed systems and the sensed ones
+    (:meth:`~irrigation.day.PlanningModel.take`; their numbers do not depend on the
+    others). Each morning: their soil balance moves on by yesterday (station weather,
     the water the crews reported, depth to water from the monitored heads) and the
     sensor window is assimilated (:func:`~irrigation.day.advance`,
     :func:`~irrigation.day.assimilate`, as the daily run's state stage); then the
@@ -256,9 +260,15 @@ class Forecast:
 
     def __init__(self, policy: ForecastPolicy, pm: PlanningModel,
                  first_day: np.datetime64) -> None:
+        sites, cfg = pm.city.sites, pm.city.config
+        self.policy = policy
+        self.watered = np.isin(sites["kind"].values, cfg.decide.watered_kinds)
+        # the model of the sites it may water, those of fixed systems and the sensed ones
+        self.keep = (self.watered | fixed_system_sites(sites, cfg.decide)
+                     | np.isin(sites["site"].values, pm.city.sensors["site"].values))
+        self.city_pm = pm
+        self.pm = pm = pm.take(self.keep)
         city = pm.city
-        self.pm, self.policy = pm, policy
-        self.watered = np.isin(city.sites["kind"].values, city.config.decide.watered_kinds)
         self.state = SoilState.at_field_capacity(pm, first_day, np.zeros((0, 0, 0)))
         self.hyd = probe_hydraulics(city.sensors, city.sites, pm.textures)
         self.rho = probe_correlation(city.sites, city.sensors, city.config.assimilation)
@@ -268,13 +278,14 @@ class Forecast:
     def _advance(self, morning: Morning) -> None:
         pm, city = self.pm, self.pm.city
         state = dataclasses.replace(self.state, heads_m=morning.heads_m)
-        if morning.watered_l.sizes.get("time", 0):
+        watered_l = morning.watered_l.isel(site=np.flatnonzero(self.keep))
+        if watered_l.sizes.get("time", 0):
             rest = city.config.decide.rest_days
-            self.logged = [*self.logged, morning.watered_l][-rest:] if rest else []
+            self.logged = [*self.logged, watered_l][-rest:] if rest else []
         if morning.et0_mm.sizes.get("time", 0):
             dtw = pm.depth_to_water_m(morning.heads_m).isel(time=0)
             state, _ = advance(pm, state, morning.et0_mm, morning.weather["precip_mm"],
-                               morning.watered_l, dtw)
+                               watered_l, dtw)
         self.n_obs = 0
         if self.policy.sensors and morning.readings is not None:
             day = np.array([np.datetime64(morning.day, "D")])
@@ -283,12 +294,28 @@ class Forecast:
             state, self.n_obs = assimilate(pm, state, obs, self.rho)
         self.state = state
 
+    def _ensemble(self, morning: Morning) -> Ensemble:
+        """Today's ensemble of the kept sites, drawn over the whole city's sites (the
+        members' initial depletions of a site do not depend on which sites are kept)."""
+        n, keep = self.city_pm.city.sites.sizes["site"], np.flatnonzero(self.keep)
+
+        def whole(da: xr.DataArray) -> xr.DataArray:
+            values = np.zeros(n)
+            values[keep] = da.values
+            return xr.DataArray(values, dims="site", coords={
+                "site": self.city_pm.city.sites["site"].values})
+
+        s = self.state
+        ens = forecast_ensemble(self.city_pm, SoilState(s.day, whole(s.dr_mm),
+                                                        whole(s.var_mm2), s.heads_m),
+                                morning.forecast, et0_mm=morning.forecast_et0_mm)
+        return dataclasses.replace(ens, dr0_mm=ens.dr0_mm.isel(site=keep))
+
     def plan(self, morning: Morning) -> pd.DataFrame:
         self._advance(morning)
         if not morning.planning:
             return _empty_visits()
-        ens = forecast_ensemble(self.pm, self.state, morning.forecast,
-                                et0_mm=morning.forecast_et0_mm)
+        ens = self._ensemble(morning)
         held = np.broadcast_to(morning.heads_m, (ens.weather.sizes["time"],
                                                  *np.shape(morning.heads_m)))
         fc = forecast(self.pm, ens, held)

@@ -44,7 +44,7 @@ from ..io.city import load_city
 from ..io.soil_tables import read_soil_textures
 from ..sensors import range_check
 from ..truth import ProbeModel, draw_probes, draw_world
-from ..weather import ensemble_from_deterministic
+from ..weather import UNITS, complete_weather, ensemble_arrays, et0_penman_monteith
 from .fleet import FleetModel, estimate_day, fleet_model
 from .perturb import scenario_weather
 from .policies import Morning, make_planner
@@ -61,7 +61,7 @@ class SeasonSetup:
 
     scenario: Scenario
     pm: PlanningModel                # the planning model
-    weather: xr.Dataset              # station truth weather, first day .. end + horizon
+    weather: xr.Dataset              # station truth weather (complete), first day .. end + horizon
     et0_mm: xr.DataArray             # its ET0 [mm d-1]
     heads0_m: np.ndarray             # initial heads (steady state + offset)
     wells: pd.DataFrame              # layer, row, col, x, y, label of the model's wells
@@ -131,7 +131,7 @@ def prepare(scn: Scenario) -> SeasonSetup:
     cfg = city.config
     model = scaled_wells(load_simulation(cfg.groundwater.sim_dir), scn.groundwater)
     pm = PlanningModel.build(city, model, read_soil_textures(), city.species)
-    weather = scenario_weather(scn, cfg)
+    weather = complete_weather(scenario_weather(scn, cfg), latitude_deg=cfg.weather.latitude_deg)
     heads = steady_heads(pm)
     heads = np.where(np.isfinite(heads), heads + scn.groundwater.head_offset_m, heads)
     fleet = fleet_model(cfg.fleet, city.refill_points, cfg.routing.refill_connect_min,
@@ -146,22 +146,59 @@ def member_seed(scn: Scenario, member: int) -> np.random.SeedSequence:
     return np.random.SeedSequence([scn.seed, member])
 
 
-def _forecast_weather(setup: SeasonSetup, day: np.datetime64, seed: int
-                      ) -> tuple[xr.Dataset, xr.DataArray]:
-    """The ensemble forecast issued on ``day`` and its ET0: the truth's station weather
+def season_forecasts(setup: SeasonSetup, seed_days: int) -> dict[np.datetime64, tuple]:
+    """The forecast issued on every morning of the season and its ET0, all computed
+    together (one ET0 computation for the season): the truth's station weather
     (perfect), or a control with errors growing with lead time and an ensemble around it
-    (growing)."""
-    fq = setup.scenario.forecast
-    truth = setup.weather.sel(time=slice(day, day + np.timedelta64(fq.horizon_days - 1, "D")))
+    (growing), drawn with seed ``day_seed(seed_days, day) + 2``.
+
+    Returns
+    -------
+    dict
+        Per day, ``(weather, et0_mm, dates)``: the members' variables as arrays over
+        (lead, member), their ET0 [mm d-1] and the days of the leads; for
+        :func:`forecast_of_day`.
+    """
+    fq, w = setup.scenario.forecast, setup.weather
+    times = w["time"].values
+    days = setup.days[setup.days >= setup.season[0]]
+    first = np.searchsorted(times, days.astype(times.dtype))
+    truth = {name: w[name].transpose("time", ...).values for name in w.data_vars}
     params = fq.error_params()
-    if params is None:
-        fc = truth.expand_dims(member=np.arange(fq.members)).transpose("time", "member", ...)
-    else:
+    members = {}
+    for day, i in zip(days, first, strict=True):
+        today = {name: a[i:i + fq.horizon_days] for name, a in truth.items()}
+        if params is None:
+            members[day] = {name: np.repeat(a[:, None], fq.members, 1)
+                            for name, a in today.items()}
+            continue
         # member 1 of a 2-member draw carries one realisation of the error: the control
-        control = ensemble_from_deterministic(truth, 2, seed=seed, params=params).isel(
-            member=1, drop=True)
-        fc = ensemble_from_deterministic(control, fq.members, seed=seed + 1, params=params)
-    return fc, reference_et0(setup.pm, fc)
+        seed = day_seed(seed_days, day) + 2
+        control = {name: a[:, 1] for name, a in ensemble_arrays(
+            today, 2, seed=seed, params=params).items()}
+        members[day] = ensemble_arrays(control, fq.members, seed=seed + 1, params=params)
+    cfg = setup.pm.city.config.weather
+    out = {}
+    for n in {len(v["precip_mm"]) for v in members.values()}:  # horizons cut at the end
+        group = [d for d in days if len(members[d]["precip_mm"]) == n]
+        lead_days = times[first[np.isin(days, group)][:, None] + np.arange(n)]
+        et0 = et0_penman_monteith(
+            {name: np.stack([members[d][name] for d in group]) for name in truth},
+            lead_days[..., None], latitude_deg=cfg.latitude_deg,
+            elevation_m=cfg.elevation_m)
+        out.update({d: (members[d], et0[k], lead_days[k]) for k, d in enumerate(group)})
+    return out
+
+
+def forecast_of_day(forecast: tuple) -> tuple[xr.Dataset, xr.DataArray]:
+    """A morning's forecast of :func:`season_forecasts` as the weather dataset over
+    (``time``, ``member``) and its ET0 [mm d-1]."""
+    weather, et0, dates = forecast
+    coords = {"time": dates, "member": np.arange(et0.shape[1])}
+    fc = xr.Dataset({name: (("time", "member"), a, {"units": UNITS[name]} if name in UNITS else {})
+                     for name, a in weather.items()}, coords=coords)
+    return fc, xr.DataArray(et0, dims=("time", "member"), coords=coords, name="et0_mm",
+                            attrs={"units": "mm d-1"})
 
 
 def _readings(values: np.ndarray, day: np.datetime64, probes: ProbeModel, city: City
@@ -315,9 +352,9 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int,
         yesterday = slice(day - 1, day - 1) if k else slice(day, day - 1)
         fc, fc_et0 = setup.weather.isel(time=[]), None
         if planning and planner.uses_forecast:
-            if day not in forecasts:
-                forecasts[day] = _forecast_weather(setup, day, dseed + 2)
-            fc, fc_et0 = forecasts[day]
+            if not forecasts:
+                forecasts.update(season_forecasts(setup, seed_days))
+            fc, fc_et0 = forecast_of_day(forecasts[day])
         watered = xr.DataArray(logged[None], dims=("time", "site"), coords={
             "time": np.array([day - 1], "datetime64[ns]"), "site": site_ids})
         morning = Morning(day, planning, setup.weather.sel(time=yesterday),

@@ -236,3 +236,41 @@ def test_groundwater_changes_reach_the_truth_model(small):
     w = base.wells
     rows, cols = model.xy_to_rowcol(w["x"].to_numpy(), w["y"].to_numpy())
     assert np.array_equal(rows, w["row"]) and np.array_equal(cols, w["col"])
+
+
+def test_season_forecasts_are_each_mornings_ensemble(small):
+    """All mornings' forecasts computed together equal the forecast drawn morning by
+    morning: a control with one realisation of the errors, the ensemble around it, and
+    its ET0 (the dataset functions)."""
+    from irrigation.day import day_seed, reference_et0
+    from irrigation.scenario.season import forecast_of_day, prepare, season_forecasts
+    from irrigation.weather import ensemble_from_deterministic
+
+    setup = prepare(small)
+    got = season_forecasts(setup, seed_days=11)
+    fq = small.forecast
+    for day in (setup.season[0], setup.season[1]):
+        seed = day_seed(11, day) + 2
+        truth = setup.weather.sel(time=slice(day, day + np.timedelta64(fq.horizon_days - 1,
+                                                                        "D")))
+        control = ensemble_from_deterministic(truth, 2, seed=seed, params=fq.error_params())
+        want = ensemble_from_deterministic(control.isel(member=1, drop=True), fq.members,
+                                           seed=seed + 1, params=fq.error_params())
+        fc, e0 = forecast_of_day(got[day])
+        xr.testing.assert_equal(fc, want.drop_vars(set(want.coords) - {"time", "member"}))
+        np.testing.assert_array_equal(e0.values, reference_et0(setup.pm, want).values)
+
+
+def test_forecast_policy_season_is_the_same_when_it_models_every_site(small, monkeypatch):
+    """The forecast policy models only the sites it may water, the fixed systems' and the
+    sensed ones (PlanningModel.take); modelling the whole city gives the same season."""
+    from irrigation.scenario import policies
+    from irrigation.scenario.season import prepare, simulate_season
+
+    setup = prepare(small)
+    pol = small.policies[2]
+    some = simulate_season(setup, pol, 0)
+    monkeypatch.setattr(policies, "fixed_system_sites",
+                        lambda sites, rules: np.ones(sites.sizes["site"], bool))
+    every = simulate_season(setup, pol, 0)
+    xr.testing.assert_identical(some, every)

@@ -135,3 +135,28 @@ def test_ensemble_precipitation_stays_within_the_plausible_range():
     assert float(p.max()) == top  # the tail reached the cap
     assert np.all(p.isel(member=0).values == 300.0)
     et0(ens, latitude_deg=52.1, elevation_m=2.0)  # accepted
+
+
+def test_array_forms_give_the_dataset_functions_numbers():
+    """Ensembles of several mornings stacked as (issue day, lead, member): the array
+    generator and Penman-Monteith give exactly the dataset functions' numbers, day by day
+    (both ways of computing the clear-sky radiation)."""
+    from irrigation.weather import ensemble_arrays, et0_penman_monteith
+
+    ds = complete_weather(read_knmi_daily(DATA / "etmgeg_260_2018summer.txt"),
+                          latitude_deg=52.1)
+    days = []
+    for k, start in enumerate((0, 5, 30)):
+        det = ds.isel(time=slice(start, start + 6))
+        ens = ensemble_from_deterministic(det, 4, seed=k)
+        arrays = ensemble_arrays({n: det[n].values for n in det.data_vars}, 4, seed=k)
+        for name in det.data_vars:
+            np.testing.assert_array_equal(arrays[name], ens[name].values)
+        days.append((ens, arrays))
+    dates = np.stack([e["time"].values for e, _ in days])[..., None]
+    for rso in ("fao56", "asce_full"):
+        stacked = et0_penman_monteith({n: np.stack([a[n] for _, a in days]) for n in ds},
+                                      dates, latitude_deg=52.1, elevation_m=2.0, rso=rso)
+        for k, (ens, _) in enumerate(days):
+            one = et0(ens, latitude_deg=52.1, elevation_m=2.0, rso=rso)
+            np.testing.assert_array_equal(stacked[k], one.values)
