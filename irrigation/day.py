@@ -197,7 +197,7 @@ class PlanningModel:
     def _depth_to_water_m(self, h: np.ndarray) -> xr.DataArray:
         h = h[None] if h.ndim == 3 else h
         if len(h) > 1 and ((h == h[:1]) | (np.isnan(h) & np.isnan(h[:1]))).all():  # held
-            one = self._depth_to_water_m(h[:1])
+            one = self.depth_to_water_m(h[:1])
             return xr.DataArray(np.repeat(one.values, len(h), axis=0), dims=one.dims,
                                 coords={"time": np.arange(1, len(h) + 1, dtype=float),
                                         "site": one["site"].values}, attrs=one.attrs)
@@ -688,7 +688,8 @@ def forecast_percolation(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray) 
                            for b in _blocks(n)], axis=1)
 
 
-def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Dataset:
+def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray, *,
+             tension: bool = True) -> xr.Dataset:
     """Soil forecast of every site and member without watering.
 
     Parameters
@@ -697,13 +698,17 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
         The ensemble (:func:`forecast_ensemble`).
     heads_m
         Heads of each morning of the horizon [m] (time, layer, row, col), e.g.
-        :func:`morning_heads` of a groundwater forecast, or today's heads repeated.
+        :func:`morning_heads` of a groundwater forecast; or (layer, row, col): today's
+        heads held over the horizon.
+    tension
+        Also the tension of every site, member and day (for the report and plots; the
+        decision needs the depletion only).
 
     Returns
     -------
     xr.Dataset
         Over (``time`` = mornings D..D+H-1, ``site``, ``member``): ``dr_mm`` and
-        ``tension_kpa``; ``depth_to_water_m`` over (``time``, ``site``); ``precip_mm``
+        (with ``tension``) ``tension_kpa``; ``depth_to_water_m`` over (``time``, ``site``); ``precip_mm``
         and ``et0_mm``; per site ``taw_mm``, ``threshold_mm``, ``threshold_kpa``,
         ``raw_kpa``, ``young_tree_kpa`` and the ``threshold_rule`` applied (RAW or the
         young-tree tension, :func:`irrigation.decide.site_thresholds`); coords ``x``,
@@ -719,10 +724,13 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
     site_ids = s["site"].values
     fc = ens.weather
     horizon, n_mem = fc.sizes["time"], fc.sizes["member"]
-    dtw = pm.depth_to_water_m(heads_m).assign_coords(time=fc["time"].values)
+    dtw = pm.depth_to_water_m(heads_m)
+    if np.ndim(heads_m) == 3:  # held over the horizon
+        dtw = dtw.isel(time=np.zeros(horizon, int))
+    dtw = dtw.assign_coords(time=fc["time"].values)
     dr = np.empty((horizon, site_ids.size, n_mem))
     dr[0] = ens.dr0_mm.values
-    tension = np.empty_like(dr)
+    psi = np.empty_like(dr) if tension else None
     raw = np.empty(site_ids.size)
     h = {k: np.asarray(v, float) for k, v in pm.hydraulics.items()}
     zr = s["root_depth_m"].values.astype(float)
@@ -730,25 +738,26 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
         sim = _soil(pm, ens, dtw, b)
         dr[1:, b] = sim["dr_mm"][:-1]
         raw[b] = np.median(sim["raw_mm"][0], axis=-1)
-        theta = theta_from_depletion(dr[:, b], h["theta_fc"][b, None], zr[b, None])
-        tension[:, b] = van_genuchten_tension_kpa(theta, *(h[k][b, None] for k in _VG))
-    coords = {"time": fc["time"].values, "site": site_ids, "member": fc["member"].values}
-    dims = ("time", "site", "member")
+        if tension:
+            theta = theta_from_depletion(dr[:, b], h["theta_fc"][b, None], zr[b, None])
+            psi[:, b] = van_genuchten_tension_kpa(theta, *(h[k][b, None] for k in _VG))
     raw = xr.DataArray(raw, dims="site", coords={"site": site_ids})
     thr = site_thresholds(s, raw, pm.hydraulics, int(str(ens.day)[:4]), cfg.decide)
+    dims = ("time", "site", "member")
+    # one Dataset of variables and one set of coordinates (no alignment of DataArrays)
     return xr.Dataset(
-        {"dr_mm": xr.DataArray(dr, dims=dims, coords=coords).assign_attrs(units="mm"),
-         "tension_kpa": xr.DataArray(tension, dims=dims, coords=coords, attrs={"units": "kPa"}),
-         "depth_to_water_m": dtw.assign_attrs(units="m"),
-         "precip_mm": fc["precip_mm"].assign_attrs(units="mm d-1"),
-         "et0_mm": ens.et0_mm,
-         "taw_mm": pm.taw_mm,
-         "threshold_mm": thr["threshold_mm"],
-         "threshold_kpa": thr["threshold_kpa"],
-         "raw_kpa": thr["raw_kpa"],
-         "young_tree_kpa": thr["young_tree_kpa"],
-         "threshold_rule": thr["rule"]},
-        coords={"x": ("site", s.x.values), "y": ("site", s.y.values),
+        {"dr_mm": (dims, dr, {"units": "mm"}),
+         **({"tension_kpa": (dims, psi, {"units": "kPa"})} if tension else {}),
+         "depth_to_water_m": (("time", "site"), dtw.transpose("time", "site").values,
+                              {**dtw.attrs, "units": "m"}),
+         "precip_mm": (fc["precip_mm"].dims, fc["precip_mm"].values, {"units": "mm d-1"}),
+         "et0_mm": ens.et0_mm.variable,
+         "taw_mm": pm.taw_mm.variable,
+         **{k: thr[k].variable for k in ("threshold_mm", "threshold_kpa", "raw_kpa",
+                                         "young_tree_kpa")},
+         "threshold_rule": thr["rule"].variable},
+        coords={"time": fc["time"].values, "site": site_ids, "member": fc["member"].values,
+                "x": ("site", s.x.values), "y": ("site", s.y.values),
                 "kind": ("site", s["kind"].values),
                 "priority": ("site", s["priority"].values),
                 "soil_texture": ("site", s["soil_texture"].values),

@@ -24,6 +24,7 @@ Every rule is a field of :class:`DecideRules` (the ``[decide]`` table of
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -316,8 +317,12 @@ def threshold_summary(thresholds: xr.Dataset, sites: xr.Dataset, year: int,
 def first_crossing_day(dr_mm: xr.DataArray, thr_mm: xr.DataArray) -> xr.DataArray:
     """First day index (0 = today) on which ``dr_mm > thr_mm``; ``inf`` when never [d]."""
     over = (dr_mm > thr_mm).transpose("time", ...)
-    first = over.argmax("time").astype(float)
-    return first.where(over.any("time"), np.inf)
+    return over.isel(time=0, drop=True).copy(data=_first_true(over.values))
+
+
+def _first_true(over: np.ndarray) -> np.ndarray:
+    """Index of the first True along axis 0, ``inf`` where none."""
+    return np.where(over.any(0), over.argmax(0), np.inf)
 
 
 def demand(
@@ -350,31 +355,34 @@ def demand(
     """
     if "member" not in dr_mm.dims:
         dr_mm = dr_mm.expand_dims(member=1)
-    first = first_crossing_day(dr_mm, thr_mm)
-    nmem = first.sizes["member"]
+    dr = dr_mm.transpose("time", "site", "member").values
+    thr = np.asarray(thr_mm.values, float)
+    first = _first_true(dr > thr[None, :, None])  # first crossing day (site, member)
+    nmem = first.shape[1]
     # the day by which a fraction due_probability of members has crossed
     k = int(np.ceil(rules.due_probability * nmem)) - 1
-    due_day = xr.DataArray(
-        np.sort(first.transpose("site", "member").values, axis=1)[:, k],
-        dims="site",
-        coords={"site": first.site},
-    )
-    p_cross = np.isfinite(first).mean("member")
-    p_lead = (first <= rules.lead_days).mean("member")
-    today = dr_mm.isel(time=0).median("member")
+    due_day = np.sort(first, axis=1)[:, k]
+    with warnings.catch_warnings():  # a site whose members are all NaN stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        today = np.nanmedian(dr[0], axis=1)  # as xarray's median (skips NaN)
+    watered = np.isin(sites.kind.values, rules.watered_kinds)
+    site = dr_mm["site"].values
     return xr.Dataset(
         {
-            "due_day": due_day.assign_attrs(units="d"),
-            "p_cross": p_cross.assign_attrs(units="1"),
-            "p_cross_lead": p_lead.assign_attrs(units="1"),
-            "litres": visit_litres(today, sites, rules).assign_attrs(units="L"),
-            "depletion_frac": (today / thr_mm).assign_attrs(units="1"),
-            "watered": ("site", np.isin(sites.kind.values, rules.watered_kinds)),
-        }
-    ).assign(due=lambda d: d.watered & (d.due_day <= rules.lead_days))
+            "due_day": ("site", due_day, {"units": "d"}),
+            "p_cross": ("site", np.isfinite(first).mean(1), {"units": "1"}),
+            "p_cross_lead": ("site", (first <= rules.lead_days).mean(1), {"units": "1"}),
+            "litres": ("site", visit_litres(today, sites, rules).values, {"units": "L"}),
+            "depletion_frac": ("site", today / thr, {"units": "1"}),
+            "watered": ("site", watered),
+            "due": ("site", watered & (due_day <= rules.lead_days)),
+        },
+        coords={"site": site},
+    )
 
 
-def visit_litres(dr_today_mm: xr.DataArray, sites: xr.Dataset, rules: DecideRules) -> xr.DataArray:
+def visit_litres(dr_today_mm: xr.DataArray | np.ndarray, sites: xr.Dataset,
+                 rules: DecideRules) -> xr.DataArray:
     """Litres for one visit today [L]: refill toward field capacity, within the caps.
 
     ``litres = refill_fraction * Dr * area`` (1 mm over 1 m2 = 1 L), then for trees clipped
@@ -383,7 +391,7 @@ def visit_litres(dr_today_mm: xr.DataArray, sites: xr.Dataset, rules: DecideRule
     """
     kind = sites.kind.values
     area = sites.area_m2.values
-    want = rules.refill_fraction * np.maximum(dr_today_mm.values, 0.0) * area
+    want = rules.refill_fraction * np.maximum(np.asarray(dr_today_mm), 0.0) * area
     tree = np.char.endswith(kind.astype(str), "_tree")
     cap_mm = np.where(kind == "lawn", rules.max_visit_mm_lawn, rules.max_visit_mm_bed)
     tree_l = np.clip(want, rules.min_visit_l, rules.max_visit_l_tree)
@@ -450,8 +458,7 @@ def fixed_system_zone(sites: xr.Dataset, rules: DecideRules = DEFAULT_RULES) -> 
     ids = sites["site"].values.astype(str)
     named = (sites["fixed_system"].values.astype(object) if "fixed_system" in sites
              else np.full(ids.size, "", dtype=object))
-    named = np.array(["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
-                      for v in named], dtype=object)
+    named = np.where(pd.isna(named), "", named.astype(str)).astype(object)
     by_kind = np.isin(sites["kind"].values.astype(str), rules.fixed_system_kinds)
     return np.where(named != "", named, np.where(by_kind, ids, "")).astype(object)
 

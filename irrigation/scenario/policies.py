@@ -316,9 +316,7 @@ class Forecast:
         if not morning.planning:
             return _empty_visits()
         ens = self._ensemble(morning)
-        held = np.broadcast_to(morning.heads_m, (ens.weather.sizes["time"],
-                                                 *np.shape(morning.heads_m)))
-        fc = forecast(self.pm, ens, held)
+        fc = forecast(self.pm, ens, morning.heads_m, tension=False)  # heads held
         day = np.datetime64(morning.day, "D")
         log = xr.concat(self.logged, "time") if self.logged else None
         d = decide_day(self.pm, day, fc, log)

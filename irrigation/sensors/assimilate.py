@@ -177,11 +177,18 @@ def analysis(
         satisfied = np.zeros(ok.shape, bool)
         satisfied[known] = xb_mean[at[known]] >= obs["dr_obs_mm"].values[known]
         ok &= ~(censored & satisfied)
-    out = xr.Dataset({"dr_mm": dr_b_mm.copy(), "var_mm2": var_b_mm2.copy()})
-    out["increment_mm"] = xr.zeros_like(dr_b_mm)
-    out.attrs["n_obs"] = int(ok.sum())
+    n_obs = int(ok.sum())
+
+    def result(dr: np.ndarray, var: np.ndarray, inc: np.ndarray) -> xr.Dataset:
+        return xr.Dataset({"dr_mm": (dr_b_mm.dims, dr, {**dr_b_mm.attrs, "units": "mm"}),
+                           "var_mm2": (var_b_mm2.dims, var, {**var_b_mm2.attrs,
+                                                             "units": "mm2"}),
+                           "increment_mm": (dr_b_mm.dims, inc, {"units": "mm"})},
+                          coords=dr_b_mm.coords, attrs={"n_obs": n_obs})
+
     if not ok.any():
-        return out
+        return result(dr_b_mm.values.copy(), var_b_mm2.values.copy(),
+                      np.zeros(dr_b_mm.shape))
     o = obs.isel(sensor=np.flatnonzero(ok))
     site_ids = sites["site"].values
     pos = pd.Index(site_ids).get_indexer(o["site"].values)
@@ -211,15 +218,11 @@ def analysis(
     inc[near] = (sig[near, None] * (r @ w)).reshape((len(near), *xb.shape[1:]))
     taw = taw_mm.sel(site=site_ids).values.reshape((-1,) + (1,) * (xb.ndim - 1))
     xa = np.clip(xb.values + inc, 0.0, taw)
-    out["dr_mm"] = xb.copy(data=xa).transpose(*dr_b_mm.dims)
-    out["increment_mm"] = xb.copy(data=xa - xb.values).transpose(*dr_b_mm.dims)
     reduction = np.zeros(sig.size)
     reduction[near] = sig[near] ** 2 * np.einsum("ij,ij->i", r @ m, r)
-    out["var_mm2"] = var_b_mm2.copy(data=np.maximum(sig**2 - reduction, 0.0))
-    for name in ("dr_mm", "increment_mm"):
-        out[name].attrs["units"] = "mm"
-    out["var_mm2"].attrs["units"] = "mm2"
-    return out
+    back = [xb.dims.index(d) for d in dr_b_mm.dims]  # to the layout of dr_b_mm
+    return result(xa.transpose(back), np.maximum(sig**2 - reduction, 0.0),
+                  (xa - xb.values).transpose(back))
 
 
 def advance_variance(var_a_mm2, etc_mm, taw_mm, rules: AssimilationRules = DEFAULT_ASSIMILATION):

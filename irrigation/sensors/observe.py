@@ -190,14 +190,18 @@ def root_zone_depletion(
     rest = values.dims[2:]
     v = values.values.astype(float)
     extra = (1,) * len(rest)
-    hyd = hyd.sel(sensor=values["sensor"].values)
+    ids = values["sensor"].values
+    if not np.array_equal(hyd["sensor"].values, ids):
+        hyd = hyd.sel(sensor=ids)
+    if not np.array_equal(quantity["sensor"].values, ids):
+        quantity = quantity.sel(sensor=ids)
 
     def per_sensor(name: str, depth: bool = True) -> np.ndarray:
         a = np.asarray(hyd[name].values, dtype=float)
         return a.reshape((-1, 1, *extra)) if depth else a.reshape((-1, *extra))
 
     vg = [per_sensor(k) for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
-    is_t = (quantity.sel(sensor=values["sensor"]).values == "tension").reshape(
+    is_t = (quantity.values == "tension").reshape(
         (-1, 1, *extra))
     psi = np.clip(v, 0.0, None)
     theta = np.where(is_t, van_genuchten_theta(psi, *vg), v)
