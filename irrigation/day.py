@@ -60,8 +60,7 @@ from .decide import (
 from .errors import ConvergenceError
 from .groundwater.assumed import AssumedWaterTable
 from .groundwater.backend import solve_model
-from .groundwater.embedded import SolveResult
-from .groundwater.forecast import depth_to_water, forecast_model
+from .groundwater.forecast import depth_to_water_at, forecast_model
 from .groundwater.model import GwfModel
 from .groundwater.output import heads_dataset
 from .plan import Plan, empty_plan, make_plan
@@ -208,14 +207,12 @@ class PlanningModel:
             return xr.DataArray(dtw.copy(), dims=("time", "site"),
                                 coords={"time": np.arange(1, len(h) + 1, dtype=float),
                                         "site": s.site.values}, attrs={"units": "m"})
-        res = SolveResult(heads=np.where(np.isfinite(h), h, -1e30),
-                          times=np.arange(1, len(h) + 1, dtype=float),
-                          kstpkper=[(0, k) for k in range(len(h))])
-        dtw = depth_to_water(heads_dataset(self.groundwater, res), s.x.values, s.y.values,
-                             model=self.groundwater)
-        return xr.DataArray(dtw.values, dims=("time", "site"),
-                            coords={"time": dtw["time"].values, "site": s.site.values},
-                            attrs={"units": "m"})
+        m = self.groundwater
+        h = np.where(np.isfinite(h) & (np.abs(h) < 1e29), h, np.nan)  # inactive or dry
+        dtw = depth_to_water_at(h, m.botm, m.top, *m.xy_to_rowcol(s.x.values, s.y.values))
+        return xr.DataArray(dtw, dims=("time", "site"),
+                            coords={"time": np.arange(1, len(h) + 1, dtype=float),
+                                    "site": s.site.values}, attrs={"units": "m"})
 
     def recharge_mm_d(self, dp_mm: np.ndarray) -> np.ndarray:
         """Recharge per cell [mm d-1] (days, nrow, ncol) from the deep percolation of the
@@ -708,11 +705,12 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray, *,
     -------
     xr.Dataset
         Over (``time`` = mornings D..D+H-1, ``site``, ``member``): ``dr_mm`` and
-        (with ``tension``) ``tension_kpa``; ``depth_to_water_m`` over (``time``, ``site``); ``precip_mm``
-        and ``et0_mm``; per site ``taw_mm``, ``threshold_mm``, ``threshold_kpa``,
-        ``raw_kpa``, ``young_tree_kpa`` and the ``threshold_rule`` applied (RAW or the
-        young-tree tension, :func:`irrigation.decide.site_thresholds`); coords ``x``,
-        ``y``, ``kind``, ``priority``, ``soil_texture``, ``planting_year``.
+        (with ``tension``) ``tension_kpa``; ``depth_to_water_m`` over (``time``,
+        ``site``); ``precip_mm`` and ``et0_mm``; per site ``taw_mm``,
+        ``threshold_mm``, ``threshold_kpa``, ``raw_kpa``, ``young_tree_kpa`` and the
+        ``threshold_rule`` applied (RAW or the young-tree tension,
+        :func:`irrigation.decide.site_thresholds`); coords ``x``, ``y``, ``kind``,
+        ``priority``, ``soil_texture``, ``planting_year``.
 
     Notes
     -----

@@ -169,24 +169,51 @@ def depth_to_water(heads_ds: xr.Dataset, x, y, *, model: GwfModel | None = None,
     x = np.atleast_1d(np.asarray(x, dtype=float))
     y = np.atleast_1d(np.asarray(y, dtype=float))
     row, col = _locate_points(heads_ds, x, y, model)
+    surface = heads_ds["top"].values if land_surface is None else np.asarray(land_surface,
+                                                                            dtype=float)
+    depth = depth_to_water_at(heads_ds["head"].transpose("time", "layer", "row", "col").values,
+                              heads_ds["botm"].transpose("layer", "row", "col").values,
+                              surface, row, col)
+    return xr.DataArray(depth, dims=("time", "site"),
+                        coords={"time": heads_ds["time"], "x": ("site", x), "y": ("site", y)},
+                        name="depth_to_water",
+                        attrs={"long_name": "depth to water table below land surface",
+                               "units": "m"})
+
+
+def depth_to_water_at(heads_m: np.ndarray, botm_m: np.ndarray, surface_m: np.ndarray,
+                      row: np.ndarray, col: np.ndarray) -> np.ndarray:
+    """Depth from the land surface to the water table in cells (row, col) [m].
+
+    Parameters
+    ----------
+    heads_m
+        Heads (time, layer, nrow, ncol) [m], NaN where inactive or dry.
+    botm_m
+        Cell bottoms (layer, nrow, ncol) [m].
+    surface_m
+        Land surface [m]: (nrow, ncol), or one value per point.
+    row, col
+        The points' cells (0-based), -1 outside the grid.
+
+    Returns
+    -------
+    numpy.ndarray
+        (time, point) [m], positive below ground: the surface minus the head of the
+        uppermost saturated cell (head > bottom) of the column; NaN outside the grid or
+        where no cell is saturated.
+    """
     inside = row >= 0
     if (~inside).any():
-        log.warning("%d of %d points lie outside the groundwater grid", (~inside).sum(), len(x))
-    r = xr.DataArray(np.where(inside, row, 0), dims="site")
-    c = xr.DataArray(np.where(inside, col, 0), dims="site")
-    wt = water_table(heads_ds["head"], heads_ds["botm"]).isel(row=r, col=c)
-    if land_surface is None:
-        surf = heads_ds["top"].values[r.values, c.values]
-    else:
-        ls = np.asarray(land_surface, dtype=float)
-        surf = ls[r.values, c.values] if ls.ndim == 2 else np.broadcast_to(ls, x.shape)
-    depth = (xr.DataArray(surf, dims="site") - wt).where(xr.DataArray(inside, dims="site"))
-    depth = depth.transpose("time", "site")
-    depth = depth.drop_vars([v for v in depth.coords if v not in ("time",)])
-    depth = depth.assign_coords(x=("site", x), y=("site", y))
-    depth.name = "depth_to_water"
-    depth.attrs = {"long_name": "depth to water table below land surface", "units": "m"}
-    return depth
+        log.warning("%d of %d points lie outside the groundwater grid", (~inside).sum(),
+                    len(row))
+    r, c = np.where(inside, row, 0), np.where(inside, col, 0)
+    h = heads_m[:, :, r, c]
+    wet = ~np.isnan(h) & (h > botm_m[:, r, c])
+    wt = np.take_along_axis(h, wet.argmax(1)[:, None], axis=1)[:, 0]
+    surface = np.asarray(surface_m, dtype=float)
+    surf = surface[r, c] if surface.ndim == 2 else np.broadcast_to(surface, row.shape)
+    return np.where(inside & wet.any(1), surf - wt, np.nan)
 
 
 def _locate_points(ds: xr.Dataset, x, y, model: GwfModel | None):

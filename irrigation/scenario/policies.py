@@ -70,7 +70,7 @@ class Morning:
     readings
         Sensor readings of the last 24 h: ``value`` over (``sensor``, ``depth``,
         ``time`` hourly), ``valid`` (within the logger's range), coord ``quantity``;
-        None on the first day.
+        None on the first day and for a planner that does not read them.
     forecast
         Weather forecast issued today over ``time`` (today first) and ``member``.
     heads_m
@@ -97,6 +97,8 @@ class Planner(Protocol):
     watered: np.ndarray
     #: Whether ``plan`` reads ``morning.forecast`` (else it is left empty).
     uses_forecast: bool
+    #: Whether ``plan`` reads ``morning.readings`` (else they are None).
+    uses_readings: bool
 
     def plan(self, morning: Morning) -> pd.DataFrame:
         """Today's visits (:data:`VISIT_COLUMNS`); empty when ``morning.planning`` is
@@ -123,7 +125,7 @@ def _visits(sites: xr.Dataset, mask: np.ndarray, tree_l: float, area_mm: float) 
 class Nobody:
     """``none``: nobody waters (the reference of avoided stress)."""
 
-    uses_forecast = False
+    uses_forecast = uses_readings = False
 
     def __init__(self, pm: PlanningModel) -> None:
         self.watered = np.zeros(pm.city.sites.sizes["site"], bool)
@@ -141,7 +143,7 @@ class FixedInterval:
     ``rain_skip_days`` days before (the group then waits for its next turn).
     """
 
-    uses_forecast = False
+    uses_forecast = uses_readings = False
 
     def __init__(self, policy: FixedIntervalPolicy, pm: PlanningModel,
                  season: tuple[np.datetime64, np.datetime64]) -> None:
@@ -198,7 +200,7 @@ class SensorThreshold:
     watered within ``rest_days`` (by this policy) is not watered again.
     """
 
-    uses_forecast = False
+    uses_forecast, uses_readings = False, True
 
     def __init__(self, policy: SensorThresholdPolicy, pm: PlanningModel) -> None:
         city = pm.city
@@ -262,6 +264,7 @@ class Forecast:
                  first_day: np.datetime64) -> None:
         sites, cfg = pm.city.sites, pm.city.config
         self.policy = policy
+        self.uses_readings = policy.sensors
         self.watered = np.isin(sites["kind"].values, cfg.decide.watered_kinds)
         # the model of the sites it may water, those of fixed systems and the sensed ones
         self.keep = (self.watered | fixed_system_sites(sites, cfg.decide)

@@ -346,11 +346,12 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int,
     head_wells = np.zeros((n_out, len(w)))
     budget = scn.budget
 
+    no_forecast = setup.weather.isel(time=[])
     for k, day in enumerate(days):
         dseed = day_seed(seed_days, day)
         planning = bool(day >= start)
         yesterday = slice(day - 1, day - 1) if k else slice(day, day - 1)
-        fc, fc_et0 = setup.weather.isel(time=[]), None
+        fc, fc_et0 = no_forecast, None
         if planning and planner.uses_forecast:
             if not forecasts:
                 forecasts.update(season_forecasts(setup, seed_days))
@@ -382,7 +383,7 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int,
                                 planned_l=planned)
         values, pstate = probes.readings_of_day(state.theta, pstate,
                                                 np.random.default_rng(dseed + 5))
-        readings = _readings(values, day, probes, city)
+        readings = _readings(values, day, probes, city) if planner.uses_readings else None
         dp_since.append(truth.deep_percolation_mm)
         if len(dp_since) == GROUNDWATER_STEP_DAYS or k == days.size - 1:
             heads = _groundwater_step(setup, day, heads, np.array(dp_since))
