@@ -801,7 +801,8 @@ def decide_day(pm: PlanningModel, day: np.datetime64, fc: xr.Dataset,
         drop=True), s, cfg.decide)
     resting = None if watering_l is None else resting_sites(watering_l, day, cfg.decide)
     visits, deferred = todays_candidates(dem, s, cfg.fleet, day, cfg.decide, resting)
-    xy = s[["x", "y"]].to_dataframe()[["x", "y"]]
+    xy = pd.DataFrame({"x": s["x"].values, "y": s["y"].values},
+                      index=pd.Index(s["site"].values, name="site"))
     return Decision(dem, visits, deferred.join(xy, on="site"),
                     fixed_system_plan(dem, s, cfg.decide))
 

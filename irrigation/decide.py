@@ -490,23 +490,25 @@ def fixed_system_plan(dem: xr.Dataset, sites: xr.Dataset,
         ``minutes`` [min] (the zone's), ``litres`` [L], ``due`` (the site itself is due),
         ``due_day`` [d]; zones in name order.
     """
-    zone = fixed_system_zone(sites, rules)
-    on = zone != ""
+    zone = fixed_system_zone(sites, rules).astype(str)
     area = sites["area_m2"].values.astype(float)
-    t = pd.DataFrame({
-        "zone": zone, "site": sites["site"].values, "kind": sites["kind"].values,
-        "x": sites["x"].values, "y": sites["y"].values,
-        "street": sites["street"].values if "street" in sites else "",
-        "area_m2": area, "need_mm": dem["litres"].values / area,
-        "due": dem["due"].values & on, "due_day": dem["due_day"].values,
-    })[on]
-    depth = t[t["due"]].groupby("zone")["need_mm"].max()
-    t = t[t["zone"].isin(depth.index)].copy()
-    t["mm"] = np.round(t["zone"].map(depth).to_numpy(float), 1)
-    t["minutes"] = np.ceil(60.0 * t["mm"] / rules.fixed_system_mm_per_h)
-    t["litres"] = np.round(t["mm"] * t["area_m2"], 0)
-    return t.sort_values(["zone", "site"], kind="stable")[FIXED_SYSTEM_COLUMNS].reset_index(
-        drop=True)
+    need_mm = dem["litres"].values / area
+    due = dem["due"].values & (zone != "")
+    running = np.unique(zone[due])  # the zones with a due site, in name order
+    depth = np.full(running.size, np.nan)
+    np.fmax.at(depth, np.searchsorted(running, zone[due]), need_mm[due])  # NaN skipped
+    rows = np.flatnonzero(np.isin(zone, running) & (zone != ""))
+    site = sites["site"].values
+    rows = rows[np.lexsort((site[rows].astype(str), zone[rows]))]
+    mm = np.round(depth[np.searchsorted(running, zone[rows])], 1)
+    street = sites["street"].values[rows] if "street" in sites else ""
+    return pd.DataFrame({
+        "zone": zone[rows].astype(object), "site": site[rows],
+        "kind": sites["kind"].values[rows], "x": sites["x"].values[rows],
+        "y": sites["y"].values[rows], "street": street, "area_m2": area[rows], "mm": mm,
+        "minutes": np.ceil(60.0 * mm / rules.fixed_system_mm_per_h),
+        "litres": np.round(mm * area[rows], 0), "due": due[rows],
+        "due_day": dem["due_day"].values[rows]}, columns=FIXED_SYSTEM_COLUMNS)
 
 
 # --------------------------------------------------------------------------- today's candidates

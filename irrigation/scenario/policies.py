@@ -321,7 +321,10 @@ class Forecast:
         ens = self._ensemble(morning)
         fc = forecast(self.pm, ens, morning.heads_m, tension=False)  # heads held
         day = np.datetime64(morning.day, "D")
-        log = xr.concat(self.logged, "time") if self.logged else None
+        log = None if not self.logged else xr.DataArray(
+            np.concatenate([a.values for a in self.logged]), dims=("time", "site"),
+            coords={"time": np.concatenate([a["time"].values for a in self.logged]),
+                    "site": self.pm.city.sites["site"].values})
         d = decide_day(self.pm, day, fc, log)
         sites = self.pm.city.sites
         prio = pd.Series(sites["priority"].values, index=sites["site"].values)
