@@ -34,7 +34,7 @@ from ..day import (
     forecast,
     forecast_ensemble,
 )
-from ..decide import fixed_system_sites
+from ..decide import DecideRules, fixed_system_sites
 from ..sensors import daily_observations, probe_correlation, probe_hydraulics, window_means
 from ..soil import van_genuchten_tension_kpa
 from .schema import (
@@ -247,7 +247,8 @@ class Forecast:
 
     It models the sites it may water, those of fixed systems and the sensed ones
     (:meth:`~irrigation.day.PlanningModel.take`; their numbers do not depend on the
-    others). Each morning: their soil balance moves on by yesterday (station weather,
+    others), and forecasts only the days its decisions look at
+    (:func:`decision_reach_days`). Each morning: their soil balance moves on by yesterday (station weather,
     the water the crews reported, depth to water from the monitored heads) and the
     sensor window is assimilated (:func:`~irrigation.day.advance`,
     :func:`~irrigation.day.assimilate`, as the daily run's state stage); then the
@@ -277,6 +278,7 @@ class Forecast:
         self.rho = probe_correlation(city.sites, city.sensors, city.config.assimilation)
         self.n_obs = 0
         self.logged: list[xr.DataArray] = []  # the log of the last rest_days days
+        self.reach_days = decision_reach_days(cfg.decide)
 
     def _advance(self, morning: Morning) -> None:
         pm, city = self.pm, self.pm.city
@@ -319,6 +321,9 @@ class Forecast:
         if not morning.planning:
             return _empty_visits()
         ens = self._ensemble(morning)
+        within = {"time": slice(0, self.reach_days)}  # the days its decisions look at
+        ens = dataclasses.replace(ens, weather=ens.weather.isel(within),
+                                  et0_mm=ens.et0_mm.isel(within))
         fc = forecast(self.pm, ens, morning.heads_m, tension=False)  # heads held
         day = np.datetime64(morning.day, "D")
         log = None if not self.logged else xr.DataArray(
@@ -332,6 +337,16 @@ class Forecast:
                                reason="fixed system")
         cols = list(VISIT_COLUMNS)
         return pd.concat([d.visits[cols], fixed[cols]], ignore_index=True)
+
+
+def decision_reach_days(rules: DecideRules) -> int:
+    """Forecast days the decisions look at: a site is due when the forecast crosses its
+    threshold by day ``lead_days`` and pulled forward by ``lead_days +
+    pull_forward_days`` (:func:`irrigation.decide.demand`,
+    :func:`~irrigation.decide.todays_candidates`; day 0 = this morning). Later days of
+    the forecast change only its report (crossing days and probabilities beyond them),
+    never the visits, so the season's forecast policy does not simulate them."""
+    return int(np.floor(rules.lead_days + rules.pull_forward_days)) + 1
 
 
 def forecast_city(city: City, policy: ForecastPolicy) -> City:

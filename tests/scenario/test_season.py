@@ -261,9 +261,11 @@ def test_season_forecasts_are_each_mornings_ensemble(small):
         np.testing.assert_array_equal(e0.values, reference_et0(setup.pm, want).values)
 
 
-def test_forecast_policy_season_is_the_same_when_it_models_every_site(small, monkeypatch):
+def test_forecast_policy_shortcuts_change_nothing(small, monkeypatch):
     """The forecast policy models only the sites it may water, the fixed systems' and the
-    sensed ones (PlanningModel.take); modelling the whole city gives the same season."""
+    sensed ones (PlanningModel.take), and only the forecast days its decisions look at
+    (decision_reach_days); modelling the whole city over the whole horizon gives the
+    same season."""
     from irrigation.scenario import policies
     from irrigation.scenario.season import prepare, simulate_season
 
@@ -272,5 +274,6 @@ def test_forecast_policy_season_is_the_same_when_it_models_every_site(small, mon
     some = simulate_season(setup, pol, 0)
     monkeypatch.setattr(policies, "fixed_system_sites",
                         lambda sites, rules: np.ones(sites.sizes["site"], bool))
+    monkeypatch.setattr(policies, "decision_reach_days", lambda rules: 10**6)
     every = simulate_season(setup, pol, 0)
     xr.testing.assert_identical(some, every)
