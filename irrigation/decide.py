@@ -586,52 +586,71 @@ def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[Vehicl
         :data:`DEFERRED_COLUMNS` of the due sites not offered.
     """
     today = np.datetime64(today, "D")
-    fixed = fixed_system_sites(sites, rules)
-    table = pd.DataFrame({
-        "site": sites["site"].values, "x": sites["x"].values, "y": sites["y"].values,
-        "kind": sites["kind"].values, "priority": sites["priority"].values.astype(int),
-        "litres": dem["litres"].values, "due_day": dem["due_day"].values,
-        "p_cross": dem["p_cross"].values, "p_lead": dem["p_cross_lead"].values,
-        "frac": dem["depletion_frac"].values, "due": dem["due"].values,
-        "street": sites["street"].values if "street" in sites else "",
-    })[dem["watered"].values & ~fixed]
-    table = table.assign(weight=urgency_weight(table["priority"], table["due_day"], rules))
+    rows = np.flatnonzero(dem["watered"].values & ~fixed_system_sites(sites, rules))
+    c = {"site": sites["site"].values[rows], "x": sites["x"].values[rows],
+         "y": sites["y"].values[rows], "kind": sites["kind"].values[rows],
+         "priority": sites["priority"].values.astype(int)[rows],
+         "litres": dem["litres"].values[rows], "due_day": dem["due_day"].values[rows],
+         "p_cross": dem["p_cross"].values[rows],
+         "street": sites["street"].values[rows] if "street" in sites else np.full(
+             rows.size, "", dtype=object)}
+    due = dem["due"].values[rows]
+    weight = urgency_weight(c["priority"], c["due_day"], rules)
     tank = max(v.tank_l for v in fleet)
-    too_big = table["litres"] > rules.max_tank_loads * tank
+    too_big = c["litres"] > rules.max_tank_loads * tank
+
+    def table(k: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({name: v[k] for name, v in c.items()})
+
     parts = []
-    big = table[table["due"] & too_big]
-    if len(big):
+    big = np.flatnonzero(due & too_big)
+    if big.size:
         detail = [f"a {k.replace('_', ' ')} visit of {litres:,.0f} L is more than "
                   f"{rules.max_tank_loads:g} loads of the largest tank ({tank:,.0f} L): water "
                   "it by a fixed system ([decide] fixed_system_kinds or the sites' "
-                  "fixed_system column)" for k, litres in zip(big["kind"], big["litres"],
+                  "fixed_system column)" for k, litres in zip(c["kind"][big], c["litres"][big],
                                                                strict=True)]
-        parts.append(deferred_table(big, today, "not routable", detail))
-    due = table[table["due"] & ~too_big].sort_values(
-        ["weight", "due_day", "p_lead", "frac"], ascending=[False, True, False, False],
-        kind="stable")
+        parts.append(deferred_table(table(big), today, "not routable", detail))
+    # rank: urgency, due day, crossing within the lead time, today's depletion (stable;
+    # NaN last as in a pandas sort)
+    ranked = np.flatnonzero(due & ~too_big)
+    p_lead = dem["p_cross_lead"].values[rows]
+    frac = dem["depletion_frac"].values[rows]
+    ranked = ranked[np.lexsort((-frac[ranked], -p_lead[ranked], c["due_day"][ranked],
+                                -weight[ranked]))]
     cap = np.inf if rules.max_litres_per_day is None else rules.max_litres_per_day
-    within = due["litres"].cumsum().to_numpy() <= cap
+    within = _cumsum(c["litres"][ranked]) <= cap
     if (~within).any():
-        parts.append(deferred_table(due[~within], today, "water cap",
+        parts.append(deferred_table(table(ranked[~within]), today, "water cap",
                                     f"the day's cap of {cap:,.0f} L is reached"))
-    due = due[within].assign(reason="due", urgency=lambda d: d["weight"] - 1.0,
-                             max_detour_m=np.nan)
+    ranked = ranked[within]
     rest = np.zeros(len(dem["site"]), bool) if resting is None else np.asarray(resting, bool)
-    table["resting"] = rest[table.index.to_numpy()]
-    soon = table[~table["due"] & ~too_big & ~table["resting"]
-                 & (table["due_day"] <= rules.lead_days + rules.pull_forward_days)]
-    if len(due) and len(soon) and rules.pull_forward_radius_m > 0:
-        dist, _ = cKDTree(due[["x", "y"]].to_numpy()).query(soon[["x", "y"]].to_numpy())
-        near = soon[dist <= rules.pull_forward_radius_m].sort_values(
-            ["due_day", "priority"], kind="stable")
-        left = cap - due["litres"].sum()
-        near = near[near["litres"].cumsum().to_numpy() <= left]
-        due = pd.concat([due, near.assign(reason="pulled forward", urgency=0.0,
-                                          max_detour_m=2.0 * rules.pull_forward_radius_m)])
-    empty = pd.DataFrame(columns=DEFERRED_COLUMNS)
-    deferred = pd.concat(parts, ignore_index=True) if parts else empty
-    return due[CANDIDATE_COLUMNS].reset_index(drop=True), deferred
+    soon = np.flatnonzero(~due & ~too_big & ~rest[rows]
+                          & (c["due_day"] <= rules.lead_days + rules.pull_forward_days))
+    near = np.zeros(0, int)
+    if ranked.size and soon.size and rules.pull_forward_radius_m > 0:
+        xy = np.column_stack([c["x"], c["y"]]).astype(float)
+        dist, _ = cKDTree(xy[ranked]).query(xy[soon])
+        near = soon[dist <= rules.pull_forward_radius_m]
+        near = near[np.lexsort((c["priority"][near], c["due_day"][near]))]
+        left = cap - np.nansum(c["litres"][ranked])
+        near = near[_cumsum(c["litres"][near]) <= left]
+    out = table(np.concatenate([ranked, near]))
+    n = ranked.size
+    out["reason"] = np.where(np.arange(len(out)) < n, "due", "pulled forward").astype(object)
+    out["urgency"] = np.concatenate([weight[ranked] - 1.0, np.zeros(near.size)])
+    out["max_detour_m"] = np.concatenate([np.full(n, np.nan),
+                                          np.full(near.size, 2.0 * rules.pull_forward_radius_m)])
+    deferred = (pd.concat(parts, ignore_index=True) if parts
+                else pd.DataFrame(columns=DEFERRED_COLUMNS))
+    return out[CANDIDATE_COLUMNS], deferred
+
+
+def _cumsum(x: np.ndarray) -> np.ndarray:
+    """Running sum skipping NaN, NaN where ``x`` is (pandas' ``cumsum``)."""
+    out = np.nancumsum(x)
+    out[np.isnan(x)] = np.nan
+    return out
 
 
 def resting_sites(watering_l: xr.DataArray, today: np.datetime64 | str,
