@@ -248,9 +248,9 @@ class Forecast:
     It models the sites it may water, those of fixed systems and the sensed ones
     (:meth:`~irrigation.day.PlanningModel.take`; their numbers do not depend on the
     others), and forecasts only the days its decisions look at
-    (:func:`decision_reach_days`). Each morning: their soil balance moves on by yesterday (station weather,
-    the water the crews reported, depth to water from the monitored heads) and the
-    sensor window is assimilated (:func:`~irrigation.day.advance`,
+    (:func:`decision_reach_days`). Each morning: their soil balance moves on by yesterday
+    (station weather, the water the crews reported, depth to water from the monitored
+    heads) and the sensor window is assimilated (:func:`~irrigation.day.advance`,
     :func:`~irrigation.day.assimilate`, as the daily run's state stage); then the
     forecast and decide steps plan the day (:func:`~irrigation.day.decide_day`: the due
     visits, those pulled forward, and the runs of the fixed systems as visits with reason

@@ -195,7 +195,7 @@ def analysis(
     if (pos < 0).any():
         raise InputError(f"observation at unknown site {o['site'].values[pos < 0][0]!r}",
                          field="site")
-    sig = np.sqrt(var_b_mm2.sel(site=site_ids).values)
+    sig = np.sqrt(_on_sites(var_b_mm2, site_ids))
     rho_so = (background_correlation(sites, sites.isel(site=pos), rules) if rho is None
               else rho if ok.all() else rho[:, ok])
     # only sites correlated with some observation change (rho is 0 between kinds): the gain
@@ -216,13 +216,20 @@ def analysis(
     m = d[:, None] * np.linalg.solve(s, np.diag(d))  # S symmetric: M symmetric
     inc = np.zeros(xb.shape)
     inc[near] = (sig[near, None] * (r @ w)).reshape((len(near), *xb.shape[1:]))
-    taw = taw_mm.sel(site=site_ids).values.reshape((-1,) + (1,) * (xb.ndim - 1))
+    taw = _on_sites(taw_mm, site_ids).reshape((-1,) + (1,) * (xb.ndim - 1))
     xa = np.clip(xb.values + inc, 0.0, taw)
     reduction = np.zeros(sig.size)
     reduction[near] = sig[near] ** 2 * np.einsum("ij,ij->i", r @ m, r)
     back = [xb.dims.index(d) for d in dr_b_mm.dims]  # to the layout of dr_b_mm
     return result(xa.transpose(back), np.maximum(sig**2 - reduction, 0.0),
                   (xa - xb.values).transpose(back))
+
+
+def _on_sites(da: xr.DataArray, site_ids: np.ndarray) -> np.ndarray:
+    """The values of ``da`` (over ``site``) in the order of ``site_ids``."""
+    if np.array_equal(da["site"].values, site_ids):
+        return da.values
+    return da.sel(site=site_ids).values
 
 
 def advance_variance(var_a_mm2, etc_mm, taw_mm, rules: AssimilationRules = DEFAULT_ASSIMILATION):

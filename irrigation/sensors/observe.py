@@ -52,16 +52,17 @@ def channel_theta(values: xr.DataArray, quantity: xr.DataArray, hyd: xr.Dataset)
 
 
 def _window_average(qc: xr.Dataset, days: np.ndarray, window_hours: int,
-                    use: np.ndarray) -> np.ndarray:
-    """Mean of the readings where ``use`` in [D - window, D) for each day D, (sensor,
-    depth, day); NaN when none."""
+                    use: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+    """Mean of the readings (or of ``values`` over the same axes) where ``use`` in
+    [D - window, D) for each day D, (sensor, depth, day); NaN when none."""
     t = qc["time"].values
     d = np.asarray(days, dtype="datetime64[D]")
     ends = (t.astype("datetime64[D]") + _DAY)
     inwin = (ends - t) <= np.timedelta64(window_hours, "h")
     pos = np.searchsorted(d, ends)
     keep = inwin & (pos < d.size) & (d[np.minimum(pos, d.size - 1)] == ends)
-    v = qc["value"].transpose("sensor", "depth", "time").values
+    v = (qc["value"].transpose("sensor", "depth", "time").values if values is None
+         else values)
     v = np.where(use, v, np.nan)
     return daily_mean(v[..., keep], pos[keep], d.size) if keep.any() else np.full(
         (*v.shape[:-1], d.size), np.nan)
@@ -110,9 +111,8 @@ def window_bounds(qc: xr.Dataset, days: np.ndarray, window_hours: int) -> xr.Dat
     cens = _censored(qc)
     valid = qc["valid"].transpose("sensor", "depth", "time").values
     mean = _window_average(qc, days, window_hours, valid | cens)
-    any_cens = _window_average(qc.assign(value=(("sensor", "depth", "time"),
-                                                cens.astype(float))),
-                               days, window_hours, np.ones(cens.shape, bool))
+    any_cens = _window_average(qc, days, window_hours, np.ones(cens.shape, bool),
+                               cens.astype(float))
     return _days_array(qc, days, np.where(any_cens > 0, mean, np.nan))
 
 
