@@ -531,6 +531,9 @@ DEFERRAL_REASONS = {
 }
 
 
+_NO_DEFERRED = pd.DataFrame(columns=DEFERRED_COLUMNS)
+
+
 def deferred_table(sites: pd.DataFrame, today: np.datetime64 | str, reason: str,
                    detail: str | Sequence[str]) -> pd.DataFrame:
     """Deferred-site rows (:data:`DEFERRED_COLUMNS`) for ``sites`` (a table with ``site``,
@@ -635,15 +638,16 @@ def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[Vehicl
         near = near[np.lexsort((c["priority"][near], c["due_day"][near]))]
         left = cap - np.nansum(c["litres"][ranked])
         near = near[_cumsum(c["litres"][near]) <= left]
-    out = table(np.concatenate([ranked, near]))
-    n = ranked.size
-    out["reason"] = np.where(np.arange(len(out)) < n, "due", "pulled forward").astype(object)
-    out["urgency"] = np.concatenate([weight[ranked] - 1.0, np.zeros(near.size)])
-    out["max_detour_m"] = np.concatenate([np.full(n, np.nan),
-                                          np.full(near.size, 2.0 * rules.pull_forward_radius_m)])
-    deferred = (pd.concat(parts, ignore_index=True) if parts
-                else pd.DataFrame(columns=DEFERRED_COLUMNS))
-    return out[CANDIDATE_COLUMNS], deferred
+    k, n = np.concatenate([ranked, near]), ranked.size
+    out = pd.DataFrame({
+        **{name: v[k] for name, v in c.items()},
+        "reason": np.where(np.arange(k.size) < n, "due", "pulled forward").astype(object),
+        "urgency": np.concatenate([weight[ranked] - 1.0, np.zeros(near.size)]),
+        "max_detour_m": np.concatenate([np.full(n, np.nan),
+                                        np.full(near.size, 2.0 * rules.pull_forward_radius_m)]),
+    }, columns=CANDIDATE_COLUMNS)
+    deferred = pd.concat(parts, ignore_index=True) if parts else _NO_DEFERRED.copy()
+    return out, deferred
 
 
 def _cumsum(x: np.ndarray) -> np.ndarray:
