@@ -473,12 +473,16 @@ def advance(pm: PlanningModel, state: SoilState, et0_mm: xr.DataArray,
             dtw_m.values, dtype=float).reshape(1, -1, 1),
         initial_depletion_mm=dr0)
     dr_next = dr.copy(data=sim["dr_mm"][0] if members else sim["dr_mm"][0, :, 0])
-    ids = state.var_mm2["site"].values
+    v = state.var_mm2.transpose("site", ...)  # (site[, member])
+    ids = v["site"].values
     at = (slice(None) if np.array_equal(ids, pm.soil.site)
           else pd.Index(pm.soil.site).get_indexer(ids))
-    var = xr.DataArray(advance_variance(state.var_mm2.values, pm.soil.k_l[at] * e0,
-                                        pm.soil.taw_mm[at], pm.city.config.assimilation),
-                       dims="site", coords={"site": ids})
+    per_site = (-1,) + (1,) * (v.ndim - 1)
+    var = v.copy(data=advance_variance(v.values, (pm.soil.k_l[at] * e0).reshape(per_site),
+                                       pm.soil.taw_mm[at].reshape(per_site),
+                                       pm.city.config.assimilation)
+                 ).transpose(*state.var_mm2.dims)
+    var.attrs, var.name = {}, None
     dp = sim["deep_percolation_mm"][0]
     return (SoilState(state.day + 1, dr_next, var, state.heads_m),
             dp if members else dp[:, 0])
