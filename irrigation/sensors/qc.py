@@ -156,10 +156,7 @@ def range_check(readings: xr.Dataset, rules: QCRules = DEFAULT_QC) -> xr.Dataset
     flags = np.zeros(v.shape, np.uint8)
     flags[have & ~ok] |= QC_FLAGS["range"]
     flags[cens] |= QC_FLAGS["censored"]
-    out = readings.copy()
-    out["qc_flags"] = (v.dims, flags)
-    out["valid"] = (v.dims, ok & ~cens)
-    return out
+    return readings.assign(qc_flags=(v.dims, flags), valid=(v.dims, ok & ~cens))
 
 
 def _stuck(v: np.ndarray, hours: np.ndarray, min_duration_h: float) -> np.ndarray:
