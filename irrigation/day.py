@@ -395,13 +395,9 @@ def observe(pm: PlanningModel, readings: xr.Dataset | None, et0_mm: xr.DataArray
     city = pm.city
     if readings is None or city.sensors.sizes["sensor"] == 0:
         return None
-    # the open loop of the probes' sites only (each site's balance is its own)
-    probed = pm.take(np.isin(city.sites["site"].values, city.sensors["site"].values))
-    ids = {"site": probed.city.sites["site"].values}
-    open_loop = simulate_sites(probed.city.sites, et0_mm, precip_mm,
-                               irrigation_l=watering_l.sel(ids),
-                               depth_to_water_m=None if dtw_m is None else dtw_m.sel(ids),
-                               textures=pm.textures, species=pm.species, soil=probed.soil)
+    open_loop = simulate_sites(city.sites, et0_mm, precip_mm, irrigation_l=watering_l,
+                               depth_to_water_m=dtw_m, textures=pm.textures,
+                               species=pm.species, soil=pm.soil)
     r = readings.reindex(sensor=city.sensors["sensor"].values)
     r = r.assign_coords(quantity=("sensor", city.sensors["kind"].values))
     hyd = probe_hydraulics(city.sensors, city.sites, pm.textures)
