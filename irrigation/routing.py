@@ -245,6 +245,43 @@ straight-line distance (a warning is logged)."""
 # --------------------------------------------------------------------------- problem
 
 
+class TravelTimes:
+    """A travel-time matrix [s] computed from a distance matrix [m] and a speed when
+    read: ``times[i, j]`` (any numpy index) is ``distance_m[i, j] / speed_m_per_s``, the
+    same numbers as the whole matrix divided at once, without keeping a second
+    (n, n) array per truck type (at 10,000 locations each is 0.8 GB).
+
+    Parameters
+    ----------
+    distance_m
+        The distance matrix [m] (shared, not copied).
+    speed_m_per_s
+        Driving speed [m s-1].
+    """
+
+    def __init__(self, distance_m: np.ndarray, speed_m_per_s: float) -> None:
+        self.distance_m = distance_m
+        self.speed_m_per_s = float(speed_m_per_s)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.distance_m.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.distance_m.ndim
+
+    def __len__(self) -> int:
+        return len(self.distance_m)
+
+    def __getitem__(self, index) -> np.ndarray:
+        return self.distance_m[index] / self.speed_m_per_s
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        out = self.distance_m / self.speed_m_per_s
+        return out if dtype is None else out.astype(dtype)
+
+
 @dataclass(frozen=True)
 class TimeProfile:
     """The times of one kind of truck: how fast it drives, pumps and refills.
@@ -252,7 +289,8 @@ class TimeProfile:
     Attributes
     ----------
     duration_s
-        Travel time from row to column location [s], shape (n_locations, n_locations).
+        Travel time from row to column location [s], shape (n_locations, n_locations):
+        an array, or :class:`TravelTimes` (computed from the distances when read).
     service_s
         Time at each client (set-up plus litres / pump rate) [s], shape (n_clients,).
     depot_service_s
@@ -260,7 +298,7 @@ class TimeProfile:
         shape (n_depots,).
     """
 
-    duration_s: np.ndarray
+    duration_s: np.ndarray | TravelTimes
     service_s: np.ndarray
     depot_service_s: np.ndarray
 
@@ -337,7 +375,8 @@ class RoutingProblem:
     distance_m
         Travel distance from row to column location [m], shape (n_locations, n_locations).
     duration_s
-        Travel time from row to column location [s], same shape (time profile 0).
+        Travel time from row to column location [s], same shape (time profile 0); an
+        array or :class:`TravelTimes`.
     depot_id
         Labels of the depots, shape (n_depots,).
     depot_service_s
@@ -367,7 +406,7 @@ class RoutingProblem:
     x: np.ndarray
     y: np.ndarray
     distance_m: np.ndarray
-    duration_s: np.ndarray
+    duration_s: np.ndarray | TravelTimes
     depot_id: np.ndarray
     depot_service_s: np.ndarray
     client_id: np.ndarray
@@ -637,10 +676,11 @@ def build_problem(
     -------
     RoutingProblem
         One time profile per vehicle type (profile ``k`` = ``fleet[k]``): travel time at
-        the type's speed, service time = its set-up + litres / its pump rate, refill time
-        = ``refill_connect_min`` + its tank / the point's rate (a whole tank: PyVRP
-        refills to full, so a partial refill is counted as long as a full one, the
-        conservative side). Refill time costs :data:`COST_PER_SECOND`.
+        the type's speed (:class:`TravelTimes` over the one distance matrix), service
+        time = its set-up + litres / its pump rate, refill time = ``refill_connect_min``
+        + its tank / the point's rate (a whole tank: PyVRP refills to full, so a partial
+        refill is counted as long as a full one, the conservative side). Refill time
+        costs :data:`COST_PER_SECOND`.
 
     Notes
     -----
@@ -720,7 +760,7 @@ def _profile(v: VehicleType, dist_m: np.ndarray, litres: np.ndarray, rate_l_per_
     clients, ``connect_min`` + its tank / the rate at the reload depots (the yard, row 0:
     none)."""
     refill = 60.0 * (connect_min + v.tank_l / rate_l_per_min[1:])
-    return TimeProfile(duration_s=dist_m / (v.speed_kmh / 3.6),
+    return TimeProfile(duration_s=TravelTimes(dist_m, v.speed_kmh / 3.6),
                        service_s=60.0 * (v.setup_min + litres / v.pump_l_per_min),
                        depot_service_s=np.concatenate([[0.0], refill]))
 

@@ -153,3 +153,23 @@ def test_pyvrp_matrices_are_the_folded_problem_matrices():
         dist = np.round(p.distance_m + refill[:, None])
         np.fill_diagonal(dist, 0.0)
         np.testing.assert_array_equal(np.asarray(data.distance_matrix(k)), dist.astype(np.int64))
+
+
+def test_travel_times_are_the_distances_divided_by_the_speed():
+    """The lazy travel times read as the whole matrix divided at once, bit for bit, for
+    every kind of index; the problem keeps one distance matrix for every truck type."""
+    from irrigation.routing import TravelTimes
+
+    d = np.random.default_rng(4).uniform(0, 9000, (7, 7))
+    speed = 20 / 3.6
+    t = TravelTimes(d, speed)
+    whole = d / speed
+    assert t.shape == (7, 7) and len(t) == 7
+    np.testing.assert_array_equal(np.asarray(t), whole)
+    np.testing.assert_array_equal(t[2:5], whole[2:5])
+    np.testing.assert_array_equal(t[[0, 3], [6, 1]], whole[[0, 3], [6, 1]])
+    assert t[1, 4] == whole[1, 4]
+    p = build_problem(visits(np.random.default_rng(6), 10),
+                      refill_points(np.array([[0, 0], [500, 500]])), fleet())
+    for k in range(p.n_profiles):
+        assert p.times(k).duration_s.distance_m is p.distance_m
