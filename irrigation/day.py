@@ -352,6 +352,29 @@ def _per_probe(da: xr.DataArray, city: City) -> xr.DataArray:
     return out.assign_coords(sensor=s["sensor"].values)
 
 
+def open_loop_theta(pm: PlanningModel, et0_mm: xr.DataArray, precip_mm: xr.DataArray,
+                    watering_l: xr.DataArray, dtw_m: xr.DataArray | None) -> xr.DataArray:
+    """Root-zone theta [m3 m-3] of the open loop (the soil model without assimilation,
+    member 0) at each probe's site, over (``sensor``, ``time``) of ``et0_mm``.
+
+    Only the probes' sites are simulated: the sites' columns are independent, so these
+    are the numbers of a run over the whole city (150,000 sites over a season: GBs of
+    arrays and most of the sensor stage's time), for a few hundred columns.
+    """
+    city = pm.city
+    sites = pd.Index(city.sites["site"].values)
+    at = np.unique(sites.get_indexer(city.sensors["site"].values))
+    if (at < 0).any():  # a probe at an unknown site: the error of the whole-city selection
+        city.sites["site"].sel(site=city.sensors["site"].values)
+    ids = sites[at].to_numpy()
+    open_loop = simulate_sites(
+        city.sites.isel(site=at), et0_mm, precip_mm,
+        irrigation_l=watering_l.sel(site=ids),
+        depth_to_water_m=None if dtw_m is None else dtw_m.sel(site=ids),
+        textures=pm.textures, species=pm.species, soil=pm.soil.take(at))
+    return _per_probe(open_loop["theta"].isel(member=0), city).transpose("sensor", "time")
+
+
 def observe(pm: PlanningModel, readings: xr.Dataset | None, et0_mm: xr.DataArray,
             precip_mm: xr.DataArray, watering_l: xr.DataArray, dtw_m: xr.DataArray | None,
             days: np.ndarray) -> SensorObservations | None:
@@ -382,14 +405,11 @@ def observe(pm: PlanningModel, readings: xr.Dataset | None, et0_mm: xr.DataArray
     city = pm.city
     if readings is None or city.sensors.sizes["sensor"] == 0:
         return None
-    open_loop = simulate_sites(city.sites, et0_mm, precip_mm, irrigation_l=watering_l,
-                               depth_to_water_m=dtw_m, textures=pm.textures,
-                               species=pm.species, soil=pm.soil)
     r = readings.reindex(sensor=city.sensors["sensor"].values)
     r = r.assign_coords(quantity=("sensor", city.sensors["kind"].values))
     hyd = probe_hydraulics(city.sensors, city.sites, pm.textures)
     theta = channel_theta(r["value"], r["quantity"], hyd)
-    expected = _per_probe(open_loop["theta"].isel(member=0), city).transpose("sensor", "time")
+    expected = open_loop_theta(pm, et0_mm, precip_mm, watering_l, dtw_m)
     qc = quality_control(r, city.config.qc, theta=theta, expected_theta=expected,
                          watering_l=_per_probe(watering_l.transpose("site", "time"), city),
                          precip_mm=precip_mm)
