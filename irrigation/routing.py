@@ -818,7 +818,14 @@ def _arc_ints(matrix: np.ndarray, leaving: np.ndarray, scale: int) -> np.ndarray
         block = matrix[i:i + MATRIX_ROWS] + leaving[i:i + MATRIX_ROWS, None]
         k = np.arange(i, min(i + MATRIX_ROWS, n))
         block[k - i, k] = 0.0
-        out[i:i + MATRIX_ROWS] = _ints(block, scale)
+        if scale != 1:
+            block *= scale
+        np.rint(block, out=block)
+        finite = np.isfinite(block)
+        if finite.all():
+            out[i:i + MATRIX_ROWS] = block  # whole numbers: the cast is exact
+        else:
+            out[i:i + MATRIX_ROWS] = _ints(block, 1)
     return out
 
 
