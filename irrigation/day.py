@@ -89,9 +89,11 @@ from .weather import ensemble_from_deterministic, et0
 log = logging.getLogger(__name__)
 
 #: Sites per block of the forecast's soil passes. The balance keeps ~20 arrays of
-#: (horizon x block x members) float64 alive; 10,000 x 14 x 50 is ~1.1 GB, so the large
-#: city's 150,000 sites stay within a few GB instead of ~12 GB in one block.
-SITE_BLOCK = 10_000
+#: (horizon x block x members) float64 alive; 2,500 x 14 x 50 is ~0.3 GB (10,000 sites
+#: were ~1.1 GB above the forecast's own 1.7 GB in the large city), so the large city's
+#: 150,000 sites stay within a few GB instead of ~12 GB in one block. Blocks of this size
+#: still vectorise (125,000 values per operation at 50 members).
+SITE_BLOCK = 2_500
 
 _VG = ("theta_r", "theta_s", "alpha_per_cm", "n")
 
