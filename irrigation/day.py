@@ -47,6 +47,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from tqdm import tqdm
+from xarray.backends import BackendArray
+from xarray.core import indexing
 
 from .city import City
 from .decide import (
@@ -694,6 +696,33 @@ def forecast_percolation(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray) 
                            for b in _blocks(n)], axis=1)
 
 
+class _Tension(BackendArray):
+    """Root-zone tension [kPa] of a depletion array ``dr`` [mm] over (time, site,
+    member), computed elementwise for the part read (:func:`forecast`'s lazy
+    ``tension_kpa``): ``h`` the sites' hydraulics (``theta_fc`` and the van Genuchten
+    parameters), ``zr`` their root depth [m]."""
+
+    def __init__(self, dr: np.ndarray, h: dict[str, np.ndarray], zr: np.ndarray) -> None:
+        self.dr, self.zr = dr, zr
+        self.h = {k: h[k] for k in ("theta_fc", *_VG)}
+        self.shape, self.dtype = dr.shape, np.dtype(float)
+
+    def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        return indexing.explicit_indexing_adapter(
+            key, self.shape, indexing.IndexingSupport.OUTER, self._outer)
+
+    def _outer(self, key: tuple) -> np.ndarray:
+        keys = [np.arange(n)[k] if isinstance(k, slice) else np.atleast_1d(k)
+                for k, n in zip(key, self.shape, strict=True)]
+        t, sites, m = keys
+        dr = self.dr[np.ix_(t, sites, m)]
+        theta = theta_from_depletion(dr, self.h["theta_fc"][sites, None], self.zr[sites, None])
+        out = van_genuchten_tension_kpa(theta, *(self.h[k][sites, None] for k in _VG))
+        drop = tuple(i for i, k in enumerate(key) if np.ndim(k) == 0
+                     and not isinstance(k, slice))
+        return out.squeeze(axis=drop) if drop else out
+
+
 def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Dataset:
     """Soil forecast of every site and member without watering.
 
@@ -719,6 +748,9 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
     -----
     The soil passes run over blocks of :data:`SITE_BLOCK` sites (independent columns),
     which bounds their memory; the results are those of one pass over all sites.
+    ``tension_kpa`` is lazy (:class:`_Tension`): computed from ``dr_mm`` for what is
+    read of it (the report reads a few sites, and this morning of every site), not held
+    for every site, day and member (0.8 GB in the large city).
     """
     cfg = pm.city.config
     s = pm.city.sites
@@ -728,7 +760,6 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
     dtw = pm.depth_to_water_m(heads_m).assign_coords(time=fc["time"].values)
     dr = np.empty((horizon, site_ids.size, n_mem))
     dr[0] = ens.dr0_mm.values
-    tension = np.empty_like(dr)
     raw = np.empty(site_ids.size)
     h = {k: np.asarray(v, float) for k, v in pm.hydraulics.items()}
     zr = s["root_depth_m"].values.astype(float)
@@ -736,15 +767,15 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
         sim = _soil(pm, ens, dtw, b)
         dr[1:, b] = sim["dr_mm"][:-1]
         raw[b] = np.median(sim["raw_mm"][0], axis=-1)
-        theta = theta_from_depletion(dr[:, b], h["theta_fc"][b, None], zr[b, None])
-        tension[:, b] = van_genuchten_tension_kpa(theta, *(h[k][b, None] for k in _VG))
+    tension = xr.Variable(("time", "site", "member"), indexing.LazilyIndexedArray(
+        _Tension(dr, h, zr)))
     coords = {"time": fc["time"].values, "site": site_ids, "member": fc["member"].values}
     dims = ("time", "site", "member")
     raw = xr.DataArray(raw, dims="site", coords={"site": site_ids})
     thr = site_thresholds(s, raw, pm.hydraulics, int(str(ens.day)[:4]), cfg.decide)
     return xr.Dataset(
         {"dr_mm": xr.DataArray(dr, dims=dims, coords=coords).assign_attrs(units="mm"),
-         "tension_kpa": xr.DataArray(tension, dims=dims, coords=coords, attrs={"units": "kPa"}),
+         "tension_kpa": xr.DataArray(tension, coords=coords, attrs={"units": "kPa"}),
          "depth_to_water_m": dtw.assign_attrs(units="m"),
          "precip_mm": fc["precip_mm"].assign_attrs(units="mm d-1"),
          "et0_mm": ens.et0_mm,
