@@ -47,6 +47,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from tqdm import tqdm
+from xarray.backends import BackendArray
+from xarray.core import indexing
 
 from .city import City
 from .decide import (
@@ -88,9 +90,11 @@ from .weather import ensemble_from_deterministic, et0
 log = logging.getLogger(__name__)
 
 #: Sites per block of the forecast's soil passes. The balance keeps ~20 arrays of
-#: (horizon x block x members) float64 alive; 10,000 x 14 x 50 is ~1.1 GB, so the large
-#: city's 150,000 sites stay within a few GB instead of ~12 GB in one block.
-SITE_BLOCK = 10_000
+#: (horizon x block x members) float64 alive; 2,500 x 14 x 50 is ~0.3 GB (10,000 sites
+#: were ~1.1 GB above the forecast's own 1.7 GB in the large city), so the large city's
+#: 150,000 sites stay within a few GB instead of ~12 GB in one block. Blocks of this size
+#: still vectorise (125,000 values per operation at 50 members).
+SITE_BLOCK = 2_500
 
 _VG = ("theta_r", "theta_s", "alpha_per_cm", "n")
 
@@ -365,6 +369,29 @@ def _per_probe(da: xr.DataArray, city: City) -> xr.DataArray:
     return out.assign_coords(sensor=s["sensor"].values)
 
 
+def open_loop_theta(pm: PlanningModel, et0_mm: xr.DataArray, precip_mm: xr.DataArray,
+                    watering_l: xr.DataArray, dtw_m: xr.DataArray | None) -> xr.DataArray:
+    """Root-zone theta [m3 m-3] of the open loop (the soil model without assimilation,
+    member 0) at each probe's site, over (``sensor``, ``time``) of ``et0_mm``.
+
+    Only the probes' sites are simulated: the sites' columns are independent, so these
+    are the numbers of a run over the whole city (150,000 sites over a season: GBs of
+    arrays and most of the sensor stage's time), for a few hundred columns.
+    """
+    city = pm.city
+    sites = pd.Index(city.sites["site"].values)
+    at = np.unique(sites.get_indexer(city.sensors["site"].values))
+    if (at < 0).any():  # a probe at an unknown site: the error of the whole-city selection
+        city.sites["site"].sel(site=city.sensors["site"].values)
+    ids = sites[at].to_numpy()
+    open_loop = simulate_sites(
+        city.sites.isel(site=at), et0_mm, precip_mm,
+        irrigation_l=watering_l.sel(site=ids),
+        depth_to_water_m=None if dtw_m is None else dtw_m.sel(site=ids),
+        textures=pm.textures, species=pm.species, soil=pm.soil.take(at))
+    return _per_probe(open_loop["theta"].isel(member=0), city).transpose("sensor", "time")
+
+
 def observe(pm: PlanningModel, readings: xr.Dataset | None, et0_mm: xr.DataArray,
             precip_mm: xr.DataArray, watering_l: xr.DataArray, dtw_m: xr.DataArray | None,
             days: np.ndarray) -> SensorObservations | None:
@@ -395,14 +422,11 @@ def observe(pm: PlanningModel, readings: xr.Dataset | None, et0_mm: xr.DataArray
     city = pm.city
     if readings is None or city.sensors.sizes["sensor"] == 0:
         return None
-    open_loop = simulate_sites(city.sites, et0_mm, precip_mm, irrigation_l=watering_l,
-                               depth_to_water_m=dtw_m, textures=pm.textures,
-                               species=pm.species, soil=pm.soil)
     r = readings.reindex(sensor=city.sensors["sensor"].values)
     r = r.assign_coords(quantity=("sensor", city.sensors["kind"].values))
     hyd = probe_hydraulics(city.sensors, city.sites, pm.textures)
     theta = channel_theta(r["value"], r["quantity"], hyd)
-    expected = _per_probe(open_loop["theta"].isel(member=0), city).transpose("sensor", "time")
+    expected = open_loop_theta(pm, et0_mm, precip_mm, watering_l, dtw_m)
     qc = quality_control(r, city.config.qc, theta=theta, expected_theta=expected,
                          watering_l=_per_probe(watering_l.transpose("site", "time"), city),
                          precip_mm=precip_mm)
@@ -693,8 +717,34 @@ def forecast_percolation(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray) 
                            for b in _blocks(n)], axis=1)
 
 
-def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray, *,
-             tension: bool = True) -> xr.Dataset:
+class _Tension(BackendArray):
+    """Root-zone tension [kPa] of a depletion array ``dr`` [mm] over (time, site,
+    member), computed elementwise for the part read (:func:`forecast`'s lazy
+    ``tension_kpa``): ``h`` the sites' hydraulics (``theta_fc`` and the van Genuchten
+    parameters), ``zr`` their root depth [m]."""
+
+    def __init__(self, dr: np.ndarray, h: dict[str, np.ndarray], zr: np.ndarray) -> None:
+        self.dr, self.zr = dr, zr
+        self.h = {k: h[k] for k in ("theta_fc", *_VG)}
+        self.shape, self.dtype = dr.shape, np.dtype(float)
+
+    def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        return indexing.explicit_indexing_adapter(
+            key, self.shape, indexing.IndexingSupport.OUTER, self._outer)
+
+    def _outer(self, key: tuple) -> np.ndarray:
+        keys = [np.arange(n)[k] if isinstance(k, slice) else np.atleast_1d(k)
+                for k, n in zip(key, self.shape, strict=True)]
+        t, sites, m = keys
+        dr = self.dr[np.ix_(t, sites, m)]
+        theta = theta_from_depletion(dr, self.h["theta_fc"][sites, None], self.zr[sites, None])
+        out = van_genuchten_tension_kpa(theta, *(self.h[k][sites, None] for k in _VG))
+        drop = tuple(i for i, k in enumerate(key) if np.ndim(k) == 0
+                     and not isinstance(k, slice))
+        return out.squeeze(axis=drop) if drop else out
+
+
+def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Dataset:
     """Soil forecast of every site and member without watering.
 
     Parameters
@@ -705,15 +755,12 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray, *,
         Heads of each morning of the horizon [m] (time, layer, row, col), e.g.
         :func:`morning_heads` of a groundwater forecast; or (layer, row, col): today's
         heads held over the horizon.
-    tension
-        Also the tension of every site, member and day (for the report and plots; the
-        decision needs the depletion only).
 
     Returns
     -------
     xr.Dataset
         Over (``time`` = mornings D..D+H-1, ``site``, ``member``): ``dr_mm`` and
-        (with ``tension``) ``tension_kpa``; ``depth_to_water_m`` over (``time``,
+        ``tension_kpa`` (lazy, see Notes); ``depth_to_water_m`` over (``time``,
         ``site``); ``precip_mm`` and ``et0_mm``; per site ``taw_mm``,
         ``threshold_mm``, ``threshold_kpa``, ``raw_kpa``, ``young_tree_kpa`` and the
         ``threshold_rule`` applied (RAW or the young-tree tension,
@@ -724,6 +771,9 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray, *,
     -----
     The soil passes run over blocks of :data:`SITE_BLOCK` sites (independent columns),
     which bounds their memory; the results are those of one pass over all sites.
+    ``tension_kpa`` is lazy (:class:`_Tension`): computed from ``dr_mm`` for what is
+    read of it (the report reads a few sites, and this morning of every site), not held
+    for every site, day and member (0.8 GB in the large city).
     """
     cfg = pm.city.config
     s = pm.city.sites
@@ -736,7 +786,6 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray, *,
     dtw = dtw.assign_coords(time=fc["time"].values)
     dr = np.empty((horizon, site_ids.size, n_mem))
     dr[0] = ens.dr0_mm.values
-    psi = np.empty_like(dr) if tension else None
     raw = np.empty(site_ids.size)
     h = {k: np.asarray(v, float) for k, v in pm.hydraulics.items()}
     zr = s["root_depth_m"].values.astype(float)
@@ -744,16 +793,15 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray, *,
         sim = _soil(pm, ens, dtw, b)
         dr[1:, b] = sim["dr_mm"][:-1]
         raw[b] = np.median(sim["raw_mm"][0], axis=-1)
-        if tension:
-            theta = theta_from_depletion(dr[:, b], h["theta_fc"][b, None], zr[b, None])
-            psi[:, b] = van_genuchten_tension_kpa(theta, *(h[k][b, None] for k in _VG))
+    tension = xr.Variable(("time", "site", "member"), indexing.LazilyIndexedArray(
+        _Tension(dr, h, zr)), {"units": "kPa"})
     raw = xr.DataArray(raw, dims="site", coords={"site": site_ids})
     thr = site_thresholds(s, raw, pm.hydraulics, int(str(ens.day)[:4]), cfg.decide)
     dims = ("time", "site", "member")
     # one Dataset of variables and one set of coordinates (no alignment of DataArrays)
     return xr.Dataset(
         {"dr_mm": (dims, dr, {"units": "mm"}),
-         **({"tension_kpa": (dims, psi, {"units": "kPa"})} if tension else {}),
+         "tension_kpa": tension,
          "depth_to_water_m": (("time", "site"), dtw.transpose("time", "site").values,
                               {**dtw.attrs, "units": "m"}),
          "precip_mm": (fc["precip_mm"].dims, fc["precip_mm"].values, {"units": "mm d-1"}),

@@ -393,6 +393,9 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path 
             "tension_range_kpa": list(city.config.qc.tension_range_kpa)}
     if credit(city):
         info["attribution"] = credit(city)
+    qc = None if obs is None else qc_summary(obs.readings.sel(
+        time=obs.readings["time"] >= day - np.timedelta64(QC_REPORT_DAYS, "D")))
+    del obs, run  # the QC'd readings and site x probe correlations: not needed any more
     fc, fc_warnings, fc_info = st("forecast", _forecast, pm, state, inp.forecast)
     warnings += fc_warnings
     info.update(fc_info)
@@ -406,8 +409,6 @@ def _run_day(city: City, day: np.datetime64, ws: Workspace, forecast_file: Path 
                         f"({info['routing_reproducible'].removeprefix('no: ')}): a re-run "
                         "may give other routes")
     warnings += [w for w in capture.warnings if w not in warnings]  # logged ones too
-    qc = None if obs is None else qc_summary(obs.readings.sel(
-        time=obs.readings["time"] >= day - np.timedelta64(QC_REPORT_DAYS, "D")))
     result = DayRun(day, state.to_dataset(city.config.name), fc, decision.demand,
                     served_visits(routed.plan, decision.visits), routed.plan.deferred,
                     routed.plan, routed.problem, qc, warnings, info, st.timings)

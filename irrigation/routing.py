@@ -245,6 +245,43 @@ straight-line distance (a warning is logged)."""
 # --------------------------------------------------------------------------- problem
 
 
+class TravelTimes:
+    """A travel-time matrix [s] computed from a distance matrix [m] and a speed when
+    read: ``times[i, j]`` (any numpy index) is ``distance_m[i, j] / speed_m_per_s``, the
+    same numbers as the whole matrix divided at once, without keeping a second
+    (n, n) array per truck type (at 10,000 locations each is 0.8 GB).
+
+    Parameters
+    ----------
+    distance_m
+        The distance matrix [m] (shared, not copied).
+    speed_m_per_s
+        Driving speed [m s-1].
+    """
+
+    def __init__(self, distance_m: np.ndarray, speed_m_per_s: float) -> None:
+        self.distance_m = distance_m
+        self.speed_m_per_s = float(speed_m_per_s)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.distance_m.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.distance_m.ndim
+
+    def __len__(self) -> int:
+        return len(self.distance_m)
+
+    def __getitem__(self, index) -> np.ndarray:
+        return self.distance_m[index] / self.speed_m_per_s
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        out = self.distance_m / self.speed_m_per_s
+        return out if dtype is None else out.astype(dtype)
+
+
 @dataclass(frozen=True)
 class TimeProfile:
     """The times of one kind of truck: how fast it drives, pumps and refills.
@@ -252,7 +289,8 @@ class TimeProfile:
     Attributes
     ----------
     duration_s
-        Travel time from row to column location [s], shape (n_locations, n_locations).
+        Travel time from row to column location [s], shape (n_locations, n_locations):
+        an array, or :class:`TravelTimes` (computed from the distances when read).
     service_s
         Time at each client (set-up plus litres / pump rate) [s], shape (n_clients,).
     depot_service_s
@@ -260,7 +298,7 @@ class TimeProfile:
         shape (n_depots,).
     """
 
-    duration_s: np.ndarray
+    duration_s: np.ndarray | TravelTimes
     service_s: np.ndarray
     depot_service_s: np.ndarray
 
@@ -337,7 +375,8 @@ class RoutingProblem:
     distance_m
         Travel distance from row to column location [m], shape (n_locations, n_locations).
     duration_s
-        Travel time from row to column location [s], same shape (time profile 0).
+        Travel time from row to column location [s], same shape (time profile 0); an
+        array or :class:`TravelTimes`.
     depot_id
         Labels of the depots, shape (n_depots,).
     depot_service_s
@@ -367,7 +406,7 @@ class RoutingProblem:
     x: np.ndarray
     y: np.ndarray
     distance_m: np.ndarray
-    duration_s: np.ndarray
+    duration_s: np.ndarray | TravelTimes
     depot_id: np.ndarray
     depot_service_s: np.ndarray
     client_id: np.ndarray
@@ -485,9 +524,13 @@ def detour_matrices(
     distance_m, duration_s
         (n, n) arrays [m] and [s].
     """
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    dist = detour_factor * np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+    dist = _detour_m(x, y, detour_factor)
     return dist, dist / (speed_kmh / 3.6)
+
+
+def _detour_m(x: np.ndarray, y: np.ndarray, detour_factor: float) -> np.ndarray:
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    return detour_factor * np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
 
 
 def street_matrices(
@@ -521,6 +564,17 @@ def street_matrices(
         (n, n) arrays [m] and [s]; the diagonal is 0. Pairs without a street path get
         :data:`UNREACHABLE_FACTOR` times the straight-line distance.
     """
+    dist = street_distances_m(network, x, y, chunk)
+    return dist, dist / (speed_kmh / 3.6)
+
+
+def street_distances_m(network: StreetNetwork, x: np.ndarray, y: np.ndarray,
+                       chunk: int = 256) -> np.ndarray:
+    """The distance matrix of :func:`street_matrices` [m] alone, (n, n).
+
+    Memory: the node-to-node distances of the distinct snapped nodes, and one (n, n)
+    array (the access legs are added in place, the same sums as ``sub + a_i + a_j``).
+    """
     x, y = np.asarray(x, float), np.asarray(y, float)
     node, access = network.nearest_node(x, y)
     nodes, inverse = np.unique(node, return_inverse=True)
@@ -531,10 +585,13 @@ def street_matrices(
             adj, directed=True, indices=nodes[start : start + chunk]
         )
         sub[start : start + chunk] = rows[:, nodes]
-    dist = sub[inverse][:, inverse] + access[:, None] + access[None, :]
+    dist = sub[np.ix_(inverse, inverse)]
+    del sub
+    dist += access[:, None]
+    dist += access[None, :]
     _patch_unreachable(dist, x, y)
     np.fill_diagonal(dist, 0.0)
-    return dist, dist / (speed_kmh / 3.6)
+    return dist
 
 
 def _patch_unreachable(dist: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
@@ -560,6 +617,19 @@ def travel_matrices(
     if network is None:
         return detour_matrices(x, y, detour_factor, speed_kmh)
     return street_matrices(network, x, y, speed_kmh)
+
+
+def travel_distances_m(
+    x: np.ndarray,
+    y: np.ndarray,
+    network: StreetNetwork | None = None,
+    detour_factor: float = NetworkConfig.detour_factor,
+) -> np.ndarray:
+    """The distance matrix of :func:`travel_matrices` [m] alone (no duration matrix
+    made and dropped)."""
+    if network is None:
+        return _detour_m(x, y, detour_factor)
+    return street_distances_m(network, x, y)
 
 
 # --------------------------------------------------------------------------- build from the city
@@ -606,10 +676,11 @@ def build_problem(
     -------
     RoutingProblem
         One time profile per vehicle type (profile ``k`` = ``fleet[k]``): travel time at
-        the type's speed, service time = its set-up + litres / its pump rate, refill time
-        = ``refill_connect_min`` + its tank / the point's rate (a whole tank: PyVRP
-        refills to full, so a partial refill is counted as long as a full one, the
-        conservative side). Refill time costs :data:`COST_PER_SECOND`.
+        the type's speed (:class:`TravelTimes` over the one distance matrix), service
+        time = its set-up + litres / its pump rate, refill time = ``refill_connect_min``
+        + its tank / the point's rate (a whole tank: PyVRP refills to full, so a partial
+        refill is counted as long as a full one, the conservative side). Refill time
+        costs :data:`COST_PER_SECOND`.
 
     Notes
     -----
@@ -626,7 +697,7 @@ def build_problem(
     x = np.concatenate([depots.x.values.astype(float), visits["x"].to_numpy(float)])
     y = np.concatenate([depots.y.values.astype(float), visits["y"].to_numpy(float)])
     t0 = time.perf_counter()
-    dist, _ = travel_matrices(x, y, 3.6, network, detour_factor)  # 3.6 km/h: 1 m s-1
+    dist = travel_distances_m(x, y, network, detour_factor)
     log.info("travel matrices %d x %d in %.2f s", len(x), len(x), time.perf_counter() - t0)
     urgency = _column(visits, "urgency", 0.0)
     if (urgency < 0).any() or not np.isfinite(urgency).all():
@@ -689,7 +760,7 @@ def _profile(v: VehicleType, dist_m: np.ndarray, litres: np.ndarray, rate_l_per_
     clients, ``connect_min`` + its tank / the rate at the reload depots (the yard, row 0:
     none)."""
     refill = 60.0 * (connect_min + v.tank_l / rate_l_per_min[1:])
-    return TimeProfile(duration_s=dist_m / (v.speed_kmh / 3.6),
+    return TimeProfile(duration_s=TravelTimes(dist_m, v.speed_kmh / 3.6),
                        service_s=60.0 * (v.setup_min + litres / v.pump_l_per_min),
                        depot_service_s=np.concatenate([[0.0], refill]))
 
@@ -719,12 +790,60 @@ def _vehicle(v: VehicleType, profile: int, n_reload: int, max_reloads: int | Non
 
 
 def _ints(values: np.ndarray, scale: int) -> np.ndarray:
-    """Scale to integers (rounded to nearest); ``inf`` becomes :data:`UNBOUNDED`."""
+    """Scale to integers (rounded to nearest, half to even); ``inf`` becomes
+    :data:`UNBOUNDED`."""
     values = np.asarray(values, dtype=float)
-    out = np.full(values.shape, UNBOUNDED, dtype=np.int64)
-    finite = np.isfinite(values)
-    out[finite] = np.round(values[finite] * scale).astype(np.int64)
+    scaled = values * scale
+    np.rint(scaled, out=scaled)
+    finite = np.isfinite(scaled)
+    if finite.all():
+        return scaled.astype(np.int64)
+    scaled[~finite] = 0.0
+    out = scaled.astype(np.int64)
+    out[~finite] = UNBOUNDED
     return out
+
+
+MATRIX_ROWS = 512
+"""Rows of a travel matrix converted to integers at a time (:func:`_arc_ints`): the
+float temporaries are this many rows, not the whole matrix."""
+
+
+def _arc_ints(matrix: np.ndarray, leaving: np.ndarray, scale: int) -> np.ndarray:
+    """``_ints(matrix + leaving[:, None], scale)`` with a zero diagonal, block of rows
+    by block (:data:`MATRIX_ROWS`), so no float copy of the whole matrix is made."""
+    n = matrix.shape[0]
+    out = np.empty(matrix.shape, dtype=np.int64)
+    for i in range(0, n, MATRIX_ROWS):
+        block = matrix[i:i + MATRIX_ROWS] + leaving[i:i + MATRIX_ROWS, None]
+        k = np.arange(i, min(i + MATRIX_ROWS, n))
+        block[k - i, k] = 0.0
+        if scale != 1:
+            block *= scale
+        np.rint(block, out=block)
+        finite = np.isfinite(block)
+        if finite.all():
+            out[i:i + MATRIX_ROWS] = block  # whole numbers: the cast is exact
+        else:
+            out[i:i + MATRIX_ROWS] = _ints(block, 1)
+    return out
+
+
+class _Matrices(Sequence):
+    """The integer matrices of :func:`to_pyvrp`, one per profile, made when PyVRP reads
+    them: PyVRP copies each into its own storage as it reads it, so only one of ours is
+    alive at a time (a list would hold all of them beside PyVRP's copies)."""
+
+    def __init__(self, make, n: int) -> None:
+        self._make, self._n = make, n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, k):
+        if not 0 <= k < self._n:
+            raise IndexError(k)
+        return self._make(k)
 
 
 def _int(value: float, scale: int) -> int:
@@ -780,21 +899,16 @@ def to_pyvrp(problem: RoutingProblem) -> ProblemData:
         )
         for i, (d, e, late, r, p, q) in enumerate(columns)
     ]
-    durations, distances = [], []
-    for k in range(problem.n_profiles):
-        folded = problem.times(k).duration_s + leaving_s(problem, k)[:, None]
-        np.fill_diagonal(folded, 0.0)
-        durations.append(_ints(folded, SECOND))
-        dist = problem.distance_m + _refill_cost(problem, k)[:, None]
-        np.fill_diagonal(dist, 0.0)
-        distances.append(_ints(dist, METRE))
+    n = problem.n_profiles
     return ProblemData(
         locations=locations,
         clients=clients,
         depots=depots,
         vehicle_types=[_pyvrp_vehicle(v) for v in problem.vehicles],
-        distance_matrices=distances,
-        duration_matrices=durations,
+        distance_matrices=_Matrices(lambda k: _arc_ints(
+            problem.distance_m, _refill_cost(problem, k), METRE), n),
+        duration_matrices=_Matrices(lambda k: _arc_ints(
+            problem.times(k).duration_s, leaving_s(problem, k), SECOND), n),
     )
 
 

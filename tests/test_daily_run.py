@@ -377,3 +377,34 @@ def test_forecast_in_site_blocks_equals_one_pass(day0, city, monkeypatch):
     assert city.sites.sizes["site"] > 6 * 250
     xr.testing.assert_identical(engine.forecast(pm, ens, held), one[0])
     np.testing.assert_array_equal(engine.forecast_percolation(pm, ens, dtw), one[1])
+
+
+def test_forecast_tension_is_computed_when_read_as_from_the_depletion(day0, city):
+    """``tension_kpa`` is lazy; what is read of it (all, a time, some sites, one site) is
+    van Genuchten's tension of the forecast's depletion, site by site, computed here from
+    ``dr_mm`` and the sites' hydraulics at once."""
+    from irrigation.soil import theta_from_depletion, van_genuchten_tension_kpa
+
+    ws, run0 = day0
+    inp = irrigation.read_inputs(city, D0, ws)
+    pm = inp.model
+    state = engine.SoilState.from_dataset(run0.state, pm, D0)
+    ens = engine.forecast_ensemble(pm, state, inp.forecast)
+    held = np.broadcast_to(state.heads_m, (ens.weather.sizes["time"], *state.heads_m.shape))
+    fc = engine.forecast(pm, ens, held)
+    h = {k: np.asarray(v, float)[:, None] for k, v in pm.hydraulics.items()}
+    zr = city.sites["root_depth_m"].values.astype(float)[:, None]
+    theta = theta_from_depletion(fc["dr_mm"].values, h["theta_fc"], zr)
+    want = xr.DataArray(van_genuchten_tension_kpa(theta, h["theta_r"], h["theta_s"],
+                                                  h["alpha_per_cm"], h["n"]),
+                        dims=fc["dr_mm"].dims, coords=fc["dr_mm"].coords)
+    t = fc["tension_kpa"]
+    assert t.dims == ("time", "site", "member") and t.attrs["units"] == "kPa"
+    some = city.sites["site"].values[[40, 3, 17, 900]]
+    for got, ref in [(t, want), (t.isel(time=0), want.isel(time=0)),
+                     (t.sel(site=some), want.sel(site=some)),
+                     (t.sel(site=some[0]), want.sel(site=some[0])),
+                     (t.isel(time=slice(2, None, 3), member=[4, 0]),
+                      want.isel(time=slice(2, None, 3), member=[4, 0]))]:
+        np.testing.assert_array_equal(got.values, ref.values)
+        assert got.dims == ref.dims

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 
 import irrigation
 from irrigation import day as engine
 from irrigation.errors import ConvergenceError
 from irrigation.groundwater.load import load_simulation
 from irrigation.io.soil_tables import read_soil_textures
+from irrigation.soil import simulate_sites
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +49,25 @@ def test_morning_heads_are_today_then_each_day_but_the_last():
     ends = np.arange(1, 4)[:, None, None, None] * np.ones((3, 1, 2, 2))
     m = engine.morning_heads(today, ends)
     assert m.shape == (3, 1, 2, 2) and list(m[:, 0, 0, 0]) == [0, 1, 2]
+
+
+def test_open_loop_at_the_probes_is_that_of_the_whole_city(pm):
+    """The sensor stage simulates only the probes' sites; their theta is that of a run
+    over every site of the city, taken at the probes."""
+    city = pm.city
+    rng = np.random.default_rng(8)
+    time = np.arange(np.datetime64("2018-06-01"), np.datetime64("2018-06-21"))
+    et0 = xr.DataArray(rng.uniform(2, 6, time.size), dims="time", coords={"time": time})
+    precip = xr.DataArray(rng.exponential(1.5, time.size), dims="time", coords={"time": time})
+    sites = city.sites["site"].values
+    water = xr.DataArray(np.where(rng.random((time.size, sites.size)) < 0.05, 200.0, 0.0),
+                         dims=("time", "site"), coords={"time": time, "site": sites})
+    dtw = pm.depth_to_water_m(engine.steady_heads(pm)).isel(time=0)
+    got = engine.open_loop_theta(pm, et0, precip, water, dtw)
+    whole = simulate_sites(city.sites, et0, precip, irrigation_l=water, depth_to_water_m=dtw,
+                           textures=pm.textures, species=pm.species, soil=pm.soil)
+    want = whole["theta"].isel(member=0).sel(site=city.sensors["site"].values)
+    assert got.dims == ("sensor", "time") and got.sizes["sensor"] == city.sensors.sizes["sensor"]
+    assert city.sensors.sizes["sensor"] > 0 and np.unique(city.sensors["site"]).size < sites.size
+    np.testing.assert_array_equal(got.values, want.transpose("site", "time").values)
+    np.testing.assert_array_equal(got["sensor"].values, city.sensors["sensor"].values)

@@ -100,15 +100,29 @@ def background_correlation(a: xr.Dataset, b: xr.Dataset, rules: AssimilationRule
     category factor s·J + (1 - s)·[same] is positive semi-definite, and by the Schur product
     theorem (Horn & Johnson 2013, Matrix Analysis, thm. 7.5.3) so is the product.
     """
-    d = np.hypot(a["x"].values[:, None] - b["x"].values[None, :],
-                 a["y"].values[:, None] - b["y"].values[None, :])
-    rho = np.exp(-d / rules.length_scale_m)
-    for name, s in (("soil_texture", rules.similarity_soil), ("species", rules.similarity_species)):
-        rho *= np.where(a[name].values[:, None] == b[name].values[None, :], 1.0, s)
-    age = np.abs(_age(a)[:, None] - _age(b)[None, :]) > rules.age_tolerance_years
-    rho *= np.where(age, rules.similarity_age, 1.0)
-    rho *= a["kind"].values[:, None] == b["kind"].values[None, :]
+    cols = {k: b[k].values for k in ("x", "y", "soil_texture", "species", "kind")}
+    age_b = _age(b)
+    rows = {k: a[k].values for k in cols}
+    age_a = _age(a)
+    rho = np.empty((a.sizes["site"], b.sizes["site"]))
+    for i in range(0, rho.shape[0], CORRELATION_ROWS):
+        r = slice(i, i + CORRELATION_ROWS)
+        d = np.hypot(rows["x"][r, None] - cols["x"][None, :],
+                     rows["y"][r, None] - cols["y"][None, :])
+        block = np.exp(-d / rules.length_scale_m)
+        for name, s in (("soil_texture", rules.similarity_soil),
+                        ("species", rules.similarity_species)):
+            block *= np.where(rows[name][r, None] == cols[name][None, :], 1.0, s)
+        age = np.abs(age_a[r, None] - age_b[None, :]) > rules.age_tolerance_years
+        block *= np.where(age, rules.similarity_age, 1.0)
+        block *= rows["kind"][r, None] == cols["kind"][None, :]
+        rho[r] = block
     return rho
+
+
+CORRELATION_ROWS = 10_000
+"""Sites of ``a`` per block in :func:`background_correlation`: its temporaries are
+(block x len(b)), not (len(a) x len(b)) each (150,000 sites x 300 probes: 0.36 GB each)."""
 
 
 def analysis(

@@ -112,3 +112,64 @@ def test_pyvrp_data_is_integer_scaled():
     # the break is kept free at the end of the window
     assert data.vehicle_type(0).shift_duration == 7.5 * 3600
     assert data.vehicle_type(0).tw_late == 15 * 3600 - 30 * 60
+
+
+def test_arc_ints_in_row_blocks_equal_the_whole_matrix_at_once(monkeypatch):
+    """Block-wise conversion (memory) gives the elementwise formula: leaving time added
+    per row, diagonal 0, rounded half to even, inf to UNBOUNDED."""
+    from irrigation import routing
+
+    rng = np.random.default_rng(5)
+    m = rng.uniform(0, 5000, (23, 23))
+    m[np.arange(23) % 2 == 0, 3] += 0.5 - m[np.arange(23) % 2 == 0, 3] % 1  # exact halves
+    m[4, 7] = np.inf
+    leave = rng.uniform(0, 900, 23).round()
+    want = np.round(m + leave[:, None])
+    np.fill_diagonal(want, 0.0)
+    big = ~np.isfinite(want)
+    want[big] = 0
+    want = want.astype(np.int64)
+    want[big] = routing.UNBOUNDED
+    monkeypatch.setattr(routing, "MATRIX_ROWS", 5)  # blocks of 5 rows, the last of 3
+    got = routing._arc_ints(m, leave, 1)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
+
+
+def test_pyvrp_matrices_are_the_folded_problem_matrices():
+    """Every profile's distance and duration matrix as PyVRP holds it, against the
+    problem's float matrices folded by hand."""
+    v = visits(np.random.default_rng(2), 30)
+    p = build_problem(v, refill_points(np.array([[0, 0], [500, 500], [900, 100]])), fleet())
+    data = to_pyvrp(p)
+    for k in range(p.n_profiles):
+        t = p.times(k)
+        leave = np.concatenate([t.depot_service_s, t.service_s])
+        dur = np.round(t.duration_s + leave[:, None])
+        np.fill_diagonal(dur, 0.0)
+        np.testing.assert_array_equal(np.asarray(data.duration_matrix(k)), dur.astype(np.int64))
+        refill = np.zeros(len(leave))
+        refill[: p.n_depots] = t.depot_service_s  # COST_PER_SECOND = 1
+        dist = np.round(p.distance_m + refill[:, None])
+        np.fill_diagonal(dist, 0.0)
+        np.testing.assert_array_equal(np.asarray(data.distance_matrix(k)), dist.astype(np.int64))
+
+
+def test_travel_times_are_the_distances_divided_by_the_speed():
+    """The lazy travel times read as the whole matrix divided at once, bit for bit, for
+    every kind of index; the problem keeps one distance matrix for every truck type."""
+    from irrigation.routing import TravelTimes
+
+    d = np.random.default_rng(4).uniform(0, 9000, (7, 7))
+    speed = 20 / 3.6
+    t = TravelTimes(d, speed)
+    whole = d / speed
+    assert t.shape == (7, 7) and len(t) == 7
+    np.testing.assert_array_equal(np.asarray(t), whole)
+    np.testing.assert_array_equal(t[2:5], whole[2:5])
+    np.testing.assert_array_equal(t[[0, 3], [6, 1]], whole[[0, 3], [6, 1]])
+    assert t[1, 4] == whole[1, 4]
+    p = build_problem(visits(np.random.default_rng(6), 10),
+                      refill_points(np.array([[0, 0], [500, 500]])), fleet())
+    for k in range(p.n_profiles):
+        assert p.times(k).duration_s.distance_m is p.distance_m

@@ -279,3 +279,29 @@ def test_hindcast_scores_a_water_content_only_network(city):
     assert (n > 100).all()
     assert np.isfinite(hc["rmse_theta"]).all()
     assert hc["rmse_tension_kpa"].isnull().all()  # no tension channel to score
+
+
+def test_background_correlation_in_blocks_is_the_formula(city, monkeypatch):
+    """Blocks of sites (memory) give the documented product for every pair: exp(-d / L),
+    the similarity factors where texture, species or age differ, 0 across kinds."""
+    from irrigation.sensors import assimilate
+
+    rules = city.config.assimilation
+    n = city.sites.sizes["site"]
+    a = city.sites.isel(site=np.linspace(0, n - 1, 250).astype(int))  # every kind
+    b = city.sites.isel(site=np.linspace(3, n - 2, 40).astype(int))
+    monkeypatch.setattr(assimilate, "CORRELATION_ROWS", 7)
+    got = assimilate.background_correlation(a, b, rules)
+    d = np.hypot(a.x.values[:, None] - b.x.values[None, :],
+                 a.y.values[:, None] - b.y.values[None, :])
+    want = np.exp(-d / rules.length_scale_m)
+    want *= np.where(a.soil_texture.values[:, None] == b.soil_texture.values[None, :], 1.0,
+                     rules.similarity_soil)
+    want *= np.where(a.species.values[:, None] == b.species.values[None, :], 1.0,
+                     rules.similarity_species)
+    years = np.nan_to_num(a.planting_year.values.astype(float), nan=-9999.0)[:, None] \
+        - np.nan_to_num(b.planting_year.values.astype(float), nan=-9999.0)[None, :]
+    want *= np.where(np.abs(years) > rules.age_tolerance_years, rules.similarity_age, 1.0)
+    want *= a.kind.values[:, None] == b.kind.values[None, :]
+    assert got.shape == (250, 40) and (got > 0).any() and (got == 0).any()
+    np.testing.assert_array_equal(got, want)
