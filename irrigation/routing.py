@@ -805,11 +805,11 @@ def _ints(values: np.ndarray, scale: int) -> np.ndarray:
 
 
 MATRIX_ROWS = 512
-"""Rows of a travel matrix converted to integers at a time (:func:`_arc_ints`): the
+"""Rows of a travel matrix converted to integers at a time (:func:`arc_ints`): the
 float temporaries are this many rows, not the whole matrix."""
 
 
-def _arc_ints(matrix: np.ndarray, leaving: np.ndarray, scale: int) -> np.ndarray:
+def arc_ints(matrix: np.ndarray, leaving: np.ndarray, scale: int) -> np.ndarray:
     """``_ints(matrix + leaving[:, None], scale)`` with a zero diagonal, block of rows
     by block (:data:`MATRIX_ROWS`), so no float copy of the whole matrix is made."""
     n = matrix.shape[0]
@@ -905,9 +905,9 @@ def to_pyvrp(problem: RoutingProblem) -> ProblemData:
         clients=clients,
         depots=depots,
         vehicle_types=[_pyvrp_vehicle(v) for v in problem.vehicles],
-        distance_matrices=_Matrices(lambda k: _arc_ints(
+        distance_matrices=_Matrices(lambda k: arc_ints(
             problem.distance_m, _refill_cost(problem, k), METRE), n),
-        duration_matrices=_Matrices(lambda k: _arc_ints(
+        duration_matrices=_Matrices(lambda k: arc_ints(
             problem.times(k).duration_s, leaving_s(problem, k), SECOND), n),
     )
 

@@ -131,7 +131,7 @@ def test_arc_ints_in_row_blocks_equal_the_whole_matrix_at_once(monkeypatch):
     want = want.astype(np.int64)
     want[big] = routing.UNBOUNDED
     monkeypatch.setattr(routing, "MATRIX_ROWS", 5)  # blocks of 5 rows, the last of 3
-    got = routing._arc_ints(m, leave, 1)
+    got = routing.arc_ints(m, leave, 1)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, want)
 
