@@ -79,11 +79,10 @@ from .sensors import (
 from .soil import (
     SiteSoil,
     balance,
+    depletion_tension_kpa,
     recharge_to_grid,
     simulate_sites,
     site_soil,
-    theta_from_depletion,
-    van_genuchten_tension_kpa,
 )
 from .weather import ensemble_from_deterministic, et0
 
@@ -379,11 +378,8 @@ def open_loop_theta(pm: PlanningModel, et0_mm: xr.DataArray, precip_mm: xr.DataA
     arrays and most of the sensor stage's time), for a few hundred columns.
     """
     city = pm.city
-    sites = pd.Index(city.sites["site"].values)
-    at = np.unique(sites.get_indexer(city.sensors["site"].values))
-    if (at < 0).any():  # a probe at an unknown site: the error of the whole-city selection
-        city.sites["site"].sel(site=city.sensors["site"].values)
-    ids = sites[at].to_numpy()
+    at = np.flatnonzero(np.isin(city.sites["site"].values, city.sensors["site"].values))
+    ids = city.sites["site"].values[at]  # the sensors table names known sites only
     open_loop = simulate_sites(
         city.sites.isel(site=at), et0_mm, precip_mm,
         irrigation_l=watering_l.sel(site=ids),
@@ -736,9 +732,9 @@ class _Tension(BackendArray):
         keys = [np.arange(n)[k] if isinstance(k, slice) else np.atleast_1d(k)
                 for k, n in zip(key, self.shape, strict=True)]
         t, sites, m = keys
-        dr = self.dr[np.ix_(t, sites, m)]
-        theta = theta_from_depletion(dr, self.h["theta_fc"][sites, None], self.zr[sites, None])
-        out = van_genuchten_tension_kpa(theta, *(self.h[k][sites, None] for k in _VG))
+        out = depletion_tension_kpa(self.dr[np.ix_(t, sites, m)],
+                                    {k: v[sites, None] for k, v in self.h.items()},
+                                    self.zr[sites, None])
         drop = tuple(i for i, k in enumerate(key) if np.ndim(k) == 0
                      and not isinstance(k, slice))
         return out.squeeze(axis=drop) if drop else out

@@ -35,7 +35,7 @@ from scipy.spatial import cKDTree
 
 from .params import require
 from .routing import VehicleType
-from .soil import theta_from_depletion, van_genuchten_tension_kpa, van_genuchten_theta
+from .soil import depletion_tension_kpa, van_genuchten_theta
 
 
 @dataclass(frozen=True)
@@ -218,8 +218,7 @@ def site_thresholds(
     thr = np.where(use_tension, at_tension, raw)
 
     def kpa(dr):
-        return van_genuchten_tension_kpa(theta_from_depletion(dr, hydraulics["theta_fc"], zr),
-                                         *vg)
+        return depletion_tension_kpa(dr, hydraulics, zr)
 
     site = {"site": sites.site.values}
     return xr.Dataset({

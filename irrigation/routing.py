@@ -818,14 +818,7 @@ def arc_ints(matrix: np.ndarray, leaving: np.ndarray, scale: int) -> np.ndarray:
         block = matrix[i:i + MATRIX_ROWS] + leaving[i:i + MATRIX_ROWS, None]
         k = np.arange(i, min(i + MATRIX_ROWS, n))
         block[k - i, k] = 0.0
-        if scale != 1:
-            block *= scale
-        np.rint(block, out=block)
-        finite = np.isfinite(block)
-        if finite.all():
-            out[i:i + MATRIX_ROWS] = block  # whole numbers: the cast is exact
-        else:
-            out[i:i + MATRIX_ROWS] = _ints(block, 1)
+        out[i:i + MATRIX_ROWS] = _ints(block, scale)
     return out
 
 

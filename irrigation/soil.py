@@ -397,6 +397,15 @@ def theta_from_depletion(dr_mm, theta_fc, root_depth_m):
     return theta_fc - dr_mm / (1000.0 * root_depth_m)
 
 
+def depletion_tension_kpa(dr_mm, hydraulics, root_depth_m):
+    """Root-zone tension [kPa] at depletion ``dr_mm`` [mm]: θ from FAO-56 eq. 87
+    (:func:`theta_from_depletion`), then van Genuchten (1980) eq. 21
+    (:func:`van_genuchten_tension_kpa`). ``hydraulics`` holds ``theta_fc`` and the van
+    Genuchten parameters, broadcastable to ``dr_mm`` like ``root_depth_m`` [m]."""
+    theta = theta_from_depletion(dr_mm, hydraulics["theta_fc"], root_depth_m)
+    return van_genuchten_tension_kpa(theta, *(hydraulics[k] for k in _VG))
+
+
 def site_water_capacity(sites: xr.Dataset, textures: pd.DataFrame,
                         params: SoilParams | None = None) -> tuple[dict, xr.DataArray]:
     """Hydraulics of every site (measured values win, :func:`site_hydraulics`) and its TAW.

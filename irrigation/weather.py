@@ -469,8 +469,9 @@ def et0_penman_monteith(
 ) -> np.ndarray:
     """FAO-56 Penman-Monteith ET0 [mm d-1] of complete weather given as arrays.
 
-    The computation of :func:`et0` without the dataset: for many forecasts at once (e.g.
-    every morning's ensemble of a season stacked as (issue day, lead, member)).
+    The computation of :func:`et0` without the dataset (FAO-56 eq. 6 with the choices
+    listed in its Notes, by :func:`pyet.pm_fao56`): for many forecasts at once (e.g. every
+    morning's ensemble of a season stacked as (issue day, lead, member)).
 
     Parameters
     ----------

@@ -11,6 +11,7 @@ then reads the arrays and lists of the packages the embedded solver runs.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -277,8 +278,6 @@ def flopy_error(exc: Exception, sim_dir: Path) -> InputError:
     """A one-line error of flopy's failure to load a simulation: the package file, the
     line where the failing data element starts and its text, what flopy could not read.
     """
-    import re
-
     text = str(exc)  # flopy.mf6.mfbase.MFDataException names file, block and element
     file = re.search(r'from file "([^"]+)"', text)
     block = re.search(r'in block "([^"]+)"', text)

@@ -130,7 +130,7 @@ _QUANTITY_NAME = np.array(["tension", "vwc"])
 # --------------------------------------------------------------------------- files
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_file_bytes(path: Path) -> bytes:
     """The content of ``path``: gunzipped if it starts with the gzip magic, checked to be
     UTF-8 text, without a byte-order mark."""
     try:
@@ -160,7 +160,8 @@ def _clean(texts: np.ndarray) -> np.ndarray:
     return np.array([str(t).strip().strip('"').strip() for t in texts], dtype=object)
 
 
-def _known_sets(known: Mapping[str, Collection[int]] | None) -> dict[str, set[int]] | None:
+def known_sets(known: Mapping[str, Collection[int]] | None) -> dict[str, set[int]] | None:
+    """The known channels (probe id -> its installed depths [cm]) as sets, or None."""
     if known is None:
         return None
     return {str(k): {int(d) for d in v} for k, v in known.items()}
@@ -170,7 +171,7 @@ def _known_sets(known: Mapping[str, Collection[int]] | None) -> dict[str, set[in
 
 
 @dataclass
-class _Rows:
+class RawRows:
     """Raw rows of any reader, as text, before the checks shared by all readers.
 
     ``order`` sorts problems (the line in a CSV, the observation index in JSON); ``line``
@@ -189,7 +190,7 @@ class _Rows:
 
 
 @dataclass
-class _Labels:
+class Labels:
     """How a reader names its fields in problem messages."""
 
     timestamp: str = "timestamp"
@@ -198,10 +199,10 @@ class _Labels:
     unit: str = "unit"
 
 
-class _Problems:
+class ProblemList:
     """Collects problems with a sort key, rendered for one file."""
 
-    def __init__(self, file: str, rows: _Rows | None = None) -> None:
+    def __init__(self, file: str, rows: RawRows | None = None) -> None:
         self.file = file
         self.rows = rows
         self._items: list[tuple[float, int, ReadProblem]] = []
@@ -284,11 +285,11 @@ def _parse_values(texts: np.ndarray) -> np.ndarray:
 
 
 def _check_rows(
-    rows: _Rows,
-    problems: _Problems,
+    rows: RawRows,
+    problems: ProblemList,
     known: dict[str, set[int]] | None,
-    labels: _Labels,
-) -> _Kept:
+    labels: Labels,
+) -> KeptRows:
     """The checks all readers share; returns the kept rows (codes and canonical values).
 
     Every check is vectorised, over rows or over unique texts; only the reasons of dropped
@@ -297,7 +298,7 @@ def _check_rows(
     return check_across_rows(check_fields(rows, problems, known, labels), problems, rows)
 
 
-def _check_row_fields(rows: _Rows, problems: _Problems, labels: _Labels) -> _Kept:
+def _check_row_fields(rows: RawRows, problems: ProblemList, labels: Labels) -> KeptRows:
     """Each row's fields: parsed, converted to canonical units, or dropped with a reason."""
     n = len(rows.order)
     s_code, s_uniq = _factorize_clean(rows.sensor)
@@ -346,7 +347,7 @@ def _check_row_fields(rows: _Rows, problems: _Problems, labels: _Labels) -> _Kep
     u_same = np.array([first_spelling.setdefault(u.lower(), k) for k, u in enumerate(u_uniq)],
                       dtype=np.int64)
     keep = np.flatnonzero(~bad)
-    kept = _Kept(
+    kept = KeptRows(
         row=keep,
         s=s_code[keep],
         depth=d_int_u[d_code[keep]] if n else np.zeros(0, np.int64),
@@ -360,13 +361,13 @@ def _check_row_fields(rows: _Rows, problems: _Problems, labels: _Labels) -> _Kep
     return kept
 
 
-def check_fields(rows: _Rows, problems: _Problems, known: dict[str, set[int]] | None,
-                 labels: _Labels) -> _Kept:
+def check_fields(rows: RawRows, problems: ProblemList, known: dict[str, set[int]] | None,
+                 labels: Labels) -> KeptRows:
     """The checks of each row on its own (fields, units, ``known``); the rows kept."""
     return _check_known(_check_row_fields(rows, problems, labels), known, problems)
 
 
-def check_across_rows(kept: _Kept, problems: _Problems, rows: _Rows) -> _Kept:
+def check_across_rows(kept: KeptRows, problems: ProblemList, rows: RawRows) -> KeptRows:
     """The checks between rows (one quantity per probe, one reading per channel and time;
     units changing within a channel noted): the rows kept, in reading order."""
     kept = _check_quantity(kept, problems, rows)
@@ -376,7 +377,7 @@ def check_across_rows(kept: _Kept, problems: _Problems, rows: _Rows) -> _Kept:
 
 
 @dataclass
-class _Kept:
+class KeptRows:
     """Rows that passed the checks so far: codes and canonical values, one entry per row.
 
     ``s`` indexes ``names`` (probe ids), ``u`` indexes ``units`` (units as written);
@@ -394,10 +395,10 @@ class _Kept:
     names: np.ndarray
     units: np.ndarray
 
-    def subset(self, mask: np.ndarray) -> _Kept:
+    def subset(self, mask: np.ndarray) -> KeptRows:
         if mask.all():
             return self
-        return _Kept(self.row[mask], self.s[mask], self.depth[mask], self.time[mask],
+        return KeptRows(self.row[mask], self.s[mask], self.depth[mask], self.time[mask],
                      self.q[mask], self.value[mask], self.u[mask], self.names, self.units)
 
     def first(self, keys: list[np.ndarray]) -> np.ndarray:
@@ -408,7 +409,7 @@ class _Kept:
             "first").to_numpy()
 
 
-def _unit_reason(unit: str, q: int, labels: _Labels) -> str:
+def _unit_reason(unit: str, q: int, labels: Labels) -> str:
     entry = UNITS.get(unit.lower())
     if q < 0:
         return f"unknown {labels.unit} {unit!r}"
@@ -419,7 +420,8 @@ def _unit_reason(unit: str, q: int, labels: _Labels) -> str:
     return f"unknown {labels.unit} {unit!r} for {quantity}; expected one of {expected}"
 
 
-def _check_known(kept: _Kept, known: dict[str, set[int]] | None, problems: _Problems) -> _Kept:
+def _check_known(kept: KeptRows, known: dict[str, set[int]] | None,
+                 problems: ProblemList) -> KeptRows:
     if known is None or len(kept.row) == 0:
         return kept
     probe_ok = np.array([name in known for name in kept.names], bool)[kept.s]
@@ -438,7 +440,7 @@ def _check_known(kept: _Kept, known: dict[str, set[int]] | None, problems: _Prob
     return kept.subset(ok)
 
 
-def _check_quantity(kept: _Kept, problems: _Problems, rows: _Rows) -> _Kept:
+def _check_quantity(kept: KeptRows, problems: ProblemList, rows: RawRows) -> KeptRows:
     """A probe measures one quantity: the first valid row of a probe decides."""
     if len(kept.row) == 0:
         return kept
@@ -455,7 +457,7 @@ def _check_quantity(kept: _Kept, problems: _Problems, rows: _Rows) -> _Kept:
     return kept.subset(~other)
 
 
-def _check_duplicates(kept: _Kept, problems: _Problems, rows: _Rows) -> _Kept:
+def _check_duplicates(kept: KeptRows, problems: ProblemList, rows: RawRows) -> KeptRows:
     """One reading per (probe, depth, time): the first is kept, later ones reported."""
     if len(kept.row) == 0:
         return kept
@@ -480,7 +482,7 @@ def _check_duplicates(kept: _Kept, problems: _Problems, rows: _Rows) -> _Kept:
     return kept.subset(~dup)
 
 
-def _note_mixed_units(kept: _Kept, problems: _Problems) -> None:
+def _note_mixed_units(kept: KeptRows, problems: ProblemList) -> None:
     """One info problem per channel whose unit changes (the values were converted)."""
     if len(kept.row) == 0:
         return
@@ -504,7 +506,7 @@ def _note_mixed_units(kept: _Kept, problems: _Problems) -> None:
         )
 
 
-def _at(rows: _Rows, i: int) -> str:
+def _at(rows: RawRows, i: int) -> str:
     """Where row ``i`` is, for a message: ``line 7`` or a JSON location."""
     if rows.line is not None:
         return f"line {int(rows.line[i])}"
@@ -514,8 +516,8 @@ def _at(rows: _Rows, i: int) -> str:
 # --------------------------------------------------------------------------- the Dataset
 
 
-def _build(
-    kept: _Kept,
+def build_readings(
+    kept: KeptRows,
     *,
     source: str,
     n_read: int,
@@ -600,16 +602,16 @@ def read_sensor_csv(
         required columns. A file without any valid row is not an error.
     """
     path = Path(path)
-    data = _read_bytes(path)
-    problems = _Problems(str(path))
+    data = read_file_bytes(path)
+    problems = ProblemList(str(path))
     _, rows, n_read = csv_rows(data, path, problems)
-    k = _known_sets(known)
-    kept = _check_rows(rows, problems, k, _Labels())
-    return _build(kept, source=str(path), n_read=n_read, known=k), problems.sorted()
+    k = known_sets(known)
+    kept = _check_rows(rows, problems, k, Labels())
+    return build_readings(kept, source=str(path), n_read=n_read, known=k), problems.sorted()
 
 
-def csv_rows(data: bytes, path: Path, problems: _Problems, *, first_line: int = 0,
-             columns: list[str] | None = None) -> tuple[list[str], _Rows, int]:
+def csv_rows(data: bytes, path: Path, problems: ProblemList, *, first_line: int = 0,
+             columns: list[str] | None = None) -> tuple[list[str], RawRows, int]:
     """The rows of whole lines of a sensor readings CSV, as text, before any check.
 
     ``data`` holds the file's lines from line ``first_line + 1`` on (1-based); without
@@ -652,7 +654,7 @@ def csv_rows(data: bytes, path: Path, problems: _Problems, *, first_line: int = 
     else:
         cells = np.empty((0, len(columns)), dtype=object)
     col = {name: cells[:, columns.index(name)] for name in CSV_COLUMNS}
-    rows = _Rows(
+    rows = RawRows(
         sensor=col["sensor_id"], timestamp=col["timestamp"], depth=col["depth_cm"],
         quantity=col["quantity"], value=col["value"], unit=col["unit"],
         order=first_line + good + 1, line=first_line + good + 1,
@@ -801,20 +803,20 @@ def read_sensorthings(
         sources = [str(p) for p in paths]
         docs = [_json_file(p) for p in paths]
     source = sources[0] if len(sources) == 1 else f"{sources[0]} (+{len(sources) - 1} pages)"
-    problems = _Problems(source)
+    problems = ProblemList(source)
     walk = _Walk(problems, fetch, max_pages)
     for k, (doc, page_source) in enumerate(zip(docs, sources, strict=True)):
         walk.document(doc, page_source, last_page=k == len(docs) - 1)
     rows = walk.rows()
     problems.rows = rows
-    k = _known_sets(known)
+    k = known_sets(known)
     kept = _check_rows(rows, problems, k,
-                       _Labels("phenomenonTime", "depth", "result", "unitOfMeasurement.symbol"))
-    return _build(kept, source=source, n_read=walk.n_read, known=k), problems.sorted()
+                       Labels("phenomenonTime", "depth", "result", "unitOfMeasurement.symbol"))
+    return build_readings(kept, source=source, n_read=walk.n_read, known=k), problems.sorted()
 
 
 def _json_file(path: Path) -> Any:
-    text = _read_bytes(path).decode("utf-8")
+    text = read_file_bytes(path).decode("utf-8")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -851,7 +853,7 @@ def _text(x: Any) -> str:
 class _Walk:
     """Walks a SensorThings document and collects one raw row per Observation."""
 
-    def __init__(self, problems: _Problems, fetch: Callable[[str], Any] | None = None,
+    def __init__(self, problems: ProblemList, fetch: Callable[[str], Any] | None = None,
                  max_pages: int = 0) -> None:
         self.problems = problems
         self.n_read = 0
@@ -862,9 +864,9 @@ class _Walk:
                                        ("sensor", "timestamp", "depth", "quantity", "value",
                                         "unit", "order", "where")}
 
-    def rows(self) -> _Rows:
+    def rows(self) -> RawRows:
         c = {k: np.array(v, dtype=object) for k, v in self._cols.items() if k != "where"}
-        return _Rows(sensor=c["sensor"], timestamp=c["timestamp"], depth=c["depth"],
+        return RawRows(sensor=c["sensor"], timestamp=c["timestamp"], depth=c["depth"],
                      quantity=c["quantity"], value=c["value"], unit=c["unit"],
                      order=np.array(self._cols["order"], dtype=np.int64),
                      where=list(self._cols["where"]))
@@ -1084,7 +1086,3 @@ def read_sensor_data(
     out.attrs["source"] = str(path)
     return out, problems
 
-
-# Public names of the parsing pieces the readings store (:mod:`.sensorstore`) builds on.
-RawRows, KeptRows, Labels, ProblemList = _Rows, _Kept, _Labels, _Problems
-build_readings, known_sets, read_file_bytes = _build, _known_sets, _read_bytes

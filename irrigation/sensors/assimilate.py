@@ -234,7 +234,7 @@ def analysis(
     xa = np.clip(xb.values + inc, 0.0, taw)
     reduction = np.zeros(sig.size)
     reduction[near] = sig[near] ** 2 * np.einsum("ij,ij->i", r @ m, r)
-    back = [xb.dims.index(d) for d in dr_b_mm.dims]  # to the layout of dr_b_mm
+    back = [xb.dims.index(dim) for dim in dr_b_mm.dims]  # to the layout of dr_b_mm
     return result(xa.transpose(back), np.maximum(sig**2 - reduction, 0.0),
                   (xa - xb.values).transpose(back))
 
