@@ -3,8 +3,9 @@
 A city's sites carry coordinates, rarely an address. :func:`nearest_street` snaps each
 point to the nearest named street edge of the street graph and describes the position from
 the nearer corner ("35 m east of Ahornweg"); :func:`lat_lon` gives WGS84 coordinates and
-:func:`nav_link` a link a phone opens in its map app. Everything is vectorised over points
-(chunks of :data:`CHUNK` points against all named edges).
+:func:`nav_link` a link a phone opens in its map app. Everything is vectorised over points,
+in blocks of :data:`CHUNK` points against the edges that can be nearest (the edges of the
+given street name, or those within the block's reach; exact, not approximate).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 
 from .streets import StreetNetwork
 
-#: Points per block of the point-to-edge distances (block x edges floats in memory).
+#: Points per block of the point-to-edge distances (block x candidate edges in memory).
 CHUNK = 256
 
 #: Closer to a corner than this, a position reads "at the corner of ..." [m].
@@ -30,25 +31,103 @@ def _compass(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     return np.asarray(_COMPASS, dtype=object)[k]
 
 
-def _segments(net: StreetNetwork, named: np.ndarray, x: np.ndarray, y: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """Squared distance of each point to each named edge (points, edges) [m2] and the
-    fraction along the edge of the nearest point on it (points, edges)."""
-    ax, ay = net.x[net.edge_from[named]], net.y[net.edge_from[named]]
-    bx, by = net.x[net.edge_to[named]], net.y[net.edge_to[named]]
-    dx, dy = bx - ax, by - ay
+def _segment_d2(net: StreetNetwork, edge: np.ndarray, x: np.ndarray, y: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Squared distance of points to edges, elementwise or broadcast [m2], and the fraction
+    along the edge of the nearest point on it."""
+    ax, ay = net.x[net.edge_from[edge]], net.y[net.edge_from[edge]]
+    dx, dy = net.x[net.edge_to[edge]] - ax, net.y[net.edge_to[edge]] - ay
     len2 = np.maximum(dx * dx + dy * dy, 1e-12)
-    t = np.clip(((x[:, None] - ax) * dx + (y[:, None] - ay) * dy) / len2, 0.0, 1.0)
-    px, py = ax + t * dx, ay + t * dy
-    return (x[:, None] - px) ** 2 + (y[:, None] - py) ** 2, t
+    t = np.clip(((x - ax) * dx + (y - ay) * dy) / len2, 0.0, 1.0)
+    return (x - (ax + t * dx)) ** 2 + (y - (ay + t * dy)) ** 2, t
 
 
-def cross_street(net: StreetNetwork, node: int, street: str) -> str:
-    """The first name (alphabetically) of another street meeting at ``node``; ``""`` when
-    none does."""
-    touching = (net.edge_from == node) | (net.edge_to == node)
-    names = sorted({str(n) for n in net.name[touching]} - {"", street})
-    return names[0] if names else ""
+def _first_min(point: np.ndarray, edge: np.ndarray, d2: np.ndarray, n: int
+               ) -> np.ndarray:
+    """Per point (0..n-1) the position in the pair arrays of its nearest edge, ties to the
+    lowest edge index; -1 for points without pairs."""
+    order = np.lexsort((edge, d2, point))
+    first = np.ones(order.size, bool)
+    first[1:] = point[order][1:] != point[order][:-1]
+    best = np.full(n, -1)
+    best[point[order][first]] = order[first]
+    return best
+
+
+def _nearest_of_name(net: StreetNetwork, named: np.ndarray, names: np.ndarray,
+                     x: np.ndarray, y: np.ndarray, want: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nearest edge of the street named ``want`` (index into the graph's edges, -1
+    where no named edge has that name) and the fraction along it, per point."""
+    by_name = np.argsort(names, kind="stable")
+    sorted_names = names[by_name]
+    lo = np.searchsorted(sorted_names, want, "left")
+    hi = np.searchsorted(sorted_names, want, "right")
+    edge, frac, d2_best = np.full(x.size, -1), np.zeros(x.size), np.full(x.size, np.inf)
+    for s in range(0, x.size, CHUNK):
+        count = hi[s:s + CHUNK] - lo[s:s + CHUNK]
+        point = np.repeat(np.arange(count.size), count)
+        start = np.repeat(np.cumsum(count) - count, count)
+        cand = named[by_name[lo[s:s + CHUNK][point] + np.arange(point.size) - start]]
+        d2, t = _segment_d2(net, cand, x[s:s + CHUNK][point], y[s:s + CHUNK][point])
+        best = _first_min(point, cand, d2, count.size)
+        ok = best >= 0
+        edge[s:s + CHUNK][ok], frac[s:s + CHUNK][ok] = cand[best[ok]], t[best[ok]]
+        d2_best[s:s + CHUNK][ok] = d2[best[ok]]
+    return edge, frac, d2_best
+
+
+def _nearest_named(net: StreetNetwork, named: np.ndarray, x: np.ndarray, y: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nearest named edge (ties to the lowest index), the fraction along it and the
+    squared distance [m2], per point. Exact with pruning: the nearest end of a named edge
+    (k-d tree) bounds each point's distance ``r``; points are taken in blocks of
+    :data:`CHUNK` along a grid of cells, and a block compares only with the edges whose
+    bounding box comes within the block's largest ``r`` of the block's box."""
+    from scipy.spatial import cKDTree
+
+    fx, fy = net.x[net.edge_from[named]], net.y[net.edge_from[named]]
+    tx, ty = net.x[net.edge_to[named]], net.y[net.edge_to[named]]
+    r = cKDTree(np.column_stack([np.r_[fx, tx], np.r_[fy, ty]])).query(
+        np.column_stack([x, y]))[0]
+    ex0, ex1 = np.minimum(fx, tx), np.maximum(fx, tx)
+    ey0, ey1 = np.minimum(fy, ty), np.maximum(fy, ty)
+    cell = max(float(np.ptp(x) + np.ptp(y)) / 64.0, 1.0)
+    gx, gy = ((x - x.min()) // cell).astype(int), ((y - y.min()) // cell).astype(int)
+    walk = np.lexsort((np.where(gy % 2 == 1, -gx, gx), gy))
+    edge, frac, d2_best = np.empty(x.size, int), np.empty(x.size), np.empty(x.size)
+    for s in range(0, x.size, CHUNK):
+        p = walk[s:s + CHUNK]
+        reach = r[p].max()
+        near = np.flatnonzero((ex0 <= x[p].max() + reach) & (ex1 >= x[p].min() - reach)
+                              & (ey0 <= y[p].max() + reach) & (ey1 >= y[p].min() - reach))
+        d2, t = _segment_d2(net, named[near], x[p][:, None], y[p][:, None])
+        k = np.argmin(d2, axis=1)
+        rows = np.arange(p.size)
+        edge[p], frac[p], d2_best[p] = named[near[k]], t[rows, k], d2[rows, k]
+    return edge, frac, d2_best
+
+
+def cross_streets(net: StreetNetwork, node: np.ndarray, street: np.ndarray) -> np.ndarray:
+    """Per (node, street) pair the first name (alphabetically) of another street meeting at
+    the node, ``""`` when none does."""
+    node = np.asarray(node, int)
+    street = np.asarray(street, object).astype(str)
+    ends = np.r_[net.edge_from, net.edge_to]
+    label = np.r_[net.name, net.name].astype(str)
+    keep = (label != "") & np.isin(ends, node)
+    vocab, code = np.unique(label[keep], return_inverse=True)
+    pairs = np.unique(np.column_stack([ends[keep], code.ravel()]), axis=0)  # by node, name
+    first = np.searchsorted(pairs[:, 0], node, "left")
+    count = np.searchsorted(pairs[:, 0], node, "right") - first
+    out = np.full(node.size, "", dtype=object)
+    for k in (0, 1):  # the first name, or the second when the first is the street itself
+        has = (count > k) & (out == "")
+        name = vocab[pairs[np.minimum(first + k, len(pairs) - 1), 1]] if len(pairs) else \
+            np.full(node.size, "")
+        take = has & (name != street)
+        out[take] = name[take]
+    return out
 
 
 def nearest_street(net: StreetNetwork | None, x: np.ndarray, y: np.ndarray,
@@ -80,19 +159,12 @@ def nearest_street(net: StreetNetwork | None, x: np.ndarray, y: np.ndarray,
                              "off_m": np.full(n, np.nan)})
     named = np.flatnonzero(np.asarray(net.name) != "")
     names = np.asarray(net.name)[named].astype(str)
-    prefer = np.full(n, "", dtype=object) if prefer is None else np.asarray(prefer, object)
-    edge = np.empty(n, int)
-    frac = np.empty(n)
-    off = np.empty(n)
-    for s in range(0, n, CHUNK):
-        d2, t = _segments(net, named, x[s:s + CHUNK], y[s:s + CHUNK])
-        want = prefer[s:s + CHUNK].astype(str)
-        match = names[None, :] == want[:, None]
-        d2 = np.where(match.any(1, keepdims=True) & ~match, np.inf, d2)
-        k = np.argmin(d2, axis=1)
-        rows = np.arange(len(k))
-        edge[s:s + CHUNK], frac[s:s + CHUNK] = named[k], t[rows, k]
-        off[s:s + CHUNK] = np.sqrt(d2[rows, k])
+    want = (np.full(n, "") if prefer is None else np.asarray(prefer, object).astype(str))
+    edge, frac, d2 = _nearest_of_name(net, named, names, x, y, want)
+    rest = np.flatnonzero(edge < 0)
+    if rest.size:
+        edge[rest], frac[rest], d2[rest] = _nearest_named(net, named, x[rest], y[rest])
+    off = np.sqrt(d2)
     street = np.asarray(net.name)[edge].astype(str)
     a, b = net.edge_from[edge], net.edge_to[edge]
     length = np.hypot(net.x[b] - net.x[a], net.y[b] - net.y[a])
@@ -101,15 +173,10 @@ def nearest_street(net: StreetNetwork | None, x: np.ndarray, y: np.ndarray,
     far = np.where(near_a, b, a)
     dist = np.where(near_a, frac, 1.0 - frac) * length
     word = _compass(net.x[far] - net.x[corner], net.y[far] - net.y[corner])
-    position = []
-    for i in range(n):
-        other = cross_street(net, int(corner[i]), street[i])
-        if other and dist[i] < CORNER_M:
-            position.append(f"at the corner of {other}")
-        elif other:
-            position.append(f"{dist[i]:.0f} m {word[i]} of {other}")
-        else:
-            position.append(f"{dist[i]:.0f} m {word[i]} of the end of the block")
+    other = cross_streets(net, corner, street)
+    position = [f"at the corner of {o}" if o and d < CORNER_M else
+                f"{d:.0f} m {w} of {o}" if o else f"{d:.0f} m {w} of the end of the block"
+                for o, d, w in zip(other, dist, word, strict=True)]
     return pd.DataFrame({"street": street, "position": position, "off_m": off})
 
 
