@@ -52,6 +52,8 @@ from xarray.core import indexing
 
 from .city import City
 from .decide import (
+    DEFERRAL_REASONS,
+    deferred_table,
     demand,
     fixed_system_plan,
     resting_sites,
@@ -66,7 +68,14 @@ from .groundwater.forecast import depth_to_water_at, forecast_model
 from .groundwater.model import GwfModel
 from .groundwater.output import heads_dataset
 from .plan import Plan, empty_plan, make_plan
-from .routing import RoutingProblem, RoutingSolution, build_problem, search_summary, solve
+from .routing import (
+    RoutingProblem,
+    RoutingSolution,
+    build_problem,
+    offer_count,
+    search_summary,
+    solve,
+)
 from .sensors import (
     advance_variance,
     analysis,
@@ -898,6 +907,11 @@ def route_day(pm: PlanningModel, day: np.datetime64, visits: pd.DataFrame,
                               rules) - 1.0)
     detour = np.where(pulled, 2.0 * rules.pull_forward_radius_m, np.nan)
     v = visits.assign(urgency=np.where(pulled, 0.0, urgency), max_detour_m=detour)
+    v, pulled, beyond = _within_fleet_day(v, pulled, cfg.fleet, cfg.routing.offer_factor)
+    if len(beyond):
+        deferred = pd.concat([deferred, deferred_table(
+            beyond, day, "fleet day", DEFERRAL_REASONS["fleet day"]).assign(
+            x=beyond["x"].to_numpy(), y=beyond["y"].to_numpy())], ignore_index=True)
     problem, sol = _route(pm, v[~pulled] if pulled.any() and (~pulled).any() else v)
     passes = 1
     if pulled.any() and (~pulled).any() and len(sol.unserved) == 0:
@@ -917,6 +931,21 @@ def route_day(pm: PlanningModel, day: np.datetime64, visits: pd.DataFrame,
             f"{sol.iterations} of {limit} iterations" if limit else
             f"no: the time limit ({cfg.routing.time_limit_s:g} s) alone stops the search")
     return Routed(make_plan(str(day), problem, sol, visits, deferred, fixed), problem, info)
+
+
+def _within_fleet_day(visits: pd.DataFrame, pulled: np.ndarray, fleet, factor: float
+                      ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """The visits to offer the routes (the due ones within :func:`irrigation.routing.
+    offer_count` by urgency, stable, and every pulled-forward one), their ``pulled`` flags,
+    and the due visits beyond the fleet's day."""
+    due = np.flatnonzero(~pulled)
+    due = due[np.argsort(-visits["urgency"].to_numpy(float)[due], kind="stable")]
+    n = offer_count(visits["litres"].to_numpy(float)[due], fleet, factor)
+    if n == due.size:
+        return visits, pulled, visits.iloc[:0]
+    keep = np.ones(len(visits), bool)
+    keep[due[n:]] = False
+    return visits[keep], pulled[keep], visits.iloc[np.sort(due[n:])]
 
 
 def _route(pm: PlanningModel, visits: pd.DataFrame) -> tuple[RoutingProblem, RoutingSolution]:

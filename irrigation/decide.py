@@ -527,6 +527,8 @@ DEFERRAL_REASONS = {
     "water cap": "beyond the city's daily water cap ([decide] max_litres_per_day)",
     "not routable": "the visit is larger than the trucks can carry",
     "not reached": "the route search left it out although trucks had time",
+    "fleet day": ("more urgent visits already need more than the fleet's whole day "
+                  "([routing] offer_factor)"),
 }
 
 

@@ -173,3 +173,28 @@ def test_travel_times_are_the_distances_divided_by_the_speed():
                       refill_points(np.array([[0, 0], [500, 500]])), fleet())
     for k in range(p.n_profiles):
         assert p.times(k).duration_s.distance_m is p.distance_m
+
+
+def test_offered_visits_are_an_upper_bound_on_what_the_fleet_can_make():
+    """``offer_count``: the ranked visits whose least time (set-up and pumping on the
+    quickest truck type, no driving) sums to at most factor x the fleet's shift minutes."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from irrigation.routing import offer_count
+
+    trucks = fleet()
+    minutes = sum(v.count * v.shift_minutes for v in trucks)
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.floats(0.0, 20_000.0), max_size=400), st.floats(1.0, 10.0))
+    def check(litres, factor):
+        litres = np.array(litres)
+        n = offer_count(litres, trucks, factor)
+        least = np.min([v.setup_min + litres / v.pump_l_per_min for v in trucks], axis=0)
+        assert least[:n].sum() <= factor * minutes * (1 + 1e-12)
+        assert n == litres.size or least[:n + 1].sum() > factor * minutes
+        assert offer_count(litres, trucks, 0) == litres.size
+        assert offer_count(litres, trucks, factor + 1) >= n
+
+    check()
