@@ -150,7 +150,8 @@ def nearest_street(net: StreetNetwork | None, x: np.ndarray, y: np.ndarray,
     pandas.DataFrame
         ``street`` (the name), ``position`` (e.g. ``"35 m east of Ahornweg"``, ``"at the
         corner of Ahornweg"``, or the distance from the nearer end of the street segment
-        when no other street meets there) and ``off_m`` (distance from the street [m]).
+        when no other street meets there) and ``off_m`` (distance from the street [m]);
+        empty and NaN for a point without finite coordinates.
     """
     x, y = np.asarray(x, float).ravel(), np.asarray(y, float).ravel()
     n = len(x)
@@ -160,10 +161,13 @@ def nearest_street(net: StreetNetwork | None, x: np.ndarray, y: np.ndarray,
     named = np.flatnonzero(np.asarray(net.name) != "")
     names = np.asarray(net.name)[named].astype(str)
     want = (np.full(n, "") if prefer is None else np.asarray(prefer, object).astype(str))
-    edge, frac, d2 = _nearest_of_name(net, named, names, x, y, want)
-    rest = np.flatnonzero(edge < 0)
+    finite = np.isfinite(x) & np.isfinite(y)
+    edge, frac, d2 = _nearest_of_name(net, named, names, x, y, np.where(finite, want, ""))
+    rest = np.flatnonzero((edge < 0) & finite)
     if rest.size:
         edge[rest], frac[rest], d2[rest] = _nearest_named(net, named, x[rest], y[rest])
+    nowhere = edge < 0  # no coordinates: no street
+    edge[nowhere], frac[nowhere], d2[nowhere] = named[0], 0.0, np.nan
     off = np.sqrt(d2)
     street = np.asarray(net.name)[edge].astype(str)
     a, b = net.edge_from[edge], net.edge_to[edge]
@@ -177,6 +181,8 @@ def nearest_street(net: StreetNetwork | None, x: np.ndarray, y: np.ndarray,
     position = [f"at the corner of {o}" if o and d < CORNER_M else
                 f"{d:.0f} m {w} of {o}" if o else f"{d:.0f} m {w} of the end of the block"
                 for o, d, w in zip(other, dist, word, strict=True)]
+    street[nowhere] = ""
+    position = np.where(nowhere, "", np.asarray(position, dtype=object))
     return pd.DataFrame({"street": street, "position": position, "off_m": off})
 
 

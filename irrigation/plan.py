@@ -502,7 +502,6 @@ def _draw_streets(ax, network: StreetNetwork | None, box: tuple[float, float, fl
     """The street graph in grey and each street's name once, along its longest segment
     inside ``box`` (xmin, xmax, ymin, ymax), with a white halo."""
     from matplotlib import patheffects
-    from matplotlib.collections import LineCollection
 
     if network is None:
         return
@@ -513,8 +512,11 @@ def _draw_streets(ax, network: StreetNetwork | None, box: tuple[float, float, fl
     shown = np.flatnonzero((np.maximum(fx, tx) >= box[0]) & (np.minimum(fx, tx) <= box[1])
                            & (np.maximum(fy, ty) >= box[2]) & (np.minimum(fy, ty) <= box[3]))
     fx, fy, tx, ty = fx[shown], fy[shown], tx[shown], ty[shown]
-    seg = np.stack([np.column_stack([fx, fy]), np.column_stack([tx, ty])], axis=1)
-    ax.add_collection(LineCollection(seg, colors="0.75", linewidths=0.8, zorder=0))
+    # one path with breaks, not a collection of one path per edge (same look, a fraction
+    # of the time on a city's thousands of edges)
+    nan = np.full(shown.size, np.nan)
+    ax.plot(np.column_stack([fx, tx, nan]).ravel(), np.column_stack([fy, ty, nan]).ravel(),
+            color="0.75", lw=0.8, zorder=0)
     mx, my = (fx + tx) / 2, (fy + ty) / 2
     inside = (mx > box[0]) & (mx < box[1]) & (my > box[2]) & (my < box[3])
     names = np.asarray(network.name)[shown].astype(str)
@@ -656,6 +658,27 @@ def truck_map_png(sheet: Sheets, truck: int, size_in: tuple[float, float] = (7.5
     it uses labelled, the depot; PNG bytes."""
     import io
 
+    buf = io.BytesIO()
+    truck_map_figure(sheet, truck, size_in).savefig(buf, dpi=150, format="png")
+    return buf.getvalue()
+
+
+def truck_map_image(sheet: Sheets, truck: int, size_in: tuple[float, float] = (7.5, 9.6)):
+    """:func:`truck_map_png` as an RGB ``PIL.Image`` at 150 dpi (for the PDF, which
+    compresses the pixels itself: no PNG encoding and decoding on the way)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image as PILImage
+
+    fig = truck_map_figure(sheet, truck, size_in)
+    fig.set_dpi(150)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return PILImage.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(),
+                               "raw", "RGBA", 0, 1).convert("RGB")
+
+
+def truck_map_figure(sheet: Sheets, truck: int, size_in: tuple[float, float] = (7.5, 9.6)):
+    """The matplotlib figure of :func:`truck_map_png`."""
     from matplotlib.figure import Figure
 
     g = sheet.stops[sheet.stops["vehicle"] == truck]
@@ -675,9 +698,7 @@ def truck_map_png(sheet: Sheets, truck: int, size_in: tuple[float, float] = (7.5
                  "numbered in driving order, ▲ hydrant, ■ depot", fontsize=10, loc="left")
     _scale_bar(ax, box)
     _credit(fig, sheet)
-    buf = io.BytesIO()
-    fig.savefig(buf, dpi=150, format="png")
-    return buf.getvalue()
+    return fig
 
 
 # --------------------------------------------------------------------------- printed sheets
@@ -781,13 +802,29 @@ def _route_rows(sheet: Sheets, g: pd.DataFrame, st) -> tuple[list, list]:
     return rows, spans
 
 
+def _picture(image, width: float, height: float):
+    """A centred flowable drawing a ``PIL.Image`` at ``width`` x ``height`` [pt] (ReportLab's
+    ``Image`` flowable reads only files)."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.platypus import Flowable
+
+    class Picture(Flowable):
+        def wrap(self, avail_width, avail_height):
+            return width, height
+
+        def draw(self):
+            self.canv.drawImage(ImageReader(image), 0, 0, width, height, mask="auto")
+
+    pic = Picture()
+    pic.hAlign = "CENTER"
+    return pic
+
+
 def _write_pdf(sheet: Sheets, path: Path) -> None:
     """``driver_sheets.pdf``: per truck, the ordered stops (A4, >= 10 pt) and its map."""
-    import io
-
     from reportlab.lib import colors
     from reportlab.lib.units import cm
-    from reportlab.platypus import Image, PageBreak, Paragraph, Spacer, Table, TableStyle
+    from reportlab.platypus import PageBreak, Paragraph, Spacer, Table, TableStyle
 
     st = _styles()
     plan = sheet.plan
@@ -824,8 +861,7 @@ def _write_pdf(sheet: Sheets, path: Path) -> None:
                       ("BACKGROUND", (0, r), (-1, r), colors.HexColor("#e8eef5"))]
         table.setStyle(TableStyle(style))
         story += [table, PageBreak(),
-                  Image(io.BytesIO(truck_map_png(sheet, int(v))), width=18 * cm,
-                        height=18 * cm * 9.6 / 7.5)]
+                  _picture(truck_map_image(sheet, int(v)), 18 * cm, 18 * cm * 9.6 / 7.5)]
         if i < len(groups) - 1:
             story.append(PageBreak())
     _build(doc, story, page)

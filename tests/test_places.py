@@ -104,3 +104,11 @@ def test_the_pruned_search_finds_the_nearest_edge_of_a_brute_force(seed):
     assert clear.sum() > 400  # many far points are nearest to a node several streets share
     assert (where["street"].to_numpy()[clear]
             == np.array([str(name[e]) for e, _, _ in expect])[clear]).all()
+
+
+def test_a_point_without_coordinates_gets_no_street():
+    where = nearest_street(_cross(), np.array([135.0, np.nan]), np.array([7.0, 3.0]),
+                           prefer=np.array(["", "Ahornweg"], dtype=object))
+    assert where["street"].tolist() == ["Ahornweg", ""]
+    assert where["position"].tolist() == ["35 m east of Birkenweg", ""]
+    assert np.isnan(where["off_m"].iloc[1])
