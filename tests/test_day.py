@@ -71,3 +71,18 @@ def test_open_loop_at_the_probes_is_that_of_the_whole_city(pm):
     assert city.sensors.sizes["sensor"] > 0 and np.unique(city.sensors["site"]).size < sites.size
     np.testing.assert_array_equal(got.values, want.transpose("site", "time").values)
     np.testing.assert_array_equal(got["sensor"].values, city.sensors["sensor"].values)
+
+
+def test_spinup_periods_keep_the_water_and_the_days():
+    """7-day periods of a 17-day spin-up: 7 + 7 + 3 days, each the mean of its days; the
+    recharge times the period lengths is the daily recharge's sum."""
+    from irrigation.day import spinup_periods
+
+    rch = np.random.default_rng(3).uniform(0, 4, (17, 2, 3))
+    mean, days = spinup_periods(rch, 7)
+    assert days.tolist() == [7.0, 7.0, 3.0]
+    np.testing.assert_allclose(mean[2], rch[14:].mean(0))
+    np.testing.assert_allclose((mean * days[:, None, None]).sum(0), rch.sum(0))
+    same, ones = spinup_periods(rch, 1)
+    np.testing.assert_array_equal(same, rch)
+    assert (ones == 1).all()
