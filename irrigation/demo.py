@@ -180,8 +180,9 @@ class CitySize:
         ~2,000 visits a day gives the search a fixed time, not a fixed effort. 30 s from
         the measured cost-vs-time curve of the large city's 2018-07-03 with the routes
         offered three times what the fleet could make ([routing] offer_factor 3; 6,339
-        clients): the best objective at 30 s is 1.6 % above that at 300 s, at 120 s
-        0.3 %, flat from there; the plan at 30 s serves 1,468 sites, at 300 s 1,538
+        clients; the default 2.5 serves as many within the seeds' spread): the best
+        objective at 30 s is 1.6 % above that at 300 s, at 120 s 0.3 %, flat from there;
+        the plan at 30 s serves 1,468 sites, at 300 s 1,538
         (``benchmarks/routing_budget.py``; every run record states what its search
         bought, ``routing_objective_at_s``). 30 s keeps the continuing run within its two
         minutes (issue 24).

@@ -174,11 +174,11 @@ class RoutingConfig:
         time alone (no driving, no refills) sums to ``offer_factor`` times the fleet's
         usable shift time (:func:`offer_count`); the rest are deferred ("fleet day")
         without entering the routing problem, whose matrices grow with the square of
-        the visits offered. 3 from the large city's 2018-07-03 (8,251 due visits, 20
-        trucks, one seed; the note of issue 24): offering 6,108 served 1,468
-        sites in a 30 s search and 1,504 in 120 s, against 1,426 with all 8,251 offered
-        and 60 s; offering 4,337 (factor 2) or 6,776 (4) served fewer (1,403; 1,410 at
-        60 s). 0 offers every due visit.
+        the visits offered. 2.5 from the large city's 2018-07-03 (8,251 due visits, 20
+        trucks, 30 s searches, seeds 2018/7/11; the note of issue 24): 5,510 visits
+        offered served 1,388/1,475/1,380 sites, 6,108 (factor 3) 1,468/1,469/1,384,
+        4,337 (factor 2) 1,357 (seed 7), all 8,251 offered 1,426 in 60 s (seed 2018);
+        2.5 against 3 frees ~0.5 GB at the routing's peak. 0 offers every due visit.
     num_neighbours
         Size of PyVRP's granular neighbourhood (its ``NeighbourhoodParams``; PyVRP's own
         default is 50). A day offers every due site as an optional visit, hundreds of
@@ -192,7 +192,7 @@ class RoutingConfig:
     refill_connect_min: float = 5.0
     max_reloads: int | None = None
     num_neighbours: int = 30
-    offer_factor: float = 3.0
+    offer_factor: float = 2.5
 
     def __post_init__(self) -> None:
         require(0 < self.time_limit_s <= 86_400, "time_limit_s",

@@ -293,7 +293,7 @@ def test_demand_beyond_capacity_is_deferred(ws, city):
     assert len(deferred) > 100
     assert (pd.to_datetime(deferred["latest_safe_day"]) >= pd.Timestamp(str(D1))).all()
     # the one pickup (2,000 L) cannot carry the large beds (> 2 tank loads): not routable;
-    # the routes are offered the most urgent visits up to 3 x its shift ([routing]
+    # the routes are offered the most urgent visits up to 2.5 x its shift ([routing]
     # offer_factor), the rest wait as "fleet day", the offered ones left out for shift time
     assert set(deferred["reason"]) == {"shift time", "not routable", "fleet day"}
     served = run.plan.stops.loc[run.plan.stops["kind"] == "visit", "site"].unique()
