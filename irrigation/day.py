@@ -925,9 +925,11 @@ def route_day(pm: PlanningModel, day: np.datetime64, visits: pd.DataFrame,
     v = visits.assign(urgency=np.where(pulled, 0.0, urgency), max_detour_m=detour)
     v, pulled, beyond = _within_fleet_day(v, pulled, cfg.fleet, cfg.routing.offer_factor)
     if len(beyond):
-        deferred = pd.concat([deferred, deferred_table(
-            beyond, day, "fleet day", DEFERRAL_REASONS["fleet day"]).assign(
-            x=beyond["x"].to_numpy(), y=beyond["y"].to_numpy())], ignore_index=True)
+        late = deferred_table(beyond, day, "fleet day", DEFERRAL_REASONS["fleet day"]).assign(
+            x=beyond["x"].to_numpy(float), y=beyond["y"].to_numpy(float))
+        deferred = late if not len(deferred) else pd.concat(
+            [deferred.reindex(columns=late.columns).astype(late.dtypes.to_dict()), late],
+            ignore_index=True)
     problem, sol = _route(pm, v[~pulled] if pulled.any() and (~pulled).any() else v)
     passes = 1
     if pulled.any() and (~pulled).any() and len(sol.unserved) == 0:
