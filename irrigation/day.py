@@ -52,10 +52,11 @@ from xarray.core import indexing
 
 from .city import City
 from .decide import (
+    THRESHOLD_ATTRS,
     demand,
     fixed_system_plan,
     resting_sites,
-    site_thresholds,
+    site_threshold_arrays,
     todays_candidates,
     urgency_weight,
 )
@@ -693,15 +694,14 @@ def _blocks(n: int) -> list[slice]:
     return [slice(i, i + SITE_BLOCK) for i in range(0, n, SITE_BLOCK)]
 
 
-def _soil(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray, b: slice
+def _soil(pm: PlanningModel, ens: Ensemble, dtw_m: np.ndarray, b: slice
           ) -> dict[str, np.ndarray]:
-    """The ensemble's soil balance for the sites of block ``b`` (time, site, member)."""
-    dtw = dtw_m.isel(site=b)
-    dtw = (dtw.transpose("time", "site").values[..., None] if "time" in dtw.dims
-           else dtw.values[None, :, None])
+    """The ensemble's soil balance for the sites of block ``b`` (time, site, member);
+    ``dtw_m`` the depth to water [m] over (time or 1, site)."""
     return balance(pm.soil.take(b), ens.et0_mm.transpose("time", "member").values[:, None],
                    ens.weather["precip_mm"].transpose("time", "member").values[:, None],
-                   depth_to_water_m=dtw, initial_depletion_mm=ens.dr0_mm.values[b])
+                   depth_to_water_m=dtw_m[:, b, None],
+                   initial_depletion_mm=ens.dr0_mm.values[b])
 
 
 def forecast_percolation(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray) -> np.ndarray:
@@ -709,7 +709,9 @@ def forecast_percolation(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray) 
     (time, site), with the depth to water ``dtw_m`` [m] over ``site`` held: the recharge
     the groundwater forecast gets (:meth:`PlanningModel.recharge_mm_d`)."""
     n = pm.city.sites.sizes["site"]
-    return np.concatenate([_soil(pm, ens, dtw_m, b)["deep_percolation_mm"].mean(axis=-1)
+    dtw = (dtw_m.transpose("time", "site").values if "time" in dtw_m.dims
+           else dtw_m.values[None])
+    return np.concatenate([_soil(pm, ens, dtw, b)["deep_percolation_mm"].mean(axis=-1)
                            for b in _blocks(n)], axis=1)
 
 
@@ -776,10 +778,10 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
     site_ids = s["site"].values
     fc = ens.weather
     horizon, n_mem = fc.sizes["time"], fc.sizes["member"]
-    dtw = pm.depth_to_water_m(heads_m)
+    dtw_all = pm.depth_to_water_m(heads_m)
+    dtw = dtw_all.transpose("time", "site").values
     if np.ndim(heads_m) == 3:  # held over the horizon
-        dtw = dtw.isel(time=np.zeros(horizon, int))
-    dtw = dtw.assign_coords(time=fc["time"].values)
+        dtw = dtw[np.zeros(horizon, int)]
     dr = np.empty((horizon, site_ids.size, n_mem))
     dr[0] = ens.dr0_mm.values
     raw = np.empty(site_ids.size)
@@ -791,21 +793,19 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
         raw[b] = np.median(sim["raw_mm"][0], axis=-1)
     tension = xr.Variable(("time", "site", "member"), indexing.LazilyIndexedArray(
         _Tension(dr, h, zr)), {"units": "kPa"})
-    raw = xr.DataArray(raw, dims="site", coords={"site": site_ids})
-    thr = site_thresholds(s, raw, pm.hydraulics, int(str(ens.day)[:4]), cfg.decide)
+    thr = site_threshold_arrays(s, raw, pm.hydraulics, int(str(ens.day)[:4]), cfg.decide)
     dims = ("time", "site", "member")
     # one Dataset of variables and one set of coordinates (no alignment of DataArrays)
     return xr.Dataset(
         {"dr_mm": (dims, dr, {"units": "mm"}),
          "tension_kpa": tension,
-         "depth_to_water_m": (("time", "site"), dtw.transpose("time", "site").values,
-                              {**dtw.attrs, "units": "m"}),
+         "depth_to_water_m": (("time", "site"), dtw, {**dtw_all.attrs, "units": "m"}),
          "precip_mm": (fc["precip_mm"].dims, fc["precip_mm"].values, {"units": "mm d-1"}),
          "et0_mm": ens.et0_mm.variable,
          "taw_mm": pm.taw_mm.variable,
-         **{k: thr[k].variable for k in ("threshold_mm", "threshold_kpa", "raw_kpa",
-                                         "young_tree_kpa")},
-         "threshold_rule": thr["rule"].variable},
+         **{k: ("site", thr[k], dict(THRESHOLD_ATTRS[k]))
+            for k in ("threshold_mm", "threshold_kpa", "raw_kpa", "young_tree_kpa")},
+         "threshold_rule": ("site", thr["rule"], dict(THRESHOLD_ATTRS["rule"]))},
         coords={"time": fc["time"].values, "site": site_ids, "member": fc["member"].values,
                 "x": ("site", s.x.values), "y": ("site", s.y.values),
                 "kind": ("site", s["kind"].values),

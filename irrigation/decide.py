@@ -206,6 +206,28 @@ def site_thresholds(
         other kinds) and of the threshold applied (``threshold_kpa``) [kPa]; ``rule``:
         ``"RAW"`` or ``"young-tree tension"``.
     """
+    t = site_threshold_arrays(sites, raw_mm, hydraulics, year, rules)
+    site = {"site": sites.site.values}
+    return xr.Dataset({
+        "threshold_mm": xr.DataArray(t["threshold_mm"], dims="site", coords=site,
+                                     attrs=dict(THRESHOLD_ATTRS["threshold_mm"])),
+        **{k: ("site", t[k], dict(THRESHOLD_ATTRS[k]))
+           for k in ("threshold_kpa", "raw_kpa", "young_tree_kpa", "rule")},
+    }, coords=site)
+
+
+#: Attributes of the variables of :func:`site_thresholds`.
+THRESHOLD_ATTRS = {"threshold_mm": {"units": "mm", "long_name": "depletion threshold"},
+                   "threshold_kpa": {"units": "kPa"}, "raw_kpa": {"units": "kPa"},
+                   "young_tree_kpa": {"units": "kPa"}, "rule": {}}
+
+
+def site_threshold_arrays(sites: xr.Dataset, raw_mm: xr.DataArray | np.ndarray,
+                          hydraulics: dict[str, np.ndarray], year: int,
+                          rules: DecideRules = DEFAULT_RULES) -> dict[str, np.ndarray]:
+    """The variables of :func:`site_thresholds` as arrays over the sites (``threshold_mm``,
+    ``threshold_kpa``, ``raw_kpa``, ``young_tree_kpa`` and ``rule``), for a caller that
+    puts them in a dataset of its own."""
     tensions = np.asarray(rules.young_tree_tension_kpa)
     age = np.clip(year - sites.planting_year.values, 0, len(tensions) - 1)
     vg = [hydraulics[k] for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
@@ -220,15 +242,9 @@ def site_thresholds(
     def kpa(dr):
         return depletion_tension_kpa(dr, hydraulics, zr)
 
-    site = {"site": sites.site.values}
-    return xr.Dataset({
-        "threshold_mm": xr.DataArray(thr, dims="site", coords=site,
-                                     attrs={"units": "mm", "long_name": "depletion threshold"}),
-        "threshold_kpa": ("site", kpa(thr), {"units": "kPa"}),
-        "raw_kpa": ("site", kpa(raw), {"units": "kPa"}),
-        "young_tree_kpa": ("site", np.where(young, tensions[age], np.nan), {"units": "kPa"}),
-        "rule": ("site", np.where(use_tension, "young-tree tension", "RAW").astype(object)),
-    }, coords=site)
+    return {"threshold_mm": thr, "threshold_kpa": kpa(thr), "raw_kpa": kpa(raw),
+            "young_tree_kpa": np.where(young, tensions[age], np.nan),
+            "rule": np.where(use_tension, "young-tree tension", "RAW").astype(object)}
 
 
 def table_thresholds(sites: xr.Dataset, hydraulics: dict[str, np.ndarray],
