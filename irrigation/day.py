@@ -55,6 +55,7 @@ from .decide import (
     THRESHOLD_ATTRS,
     demand,
     fixed_system_plan,
+    fixed_system_zone,
     resting_sites,
     site_threshold_arrays,
     todays_candidates,
@@ -169,6 +170,12 @@ class PlanningModel:
         return xr.DataArray(self.soil.taw_mm, dims="site",
                             coords={"site": self.city.sites["site"].values},
                             attrs={"units": "mm"})
+
+    @cached_property
+    def fixed_system_zone(self) -> np.ndarray:
+        """The fixed-system zone of every site under the city's ``[decide]`` rules
+        (:func:`irrigation.decide.fixed_system_zone`; ``""`` = watered by trucks)."""
+        return fixed_system_zone(self.city.sites, self.city.config.decide)
 
     @property
     def groundwater_text(self) -> str:
@@ -852,11 +859,13 @@ def decide_day(pm: PlanningModel, day: np.datetime64, fc: xr.Dataset,
     dem = demand(fc["dr_mm"].reset_coords(drop=True), fc["threshold_mm"].reset_coords(
         drop=True), s, cfg.decide)
     resting = None if watering_l is None else resting_sites(watering_l, day, cfg.decide)
-    visits, deferred = todays_candidates(dem, s, cfg.fleet, day, cfg.decide, resting)
-    xy = pd.DataFrame({"x": s["x"].values, "y": s["y"].values},
-                      index=pd.Index(s["site"].values, name="site"))
-    return Decision(dem, visits, deferred.join(xy, on="site"),
-                    fixed_system_plan(dem, s, cfg.decide))
+    zone = pm.fixed_system_zone
+    visits, deferred = todays_candidates(dem, s, cfg.fleet, day, cfg.decide, resting,
+                                         zone=zone)
+    at = s.indexes["site"].get_indexer(deferred["site"])  # the sites' x, y (NaN: unknown)
+    xy = {k: np.where(at >= 0, s[k].values.astype(float)[at], np.nan) for k in ("x", "y")}
+    return Decision(dem, visits, deferred.assign(**xy),
+                    fixed_system_plan(dem, s, cfg.decide, zone=zone))
 
 
 @dataclass(frozen=True)

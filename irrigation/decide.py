@@ -377,9 +377,12 @@ def demand(
     # the day by which a fraction due_probability of members has crossed
     k = int(np.ceil(rules.due_probability * nmem)) - 1
     due_day = np.sort(first, axis=1)[:, k]
-    with warnings.catch_warnings():  # a site whose members are all NaN stays NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        today = np.nanmedian(dr[0], axis=1)  # as xarray's median (skips NaN)
+    if np.isnan(dr[0]).any():
+        with warnings.catch_warnings():  # a site whose members are all NaN stays NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            today = np.nanmedian(dr[0], axis=1)  # as xarray's median (skips NaN)
+    else:  # the same numbers without nanmedian's per-row passes
+        today = np.median(dr[0], axis=1)
     watered = np.isin(sites.kind.values, rules.watered_kinds)
     site = dr_mm["site"].values
     return xr.Dataset(
@@ -489,7 +492,8 @@ FIXED_SYSTEM_COLUMNS = ["zone", "site", "kind", "x", "y", "street", "area_m2", "
 
 
 def fixed_system_plan(dem: xr.Dataset, sites: xr.Dataset,
-                      rules: DecideRules = DEFAULT_RULES) -> pd.DataFrame:
+                      rules: DecideRules = DEFAULT_RULES, *,
+                      zone: np.ndarray | None = None) -> pd.DataFrame:
     """Today's runs of the fixed systems, without trucks.
 
     A zone (one valve) waters all its sites together, so it runs when any of its sites is
@@ -504,8 +508,11 @@ def fixed_system_plan(dem: xr.Dataset, sites: xr.Dataset,
         One row per site of a running zone (:data:`FIXED_SYSTEM_COLUMNS`): ``mm`` [mm],
         ``minutes`` [min] (the zone's), ``litres`` [L], ``due`` (the site itself is due),
         ``due_day`` [d]; zones in name order.
+
+    ``zone``: :func:`fixed_system_zone` of ``sites`` under ``rules`` when the caller has
+    it (it depends on the sites and rules only); computed otherwise.
     """
-    zone = fixed_system_zone(sites, rules).astype(str)
+    zone = (fixed_system_zone(sites, rules) if zone is None else zone).astype(str)
     area = sites["area_m2"].values.astype(float)
     need_mm = dem["litres"].values / area
     due = dem["due"].values & (zone != "")
@@ -573,7 +580,8 @@ def deferred_table(sites: pd.DataFrame, today: np.datetime64 | str, reason: str,
 
 def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[VehicleType],
                       today: np.datetime64 | str, rules: DecideRules = DEFAULT_RULES,
-                      resting: np.ndarray | None = None,
+                      resting: np.ndarray | None = None, *,
+                      zone: np.ndarray | None = None,
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The visits offered to the trucks today, and the due sites that cannot be offered.
 
@@ -594,7 +602,8 @@ def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[Vehicl
 
     The routes then decide who is served (:func:`irrigation.day.route_day`): capacity is
     what they carry, so no estimate of it is needed here. Deterministic: ties keep the
-    order of the sites table.
+    order of the sites table. ``zone``: :func:`fixed_system_zone` of ``sites`` under
+    ``rules`` when the caller has it; computed otherwise.
 
     Returns
     -------
@@ -604,7 +613,8 @@ def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[Vehicl
         :data:`DEFERRED_COLUMNS` of the due sites not offered.
     """
     today = np.datetime64(today, "D")
-    rows = np.flatnonzero(dem["watered"].values & ~fixed_system_sites(sites, rules))
+    fixed = fixed_system_sites(sites, rules) if zone is None else zone != ""
+    rows = np.flatnonzero(dem["watered"].values & ~fixed)
     c = {"site": sites["site"].values[rows], "x": sites["x"].values[rows],
          "y": sites["y"].values[rows], "kind": sites["kind"].values[rows],
          "priority": sites["priority"].values.astype(int)[rows],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -71,3 +72,37 @@ def test_open_loop_at_the_probes_is_that_of_the_whole_city(pm):
     assert city.sensors.sizes["sensor"] > 0 and np.unique(city.sensors["site"]).size < sites.size
     np.testing.assert_array_equal(got.values, want.transpose("site", "time").values)
     np.testing.assert_array_equal(got["sensor"].values, city.sensors["sensor"].values)
+
+
+@pytest.mark.parametrize("with_nan,cap_l", [(False, None), (True, 20_000.0)])
+def test_decide_day_is_the_decide_steps_composed(pm, with_nan, cap_l):
+    """decide_day (the fixed-system zones of the model, the deferred sites' x, y by
+    position, the median without NaN passes) equals the public decide steps composed."""
+    import dataclasses
+
+    from irrigation.decide import demand, fixed_system_plan, todays_candidates
+
+    cfg = pm.city.config
+    cfg = dataclasses.replace(cfg, decide=dataclasses.replace(cfg.decide,
+                                                              max_litres_per_day=cap_l))
+    pm = dataclasses.replace(pm, city=dataclasses.replace(pm.city, config=cfg))
+    s, rules = pm.city.sites, pm.city.config.decide
+    n = s.sizes["site"]
+    rng = np.random.default_rng(5)
+    dr = np.cumsum(rng.uniform(0.0, 6.0, (6, n, 5)), axis=0) + rng.uniform(0, 60, (n, 1))
+    if with_nan:
+        dr[0, :7, 2] = np.nan
+    thr = rng.uniform(20.0, 60.0, n)
+    fc = xr.Dataset({"dr_mm": (("time", "site", "member"), dr),
+                     "threshold_mm": ("site", thr)}, coords={"site": s["site"].values})
+    day = np.datetime64("2018-07-02")
+    d = engine.decide_day(pm, day, fc)
+    dem = demand(fc["dr_mm"], fc["threshold_mm"], s, rules)
+    visits, deferred = todays_candidates(dem, s, pm.city.config.fleet, day, rules)
+    xy = pd.DataFrame({"x": s["x"].values, "y": s["y"].values},
+                      index=pd.Index(s["site"].values, name="site"))
+    xr.testing.assert_identical(d.demand, dem)
+    pd.testing.assert_frame_equal(d.visits, visits)
+    pd.testing.assert_frame_equal(d.deferred, deferred.join(xy, on="site"))
+    pd.testing.assert_frame_equal(d.fixed, fixed_system_plan(dem, s, rules))
+    assert len(d.visits) and len(d.fixed) and bool(len(d.deferred)) == (cap_l is not None)
