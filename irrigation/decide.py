@@ -390,7 +390,7 @@ def demand(
             "due_day": ("site", due_day, {"units": "d"}),
             "p_cross": ("site", np.isfinite(first).mean(1), {"units": "1"}),
             "p_cross_lead": ("site", (first <= rules.lead_days).mean(1), {"units": "1"}),
-            "litres": ("site", visit_litres(today, sites, rules).values, {"units": "L"}),
+            "litres": ("site", _visit_litres(today, sites, rules), {"units": "L"}),
             "depletion_frac": ("site", today / thr, {"units": "1"}),
             "watered": ("site", watered),
             "due": ("site", watered & (due_day <= rules.lead_days)),
@@ -407,6 +407,13 @@ def visit_litres(dr_today_mm: xr.DataArray | np.ndarray, sites: xr.Dataset,
     to [min_visit_l, max_visit_l_tree] and to the pit capacity; for lawns and beds capped at
     ``max_visit_mm_* * area``.
     """
+    return xr.DataArray(_visit_litres(dr_today_mm, sites, rules), dims="site",
+                        coords={"site": sites.site.values})
+
+
+def _visit_litres(dr_today_mm: xr.DataArray | np.ndarray, sites: xr.Dataset,
+                  rules: DecideRules) -> np.ndarray:
+    """:func:`visit_litres` as an array over the sites."""
     kind = sites.kind.values
     area = sites.area_m2.values
     want = rules.refill_fraction * np.maximum(np.asarray(dr_today_mm), 0.0) * area
@@ -419,9 +426,7 @@ def visit_litres(dr_today_mm: xr.DataArray | np.ndarray, sites: xr.Dataset,
     area_l = np.where(
         area_l < rules.min_visit_mm_area * area, rules.min_visit_mm_area * area, area_l
     )
-    return xr.DataArray(
-        np.round(np.where(tree, tree_l, area_l), 0), dims="site", coords={"site": sites.site.values}
-    )
+    return np.round(np.where(tree, tree_l, area_l), 0)
 
 
 # --------------------------------------------------------------------------- schedule
@@ -530,7 +535,7 @@ def fixed_system_plan(dem: xr.Dataset, sites: xr.Dataset,
         "y": sites["y"].values[rows], "street": street, "area_m2": area[rows], "mm": mm,
         "minutes": np.ceil(60.0 * mm / rules.fixed_system_mm_per_h),
         "litres": np.round(mm * area[rows], 0), "due": due[rows],
-        "due_day": dem["due_day"].values[rows]}, columns=FIXED_SYSTEM_COLUMNS)
+        "due_day": dem["due_day"].values[rows]})  # the order of FIXED_SYSTEM_COLUMNS
 
 
 # --------------------------------------------------------------------------- today's candidates
@@ -664,13 +669,14 @@ def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[Vehicl
         left = cap - np.nansum(c["litres"][ranked])
         near = near[_cumsum(c["litres"][near]) <= left]
     k, n = np.concatenate([ranked, near]), ranked.size
-    out = pd.DataFrame({
+    cols = {
         **{name: v[k] for name, v in c.items()},
         "reason": np.where(np.arange(k.size) < n, "due", "pulled forward").astype(object),
         "urgency": np.concatenate([weight[ranked] - 1.0, np.zeros(near.size)]),
         "max_detour_m": np.concatenate([np.full(n, np.nan),
                                         np.full(near.size, 2.0 * rules.pull_forward_radius_m)]),
-    }, columns=CANDIDATE_COLUMNS)
+    }
+    out = pd.DataFrame({name: cols[name] for name in CANDIDATE_COLUMNS})  # in that order
     deferred = pd.concat(parts, ignore_index=True) if parts else _NO_DEFERRED.copy()
     return out, deferred
 
