@@ -78,11 +78,12 @@ def _channels(qc: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``value``, ``valid`` and the censored bit of ``qc_flags`` over (sensor, depth,
     time)."""
     dims = ("sensor", "depth", "time")
-    v = qc["value"].transpose(*dims).values
-    valid = qc["valid"].transpose(*dims).values
+    var = qc.variables
+    v = var["value"].transpose(*dims).values
+    valid = var["valid"].transpose(*dims).values
     if "qc_flags" not in qc:
         return v, valid, np.zeros(v.shape, bool)
-    flags = qc["qc_flags"].transpose(*dims).values
+    flags = var["qc_flags"].transpose(*dims).values
     return v, valid, (flags & QC_FLAGS["censored"]) > 0
 
 
@@ -222,6 +223,10 @@ def root_zone_depletion(
                       coords=coords)
 
 
+#: The per-sensor hydraulics :func:`channel_depletion` reads.
+HYDRAULICS = ("theta_r", "theta_s", "alpha_per_cm", "n", "theta_fc", "theta_wp",
+              "root_depth_m")
+
 #: Attributes of the variables of :func:`root_zone_depletion`.
 OBSERVATION_ATTRS = {"dr_obs_mm": {"units": "mm"}, "var_obs_mm2": {"units": "mm2"},
                      "theta_obs": {"units": "m3 m-3"}, "above_fc": {}, "censored": {}}
@@ -326,26 +331,25 @@ def daily_observations(readings: xr.Dataset, days: np.ndarray, sensors: xr.Datas
         probe.
     """
     v, valid, cens = _channels(readings)
-    keep, pos = _window_index(readings["time"].values, days, rules.window_hours)
+    var = readings.variables
+    keep, pos = _window_index(var["time"].values, days, rules.window_hours)
     n_days = np.size(days)
     bounds = _bounds(v, valid, cens, keep, pos, n_days)
     censored = ~np.isnan(bounds)
     means = np.where(censored, bounds, _window_average(v, valid, keep, pos, n_days))
-    q = readings["quantity"]
-    ids = readings["sensor"].values
-    if not np.array_equal(hyd["sensor"].values, ids):
+    ids = var["sensor"].values
+    if not np.array_equal(hyd.variables["sensor"].values, ids):
         hyd = hyd.sel(sensor=ids)
-    if not np.array_equal(q["sensor"].values, ids):
-        q = q.sel(sensor=ids)
-    out = channel_depletion(means, q.values == "tension", readings["depth"].values, hyd,
-                            rules, censored)
+    q = var["quantity"].values  # over sensor, as the readings
+    out = channel_depletion(means, q == "tension", var["depth"].values,
+                            {k: hyd.variables[k].values for k in HYDRAULICS}, rules, censored)
+    time = np.asarray(days, dtype="datetime64[D]").astype("datetime64[ns]")
+    data = {k: (("sensor", "time"), v, dict(OBSERVATION_ATTRS[k])) for k, v in out.items()}
     site = sensors["site"]
-    obs = xr.Dataset({k: (("sensor", "time"), v, OBSERVATION_ATTRS[k])
-                      for k, v in out.items()},
-                     coords={"sensor": ids, "time": np.asarray(
-                         days, dtype="datetime64[D]").astype("datetime64[ns]")})
     if np.array_equal(site["sensor"].values, ids):  # as obs["site"] = site, unaligned
-        return obs.assign_coords({k: c.variable for k, c in site.coords.items()
-                                  if k != "sensor"}).assign(site=site.variable)
+        return xr.Dataset({**data, "site": site.variable}, coords={
+            "sensor": ids, "time": time,
+            **{k: c.variable for k, c in site.coords.items() if k != "sensor"}})
+    obs = xr.Dataset(data, coords={"sensor": ids, "time": time})
     obs["site"] = site
     return obs
