@@ -42,7 +42,7 @@ from ..groundwater.load import load_simulation
 from ..groundwater.model import GwfModel
 from ..io.city import load_city
 from ..io.soil_tables import read_soil_textures
-from ..sensors import range_check
+from ..sensors import range_flags
 from ..truth import ProbeModel, draw_probes, draw_world
 from ..weather import UNITS, complete_weather, ensemble_arrays, et0_penman_monteith
 from .fleet import FleetModel, estimate_day, fleet_model
@@ -207,7 +207,8 @@ def _readings(values: np.ndarray, day: np.datetime64, probes: ProbeModel, city: 
     :func:`irrigation.io.sensors.read_sensor_csv`, with the checks that need no history
     (:func:`irrigation.sensors.range_check`: out of range not valid; a tension pinned at
     the range's top censored, a lower bound)."""
-    return range_check(probes.dataset(values, day), city.config.qc)
+    flags, valid = range_flags(values, probes.quantity, city.config.qc)
+    return probes.dataset(values, day, qc_flags=flags, valid=valid)  # as range_check
 
 
 def _in_order(visits: pd.DataFrame) -> pd.DataFrame:

@@ -37,3 +37,4 @@ from .qc import in_physical_range as in_physical_range
 from .qc import qc_summary as qc_summary
 from .qc import quality_control as quality_control
 from .qc import range_check as range_check
+from .qc import range_flags as range_flags

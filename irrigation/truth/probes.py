@@ -170,15 +170,19 @@ class ProbeModel:
         value = np.where(self.is_tension[:, None, None], psi, vwc)
         return np.where(self.installed[..., None], value, np.nan), now
 
-    def dataset(self, values: np.ndarray, first_day: np.datetime64) -> xr.Dataset:
+    def dataset(self, values: np.ndarray, first_day: np.datetime64,
+                **more: np.ndarray) -> xr.Dataset:
         """Readings ``(sensor, depth, 24 n_days)`` as the layout of
         :func:`irrigation.io.sensors.read_sensor_csv`: ``value`` over (``sensor``,
-        ``depth``, ``time``) hourly UTC from ``first_day``, coord ``quantity``."""
+        ``depth``, ``time``) hourly UTC from ``first_day``, coord ``quantity``; ``more``:
+        further variables over the same dims (e.g. the flags of
+        :func:`irrigation.sensors.range_flags`), in one construction."""
         t0 = np.datetime64(first_day, "D").astype("datetime64[h]")
         time = t0 + np.arange(values.shape[-1]).astype("timedelta64[h]")
+        dims = ("sensor", "depth", "time")
         return xr.Dataset(
-            {"value": (("sensor", "depth", "time"), values,
-                       {"units": "kPa or m3 m-3 (see quantity)"})},
+            {"value": (dims, values, {"units": "kPa or m3 m-3 (see quantity)"}),
+             **{k: (dims, v) for k, v in more.items()}},
             coords={"sensor": self.sensor,
                     "depth": ("depth", self.depth_cm, {"units": "cm"}),
                     "time": ("time", time.astype("datetime64[ns]"), {"timezone": "UTC"}),

@@ -14,6 +14,7 @@ from irrigation.sensors import (
     daily_observations,
     probe_hydraulics,
     range_check,
+    range_flags,
     root_zone_depletion,
     window_bounds,
     window_means,
@@ -30,11 +31,19 @@ def city(demo_city_dir):
 
 
 @pytest.fixture(scope="module")
-def readings(city):
+def world(city):
+    return draw_world(city.sites, read_soil_textures(), read_species(),
+                      np.random.default_rng(3), time=DAYS)
+
+
+@pytest.fixture(scope="module")
+def probes(city, world):
+    return draw_probes(world, city.sensors, np.random.default_rng(1))
+
+
+@pytest.fixture(scope="module")
+def readings(city, world, probes):
     """Three days of readings from wet to dry past the loggers' range (some censored)."""
-    world = draw_world(city.sites, read_soil_textures(), read_species(),
-                       np.random.default_rng(3), time=DAYS)
-    probes = draw_probes(world, city.sensors, np.random.default_rng(1))
     state, days = None, []
     for k, psi in enumerate((20.0, 150.0, 900.0)):
         th = van_genuchten_theta(psi, *(v.T for v in world.vg))
@@ -66,3 +75,12 @@ def test_daily_observations_equal_the_composed_operator(city, readings, days):
     some = city.sensors.isel(sensor=slice(None, None, -1))  # another order: aligned
     xr.testing.assert_identical(daily_observations(readings, days, some, hyd, rules),
                                 composed(readings, days, some, hyd, rules))
+
+
+def test_range_flags_in_the_probes_dataset_are_range_check(city, probes, readings):
+    """The season's readings: the flags of range_flags put into the probes' dataset in
+    one construction equal range_check of that dataset."""
+    values = readings["value"].values
+    flags, valid = range_flags(values, probes.quantity, city.config.qc)
+    xr.testing.assert_identical(probes.dataset(values, DAYS[0], qc_flags=flags, valid=valid),
+                                readings)
