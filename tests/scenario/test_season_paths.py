@@ -1,0 +1,41 @@
+"""The season's array paths equal the table operations they replace."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from irrigation.scenario.fleet import FleetModel, estimate_day
+from irrigation.scenario.season import service_order
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_service_order_is_the_stable_sort_by_pulled_then_priority(seed):
+    rng = np.random.default_rng(seed)
+    n = 40
+    prio = rng.integers(1, 4, n).astype(float)
+    if seed % 2:
+        prio[rng.random(n) < 0.2] = np.nan
+    v = pd.DataFrame({"site": [f"s{i}" for i in range(n)], "priority": prio,
+                      "reason": rng.choice(["due", "pulled forward", "fixed system"], n)},
+                     index=rng.permutation(n))
+    want = v.assign(_pulled=v["reason"] == "pulled forward").sort_values(
+        ["_pulled", "priority"], kind="stable").drop(columns="_pulled")
+    pd.testing.assert_frame_equal(v.iloc[service_order(v)], want)
+
+
+def test_estimate_day_takes_a_table_or_its_arrays():
+    fleet = FleetModel(minutes=2 * 480.0, trucks=2, shift_min=480.0, tank_l=5000.0,
+                       pump_l_per_min=100.0, setup_min=5.0, speed_m_per_min=400.0,
+                       refill_min=20.0, depot_xy=np.array([0.0, 0.0]),
+                       hydrants_xy=np.array([[100.0, 100.0], [2000.0, 0.0]]), detour=1.3)
+    rng = np.random.default_rng(1)
+    t = pd.DataFrame({"x": rng.uniform(0, 3000, 300), "y": rng.uniform(0, 2000, 300),
+                      "litres": rng.uniform(50, 400, 300)})
+    a = estimate_day(fleet, t)
+    b = estimate_day(fleet, {k: t[k].to_numpy() for k in ("x", "y", "litres")})
+    assert 0 < a.served.sum() < 300
+    np.testing.assert_array_equal(a.served, b.served)
+    assert (a.km, a.truck_hours) == (b.km, b.truck_hours)
+    assert estimate_day(fleet, t.iloc[:0]).served.size == 0
