@@ -279,6 +279,7 @@ class Forecast:
         self.n_obs = 0
         self.logged: list[xr.DataArray] = []  # the log of the last rest_days days
         self.reach_days = decision_reach_days(cfg.decide)
+        self.dtw: tuple[xr.DataArray, xr.DataArray] | None = None  # heads' dtw, its morning
 
     def _advance(self, morning: Morning) -> None:
         pm, city = self.pm, self.pm.city
@@ -288,7 +289,10 @@ class Forecast:
             rest = city.config.decide.rest_days
             self.logged = [*self.logged, watered_l][-rest:] if rest else []
         if morning.et0_mm.sizes.get("time", 0):
-            dtw = pm.depth_to_water_m(morning.heads_m).isel(time=0)
+            every = pm.depth_to_water_m(morning.heads_m)  # kept while the heads hold
+            if self.dtw is None or self.dtw[0] is not every:
+                self.dtw = (every, every.isel(time=0))
+            dtw = self.dtw[1]
             state, _ = advance(pm, state, morning.et0_mm, morning.weather["precip_mm"],
                                watered_l, dtw)
         self.n_obs = 0
@@ -332,9 +336,11 @@ class Forecast:
                     "site": self.pm.city.sites["site"].values})
         d = decide_day(self.pm, day, fc, log)
         sites = self.pm.city.sites
-        prio = pd.Series(sites["priority"].values, index=sites["site"].values)
-        fixed = d.fixed.assign(priority=prio.reindex(d.fixed["site"]).to_numpy(),
-                               reason="fixed system")
+        at = sites.indexes["site"].get_indexer(d.fixed["site"])  # the kept sites': all found
+        prio = (sites["priority"].values[at] if (at >= 0).all() else pd.Series(
+            sites["priority"].values, index=sites["site"].values).reindex(
+                d.fixed["site"]).to_numpy())
+        fixed = d.fixed.assign(priority=prio, reason="fixed system")
         cols = list(VISIT_COLUMNS)
         return pd.concat([d.visits[cols], fixed[cols]], ignore_index=True)
 
