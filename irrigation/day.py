@@ -51,6 +51,7 @@ from xarray.backends import BackendArray
 from xarray.core import indexing
 
 from .city import City
+from .coords import index_coords
 from .decide import (
     THRESHOLD_ATTRS,
     demand,
@@ -692,7 +693,7 @@ def forecast_ensemble(pm: PlanningModel, state: SoilState, weather: xr.Dataset, 
     z[:, 0] = 0.0
     dr0 = np.clip(state.dr_mm.values[:, None] + np.sqrt(state.var_mm2.values)[:, None] * z,
                   0.0, pm.taw_mm.values[:, None])
-    dr0 = xr.DataArray(dr0, dims=("site", "member"), coords={"site": site_ids})
+    dr0 = xr.DataArray(dr0, dims=("site", "member"), coords=index_coords(pm.city.sites))
     e0 = reference_et0(pm, fc) if et0_mm is None or "member" not in weather.dims else et0_mm
     return Ensemble(state.day, fc, e0, dr0, seed, warnings)
 

@@ -33,6 +33,7 @@ import pandas as pd
 import xarray as xr
 from scipy.spatial import cKDTree
 
+from .coords import index_coords
 from .params import require
 from .routing import VehicleType
 from .soil import depletion_tension_kpa, van_genuchten_theta
@@ -384,7 +385,6 @@ def demand(
     else:  # the same numbers without nanmedian's per-row passes
         today = np.median(dr[0], axis=1)
     watered = np.isin(sites.kind.values, rules.watered_kinds)
-    site = dr_mm["site"].values
     return xr.Dataset(
         {
             "due_day": ("site", due_day, {"units": "d"}),
@@ -395,7 +395,7 @@ def demand(
             "watered": ("site", watered),
             "due": ("site", watered & (due_day <= rules.lead_days)),
         },
-        coords={"site": site},
+        coords=index_coords(dr_mm),
     )
 
 

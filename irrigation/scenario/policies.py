@@ -24,6 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from ..city import City
+from ..coords import index_coords
 from ..day import (
     Ensemble,
     PlanningModel,
@@ -271,6 +272,7 @@ class Forecast:
         self.keep = (self.watered | fixed_system_sites(sites, cfg.decide)
                      | np.isin(sites["site"].values, pm.city.sensors["site"].values))
         self.city_pm = pm
+        self.city_coords = index_coords(pm.city.sites)  # the whole city's sites
         self.pm = pm = pm.take(self.keep)
         city = pm.city
         self.state = SoilState.at_field_capacity(pm, first_day, np.zeros((0, 0, 0)))
@@ -311,8 +313,7 @@ class Forecast:
         def whole(da: xr.DataArray) -> xr.DataArray:
             values = np.zeros(n)
             values[keep] = da.values
-            return xr.DataArray(values, dims="site", coords={
-                "site": self.city_pm.city.sites["site"].values})
+            return xr.DataArray(values, dims="site", coords=self.city_coords)
 
         s = self.state
         ens = forecast_ensemble(self.city_pm, SoilState(s.day, whole(s.dr_mm),
