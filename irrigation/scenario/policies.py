@@ -341,9 +341,22 @@ class Forecast:
         prio = (sites["priority"].values[at] if (at >= 0).all() else pd.Series(
             sites["priority"].values, index=sites["site"].values).reindex(
                 d.fixed["site"]).to_numpy())
-        fixed = d.fixed.assign(priority=prio, reason="fixed system")
-        cols = list(VISIT_COLUMNS)
-        return pd.concat([d.visits[cols], fixed[cols]], ignore_index=True)
+        fixed = {c: d.fixed[c].to_numpy() for c in VISIT_COLUMNS if c in d.fixed}
+        fixed.update(priority=prio, reason=np.full(len(d.fixed), "fixed system", object))
+        return stack_visits(d.visits, fixed)
+
+
+def stack_visits(*parts: pd.DataFrame | dict[str, np.ndarray]) -> pd.DataFrame:
+    """The tables of visits one after the other, columns :data:`VISIT_COLUMNS`: what
+    ``pd.concat([p[VISIT_COLUMNS] for p in parts], ignore_index=True)`` gives, built
+    from the columns' arrays when every column has one dtype over the parts (the
+    concatenation's dtype rules then do nothing); a part may be a dict of arrays."""
+    cols = {c: [np.asarray(p[c]) if isinstance(p, dict) else p[c].to_numpy()
+                for p in parts] for c in VISIT_COLUMNS}
+    if all(len({a.dtype for a in arrays}) == 1 for arrays in cols.values()):
+        return pd.DataFrame({c: np.concatenate(arrays) for c, arrays in cols.items()})
+    frames = [pd.DataFrame(p) if isinstance(p, dict) else p for p in parts]
+    return pd.concat([f[list(VISIT_COLUMNS)] for f in frames], ignore_index=True)
 
 
 def decision_reach_days(rules: DecideRules) -> int:

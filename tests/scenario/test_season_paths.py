@@ -39,3 +39,26 @@ def test_estimate_day_takes_a_table_or_its_arrays():
     np.testing.assert_array_equal(a.served, b.served)
     assert (a.km, a.truck_hours) == (b.km, b.truck_hours)
     assert estimate_day(fleet, t.iloc[:0]).served.size == 0
+
+
+def _visits(n, seed, prio_dtype=int):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "site": np.array([f"s{i}" for i in rng.integers(0, 99, n)], dtype=object),
+        "x": rng.random(n), "y": rng.random(n),
+        "kind": np.array(["young_tree"] * n, dtype=object),
+        "priority": rng.integers(1, 4, n).astype(prio_dtype), "litres": rng.random(n),
+        "reason": np.array(["due"] * n, dtype=object), "due_day": rng.random(n)},
+        index=rng.permutation(n))
+
+
+@pytest.mark.parametrize("n,m,dtype", [(5, 3, int), (0, 3, int), (5, 0, int), (0, 0, int),
+                                       (4, 2, float)])
+def test_stack_visits_is_their_concatenation(n, m, dtype):
+    from irrigation.scenario.policies import VISIT_COLUMNS, stack_visits
+
+    a, b = _visits(n, 1), _visits(m, 2, dtype)
+    want = pd.concat([a[list(VISIT_COLUMNS)], b[list(VISIT_COLUMNS)]], ignore_index=True)
+    pd.testing.assert_frame_equal(stack_visits(a, b), want)
+    as_dict = {c: b[c].to_numpy() for c in VISIT_COLUMNS}
+    pd.testing.assert_frame_equal(stack_visits(a, as_dict), want)
