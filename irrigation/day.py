@@ -486,27 +486,30 @@ def advance(pm: PlanningModel, state: SoilState, et0_mm: xr.DataArray,
     """
     dr = state.dr_mm
     members = "member" in dr.dims
-    dr0 = dr.transpose("site", "member").values if members else dr.values[:, None]
+    dr0 = dr.variable.transpose("site", "member").values if members else dr.values[:, None]
     e0 = float(et0_mm.values.reshape(-1)[0])
     sim = balance(
         pm.soil, np.full((1, 1, dr0.shape[1]), e0),
         np.asarray(precip_mm.values, dtype=float).reshape(1, -1, 1) if precip_mm.ndim > 1
         else np.full((1, 1, 1), float(precip_mm.values.reshape(-1)[0])),
         irrigation_l=None if watering_l is None else np.asarray(
-            watering_l.transpose("time", "site").values, dtype=float)[..., None],
+            watering_l.variable.transpose("time", "site").values, dtype=float)[..., None],
         depth_to_water_m=None if dtw_m is None else np.asarray(
             dtw_m.values, dtype=float).reshape(1, -1, 1),
         initial_depletion_mm=dr0)
     dr_next = dr.copy(data=sim["dr_mm"][0] if members else sim["dr_mm"][0, :, 0])
-    v = state.var_mm2.transpose("site", ...)  # (site[, member])
+    v = state.var_mm2  # (site[, member])
+    if v.dims[0] != "site":
+        v = v.transpose("site", ...)
     ids = v["site"].values
     at = (slice(None) if np.array_equal(ids, pm.soil.site)
           else pd.Index(pm.soil.site).get_indexer(ids))
     per_site = (-1,) + (1,) * (v.ndim - 1)
     var = v.copy(data=advance_variance(v.values, (pm.soil.k_l[at] * e0).reshape(per_site),
                                        pm.soil.taw_mm[at].reshape(per_site),
-                                       pm.city.config.assimilation)
-                 ).transpose(*state.var_mm2.dims)
+                                       pm.city.config.assimilation))
+    if var.dims != state.var_mm2.dims:
+        var = var.transpose(*state.var_mm2.dims)
     var.attrs, var.name = {}, None
     dp = sim["deep_percolation_mm"][0]
     return (SoilState(state.day + 1, dr_next, var, state.heads_m),
@@ -706,8 +709,10 @@ def _soil(pm: PlanningModel, ens: Ensemble, dtw_m: np.ndarray, b: slice
           ) -> dict[str, np.ndarray]:
     """The ensemble's soil balance for the sites of block ``b`` (time, site, member);
     ``dtw_m`` the depth to water [m] over (time or 1, site)."""
-    return balance(pm.soil.take(b), ens.et0_mm.transpose("time", "member").values[:, None],
-                   ens.weather["precip_mm"].transpose("time", "member").values[:, None],
+    return balance(pm.soil.take(b),
+                   ens.et0_mm.variable.transpose("time", "member").values[:, None],
+                   ens.weather.variables["precip_mm"].transpose("time", "member").values[
+                       :, None],
                    depth_to_water_m=dtw_m[:, b, None],
                    initial_depletion_mm=ens.dr0_mm.values[b])
 
@@ -787,7 +792,7 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
     fc = ens.weather
     horizon, n_mem = fc.sizes["time"], fc.sizes["member"]
     dtw_all = pm.depth_to_water_m(heads_m)
-    dtw = dtw_all.transpose("time", "site").values
+    dtw = dtw_all.variable.transpose("time", "site").values
     if np.ndim(heads_m) == 3:  # held over the horizon
         dtw = dtw[np.zeros(horizon, int)]
     dr = np.empty((horizon, site_ids.size, n_mem))

@@ -371,7 +371,7 @@ def demand(
     """
     if "member" not in dr_mm.dims:
         dr_mm = dr_mm.expand_dims(member=1)
-    dr = dr_mm.transpose("time", "site", "member").values
+    dr = dr_mm.variable.transpose("time", "site", "member").values
     thr = np.asarray(thr_mm.values, float)
     first = _first_true(dr > thr[None, :, None])  # first crossing day (site, member)
     nmem = first.shape[1]

@@ -190,7 +190,7 @@ def analysis(
              else pd.Index(site_ids))  # the sites' own index: not built again
     if (ok & censored).any():
         at = index.get_indexer(y_site)
-        xb_all = dr_b_mm.transpose("site", ...).values
+        xb_all = dr_b_mm.variable.transpose("site", ...).values
         xb_mean = xb_all.reshape(xb_all.shape[0], -1).mean(1)
         known = at >= 0
         satisfied = np.zeros(ok.shape, bool)
@@ -222,7 +222,7 @@ def analysis(
     r = rho_so[near]  # (near site, obs)
     d = sig[pos]  # background error at the observed sites [mm]
     s = d[:, None] * d[None, :] * rho_so[pos] + np.diag(y_var)
-    xb = dr_b_mm.transpose("site", ...)
+    xb = dr_b_mm.variable.transpose("site", ...)
     innov = y.reshape((-1,) + (1,) * (xb.ndim - 1)) - xb.values[pos]
     one_sided = censored[ok].reshape((-1,) + (1,) * (xb.ndim - 1))
     innov = np.where(one_sided, np.maximum(innov, 0.0), innov)
