@@ -107,9 +107,12 @@ class Planner(Protocol):
         ...
 
 
+_NO_VISITS = pd.DataFrame({c: pd.Series(dtype=float if c in ("x", "y", "litres") else object)
+                          for c in VISIT_COLUMNS})
+
+
 def _empty_visits() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=float if c in ("x", "y", "litres") else object)
-                         for c in VISIT_COLUMNS})
+    return _NO_VISITS.copy()  # a copy: the caller may change it
 
 
 def _visits(sites: xr.Dataset, mask: np.ndarray, tree_l: float, area_mm: float) -> pd.DataFrame:
