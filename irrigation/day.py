@@ -862,8 +862,7 @@ def decide_day(pm: PlanningModel, day: np.datetime64, fc: xr.Dataset,
     ``[decide] rest_days`` from being pulled forward (:func:`irrigation.decide.resting_sites`)."""
     cfg = pm.city.config
     s = pm.city.sites
-    dem = demand(fc["dr_mm"].reset_coords(drop=True), fc["threshold_mm"].reset_coords(
-        drop=True), s, cfg.decide)
+    dem = demand(fc["dr_mm"], fc["threshold_mm"], s, cfg.decide)  # coords: its site only
     resting = None if watering_l is None else resting_sites(watering_l, day, cfg.decide)
     zone = pm.fixed_system_zone
     visits, deferred = todays_candidates(dem, s, cfg.fleet, day, cfg.decide, resting,

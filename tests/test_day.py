@@ -94,10 +94,12 @@ def test_decide_day_is_the_decide_steps_composed(pm, with_nan, cap_l):
         dr[0, :7, 2] = np.nan
     thr = rng.uniform(20.0, 60.0, n)
     fc = xr.Dataset({"dr_mm": (("time", "site", "member"), dr),
-                     "threshold_mm": ("site", thr)}, coords={"site": s["site"].values})
+                     "threshold_mm": ("site", thr)},
+                    coords={"site": s["site"].values, "x": ("site", s["x"].values)})
     day = np.datetime64("2018-07-02")
     d = engine.decide_day(pm, day, fc)
-    dem = demand(fc["dr_mm"], fc["threshold_mm"], s, rules)
+    dem = demand(fc["dr_mm"].reset_coords(drop=True),
+                 fc["threshold_mm"].reset_coords(drop=True), s, rules)
     visits, deferred = todays_candidates(dem, s, pm.city.config.fleet, day, rules)
     xy = pd.DataFrame({"x": s["x"].values, "y": s["y"].values},
                       index=pd.Index(s["site"].values, name="site"))
