@@ -36,7 +36,12 @@ from ..day import (
     forecast_ensemble,
 )
 from ..decide import DecideRules, fixed_system_sites
-from ..sensors import daily_observations, probe_correlation, probe_hydraulics, window_means
+from ..sensors import (
+    morning_observations,
+    probe_correlation,
+    probe_hydraulics,
+    window_means,
+)
 from ..soil import van_genuchten_tension_kpa
 from .schema import (
     FixedIntervalPolicy,
@@ -302,9 +307,8 @@ class Forecast:
                                watered_l, dtw)
         self.n_obs = 0
         if self.policy.sensors and morning.readings is not None:
-            day = np.array([np.datetime64(morning.day, "D")])
-            obs = daily_observations(morning.readings, day, city.sensors, self.hyd,
-                                     city.config.assimilation).isel(time=0)
+            obs = morning_observations(morning.readings, morning.day, city.sensors,
+                                       self.hyd, city.config.assimilation)
             state, self.n_obs = assimilate(pm, state, obs, self.rho)
         self.state = state
 

@@ -24,6 +24,7 @@ from .assimilate import probe_correlation as probe_correlation
 from .observe import channel_theta as channel_theta
 from .observe import daily_observations as daily_observations
 from .observe import layer_weights as layer_weights
+from .observe import morning_observations as morning_observations
 from .observe import probe_hydraulics as probe_hydraulics
 from .observe import root_zone_depletion as root_zone_depletion
 from .observe import window_bounds as window_bounds

@@ -330,6 +330,24 @@ def daily_observations(readings: xr.Dataset, days: np.ndarray, sensors: xr.Datas
         ``theta_obs``, ``censored`` (``dr_obs_mm`` is a lower bound); ``site`` of each
         probe.
     """
+    return _observations(readings, days, sensors, hyd, rules)
+
+
+def morning_observations(readings: xr.Dataset, day: np.datetime64, sensors: xr.Dataset,
+                         hyd: xr.Dataset, rules: AssimilationRules = DEFAULT_ASSIMILATION
+                         ) -> xr.Dataset:
+    """The root-zone observations of every probe on the morning of ``day``:
+    ``daily_observations(readings, [day], ...).isel(time=0)`` (over ``sensor``, ``time``
+    a scalar coordinate), built once, for a caller that assimilates one morning at a
+    time (the closed-loop season)."""
+    return _observations(readings, np.array([np.datetime64(day, "D")]), sensors, hyd,
+                         rules, one=True)
+
+
+def _observations(readings: xr.Dataset, days: np.ndarray, sensors: xr.Dataset,
+                  hyd: xr.Dataset, rules: AssimilationRules, one: bool = False
+                  ) -> xr.Dataset:
+    """:func:`daily_observations`; with ``one``, of its only day as :func:`morning_observations`."""
     v, valid, cens = _channels(readings)
     var = readings.variables
     keep, pos = _window_index(var["time"].values, days, rules.window_hours)
@@ -344,12 +362,19 @@ def daily_observations(readings: xr.Dataset, days: np.ndarray, sensors: xr.Datas
     out = channel_depletion(means, q == "tension", var["depth"].values,
                             {k: hyd.variables[k].values for k in HYDRAULICS}, rules, censored)
     time = np.asarray(days, dtype="datetime64[D]").astype("datetime64[ns]")
-    data = {k: (("sensor", "time"), v, dict(OBSERVATION_ATTRS[k])) for k, v in out.items()}
     site = sensors["site"]
+    if one and np.array_equal(site["sensor"].values, ids):  # the day's column, unaligned
+        return xr.Dataset(
+            {**{k: ("sensor", v[:, 0], dict(OBSERVATION_ATTRS[k])) for k, v in out.items()},
+             "site": site.variable},
+            coords={"sensor": ids, "time": ((), time[0]),
+                    **{k: c.variable for k, c in site.coords.items() if k != "sensor"}})
+    data = {k: (("sensor", "time"), v, dict(OBSERVATION_ATTRS[k])) for k, v in out.items()}
     if np.array_equal(site["sensor"].values, ids):  # as obs["site"] = site, unaligned
-        return xr.Dataset({**data, "site": site.variable}, coords={
+        obs = xr.Dataset({**data, "site": site.variable}, coords={
             "sensor": ids, "time": time,
             **{k: c.variable for k, c in site.coords.items() if k != "sensor"}})
-    obs = xr.Dataset(data, coords={"sensor": ids, "time": time})
-    obs["site"] = site
-    return obs
+    else:
+        obs = xr.Dataset(data, coords={"sensor": ids, "time": time})
+        obs["site"] = site
+    return obs.isel(time=0) if one else obs

@@ -12,6 +12,7 @@ from irrigation.io.city import load_city
 from irrigation.io.soil_tables import read_soil_textures, read_species
 from irrigation.sensors import (
     daily_observations,
+    morning_observations,
     probe_hydraulics,
     range_check,
     range_flags,
@@ -84,3 +85,13 @@ def test_range_flags_in_the_probes_dataset_are_range_check(city, probes, reading
     flags, valid = range_flags(values, probes.quantity, city.config.qc)
     xr.testing.assert_identical(probes.dataset(values, DAYS[0], qc_flags=flags, valid=valid),
                                 readings)
+
+
+@pytest.mark.parametrize("day", [*DAYS[1:], DAYS[-1] + 1])
+def test_morning_observations_are_that_day_of_daily_observations(city, readings, day):
+    hyd = probe_hydraulics(city.sensors, city.sites, read_soil_textures())
+    rules = city.config.assimilation
+    for sensors in (city.sensors, city.sensors.isel(sensor=slice(None, None, -1))):
+        want = daily_observations(readings, np.array([day]), sensors, hyd, rules)
+        xr.testing.assert_identical(morning_observations(readings, day, sensors, hyd, rules),
+                                    want.isel(time=0))
