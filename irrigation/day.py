@@ -73,6 +73,7 @@ from .routing import RoutingProblem, RoutingSolution, build_problem, search_summ
 from .sensors import (
     advance_variance,
     analysis,
+    analysis_arrays,
     channel_theta,
     daily_observations,
     probe_correlation,
@@ -453,10 +454,18 @@ def assimilate(pm: PlanningModel, state: SoilState, obs: xr.Dataset | None,
     """
     if obs is None:
         return state, 0
-    a = analysis(state.dr_mm, state.var_mm2, obs, pm.city.sites, pm.taw_mm,
-                 pm.city.config.assimilation, rho)
-    new = dataclasses.replace(state, dr_mm=a["dr_mm"], var_mm2=a["var_mm2"])
-    return new, int(a.attrs.get("n_obs", 0))
+    d0, v0 = state.dr_mm, state.var_mm2
+    args = (d0, v0, obs, pm.city.sites, pm.taw_mm, pm.city.config.assimilation, rho)
+    if not (d0.dims == v0.dims == ("site",) and list(d0.coords) == ["site"]):
+        a = analysis(*args)
+        new = dataclasses.replace(state, dr_mm=a["dr_mm"], var_mm2=a["var_mm2"])
+        return new, int(a.attrs.get("n_obs", 0))
+    # a state over the sites alone: analysis' variables without its dataset
+    dr, var, _, n_obs = analysis_arrays(*args)
+    return dataclasses.replace(state, dr_mm=xr.DataArray(
+        dr, coords=d0.coords, dims="site", name="dr_mm", attrs={**d0.attrs, "units": "mm"}),
+        var_mm2=xr.DataArray(var, coords=d0.coords, dims="site", name="var_mm2",
+                             attrs={**v0.attrs, "units": "mm2"})), n_obs
 
 
 def advance(pm: PlanningModel, state: SoilState, et0_mm: xr.DataArray,

@@ -108,3 +108,30 @@ def test_decide_day_is_the_decide_steps_composed(pm, with_nan, cap_l):
     pd.testing.assert_frame_equal(d.deferred, deferred.join(xy, on="site"))
     pd.testing.assert_frame_equal(d.fixed, fixed_system_plan(dem, s, rules))
     assert len(d.visits) and len(d.fixed) and bool(len(d.deferred)) == (cap_l is not None)
+
+
+def test_assimilate_gives_the_analysis_variables(pm):
+    """assimilate of a state over the sites alone builds analysis' dr_mm and var_mm2
+    without its dataset: the same arrays."""
+    from irrigation.sensors import analysis, probe_correlation
+
+    rules = pm.city.config.assimilation
+    sens = pm.city.sensors
+    rng = np.random.default_rng(2)
+    state = engine.SoilState.at_field_capacity(pm, np.datetime64("2018-07-02"),
+                                               engine.NO_MODEL_HEADS)
+    state = engine.SoilState(state.day, state.dr_mm.copy(data=rng.uniform(0, 40, state.dr_mm.size)),
+                             state.var_mm2, state.heads_m)
+    n = sens.sizes["sensor"]
+    obs = xr.Dataset({"dr_obs_mm": ("sensor", rng.uniform(0, 60, n)),
+                      "var_obs_mm2": ("sensor", rng.uniform(1, 20, n)),
+                      "censored": ("sensor", rng.random(n) < 0.3),
+                      "site": ("sensor", sens["site"].values)},
+                     coords={"sensor": sens["sensor"].values})
+    obs["dr_obs_mm"][:3] = np.nan
+    rho = probe_correlation(pm.city.sites, sens, rules)
+    got, n_obs = engine.assimilate(pm, state, obs, rho)
+    a = analysis(state.dr_mm, state.var_mm2, obs, pm.city.sites, pm.taw_mm, rules, rho)
+    xr.testing.assert_identical(got.dr_mm, a["dr_mm"])
+    xr.testing.assert_identical(got.var_mm2, a["var_mm2"])
+    assert n_obs == a.attrs["n_obs"] > 0

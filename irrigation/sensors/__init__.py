@@ -19,6 +19,7 @@ from .assimilate import DEFAULT_ASSIMILATION as DEFAULT_ASSIMILATION
 from .assimilate import AssimilationRules as AssimilationRules
 from .assimilate import advance_variance as advance_variance
 from .assimilate import analysis as analysis
+from .assimilate import analysis_arrays as analysis_arrays
 from .assimilate import background_correlation as background_correlation
 from .assimilate import probe_correlation as probe_correlation
 from .observe import channel_theta as channel_theta

@@ -180,6 +180,24 @@ def analysis(
     is pulled wetter by it. (A one-sided simplification: the Tobit filter would use the
     mean of the truncated distribution, which is drier than y_c.)
     """
+    dr, var, inc, n_obs = analysis_arrays(dr_b_mm, var_b_mm2, obs, sites, taw_mm, rules, rho)
+    return xr.Dataset({"dr_mm": (dr_b_mm.dims, dr, {**dr_b_mm.attrs, "units": "mm"}),
+                       "var_mm2": (var_b_mm2.dims, var, {**var_b_mm2.attrs, "units": "mm2"}),
+                       "increment_mm": (dr_b_mm.dims, inc, {"units": "mm"})},
+                      coords=dr_b_mm.coords, attrs={"n_obs": n_obs})
+
+
+def analysis_arrays(
+    dr_b_mm: xr.DataArray,
+    var_b_mm2: xr.DataArray,
+    obs: xr.Dataset,
+    sites: xr.Dataset,
+    taw_mm: xr.DataArray,
+    rules: AssimilationRules = DEFAULT_ASSIMILATION,
+    rho: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """:func:`analysis` as arrays: ``dr_mm`` (the layout of ``dr_b_mm``), ``var_mm2``,
+    ``increment_mm`` and the number of observations used."""
     ov = obs.variables
     y, y_var, y_site = (ov[k].values for k in ("dr_obs_mm", "var_obs_mm2", "site"))
     ok = np.isfinite(y) & np.isfinite(y_var)
@@ -198,16 +216,9 @@ def analysis(
         ok &= ~(censored & satisfied)
     n_obs = int(ok.sum())
 
-    def result(dr: np.ndarray, var: np.ndarray, inc: np.ndarray) -> xr.Dataset:
-        return xr.Dataset({"dr_mm": (dr_b_mm.dims, dr, {**dr_b_mm.attrs, "units": "mm"}),
-                           "var_mm2": (var_b_mm2.dims, var, {**var_b_mm2.attrs,
-                                                             "units": "mm2"}),
-                           "increment_mm": (dr_b_mm.dims, inc, {"units": "mm"})},
-                          coords=dr_b_mm.coords, attrs={"n_obs": n_obs})
-
     if not ok.any():
-        return result(dr_b_mm.values.copy(), var_b_mm2.values.copy(),
-                      np.zeros(dr_b_mm.shape))
+        return (dr_b_mm.values.copy(), var_b_mm2.values.copy(), np.zeros(dr_b_mm.shape),
+                n_obs)
     y, y_var, y_site = y[ok], y_var[ok], y_site[ok]
     pos = index.get_indexer(y_site)
     if (pos < 0).any():
@@ -239,8 +250,8 @@ def analysis(
     reduction = np.zeros(sig.size)
     reduction[near] = sig[near] ** 2 * np.einsum("ij,ij->i", r @ m, r)
     back = [xb.dims.index(dim) for dim in dr_b_mm.dims]  # to the layout of dr_b_mm
-    return result(xa.transpose(back), np.maximum(sig**2 - reduction, 0.0),
-                  (xa - xb.values).transpose(back))
+    return (xa.transpose(back), np.maximum(sig**2 - reduction, 0.0),
+            (xa - xb.values).transpose(back), n_obs)
 
 
 def _on_sites(da: xr.DataArray, site_ids: np.ndarray) -> np.ndarray:
