@@ -5,7 +5,10 @@ closed-loop season builds several such arrays each morning)."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import xarray as xr
+from xarray.indexes import PandasIndex
 
 
 def index_coords(obj: xr.Dataset | xr.DataArray, dim: str = "site"
@@ -22,3 +25,24 @@ def index_coords(obj: xr.Dataset | xr.DataArray, dim: str = "site"
     if var.attrs or var.encoding:
         return {dim: var.values}
     return xr.Coordinates({dim: var}, indexes={dim: obj.xindexes[dim]})
+
+
+def dim_coords(shared: xr.Coordinates | dict | None = None, **dims: np.ndarray
+               ) -> xr.Coordinates | dict:
+    """Dimension coordinates ``dims`` (1-D arrays of numbers or of datetime64[ns]) with
+    their pandas indexes built directly, with the coordinates ``shared``
+    (:func:`index_coords`): the coordinates ``{**shared, **dims}`` makes, without
+    xarray's inference on the values. Other arrays: that dict itself."""
+    arrays = {d: np.asarray(v) for d, v in dims.items()}
+    plain = all(a.ndim == 1 and (a.dtype.kind in "iuf" or a.dtype == "datetime64[ns]")
+                for a in arrays.values())
+    if not plain or isinstance(shared, dict):
+        return {**({} if shared is None else dict(shared)), **arrays}
+    variables, indexes = {}, {}
+    for d, a in arrays.items():
+        indexes[d] = PandasIndex(pd.Index(a), d, coord_dtype=a.dtype)
+        variables.update(indexes[d].create_variables())
+    if shared is not None:
+        variables.update({k: shared.variables[k] for k in shared})
+        indexes.update(shared.xindexes)
+    return xr.Coordinates(variables, indexes=indexes)

@@ -24,7 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from ..city import City
-from ..coords import index_coords
+from ..coords import dim_coords, index_coords
 from ..day import (
     Ensemble,
     PlanningModel,
@@ -282,6 +282,7 @@ class Forecast:
         self.city_pm = pm
         self.city_coords = index_coords(pm.city.sites)  # the whole city's sites
         self.pm = pm = pm.take(self.keep)
+        self.kept_coords = index_coords(pm.city.sites)
         city = pm.city
         self.state = SoilState.at_field_capacity(pm, first_day, np.zeros((0, 0, 0)))
         self.hyd = probe_hydraulics(city.sensors, city.sites, pm.textures)
@@ -340,8 +341,8 @@ class Forecast:
         day = np.datetime64(morning.day, "D")
         log = None if not self.logged else xr.DataArray(
             np.concatenate([a.values for a in self.logged]), dims=("time", "site"),
-            coords={"time": np.concatenate([a["time"].values for a in self.logged]),
-                    "site": self.pm.city.sites["site"].values})
+            coords=dim_coords(self.kept_coords, time=np.concatenate(
+                [a["time"].values for a in self.logged])))
         d = decide_day(self.pm, day, fc, log)
         sites = self.pm.city.sites
         at = sites.indexes["site"].get_indexer(d.fixed["site"])  # the kept sites': all found

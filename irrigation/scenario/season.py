@@ -37,6 +37,7 @@ import pandas as pd
 import xarray as xr
 
 from ..city import City
+from ..coords import dim_coords, index_coords
 from ..day import PlanningModel, day_seed, groundwater_step, reference_et0, route_day, steady_heads
 from ..decide import fixed_system_sites
 from ..groundwater.load import load_simulation
@@ -200,7 +201,7 @@ def forecast_of_day(forecast: tuple) -> tuple[xr.Dataset, xr.DataArray]:
     """A morning's forecast of :func:`season_forecasts` as the weather dataset over
     (``time``, ``member``) and its ET0 [mm d-1]."""
     weather, et0, dates = forecast
-    coords = {"time": dates, "member": np.arange(et0.shape[1])}
+    coords = dim_coords(time=dates, member=np.arange(et0.shape[1]))  # one index each
     fc = xr.Dataset({name: (("time", "member"), a, {"units": UNITS[name]} if name in UNITS else {})
                      for name, a in weather.items()}, coords=coords)
     return fc, xr.DataArray(et0, dims=("time", "member"), coords=coords, name="et0_mm",
@@ -365,6 +366,7 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int,
     budget = scn.budget
 
     no_forecast = setup.weather.isel(time=[])
+    sites = index_coords(city.sites)  # the sites' index, shared by the mornings' arrays
     for k, day in enumerate(days):
         dseed = day_seed(seed_days, day)
         planning = bool(day >= start)
@@ -374,8 +376,8 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int,
             if not forecasts:
                 forecasts.update(season_forecasts(setup, seed_days))
             fc, fc_et0 = forecast_of_day(forecasts[day])
-        watered = xr.DataArray(logged[None], dims=("time", "site"), coords={
-            "time": np.array([day - 1], "datetime64[ns]"), "site": site_ids})
+        watered = xr.DataArray(logged[None], dims=("time", "site"), coords=dim_coords(
+            sites, time=np.array([day - 1], "datetime64[ns]")))
         morning = Morning(day, planning, setup.weather.sel(time=yesterday),
                           setup.et0_mm.sel(time=yesterday), watered, readings, fc, heads,
                           fc_et0)
