@@ -51,7 +51,7 @@ from xarray.backends import BackendArray
 from xarray.core import indexing
 
 from .city import City
-from .coords import index_coords
+from .coords import dim_coords, index_coords
 from .decide import (
     THRESHOLD_ATTRS,
     demand,
@@ -828,12 +828,35 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
          **{k: ("site", thr[k], dict(THRESHOLD_ATTRS[k]))
             for k in ("threshold_mm", "threshold_kpa", "raw_kpa", "young_tree_kpa")},
          "threshold_rule": ("site", thr["rule"], dict(THRESHOLD_ATTRS["rule"]))},
-        coords={"time": fc["time"].values, "site": site_ids, "member": fc["member"].values,
-                "x": ("site", s.x.values), "y": ("site", s.y.values),
-                "kind": ("site", s["kind"].values),
-                "priority": ("site", s["priority"].values),
-                "soil_texture": ("site", s["soil_texture"].values),
-                "planting_year": ("site", s["planting_year"].values)})
+        coords=_forecast_coords(s, fc["time"].values, fc["member"].values))
+
+
+def _forecast_coords(s: xr.Dataset, time: np.ndarray, member: np.ndarray
+                     ) -> xr.Coordinates | dict:
+    """The coordinates of :func:`forecast`: ``time``, ``site`` and ``member`` with their
+    indexes (the sites' own, :func:`irrigation.coords.index_coords`), the sites' ``x``,
+    ``y``, ``kind``, ``priority``, ``soil_texture`` and ``planting_year``."""
+    more = {"x": ("site", s.x.values), "y": ("site", s.y.values),
+            **{k: _bare(s, k) for k in ("kind", "priority", "soil_texture",
+                                        "planting_year")}}
+    dims = dim_coords(index_coords(s), time=time, member=member)
+    if isinstance(dims, dict):
+        return {"time": dims["time"], "site": dims["site"], "member": dims["member"], **more}
+    v = dims.variables
+    return xr.Coordinates(
+        {"time": v["time"], "site": v["site"], "member": v["member"],
+         **{k: c if isinstance(c, xr.Variable) else xr.Variable(*c) for k, c in more.items()}},
+        indexes=dict(dims.xindexes))
+
+
+def _bare(ds: xr.Dataset, name: str) -> xr.Variable | tuple:
+    """``ds``'s variable ``name`` over ``site`` as a new dataset's coordinate without its
+    attributes: the variable itself when it has none (its values are not converted
+    again: xarray checks an object array's values each time, ~1 ms for 1,000 sites)."""
+    v = ds.variables[name]
+    if v.dims == ("site",) and not v.attrs and not v.encoding:
+        return v
+    return ("site", v.values)
 
 
 # =========================================================================== decide, route

@@ -135,3 +135,25 @@ def test_assimilate_gives_the_analysis_variables(pm):
     xr.testing.assert_identical(got.dr_mm, a["dr_mm"])
     xr.testing.assert_identical(got.var_mm2, a["var_mm2"])
     assert n_obs == a.attrs["n_obs"] > 0
+
+
+def test_forecast_coordinates_are_those_of_the_values(pm):
+    """forecast's coordinates (the sites' index and variables shared, time and member
+    indexes built directly) are those the bare values make."""
+    day = np.datetime64("2018-07-02")
+    time = np.arange(day, day + 5).astype("datetime64[ns]")
+    rng = np.random.default_rng(4)
+    w = xr.Dataset({"precip_mm": (("time", "member"), rng.uniform(0, 3, (5, 4)))},
+                   coords={"time": time, "member": np.arange(4)})
+    et0 = xr.DataArray(rng.uniform(2, 5, (5, 4)), dims=("time", "member"), coords=w.coords)
+    heads = engine.steady_heads(pm)
+    state = engine.SoilState.at_field_capacity(pm, day, heads)
+    fc = engine.forecast(pm, engine.forecast_ensemble(pm, state, w, et0_mm=et0), heads)
+    s = pm.city.sites
+    want = xr.Coordinates({"time": time, "site": s["site"].values, "member": np.arange(4),
+                           "x": ("site", s["x"].values), "y": ("site", s["y"].values),
+                           **{k: ("site", s[k].values) for k in ("kind", "priority",
+                                                                 "soil_texture",
+                                                                 "planting_year")}})
+    xr.testing.assert_identical(fc.coords.to_dataset(), want.to_dataset())
+    assert list(fc.coords) == list(want)
