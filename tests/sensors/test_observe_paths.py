@@ -95,3 +95,22 @@ def test_morning_observations_are_that_day_of_daily_observations(city, readings,
         want = daily_observations(readings, np.array([day]), sensors, hyd, rules)
         xr.testing.assert_identical(morning_observations(readings, day, sensors, hyd, rules),
                                     want.isel(time=0))
+
+
+def test_probes_dataset_is_the_dataset_of_the_values(probes, readings):
+    """ProbeModel.dataset (channel coordinates kept, the hours' index built directly)
+    is the dataset the values make."""
+    values = readings["value"].values
+    time = (DAYS[0].astype("datetime64[h]") + np.arange(values.shape[-1]).astype(
+        "timedelta64[h]")).astype("datetime64[ns]")
+    want = xr.Dataset(
+        {"value": (("sensor", "depth", "time"), values,
+                   {"units": "kPa or m3 m-3 (see quantity)"})},
+        coords={"sensor": probes.sensor, "depth": ("depth", probes.depth_cm, {"units": "cm"}),
+                "time": ("time", time, {"timezone": "UTC"}),
+                "quantity": ("sensor", probes.quantity)})
+    for _ in range(2):  # the kept coordinates are not changed by a dataset
+        got = probes.dataset(values, DAYS[0])
+        xr.testing.assert_identical(got, want)
+        assert list(got.coords) == list(want.coords)
+        assert all(type(got.variables[k]) is type(want.variables[k]) for k in want.variables)
