@@ -899,10 +899,31 @@ def decide_day(pm: PlanningModel, day: np.datetime64, fc: xr.Dataset,
     zone = pm.fixed_system_zone
     visits, deferred = todays_candidates(dem, s, cfg.fleet, day, cfg.decide, resting,
                                          zone=zone)
-    at = s.indexes["site"].get_indexer(deferred["site"])  # the sites' x, y (NaN: unknown)
-    xy = {k: np.where(at >= 0, s[k].values.astype(float)[at], np.nan) for k in ("x", "y")}
-    return Decision(dem, visits, deferred.assign(**xy),
+    return Decision(dem, visits, _with_xy(deferred, s),
                     fixed_system_plan(dem, s, cfg.decide, zone=zone))
+
+
+#: Empty deferred tables with x, y (:func:`_with_xy`) by the layout of the table.
+_EMPTY_WITH_XY: dict[tuple, pd.DataFrame] = {}
+
+
+def _with_xy(deferred: pd.DataFrame, sites: xr.Dataset) -> pd.DataFrame:
+    """``deferred`` with the x, y [m] of its sites (NaN: unknown), as ``deferred.join``
+    of the sites' x, y on ``site``; an empty table of a layout seen before is copied (most
+    days defer nobody, and ``assign`` on an empty table costs a millisecond)."""
+    key = None
+    if deferred.empty:
+        key = (tuple(deferred.columns), tuple(deferred.dtypes.astype(str)),
+               type(deferred.index), str(deferred.index.dtype))
+        if key in _EMPTY_WITH_XY:
+            return _EMPTY_WITH_XY[key].copy()
+    at = sites.indexes["site"].get_indexer(deferred["site"])
+    xy = {k: np.where(at >= 0, sites[k].values.astype(float)[at], np.nan)
+          for k in ("x", "y")}
+    out = deferred.assign(**xy)
+    if key is not None:
+        _EMPTY_WITH_XY[key] = out.copy()
+    return out
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,9 @@ def test_decide_day_is_the_decide_steps_composed(pm, with_nan, cap_l):
     xr.testing.assert_identical(d.demand, dem)
     pd.testing.assert_frame_equal(d.visits, visits)
     pd.testing.assert_frame_equal(d.deferred, deferred.join(xy, on="site"))
+    again = engine.decide_day(pm, day, fc).deferred  # an empty table's copy the second time
+    pd.testing.assert_frame_equal(again, deferred.join(xy, on="site"))
+    assert again is not d.deferred
     pd.testing.assert_frame_equal(d.fixed, fixed_system_plan(dem, s, rules))
     assert len(d.visits) and len(d.fixed) and bool(len(d.deferred)) == (cap_l is not None)
 
