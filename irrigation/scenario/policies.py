@@ -327,7 +327,8 @@ class Forecast:
         ens = forecast_ensemble(self.city_pm, SoilState(s.day, whole(s.dr_mm),
                                                         whole(s.var_mm2), s.heads_m),
                                 morning.forecast, et0_mm=morning.forecast_et0_mm)
-        return dataclasses.replace(ens, dr0_mm=ens.dr0_mm.isel(site=keep))
+        return dataclasses.replace(ens, dr0_mm=xr.DataArray(  # isel(site=keep), its index kept
+            ens.dr0_mm.values[keep], dims=ens.dr0_mm.dims, coords=self.kept_coords))
 
     def plan(self, morning: Morning) -> pd.DataFrame:
         self._advance(morning)

@@ -363,9 +363,11 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int,
              for k in _DAILY}
     w = setup.wells
     head_wells = np.zeros((n_out, len(w)))
+    well_cells = tuple(w[k].to_numpy() for k in ("layer", "row", "col"))
     budget = scn.budget
 
     no_forecast = setup.weather.isel(time=[])
+    w_time, e_time = setup.weather.indexes["time"], setup.et0_mm.indexes["time"]
     sites = index_coords(city.sites)  # the sites' index, shared by the mornings' arrays
     for k, day in enumerate(days):
         dseed = day_seed(seed_days, day)
@@ -378,8 +380,12 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int,
             fc, fc_et0 = forecast_of_day(forecasts[day])
         watered = xr.DataArray(logged[None], dims=("time", "site"), coords=dim_coords(
             sites, time=np.array([day - 1], "datetime64[ns]")))
-        morning = Morning(day, planning, setup.weather.sel(time=yesterday),
-                          setup.et0_mm.sel(time=yesterday), watered, readings, fc, heads,
+        morning = Morning(day, planning,  # sel(time=yesterday), by the indexes' positions
+                          setup.weather.isel(time=w_time.slice_indexer(yesterday.start,
+                                                                       yesterday.stop)),
+                          setup.et0_mm.isel(time=e_time.slice_indexer(yesterday.start,
+                                                                      yesterday.stop)),
+                          watered, readings, fc, heads,
                           fc_et0)
         visits = planner.plan(morning)
         delivered = np.zeros(n)
@@ -413,7 +419,7 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int,
             out["dr_mm"][i] = truth.dr_mm
             out["ks"][i] = truth.ks
             out["tension_kpa"][i] = truth.tension_kpa
-            head_wells[i] = heads[w["layer"], w["row"], w["col"]]
+            head_wells[i] = heads[well_cells]
 
     time = days[days >= start].astype("datetime64[ns]")
     units = {"water_l": "L", "dr_mm": "mm", "ks": "1", "tension_kpa": "kPa", "planned_l": "L",

@@ -62,3 +62,18 @@ def test_stack_visits_is_their_concatenation(n, m, dtype):
     pd.testing.assert_frame_equal(stack_visits(a, b), want)
     as_dict = {c: b[c].to_numpy() for c in VISIT_COLUMNS}
     pd.testing.assert_frame_equal(stack_visits(a, as_dict), want)
+
+
+def test_yesterday_by_index_position_is_the_label_selection():
+    """The season takes yesterday's weather by the time index's positions: what
+    sel(time=slice(day - 1, day - 1)) selects (nothing on the first day)."""
+    import xarray as xr
+
+    days = np.arange(np.datetime64("2018-06-01"), np.datetime64("2018-06-11"))
+    w = xr.Dataset({"precip_mm": ("time", np.arange(days.size, dtype=float), {"units": "mm"})},
+                   coords={"time": days.astype("datetime64[ns]")})
+    index = w.indexes["time"]
+    for k, day in enumerate(days[:-1]):
+        y = slice(day - 1, day - 1) if k else slice(day, day - 1)
+        xr.testing.assert_identical(w.isel(time=index.slice_indexer(y.start, y.stop)),
+                                    w.sel(time=y))
