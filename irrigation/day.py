@@ -51,13 +51,16 @@ from xarray.backends import BackendArray
 from xarray.core import indexing
 
 from .city import City
+from .coords import dim_coords, index_coords
 from .decide import (
     DEFERRAL_REASONS,
+    THRESHOLD_ATTRS,
     deferred_table,
     demand,
     fixed_system_plan,
+    fixed_system_zone,
     resting_sites,
-    site_thresholds,
+    site_threshold_arrays,
     todays_candidates,
     urgency_weight,
 )
@@ -79,6 +82,7 @@ from .routing import (
 from .sensors import (
     advance_variance,
     analysis,
+    analysis_arrays,
     channel_theta,
     daily_observations,
     probe_correlation,
@@ -177,6 +181,12 @@ class PlanningModel:
         return xr.DataArray(self.soil.taw_mm, dims="site",
                             coords={"site": self.city.sites["site"].values},
                             attrs={"units": "mm"})
+
+    @cached_property
+    def fixed_system_zone(self) -> np.ndarray:
+        """The fixed-system zone of every site under the city's ``[decide]`` rules
+        (:func:`irrigation.decide.fixed_system_zone`; ``""`` = watered by trucks)."""
+        return fixed_system_zone(self.city.sites, self.city.config.decide)
 
     @property
     def groundwater_text(self) -> str:
@@ -453,10 +463,18 @@ def assimilate(pm: PlanningModel, state: SoilState, obs: xr.Dataset | None,
     """
     if obs is None:
         return state, 0
-    a = analysis(state.dr_mm, state.var_mm2, obs, pm.city.sites, pm.taw_mm,
-                 pm.city.config.assimilation, rho)
-    new = dataclasses.replace(state, dr_mm=a["dr_mm"], var_mm2=a["var_mm2"])
-    return new, int(a.attrs.get("n_obs", 0))
+    d0, v0 = state.dr_mm, state.var_mm2
+    args = (d0, v0, obs, pm.city.sites, pm.taw_mm, pm.city.config.assimilation, rho)
+    if not (d0.dims == v0.dims == ("site",) and list(d0.coords) == ["site"]):
+        a = analysis(*args)
+        new = dataclasses.replace(state, dr_mm=a["dr_mm"], var_mm2=a["var_mm2"])
+        return new, int(a.attrs.get("n_obs", 0))
+    # a state over the sites alone: analysis' variables without its dataset
+    dr, var, _, n_obs = analysis_arrays(*args)
+    return dataclasses.replace(state, dr_mm=xr.DataArray(
+        dr, coords=d0.coords, dims="site", name="dr_mm", attrs={**d0.attrs, "units": "mm"}),
+        var_mm2=xr.DataArray(var, coords=d0.coords, dims="site", name="var_mm2",
+                             attrs={**v0.attrs, "units": "mm2"})), n_obs
 
 
 def advance(pm: PlanningModel, state: SoilState, et0_mm: xr.DataArray,
@@ -486,27 +504,30 @@ def advance(pm: PlanningModel, state: SoilState, et0_mm: xr.DataArray,
     """
     dr = state.dr_mm
     members = "member" in dr.dims
-    dr0 = dr.transpose("site", "member").values if members else dr.values[:, None]
+    dr0 = dr.variable.transpose("site", "member").values if members else dr.values[:, None]
     e0 = float(et0_mm.values.reshape(-1)[0])
     sim = balance(
         pm.soil, np.full((1, 1, dr0.shape[1]), e0),
         np.asarray(precip_mm.values, dtype=float).reshape(1, -1, 1) if precip_mm.ndim > 1
         else np.full((1, 1, 1), float(precip_mm.values.reshape(-1)[0])),
         irrigation_l=None if watering_l is None else np.asarray(
-            watering_l.transpose("time", "site").values, dtype=float)[..., None],
+            watering_l.variable.transpose("time", "site").values, dtype=float)[..., None],
         depth_to_water_m=None if dtw_m is None else np.asarray(
             dtw_m.values, dtype=float).reshape(1, -1, 1),
         initial_depletion_mm=dr0)
     dr_next = dr.copy(data=sim["dr_mm"][0] if members else sim["dr_mm"][0, :, 0])
-    v = state.var_mm2.transpose("site", ...)  # (site[, member])
+    v = state.var_mm2  # (site[, member])
+    if v.dims[0] != "site":
+        v = v.transpose("site", ...)
     ids = v["site"].values
     at = (slice(None) if np.array_equal(ids, pm.soil.site)
           else pd.Index(pm.soil.site).get_indexer(ids))
     per_site = (-1,) + (1,) * (v.ndim - 1)
     var = v.copy(data=advance_variance(v.values, (pm.soil.k_l[at] * e0).reshape(per_site),
                                        pm.soil.taw_mm[at].reshape(per_site),
-                                       pm.city.config.assimilation)
-                 ).transpose(*state.var_mm2.dims)
+                                       pm.city.config.assimilation))
+    if var.dims != state.var_mm2.dims:
+        var = var.transpose(*state.var_mm2.dims)
     var.attrs, var.name = {}, None
     dp = sim["deep_percolation_mm"][0]
     return (SoilState(state.day + 1, dr_next, var, state.heads_m),
@@ -709,7 +730,7 @@ def forecast_ensemble(pm: PlanningModel, state: SoilState, weather: xr.Dataset, 
     z[:, 0] = 0.0
     dr0 = np.clip(state.dr_mm.values[:, None] + np.sqrt(state.var_mm2.values)[:, None] * z,
                   0.0, pm.taw_mm.values[:, None])
-    dr0 = xr.DataArray(dr0, dims=("site", "member"), coords={"site": site_ids})
+    dr0 = xr.DataArray(dr0, dims=("site", "member"), coords=index_coords(pm.city.sites))
     e0 = reference_et0(pm, fc) if et0_mm is None or "member" not in weather.dims else et0_mm
     return Ensemble(state.day, fc, e0, dr0, seed, warnings)
 
@@ -718,15 +739,16 @@ def _blocks(n: int) -> list[slice]:
     return [slice(i, i + SITE_BLOCK) for i in range(0, n, SITE_BLOCK)]
 
 
-def _soil(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray, b: slice
+def _soil(pm: PlanningModel, ens: Ensemble, dtw_m: np.ndarray, b: slice
           ) -> dict[str, np.ndarray]:
-    """The ensemble's soil balance for the sites of block ``b`` (time, site, member)."""
-    dtw = dtw_m.isel(site=b)
-    dtw = (dtw.transpose("time", "site").values[..., None] if "time" in dtw.dims
-           else dtw.values[None, :, None])
-    return balance(pm.soil.take(b), ens.et0_mm.transpose("time", "member").values[:, None],
-                   ens.weather["precip_mm"].transpose("time", "member").values[:, None],
-                   depth_to_water_m=dtw, initial_depletion_mm=ens.dr0_mm.values[b])
+    """The ensemble's soil balance for the sites of block ``b`` (time, site, member);
+    ``dtw_m`` the depth to water [m] over (time or 1, site)."""
+    return balance(pm.soil.take(b),
+                   ens.et0_mm.variable.transpose("time", "member").values[:, None],
+                   ens.weather.variables["precip_mm"].transpose("time", "member").values[
+                       :, None],
+                   depth_to_water_m=dtw_m[:, b, None],
+                   initial_depletion_mm=ens.dr0_mm.values[b])
 
 
 def forecast_percolation(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray) -> np.ndarray:
@@ -734,7 +756,9 @@ def forecast_percolation(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray) 
     (time, site), with the depth to water ``dtw_m`` [m] over ``site`` held: the recharge
     the groundwater forecast gets (:meth:`PlanningModel.recharge_mm_d`)."""
     n = pm.city.sites.sizes["site"]
-    return np.concatenate([_soil(pm, ens, dtw_m, b)["deep_percolation_mm"].mean(axis=-1)
+    dtw = (dtw_m.transpose("time", "site").values if "time" in dtw_m.dims
+           else dtw_m.values[None])
+    return np.concatenate([_soil(pm, ens, dtw, b)["deep_percolation_mm"].mean(axis=-1)
                            for b in _blocks(n)], axis=1)
 
 
@@ -801,10 +825,10 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
     site_ids = s["site"].values
     fc = ens.weather
     horizon, n_mem = fc.sizes["time"], fc.sizes["member"]
-    dtw = pm.depth_to_water_m(heads_m)
+    dtw_all = pm.depth_to_water_m(heads_m)
+    dtw = dtw_all.variable.transpose("time", "site").values
     if np.ndim(heads_m) == 3:  # held over the horizon
-        dtw = dtw.isel(time=np.zeros(horizon, int))
-    dtw = dtw.assign_coords(time=fc["time"].values)
+        dtw = dtw[np.zeros(horizon, int)]
     dr = np.empty((horizon, site_ids.size, n_mem))
     dr[0] = ens.dr0_mm.values
     raw = np.empty(site_ids.size)
@@ -816,27 +840,48 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
         raw[b] = np.median(sim["raw_mm"][0], axis=-1)
     tension = xr.Variable(("time", "site", "member"), indexing.LazilyIndexedArray(
         _Tension(dr, h, zr)), {"units": "kPa"})
-    raw = xr.DataArray(raw, dims="site", coords={"site": site_ids})
-    thr = site_thresholds(s, raw, pm.hydraulics, int(str(ens.day)[:4]), cfg.decide)
+    thr = site_threshold_arrays(s, raw, pm.hydraulics, int(str(ens.day)[:4]), cfg.decide)
     dims = ("time", "site", "member")
     # one Dataset of variables and one set of coordinates (no alignment of DataArrays)
     return xr.Dataset(
         {"dr_mm": (dims, dr, {"units": "mm"}),
          "tension_kpa": tension,
-         "depth_to_water_m": (("time", "site"), dtw.transpose("time", "site").values,
-                              {**dtw.attrs, "units": "m"}),
+         "depth_to_water_m": (("time", "site"), dtw, {**dtw_all.attrs, "units": "m"}),
          "precip_mm": (fc["precip_mm"].dims, fc["precip_mm"].values, {"units": "mm d-1"}),
          "et0_mm": ens.et0_mm.variable,
          "taw_mm": pm.taw_mm.variable,
-         **{k: thr[k].variable for k in ("threshold_mm", "threshold_kpa", "raw_kpa",
-                                         "young_tree_kpa")},
-         "threshold_rule": thr["rule"].variable},
-        coords={"time": fc["time"].values, "site": site_ids, "member": fc["member"].values,
-                "x": ("site", s.x.values), "y": ("site", s.y.values),
-                "kind": ("site", s["kind"].values),
-                "priority": ("site", s["priority"].values),
-                "soil_texture": ("site", s["soil_texture"].values),
-                "planting_year": ("site", s["planting_year"].values)})
+         **{k: ("site", thr[k], dict(THRESHOLD_ATTRS[k]))
+            for k in ("threshold_mm", "threshold_kpa", "raw_kpa", "young_tree_kpa")},
+         "threshold_rule": ("site", thr["rule"], dict(THRESHOLD_ATTRS["rule"]))},
+        coords=_forecast_coords(s, fc["time"].values, fc["member"].values))
+
+
+def _forecast_coords(s: xr.Dataset, time: np.ndarray, member: np.ndarray
+                     ) -> xr.Coordinates | dict:
+    """The coordinates of :func:`forecast`: ``time``, ``site`` and ``member`` with their
+    indexes (the sites' own, :func:`irrigation.coords.index_coords`), the sites' ``x``,
+    ``y``, ``kind``, ``priority``, ``soil_texture`` and ``planting_year``."""
+    more = {"x": ("site", s.x.values), "y": ("site", s.y.values),
+            **{k: _bare(s, k) for k in ("kind", "priority", "soil_texture",
+                                        "planting_year")}}
+    dims = dim_coords(index_coords(s), time=time, member=member)
+    if isinstance(dims, dict):
+        return {"time": dims["time"], "site": dims["site"], "member": dims["member"], **more}
+    v = dims.variables
+    return xr.Coordinates(
+        {"time": v["time"], "site": v["site"], "member": v["member"],
+         **{k: c if isinstance(c, xr.Variable) else xr.Variable(*c) for k, c in more.items()}},
+        indexes=dict(dims.xindexes))
+
+
+def _bare(ds: xr.Dataset, name: str) -> xr.Variable | tuple:
+    """``ds``'s variable ``name`` over ``site`` as a new dataset's coordinate without its
+    attributes: the variable itself when it has none (its values are not converted
+    again: xarray checks an object array's values each time, ~1 ms for 1,000 sites)."""
+    v = ds.variables[name]
+    if v.dims == ("site",) and not v.attrs and not v.encoding:
+        return v
+    return ("site", v.values)
 
 
 # =========================================================================== decide, route
@@ -874,14 +919,36 @@ def decide_day(pm: PlanningModel, day: np.datetime64, fc: xr.Dataset,
     ``[decide] rest_days`` from being pulled forward (:func:`irrigation.decide.resting_sites`)."""
     cfg = pm.city.config
     s = pm.city.sites
-    dem = demand(fc["dr_mm"].reset_coords(drop=True), fc["threshold_mm"].reset_coords(
-        drop=True), s, cfg.decide)
+    dem = demand(fc["dr_mm"], fc["threshold_mm"], s, cfg.decide)  # coords: its site only
     resting = None if watering_l is None else resting_sites(watering_l, day, cfg.decide)
-    visits, deferred = todays_candidates(dem, s, cfg.fleet, day, cfg.decide, resting)
-    xy = pd.DataFrame({"x": s["x"].values, "y": s["y"].values},
-                      index=pd.Index(s["site"].values, name="site"))
-    return Decision(dem, visits, deferred.join(xy, on="site"),
-                    fixed_system_plan(dem, s, cfg.decide))
+    zone = pm.fixed_system_zone
+    visits, deferred = todays_candidates(dem, s, cfg.fleet, day, cfg.decide, resting,
+                                         zone=zone)
+    return Decision(dem, visits, _with_xy(deferred, s),
+                    fixed_system_plan(dem, s, cfg.decide, zone=zone))
+
+
+#: Empty deferred tables with x, y (:func:`_with_xy`) by the layout of the table.
+_EMPTY_WITH_XY: dict[tuple, pd.DataFrame] = {}
+
+
+def _with_xy(deferred: pd.DataFrame, sites: xr.Dataset) -> pd.DataFrame:
+    """``deferred`` with the x, y [m] of its sites (NaN: unknown), as ``deferred.join``
+    of the sites' x, y on ``site``; an empty table of a layout seen before is copied (most
+    days defer nobody, and ``assign`` on an empty table costs a millisecond)."""
+    key = None
+    if deferred.empty:
+        key = (tuple(deferred.columns), tuple(deferred.dtypes.astype(str)),
+               type(deferred.index), str(deferred.index.dtype))
+        if key in _EMPTY_WITH_XY:
+            return _EMPTY_WITH_XY[key].copy()
+    at = sites.indexes["site"].get_indexer(deferred["site"])
+    xy = {k: np.where(at >= 0, sites[k].values.astype(float)[at], np.nan)
+          for k in ("x", "y")}
+    out = deferred.assign(**xy)
+    if key is not None:
+        _EMPTY_WITH_XY[key] = out.copy()
+    return out
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ import pandas as pd
 import xarray as xr
 from scipy.spatial import cKDTree
 
+from .coords import index_coords
 from .params import require
 from .routing import VehicleType
 from .soil import depletion_tension_kpa, van_genuchten_theta
@@ -206,6 +207,28 @@ def site_thresholds(
         other kinds) and of the threshold applied (``threshold_kpa``) [kPa]; ``rule``:
         ``"RAW"`` or ``"young-tree tension"``.
     """
+    t = site_threshold_arrays(sites, raw_mm, hydraulics, year, rules)
+    site = {"site": sites.site.values}
+    return xr.Dataset({
+        "threshold_mm": xr.DataArray(t["threshold_mm"], dims="site", coords=site,
+                                     attrs=dict(THRESHOLD_ATTRS["threshold_mm"])),
+        **{k: ("site", t[k], dict(THRESHOLD_ATTRS[k]))
+           for k in ("threshold_kpa", "raw_kpa", "young_tree_kpa", "rule")},
+    }, coords=site)
+
+
+#: Attributes of the variables of :func:`site_thresholds`.
+THRESHOLD_ATTRS = {"threshold_mm": {"units": "mm", "long_name": "depletion threshold"},
+                   "threshold_kpa": {"units": "kPa"}, "raw_kpa": {"units": "kPa"},
+                   "young_tree_kpa": {"units": "kPa"}, "rule": {}}
+
+
+def site_threshold_arrays(sites: xr.Dataset, raw_mm: xr.DataArray | np.ndarray,
+                          hydraulics: dict[str, np.ndarray], year: int,
+                          rules: DecideRules = DEFAULT_RULES) -> dict[str, np.ndarray]:
+    """The variables of :func:`site_thresholds` as arrays over the sites (``threshold_mm``,
+    ``threshold_kpa``, ``raw_kpa``, ``young_tree_kpa`` and ``rule``), for a caller that
+    puts them in a dataset of its own."""
     tensions = np.asarray(rules.young_tree_tension_kpa)
     age = np.clip(year - sites.planting_year.values, 0, len(tensions) - 1)
     vg = [hydraulics[k] for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
@@ -220,15 +243,9 @@ def site_thresholds(
     def kpa(dr):
         return depletion_tension_kpa(dr, hydraulics, zr)
 
-    site = {"site": sites.site.values}
-    return xr.Dataset({
-        "threshold_mm": xr.DataArray(thr, dims="site", coords=site,
-                                     attrs={"units": "mm", "long_name": "depletion threshold"}),
-        "threshold_kpa": ("site", kpa(thr), {"units": "kPa"}),
-        "raw_kpa": ("site", kpa(raw), {"units": "kPa"}),
-        "young_tree_kpa": ("site", np.where(young, tensions[age], np.nan), {"units": "kPa"}),
-        "rule": ("site", np.where(use_tension, "young-tree tension", "RAW").astype(object)),
-    }, coords=site)
+    return {"threshold_mm": thr, "threshold_kpa": kpa(thr), "raw_kpa": kpa(raw),
+            "young_tree_kpa": np.where(young, tensions[age], np.nan),
+            "rule": np.where(use_tension, "young-tree tension", "RAW").astype(object)}
 
 
 def table_thresholds(sites: xr.Dataset, hydraulics: dict[str, np.ndarray],
@@ -354,29 +371,31 @@ def demand(
     """
     if "member" not in dr_mm.dims:
         dr_mm = dr_mm.expand_dims(member=1)
-    dr = dr_mm.transpose("time", "site", "member").values
+    dr = dr_mm.variable.transpose("time", "site", "member").values
     thr = np.asarray(thr_mm.values, float)
     first = _first_true(dr > thr[None, :, None])  # first crossing day (site, member)
     nmem = first.shape[1]
     # the day by which a fraction due_probability of members has crossed
     k = int(np.ceil(rules.due_probability * nmem)) - 1
     due_day = np.sort(first, axis=1)[:, k]
-    with warnings.catch_warnings():  # a site whose members are all NaN stays NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        today = np.nanmedian(dr[0], axis=1)  # as xarray's median (skips NaN)
+    if np.isnan(dr[0]).any():
+        with warnings.catch_warnings():  # a site whose members are all NaN stays NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            today = np.nanmedian(dr[0], axis=1)  # as xarray's median (skips NaN)
+    else:  # the same numbers without nanmedian's per-row passes
+        today = np.median(dr[0], axis=1)
     watered = np.isin(sites.kind.values, rules.watered_kinds)
-    site = dr_mm["site"].values
     return xr.Dataset(
         {
             "due_day": ("site", due_day, {"units": "d"}),
             "p_cross": ("site", np.isfinite(first).mean(1), {"units": "1"}),
             "p_cross_lead": ("site", (first <= rules.lead_days).mean(1), {"units": "1"}),
-            "litres": ("site", visit_litres(today, sites, rules).values, {"units": "L"}),
+            "litres": ("site", _visit_litres(today, sites, rules), {"units": "L"}),
             "depletion_frac": ("site", today / thr, {"units": "1"}),
             "watered": ("site", watered),
             "due": ("site", watered & (due_day <= rules.lead_days)),
         },
-        coords={"site": site},
+        coords=index_coords(dr_mm),
     )
 
 
@@ -388,6 +407,13 @@ def visit_litres(dr_today_mm: xr.DataArray | np.ndarray, sites: xr.Dataset,
     to [min_visit_l, max_visit_l_tree] and to the pit capacity; for lawns and beds capped at
     ``max_visit_mm_* * area``.
     """
+    return xr.DataArray(_visit_litres(dr_today_mm, sites, rules), dims="site",
+                        coords={"site": sites.site.values})
+
+
+def _visit_litres(dr_today_mm: xr.DataArray | np.ndarray, sites: xr.Dataset,
+                  rules: DecideRules) -> np.ndarray:
+    """:func:`visit_litres` as an array over the sites."""
     kind = sites.kind.values
     area = sites.area_m2.values
     want = rules.refill_fraction * np.maximum(np.asarray(dr_today_mm), 0.0) * area
@@ -400,9 +426,7 @@ def visit_litres(dr_today_mm: xr.DataArray | np.ndarray, sites: xr.Dataset,
     area_l = np.where(
         area_l < rules.min_visit_mm_area * area, rules.min_visit_mm_area * area, area_l
     )
-    return xr.DataArray(
-        np.round(np.where(tree, tree_l, area_l), 0), dims="site", coords={"site": sites.site.values}
-    )
+    return np.round(np.where(tree, tree_l, area_l), 0)
 
 
 # --------------------------------------------------------------------------- schedule
@@ -473,7 +497,8 @@ FIXED_SYSTEM_COLUMNS = ["zone", "site", "kind", "x", "y", "street", "area_m2", "
 
 
 def fixed_system_plan(dem: xr.Dataset, sites: xr.Dataset,
-                      rules: DecideRules = DEFAULT_RULES) -> pd.DataFrame:
+                      rules: DecideRules = DEFAULT_RULES, *,
+                      zone: np.ndarray | None = None) -> pd.DataFrame:
     """Today's runs of the fixed systems, without trucks.
 
     A zone (one valve) waters all its sites together, so it runs when any of its sites is
@@ -488,8 +513,11 @@ def fixed_system_plan(dem: xr.Dataset, sites: xr.Dataset,
         One row per site of a running zone (:data:`FIXED_SYSTEM_COLUMNS`): ``mm`` [mm],
         ``minutes`` [min] (the zone's), ``litres`` [L], ``due`` (the site itself is due),
         ``due_day`` [d]; zones in name order.
+
+    ``zone``: :func:`fixed_system_zone` of ``sites`` under ``rules`` when the caller has
+    it (it depends on the sites and rules only); computed otherwise.
     """
-    zone = fixed_system_zone(sites, rules).astype(str)
+    zone = (fixed_system_zone(sites, rules) if zone is None else zone).astype(str)
     area = sites["area_m2"].values.astype(float)
     need_mm = dem["litres"].values / area
     due = dem["due"].values & (zone != "")
@@ -507,7 +535,7 @@ def fixed_system_plan(dem: xr.Dataset, sites: xr.Dataset,
         "y": sites["y"].values[rows], "street": street, "area_m2": area[rows], "mm": mm,
         "minutes": np.ceil(60.0 * mm / rules.fixed_system_mm_per_h),
         "litres": np.round(mm * area[rows], 0), "due": due[rows],
-        "due_day": dem["due_day"].values[rows]}, columns=FIXED_SYSTEM_COLUMNS)
+        "due_day": dem["due_day"].values[rows]})  # the order of FIXED_SYSTEM_COLUMNS
 
 
 # --------------------------------------------------------------------------- today's candidates
@@ -559,7 +587,8 @@ def deferred_table(sites: pd.DataFrame, today: np.datetime64 | str, reason: str,
 
 def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[VehicleType],
                       today: np.datetime64 | str, rules: DecideRules = DEFAULT_RULES,
-                      resting: np.ndarray | None = None,
+                      resting: np.ndarray | None = None, *,
+                      zone: np.ndarray | None = None,
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The visits offered to the trucks today, and the due sites that cannot be offered.
 
@@ -580,7 +609,8 @@ def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[Vehicl
 
     The routes then decide who is served (:func:`irrigation.day.route_day`): capacity is
     what they carry, so no estimate of it is needed here. Deterministic: ties keep the
-    order of the sites table.
+    order of the sites table. ``zone``: :func:`fixed_system_zone` of ``sites`` under
+    ``rules`` when the caller has it; computed otherwise.
 
     Returns
     -------
@@ -590,7 +620,8 @@ def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[Vehicl
         :data:`DEFERRED_COLUMNS` of the due sites not offered.
     """
     today = np.datetime64(today, "D")
-    rows = np.flatnonzero(dem["watered"].values & ~fixed_system_sites(sites, rules))
+    fixed = fixed_system_sites(sites, rules) if zone is None else zone != ""
+    rows = np.flatnonzero(dem["watered"].values & ~fixed)
     c = {"site": sites["site"].values[rows], "x": sites["x"].values[rows],
          "y": sites["y"].values[rows], "kind": sites["kind"].values[rows],
          "priority": sites["priority"].values.astype(int)[rows],
@@ -640,13 +671,14 @@ def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[Vehicl
         left = cap - np.nansum(c["litres"][ranked])
         near = near[_cumsum(c["litres"][near]) <= left]
     k, n = np.concatenate([ranked, near]), ranked.size
-    out = pd.DataFrame({
+    cols = {
         **{name: v[k] for name, v in c.items()},
         "reason": np.where(np.arange(k.size) < n, "due", "pulled forward").astype(object),
         "urgency": np.concatenate([weight[ranked] - 1.0, np.zeros(near.size)]),
         "max_detour_m": np.concatenate([np.full(n, np.nan),
                                         np.full(near.size, 2.0 * rules.pull_forward_radius_m)]),
-    }, columns=CANDIDATE_COLUMNS)
+    }
+    out = pd.DataFrame({name: cols[name] for name in CANDIDATE_COLUMNS})  # in that order
     deferred = pd.concat(parts, ignore_index=True) if parts else _NO_DEFERRED.copy()
     return out, deferred
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -71,6 +72,94 @@ def test_open_loop_at_the_probes_is_that_of_the_whole_city(pm):
     assert city.sensors.sizes["sensor"] > 0 and np.unique(city.sensors["site"]).size < sites.size
     np.testing.assert_array_equal(got.values, want.transpose("site", "time").values)
     np.testing.assert_array_equal(got["sensor"].values, city.sensors["sensor"].values)
+
+
+@pytest.mark.parametrize("with_nan,cap_l", [(False, None), (True, 20_000.0)])
+def test_decide_day_is_the_decide_steps_composed(pm, with_nan, cap_l):
+    """decide_day (the fixed-system zones of the model, the deferred sites' x, y by
+    position, the median without NaN passes) equals the public decide steps composed."""
+    import dataclasses
+
+    from irrigation.decide import demand, fixed_system_plan, todays_candidates
+
+    cfg = pm.city.config
+    cfg = dataclasses.replace(cfg, decide=dataclasses.replace(cfg.decide,
+                                                              max_litres_per_day=cap_l))
+    pm = dataclasses.replace(pm, city=dataclasses.replace(pm.city, config=cfg))
+    s, rules = pm.city.sites, pm.city.config.decide
+    n = s.sizes["site"]
+    rng = np.random.default_rng(5)
+    dr = np.cumsum(rng.uniform(0.0, 6.0, (6, n, 5)), axis=0) + rng.uniform(0, 60, (n, 1))
+    if with_nan:
+        dr[0, :7, 2] = np.nan
+    thr = rng.uniform(20.0, 60.0, n)
+    fc = xr.Dataset({"dr_mm": (("time", "site", "member"), dr),
+                     "threshold_mm": ("site", thr)},
+                    coords={"site": s["site"].values, "x": ("site", s["x"].values)})
+    day = np.datetime64("2018-07-02")
+    d = engine.decide_day(pm, day, fc)
+    dem = demand(fc["dr_mm"].reset_coords(drop=True),
+                 fc["threshold_mm"].reset_coords(drop=True), s, rules)
+    visits, deferred = todays_candidates(dem, s, pm.city.config.fleet, day, rules)
+    xy = pd.DataFrame({"x": s["x"].values, "y": s["y"].values},
+                      index=pd.Index(s["site"].values, name="site"))
+    xr.testing.assert_identical(d.demand, dem)
+    pd.testing.assert_frame_equal(d.visits, visits)
+    pd.testing.assert_frame_equal(d.deferred, deferred.join(xy, on="site"))
+    again = engine.decide_day(pm, day, fc).deferred  # an empty table's copy the second time
+    pd.testing.assert_frame_equal(again, deferred.join(xy, on="site"))
+    assert again is not d.deferred
+    pd.testing.assert_frame_equal(d.fixed, fixed_system_plan(dem, s, rules))
+    assert len(d.visits) and len(d.fixed) and bool(len(d.deferred)) == (cap_l is not None)
+
+
+def test_assimilate_gives_the_analysis_variables(pm):
+    """assimilate of a state over the sites alone builds analysis' dr_mm and var_mm2
+    without its dataset: the same arrays."""
+    from irrigation.sensors import analysis, probe_correlation
+
+    rules = pm.city.config.assimilation
+    sens = pm.city.sensors
+    rng = np.random.default_rng(2)
+    state = engine.SoilState.at_field_capacity(pm, np.datetime64("2018-07-02"),
+                                               engine.NO_MODEL_HEADS)
+    state = engine.SoilState(state.day, state.dr_mm.copy(data=rng.uniform(0, 40, state.dr_mm.size)),
+                             state.var_mm2, state.heads_m)
+    n = sens.sizes["sensor"]
+    obs = xr.Dataset({"dr_obs_mm": ("sensor", rng.uniform(0, 60, n)),
+                      "var_obs_mm2": ("sensor", rng.uniform(1, 20, n)),
+                      "censored": ("sensor", rng.random(n) < 0.3),
+                      "site": ("sensor", sens["site"].values)},
+                     coords={"sensor": sens["sensor"].values})
+    obs["dr_obs_mm"][:3] = np.nan
+    rho = probe_correlation(pm.city.sites, sens, rules)
+    got, n_obs = engine.assimilate(pm, state, obs, rho)
+    a = analysis(state.dr_mm, state.var_mm2, obs, pm.city.sites, pm.taw_mm, rules, rho)
+    xr.testing.assert_identical(got.dr_mm, a["dr_mm"])
+    xr.testing.assert_identical(got.var_mm2, a["var_mm2"])
+    assert n_obs == a.attrs["n_obs"] > 0
+
+
+def test_forecast_coordinates_are_those_of_the_values(pm):
+    """forecast's coordinates (the sites' index and variables shared, time and member
+    indexes built directly) are those the bare values make."""
+    day = np.datetime64("2018-07-02")
+    time = np.arange(day, day + 5).astype("datetime64[ns]")
+    rng = np.random.default_rng(4)
+    w = xr.Dataset({"precip_mm": (("time", "member"), rng.uniform(0, 3, (5, 4)))},
+                   coords={"time": time, "member": np.arange(4)})
+    et0 = xr.DataArray(rng.uniform(2, 5, (5, 4)), dims=("time", "member"), coords=w.coords)
+    heads = engine.steady_heads(pm)
+    state = engine.SoilState.at_field_capacity(pm, day, heads)
+    fc = engine.forecast(pm, engine.forecast_ensemble(pm, state, w, et0_mm=et0), heads)
+    s = pm.city.sites
+    want = xr.Coordinates({"time": time, "site": s["site"].values, "member": np.arange(4),
+                           "x": ("site", s["x"].values), "y": ("site", s["y"].values),
+                           **{k: ("site", s[k].values) for k in ("kind", "priority",
+                                                                 "soil_texture",
+                                                                 "planting_year")}})
+    xr.testing.assert_identical(fc.coords.to_dataset(), want.to_dataset())
+    assert list(fc.coords) == list(want)
 
 
 def test_spinup_periods_keep_the_water_and_the_days():

@@ -30,7 +30,7 @@ per vehicle. Transportation Science 18(4), 331-350 (line-haul plus local tour).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,19 +134,21 @@ def fleet_model(fleet: Sequence[VehicleType], refill_points: xr.Dataset,
         depot_xy=xy[kind == "depot"][0], hydrants_xy=xy[rate > 0], detour=detour)
 
 
-def estimate_day(model: FleetModel, visits: pd.DataFrame) -> FleetDay:
-    """Serve ``visits`` (columns ``x``, ``y`` [m], ``litres`` [L]; in the order of
-    urgency) while the fleet's estimated working time allows (module docstring).
+def estimate_day(model: FleetModel, visits: pd.DataFrame | Mapping[str, np.ndarray]
+                 ) -> FleetDay:
+    """Serve ``visits`` (columns ``x``, ``y`` [m], ``litres`` [L], or a mapping of those
+    arrays; in the order of urgency) while the fleet's estimated working time allows
+    (module docstring).
 
     The estimate is cumulative: the first n visits are served when their service,
     refills and driving fit the fleet's minutes; the tour area is the bounding box of the
     first n stops.
     """
-    n = len(visits)
+    x, y = np.asarray(visits["x"], float), np.asarray(visits["y"], float)
+    litres = np.asarray(visits["litres"], float)
+    n = x.size
     if n == 0:
         return FleetDay(np.zeros(0, bool), 0.0, 0.0)
-    x, y = visits["x"].to_numpy(float), visits["y"].to_numpy(float)
-    litres = visits["litres"].to_numpy(float)
     k = np.arange(1, n + 1)
     cum_l = np.cumsum(litres)
     service = model.setup_min * k + cum_l / model.pump_l_per_min

@@ -24,6 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from ..city import City
+from ..coords import dim_coords, index_coords
 from ..day import (
     Ensemble,
     PlanningModel,
@@ -35,7 +36,12 @@ from ..day import (
     forecast_ensemble,
 )
 from ..decide import DecideRules, fixed_system_sites
-from ..sensors import daily_observations, probe_correlation, probe_hydraulics, window_means
+from ..sensors import (
+    morning_observations,
+    probe_correlation,
+    probe_hydraulics,
+    window_means,
+)
 from ..soil import van_genuchten_tension_kpa
 from .schema import (
     FixedIntervalPolicy,
@@ -106,9 +112,12 @@ class Planner(Protocol):
         ...
 
 
+_NO_VISITS = pd.DataFrame({c: pd.Series(dtype=float if c in ("x", "y", "litres") else object)
+                          for c in VISIT_COLUMNS})
+
+
 def _empty_visits() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=float if c in ("x", "y", "litres") else object)
-                         for c in VISIT_COLUMNS})
+    return _NO_VISITS.copy()  # a copy: the caller may change it
 
 
 def _visits(sites: xr.Dataset, mask: np.ndarray, tree_l: float, area_mm: float) -> pd.DataFrame:
@@ -271,7 +280,9 @@ class Forecast:
         self.keep = (self.watered | fixed_system_sites(sites, cfg.decide)
                      | np.isin(sites["site"].values, pm.city.sensors["site"].values))
         self.city_pm = pm
+        self.city_coords = index_coords(pm.city.sites)  # the whole city's sites
         self.pm = pm = pm.take(self.keep)
+        self.kept_coords = index_coords(pm.city.sites)
         city = pm.city
         self.state = SoilState.at_field_capacity(pm, first_day, np.zeros((0, 0, 0)))
         self.hyd = probe_hydraulics(city.sensors, city.sites, pm.textures)
@@ -279,6 +290,7 @@ class Forecast:
         self.n_obs = 0
         self.logged: list[xr.DataArray] = []  # the log of the last rest_days days
         self.reach_days = decision_reach_days(cfg.decide)
+        self.dtw: tuple[xr.DataArray, xr.DataArray] | None = None  # heads' dtw, its morning
 
     def _advance(self, morning: Morning) -> None:
         pm, city = self.pm, self.pm.city
@@ -288,14 +300,16 @@ class Forecast:
             rest = city.config.decide.rest_days
             self.logged = [*self.logged, watered_l][-rest:] if rest else []
         if morning.et0_mm.sizes.get("time", 0):
-            dtw = pm.depth_to_water_m(morning.heads_m).isel(time=0)
+            every = pm.depth_to_water_m(morning.heads_m)  # kept while the heads hold
+            if self.dtw is None or self.dtw[0] is not every:
+                self.dtw = (every, every.isel(time=0))
+            dtw = self.dtw[1]
             state, _ = advance(pm, state, morning.et0_mm, morning.weather["precip_mm"],
                                watered_l, dtw)
         self.n_obs = 0
         if self.policy.sensors and morning.readings is not None:
-            day = np.array([np.datetime64(morning.day, "D")])
-            obs = daily_observations(morning.readings, day, city.sensors, self.hyd,
-                                     city.config.assimilation).isel(time=0)
+            obs = morning_observations(morning.readings, morning.day, city.sensors,
+                                       self.hyd, city.config.assimilation)
             state, self.n_obs = assimilate(pm, state, obs, self.rho)
         self.state = state
 
@@ -307,14 +321,14 @@ class Forecast:
         def whole(da: xr.DataArray) -> xr.DataArray:
             values = np.zeros(n)
             values[keep] = da.values
-            return xr.DataArray(values, dims="site", coords={
-                "site": self.city_pm.city.sites["site"].values})
+            return xr.DataArray(values, dims="site", coords=self.city_coords)
 
         s = self.state
         ens = forecast_ensemble(self.city_pm, SoilState(s.day, whole(s.dr_mm),
                                                         whole(s.var_mm2), s.heads_m),
                                 morning.forecast, et0_mm=morning.forecast_et0_mm)
-        return dataclasses.replace(ens, dr0_mm=ens.dr0_mm.isel(site=keep))
+        return dataclasses.replace(ens, dr0_mm=xr.DataArray(  # isel(site=keep), its index kept
+            ens.dr0_mm.values[keep], dims=ens.dr0_mm.dims, coords=self.kept_coords))
 
     def plan(self, morning: Morning) -> pd.DataFrame:
         self._advance(morning)
@@ -328,15 +342,30 @@ class Forecast:
         day = np.datetime64(morning.day, "D")
         log = None if not self.logged else xr.DataArray(
             np.concatenate([a.values for a in self.logged]), dims=("time", "site"),
-            coords={"time": np.concatenate([a["time"].values for a in self.logged]),
-                    "site": self.pm.city.sites["site"].values})
+            coords=dim_coords(self.kept_coords, time=np.concatenate(
+                [a["time"].values for a in self.logged])))
         d = decide_day(self.pm, day, fc, log)
         sites = self.pm.city.sites
-        prio = pd.Series(sites["priority"].values, index=sites["site"].values)
-        fixed = d.fixed.assign(priority=prio.reindex(d.fixed["site"]).to_numpy(),
-                               reason="fixed system")
-        cols = list(VISIT_COLUMNS)
-        return pd.concat([d.visits[cols], fixed[cols]], ignore_index=True)
+        at = sites.indexes["site"].get_indexer(d.fixed["site"])  # the kept sites': all found
+        prio = (sites["priority"].values[at] if (at >= 0).all() else pd.Series(
+            sites["priority"].values, index=sites["site"].values).reindex(
+                d.fixed["site"]).to_numpy())
+        fixed = {c: d.fixed[c].to_numpy() for c in VISIT_COLUMNS if c in d.fixed}
+        fixed.update(priority=prio, reason=np.full(len(d.fixed), "fixed system", object))
+        return stack_visits(d.visits, fixed)
+
+
+def stack_visits(*parts: pd.DataFrame | dict[str, np.ndarray]) -> pd.DataFrame:
+    """The tables of visits one after the other, columns :data:`VISIT_COLUMNS`: what
+    ``pd.concat([p[VISIT_COLUMNS] for p in parts], ignore_index=True)`` gives, built
+    from the columns' arrays when every column has one dtype over the parts (the
+    concatenation's dtype rules then do nothing); a part may be a dict of arrays."""
+    cols = {c: [np.asarray(p[c]) if isinstance(p, dict) else p[c].to_numpy()
+                for p in parts] for c in VISIT_COLUMNS}
+    if all(len({a.dtype for a in arrays}) == 1 for arrays in cols.values()):
+        return pd.DataFrame({c: np.concatenate(arrays) for c, arrays in cols.items()})
+    frames = [pd.DataFrame(p) if isinstance(p, dict) else p for p in parts]
+    return pd.concat([f[list(VISIT_COLUMNS)] for f in frames], ignore_index=True)
 
 
 def decision_reach_days(rules: DecideRules) -> int:

@@ -30,19 +30,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from ..city import City
+from ..coords import dim_coords, index_coords
 from ..day import PlanningModel, day_seed, groundwater_step, reference_et0, route_day, steady_heads
 from ..decide import fixed_system_sites
 from ..groundwater.load import load_simulation
 from ..groundwater.model import GwfModel
 from ..io.city import load_city
 from ..io.soil_tables import read_soil_textures
-from ..sensors import range_check
+from ..sensors import range_flags
 from ..truth import ProbeModel, draw_probes, draw_world
 from ..weather import UNITS, complete_weather, ensemble_arrays, et0_penman_monteith
 from .fleet import FleetModel, estimate_day, fleet_model
@@ -67,6 +69,11 @@ class SeasonSetup:
     wells: pd.DataFrame              # layer, row, col, x, y, label of the model's wells
     fleet: FleetModel                # the fleet's averages for the estimated routing
     fixed: np.ndarray                # sites watered by fixed systems (no trucks)
+
+    @cached_property
+    def site_index(self) -> pd.Index:
+        """The city's site ids as an index (positions of visits' sites)."""
+        return pd.Index(self.pm.city.sites["site"].values)
 
     @property
     def days(self) -> np.ndarray:
@@ -194,7 +201,7 @@ def forecast_of_day(forecast: tuple) -> tuple[xr.Dataset, xr.DataArray]:
     """A morning's forecast of :func:`season_forecasts` as the weather dataset over
     (``time``, ``member``) and its ET0 [mm d-1]."""
     weather, et0, dates = forecast
-    coords = {"time": dates, "member": np.arange(et0.shape[1])}
+    coords = dim_coords(time=dates, member=np.arange(et0.shape[1]))  # one index each
     fc = xr.Dataset({name: (("time", "member"), a, {"units": UNITS[name]} if name in UNITS else {})
                      for name, a in weather.items()}, coords=coords)
     return fc, xr.DataArray(et0, dims=("time", "member"), coords=coords, name="et0_mm",
@@ -207,42 +214,48 @@ def _readings(values: np.ndarray, day: np.datetime64, probes: ProbeModel, city: 
     :func:`irrigation.io.sensors.read_sensor_csv`, with the checks that need no history
     (:func:`irrigation.sensors.range_check`: out of range not valid; a tension pinned at
     the range's top censored, a lower bound)."""
-    return range_check(probes.dataset(values, day), city.config.qc)
+    flags, valid = range_flags(values, probes.quantity, city.config.qc)
+    return probes.dataset(values, day, qc_flags=flags, valid=valid)  # as range_check
 
 
-def _in_order(visits: pd.DataFrame) -> pd.DataFrame:
-    """The visits in the order they are served: due ones (most important, priority 1,
-    first), then those pulled forward."""
-    return visits.assign(_pulled=visits["reason"] == "pulled forward").sort_values(
-        ["_pulled", "priority"], kind="stable").drop(columns="_pulled")
+def service_order(visits: pd.DataFrame) -> np.ndarray:
+    """Positions of ``visits`` in the order they are served: due ones (most important,
+    priority 1, first), then those pulled forward; ties keep their order (the stable
+    sort of the table by pulled forward, then priority)."""
+    pulled = (visits["reason"] == "pulled forward").to_numpy()
+    return np.lexsort((np.asarray(visits["priority"].to_numpy(), float), pulled))
 
 
 def _budget(visits: pd.DataFrame, cap_l: float) -> pd.DataFrame:
-    """The visits that fit ``cap_l`` litres, in the order they are served (:func:`_in_order`)."""
+    """The visits that fit ``cap_l`` litres, in the order they are served
+    (:func:`service_order`)."""
     if not np.isfinite(cap_l) or visits["litres"].sum() <= cap_l:
         return visits
-    order = _in_order(visits)
+    order = visits.iloc[service_order(visits)]
     return order[order["litres"].cumsum().to_numpy() <= cap_l]
 
 
-def _estimate(fleet: FleetModel, trucks: pd.DataFrame) -> tuple[pd.DataFrame, float, float]:
-    """The visits the fleet's estimated day serves, km and truck hours: the due visits in
-    order while the day allows; the visits pulled forward only when every due one is
-    served and stays served with them (as :func:`irrigation.day.route_day` routes them)."""
-    pulled = (trucks["reason"] == "pulled forward").to_numpy()
-    due = trucks[~pulled]
-    est = estimate_day(fleet, due)
-    served = due[est.served]
+def _estimate(fleet: FleetModel, x: np.ndarray, y: np.ndarray, litres: np.ndarray,
+              pulled: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """The visits (``x``, ``y``, ``litres`` in the order they are served) the fleet's
+    estimated day serves (bool), km and truck hours: the due visits in order while the
+    day allows; the visits pulled forward only when every due one is served and stays
+    served with them (as :func:`irrigation.day.route_day` routes them)."""
+    due = np.flatnonzero(~pulled)
+    est = estimate_day(fleet, {"x": x[due], "y": y[due], "litres": litres[due]})
     if pulled.any() and est.served.all():
-        both = estimate_day(fleet, trucks)
+        both = estimate_day(fleet, {"x": x, "y": y, "litres": litres})
         if both.served[:len(due)].all():
-            return trucks[both.served], both.km, both.truck_hours
+            return both.served, both.km, both.truck_hours
+    served = np.zeros(x.size, bool)
+    served[due[est.served]] = True
     return served, est.km, est.truck_hours
 
 
-def _execute(setup: SeasonSetup, day: np.datetime64, visits: pd.DataFrame,
-             site_ids: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """The litres each site gets today [L] (over ``site_ids``), km driven and truck hours.
+def _execute(setup: SeasonSetup, day: np.datetime64, visits: pd.DataFrame
+             ) -> tuple[np.ndarray, float, float]:
+    """The litres each site gets today [L] (over the city's sites), km driven and truck
+    hours.
 
     Visits to sites watered by fixed systems are delivered as planned without trucks;
     the others are served by the fleet, due visits first (priority 1 first), those pulled
@@ -250,25 +263,31 @@ def _execute(setup: SeasonSetup, day: np.datetime64, visits: pd.DataFrame,
     ``"estimate"`` while the fleet's estimated day allows (:func:`_estimate`), with
     ``"pyvrp"`` as PyVRP routes them (:func:`irrigation.day.route_day`).
     """
-    delivered = np.zeros(site_ids.size)
+    index = setup.site_index
+    delivered = np.zeros(len(index))
     if not len(visits):
         return delivered, 0.0, 0.0
-    pos = pd.Index(site_ids).get_indexer(visits["site"])
+    pos = index.get_indexer(visits["site"])
     fixed = setup.fixed[pos]
-    np.add.at(delivered, pos[fixed], visits["litres"].to_numpy(float)[fixed])
-    trucks = _in_order(visits[~fixed])
-    if not len(trucks):
+    litres = visits["litres"].to_numpy(float)
+    np.add.at(delivered, pos[fixed], litres[fixed])
+    rows = np.flatnonzero(~fixed)
+    if not rows.size:
         return delivered, 0.0, 0.0
+    rows = rows[service_order(visits.iloc[rows])]  # the trucks' visits in order
     if setup.scenario.routing.mode == "estimate":
-        served, km, hours = _estimate(setup.fleet, trucks)
-        np.add.at(delivered, pd.Index(site_ids).get_indexer(served["site"]),
-                  served["litres"].to_numpy(float))
+        pulled = (visits["reason"] == "pulled forward").to_numpy()[rows]
+        served, km, hours = _estimate(setup.fleet, visits["x"].to_numpy(float)[rows],
+                                      visits["y"].to_numpy(float)[rows], litres[rows],
+                                      pulled)
+        np.add.at(delivered, pos[rows[served]], litres[rows[served]])
         return delivered, km, hours
+    trucks = visits.iloc[rows]
     plan = route_day(setup.pm, day, trucks.assign(due_day=0.0, p_cross=1.0),
                      _NO_DEFERRED).plan
     stops = plan.stops[plan.stops["kind"] == "visit"]
     got = stops.groupby("site")["litres"].sum()
-    np.add.at(delivered, pd.Index(site_ids).get_indexer(got.index), got.to_numpy(float))
+    np.add.at(delivered, index.get_indexer(got.index), got.to_numpy(float))
     return delivered, float(plan.total["km"]), float(plan.total["hours"])
 
 
@@ -344,9 +363,12 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int,
              for k in _DAILY}
     w = setup.wells
     head_wells = np.zeros((n_out, len(w)))
+    well_cells = tuple(w[k].to_numpy() for k in ("layer", "row", "col"))
     budget = scn.budget
 
     no_forecast = setup.weather.isel(time=[])
+    w_time, e_time = setup.weather.indexes["time"], setup.et0_mm.indexes["time"]
+    sites = index_coords(city.sites)  # the sites' index, shared by the mornings' arrays
     for k, day in enumerate(days):
         dseed = day_seed(seed_days, day)
         planning = bool(day >= start)
@@ -356,10 +378,14 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int,
             if not forecasts:
                 forecasts.update(season_forecasts(setup, seed_days))
             fc, fc_et0 = forecast_of_day(forecasts[day])
-        watered = xr.DataArray(logged[None], dims=("time", "site"), coords={
-            "time": np.array([day - 1], "datetime64[ns]"), "site": site_ids})
-        morning = Morning(day, planning, setup.weather.sel(time=yesterday),
-                          setup.et0_mm.sel(time=yesterday), watered, readings, fc, heads,
+        watered = xr.DataArray(logged[None], dims=("time", "site"), coords=dim_coords(
+            sites, time=np.array([day - 1], "datetime64[ns]")))
+        morning = Morning(day, planning,  # sel(time=yesterday), by the indexes' positions
+                          setup.weather.isel(time=w_time.slice_indexer(yesterday.start,
+                                                                       yesterday.stop)),
+                          setup.et0_mm.isel(time=e_time.slice_indexer(yesterday.start,
+                                                                      yesterday.stop)),
+                          watered, readings, fc, heads,
                           fc_et0)
         visits = planner.plan(morning)
         delivered = np.zeros(n)
@@ -368,11 +394,10 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int,
         if planning and len(visits):
             cap_l = min(budget.cap_m3_per_day or np.inf,
                         (budget.cap_m3_per_season or np.inf) - season_used_l / 1000) * 1000
-            delivered, km, hours = _execute(setup, day, _budget(visits, max(cap_l, 0.0)),
-                                            site_ids)
+            delivered, km, hours = _execute(setup, day, _budget(visits, max(cap_l, 0.0)))
             delivered[np.random.default_rng(dseed + 3).random(n) > scn.execution_rate] = 0.0
             season_used_l += delivered.sum()
-            asked = pd.Index(site_ids).get_indexer(visits["site"])
+            asked = setup.site_index.get_indexer(visits["site"])
             np.add.at(planned, asked, visits["litres"].to_numpy(float))
             daily["planned_l"][i] = visits["litres"].sum()
             daily["visits"][i] = int((delivered > 0).sum())
@@ -394,7 +419,7 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int,
             out["dr_mm"][i] = truth.dr_mm
             out["ks"][i] = truth.ks
             out["tension_kpa"][i] = truth.tension_kpa
-            head_wells[i] = heads[w["layer"], w["row"], w["col"]]
+            head_wells[i] = heads[well_cells]
 
     time = days[days >= start].astype("datetime64[ns]")
     units = {"water_l": "L", "dr_mm": "mm", "ks": "1", "tension_kpa": "kPa", "planned_l": "L",

@@ -19,11 +19,13 @@ from .assimilate import DEFAULT_ASSIMILATION as DEFAULT_ASSIMILATION
 from .assimilate import AssimilationRules as AssimilationRules
 from .assimilate import advance_variance as advance_variance
 from .assimilate import analysis as analysis
+from .assimilate import analysis_arrays as analysis_arrays
 from .assimilate import background_correlation as background_correlation
 from .assimilate import probe_correlation as probe_correlation
 from .observe import channel_theta as channel_theta
 from .observe import daily_observations as daily_observations
 from .observe import layer_weights as layer_weights
+from .observe import morning_observations as morning_observations
 from .observe import probe_hydraulics as probe_hydraulics
 from .observe import root_zone_depletion as root_zone_depletion
 from .observe import window_bounds as window_bounds
@@ -37,3 +39,4 @@ from .qc import in_physical_range as in_physical_range
 from .qc import qc_summary as qc_summary
 from .qc import quality_control as quality_control
 from .qc import range_check as range_check
+from .qc import range_flags as range_flags

@@ -180,34 +180,49 @@ def analysis(
     is pulled wetter by it. (A one-sided simplification: the Tobit filter would use the
     mean of the truncated distribution, which is drier than y_c.)
     """
-    ok = np.isfinite(obs["dr_obs_mm"].values) & np.isfinite(obs["var_obs_mm2"].values)
-    censored = (np.asarray(obs["censored"].values, bool) if "censored" in obs
+    dr, var, inc, n_obs = analysis_arrays(dr_b_mm, var_b_mm2, obs, sites, taw_mm, rules, rho)
+    return xr.Dataset({"dr_mm": (dr_b_mm.dims, dr, {**dr_b_mm.attrs, "units": "mm"}),
+                       "var_mm2": (var_b_mm2.dims, var, {**var_b_mm2.attrs, "units": "mm2"}),
+                       "increment_mm": (dr_b_mm.dims, inc, {"units": "mm"})},
+                      coords=dr_b_mm.coords, attrs={"n_obs": n_obs})
+
+
+def analysis_arrays(
+    dr_b_mm: xr.DataArray,
+    var_b_mm2: xr.DataArray,
+    obs: xr.Dataset,
+    sites: xr.Dataset,
+    taw_mm: xr.DataArray,
+    rules: AssimilationRules = DEFAULT_ASSIMILATION,
+    rho: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """:func:`analysis` as arrays: ``dr_mm`` (the layout of ``dr_b_mm``), ``var_mm2``,
+    ``increment_mm`` and the number of observations used."""
+    ov = obs.variables
+    y, y_var, y_site = (ov[k].values for k in ("dr_obs_mm", "var_obs_mm2", "site"))
+    ok = np.isfinite(y) & np.isfinite(y_var)
+    censored = (np.asarray(ov["censored"].values, bool) if "censored" in obs
                 else np.zeros(ok.shape, bool))
+    site_ids = sites["site"].values
+    index = (sites.indexes["site"] if "site" in sites.indexes
+             else pd.Index(site_ids))  # the sites' own index: not built again
     if (ok & censored).any():
-        at = pd.Index(sites["site"].values).get_indexer(obs["site"].values)
-        xb_all = dr_b_mm.transpose("site", ...).values
+        at = index.get_indexer(y_site)
+        xb_all = dr_b_mm.variable.transpose("site", ...).values
         xb_mean = xb_all.reshape(xb_all.shape[0], -1).mean(1)
         known = at >= 0
         satisfied = np.zeros(ok.shape, bool)
-        satisfied[known] = xb_mean[at[known]] >= obs["dr_obs_mm"].values[known]
+        satisfied[known] = xb_mean[at[known]] >= y[known]
         ok &= ~(censored & satisfied)
     n_obs = int(ok.sum())
 
-    def result(dr: np.ndarray, var: np.ndarray, inc: np.ndarray) -> xr.Dataset:
-        return xr.Dataset({"dr_mm": (dr_b_mm.dims, dr, {**dr_b_mm.attrs, "units": "mm"}),
-                           "var_mm2": (var_b_mm2.dims, var, {**var_b_mm2.attrs,
-                                                             "units": "mm2"}),
-                           "increment_mm": (dr_b_mm.dims, inc, {"units": "mm"})},
-                          coords=dr_b_mm.coords, attrs={"n_obs": n_obs})
-
     if not ok.any():
-        return result(dr_b_mm.values.copy(), var_b_mm2.values.copy(),
-                      np.zeros(dr_b_mm.shape))
-    o = obs.isel(sensor=np.flatnonzero(ok))
-    site_ids = sites["site"].values
-    pos = pd.Index(site_ids).get_indexer(o["site"].values)
+        return (dr_b_mm.values.copy(), var_b_mm2.values.copy(), np.zeros(dr_b_mm.shape),
+                n_obs)
+    y, y_var, y_site = y[ok], y_var[ok], y_site[ok]
+    pos = index.get_indexer(y_site)
     if (pos < 0).any():
-        raise InputError(f"observation at unknown site {o['site'].values[pos < 0][0]!r}",
+        raise InputError(f"observation at unknown site {y_site[pos < 0][0]!r}",
                          field="site")
     sig = np.sqrt(_on_sites(var_b_mm2, site_ids))
     rho_so = (background_correlation(sites, sites.isel(site=pos), rules) if rho is None
@@ -217,9 +232,9 @@ def analysis(
     near = np.flatnonzero(np.any(rho_so != 0.0, axis=1))
     r = rho_so[near]  # (near site, obs)
     d = sig[pos]  # background error at the observed sites [mm]
-    s = d[:, None] * d[None, :] * rho_so[pos] + np.diag(o["var_obs_mm2"].values)
-    xb = dr_b_mm.transpose("site", ...)
-    innov = o["dr_obs_mm"].values.reshape((-1,) + (1,) * (xb.ndim - 1)) - xb.values[pos]
+    s = d[:, None] * d[None, :] * rho_so[pos] + np.diag(y_var)
+    xb = dr_b_mm.variable.transpose("site", ...)
+    innov = y.reshape((-1,) + (1,) * (xb.ndim - 1)) - xb.values[pos]
     one_sided = censored[ok].reshape((-1,) + (1,) * (xb.ndim - 1))
     innov = np.where(one_sided, np.maximum(innov, 0.0), innov)
     # K = B_so S^-1 with B_so = diag(sig_near) r diag(d), never formed: the increment is
@@ -235,8 +250,8 @@ def analysis(
     reduction = np.zeros(sig.size)
     reduction[near] = sig[near] ** 2 * np.einsum("ij,ij->i", r @ m, r)
     back = [xb.dims.index(dim) for dim in dr_b_mm.dims]  # to the layout of dr_b_mm
-    return result(xa.transpose(back), np.maximum(sig**2 - reduction, 0.0),
-                  (xa - xb.values).transpose(back))
+    return (xa.transpose(back), np.maximum(sig**2 - reduction, 0.0),
+            (xa - xb.values).transpose(back), n_obs)
 
 
 def _on_sites(da: xr.DataArray, site_ids: np.ndarray) -> np.ndarray:

@@ -12,6 +12,8 @@ converts tension to water content through the van Genuchten curve of the site's 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -51,21 +53,38 @@ def channel_theta(values: xr.DataArray, quantity: xr.DataArray, hyd: xr.Dataset)
     return th
 
 
-def _window_average(qc: xr.Dataset, days: np.ndarray, window_hours: int,
-                    use: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
-    """Mean of the readings (or of ``values`` over the same axes) where ``use`` in
-    [D - window, D) for each day D, (sensor, depth, day); NaN when none."""
-    t = qc["time"].values
+def _window_index(times: np.ndarray, days: np.ndarray, window_hours: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Which readings at ``times`` fall in the window [D - window, D) of one of the
+    ``days`` (bool over time), and the index of that day (int over time)."""
     d = np.asarray(days, dtype="datetime64[D]")
-    ends = (t.astype("datetime64[D]") + _DAY)
-    inwin = (ends - t) <= np.timedelta64(window_hours, "h")
+    ends = (times.astype("datetime64[D]") + _DAY)
+    inwin = (ends - times) <= np.timedelta64(window_hours, "h")
     pos = np.searchsorted(d, ends)
     keep = inwin & (pos < d.size) & (d[np.minimum(pos, d.size - 1)] == ends)
-    v = (qc["value"].transpose("sensor", "depth", "time").values if values is None
-         else values)
+    return keep, pos
+
+
+def _window_average(v: np.ndarray, use: np.ndarray, keep: np.ndarray, pos: np.ndarray,
+                    n_days: int) -> np.ndarray:
+    """Mean of ``v`` (sensor, depth, time) where ``use``, per day of
+    :func:`_window_index` (sensor, depth, day); NaN when none."""
     v = np.where(use, v, np.nan)
-    return daily_mean(v[..., keep], pos[keep], d.size) if keep.any() else np.full(
-        (*v.shape[:-1], d.size), np.nan)
+    return daily_mean(v[..., keep], pos[keep], n_days) if keep.any() else np.full(
+        (*v.shape[:-1], n_days), np.nan)
+
+
+def _channels(qc: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``value``, ``valid`` and the censored bit of ``qc_flags`` over (sensor, depth,
+    time)."""
+    dims = ("sensor", "depth", "time")
+    var = qc.variables
+    v = var["value"].transpose(*dims).values
+    valid = var["valid"].transpose(*dims).values
+    if "qc_flags" not in qc:
+        return v, valid, np.zeros(v.shape, bool)
+    flags = var["qc_flags"].transpose(*dims).values
+    return v, valid, (flags & QC_FLAGS["censored"]) > 0
 
 
 def _days_array(qc: xr.Dataset, days: np.ndarray, values: np.ndarray) -> xr.DataArray:
@@ -73,13 +92,6 @@ def _days_array(qc: xr.Dataset, days: np.ndarray, values: np.ndarray) -> xr.Data
     return xr.DataArray(values, dims=("sensor", "depth", "time"), coords={
         "sensor": qc["sensor"].values, "depth": qc["depth"].values,
         "time": d.astype("datetime64[ns]")}, attrs={"units": "kPa or m3 m-3 (see quantity)"})
-
-
-def _censored(qc: xr.Dataset) -> np.ndarray:
-    if "qc_flags" not in qc:
-        return np.zeros(qc["value"].shape, bool)
-    flags = qc["qc_flags"].transpose("sensor", "depth", "time").values
-    return (flags & QC_FLAGS["censored"]) > 0
 
 
 def window_means(qc: xr.Dataset, days: np.ndarray, window_hours: int, *,
@@ -93,10 +105,20 @@ def window_means(qc: xr.Dataset, days: np.ndarray, window_hours: int, *,
     Returns ``value`` over (``sensor``, ``depth``, ``time`` = the days), NaN when no valid
     reading fell in a window.
     """
-    use = qc["valid"].transpose("sensor", "depth", "time").values
+    v, use, cens = _channels(qc)
     if censored:
-        use = use | _censored(qc)
-    return _days_array(qc, days, _window_average(qc, days, window_hours, use))
+        use = use | cens
+    keep, pos = _window_index(qc["time"].values, days, window_hours)
+    return _days_array(qc, days, _window_average(v, use, keep, pos, np.size(days)))
+
+
+def _bounds(v: np.ndarray, valid: np.ndarray, cens: np.ndarray, keep: np.ndarray,
+            pos: np.ndarray, n_days: int) -> np.ndarray:
+    """The window bounds of :func:`window_bounds` (sensor, depth, day)."""
+    mean = _window_average(v, valid | cens, keep, pos, n_days)
+    any_cens = _window_average(cens.astype(float), np.ones(cens.shape, bool), keep, pos,
+                               n_days)
+    return np.where(any_cens > 0, mean, np.nan)
 
 
 def window_bounds(qc: xr.Dataset, days: np.ndarray, window_hours: int) -> xr.DataArray:
@@ -108,12 +130,9 @@ def window_bounds(qc: xr.Dataset, days: np.ndarray, window_hours: int) -> xr.Dat
     Since a censored reading's tension is at least its value, this mean is a lower bound
     of the window's mean tension. NaN where a window has no censored reading.
     """
-    cens = _censored(qc)
-    valid = qc["valid"].transpose("sensor", "depth", "time").values
-    mean = _window_average(qc, days, window_hours, valid | cens)
-    any_cens = _window_average(qc, days, window_hours, np.ones(cens.shape, bool),
-                               cens.astype(float))
-    return _days_array(qc, days, np.where(any_cens > 0, mean, np.nan))
+    v, valid, cens = _channels(qc)
+    keep, pos = _window_index(qc["time"].values, days, window_hours)
+    return _days_array(qc, days, _bounds(v, valid, cens, keep, pos, np.size(days)))
 
 
 def layer_weights(depth_cm: np.ndarray, root_depth_m: np.ndarray) -> np.ndarray:
@@ -188,28 +207,77 @@ def root_zone_depletion(
     """
     values = values.transpose("sensor", "depth", ...)
     rest = values.dims[2:]
-    v = values.values.astype(float)
-    extra = (1,) * len(rest)
     ids = values["sensor"].values
     if not np.array_equal(hyd["sensor"].values, ids):
         hyd = hyd.sel(sensor=ids)
     if not np.array_equal(quantity["sensor"].values, ids):
         quantity = quantity.sel(sensor=ids)
+    c = None if censored is None else censored.transpose(
+        "sensor", "depth", ...).fillna(False).values
+    out = channel_depletion(values.values, quantity.values == "tension",
+                            values["depth"].values, hyd, rules, c)
+    dims = ("sensor", *rest)
+    coords = {"sensor": values["sensor"].values}
+    coords.update({d: values[d].values for d in rest if d in values.coords})
+    return xr.Dataset({k: (dims, v, OBSERVATION_ATTRS[k]) for k, v in out.items()},
+                      coords=coords)
+
+
+#: The per-sensor hydraulics :func:`channel_depletion` reads.
+HYDRAULICS = ("theta_r", "theta_s", "alpha_per_cm", "n", "theta_fc", "theta_wp",
+              "root_depth_m")
+
+#: Attributes of the variables of :func:`root_zone_depletion`.
+OBSERVATION_ATTRS = {"dr_obs_mm": {"units": "mm"}, "var_obs_mm2": {"units": "mm2"},
+                     "theta_obs": {"units": "m3 m-3"}, "above_fc": {}, "censored": {}}
+
+
+def channel_depletion(values: np.ndarray, is_tension: np.ndarray, depth_cm: np.ndarray,
+                      hyd: Mapping[str, np.ndarray | xr.DataArray],
+                      rules: AssimilationRules = DEFAULT_ASSIMILATION,
+                      censored: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The observation operator of :func:`root_zone_depletion` on arrays.
+
+    Parameters
+    ----------
+    values
+        Readings (sensor, depth, ...): tension [kPa] or VWC [m3 m-3].
+    is_tension
+        True for a tension probe (sensor,).
+    depth_cm
+        Channel depths [cm] (depth,).
+    hyd
+        Per sensor: ``theta_r``, ``theta_s``, ``alpha_per_cm``, ``n``, ``theta_fc``,
+        ``theta_wp`` and ``root_depth_m`` (:func:`probe_hydraulics`, in the order of
+        ``values``).
+    rules
+        Error variances.
+    censored
+        Like ``values``: True where a channel's value is only a lower bound of its
+        tension; None: none is.
+
+    Returns
+    -------
+    dict
+        ``dr_obs_mm``, ``var_obs_mm2``, ``theta_obs``, ``above_fc`` and ``censored`` over
+        (sensor, ...), as :func:`root_zone_depletion` documents them.
+    """
+    v = np.asarray(values).astype(float)
+    extra = (1,) * (v.ndim - 2)
 
     def per_sensor(name: str, depth: bool = True) -> np.ndarray:
-        a = np.asarray(hyd[name].values, dtype=float)
+        a = np.asarray(hyd[name], dtype=float)
         return a.reshape((-1, 1, *extra)) if depth else a.reshape((-1, *extra))
 
     vg = [per_sensor(k) for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
-    is_t = (quantity.values == "tension").reshape(
-        (-1, 1, *extra))
+    is_t = np.asarray(is_tension).reshape((-1, 1, *extra))
     psi = np.clip(v, 0.0, None)
     theta = np.where(is_t, van_genuchten_theta(psi, *vg), v)
     dpsi = 0.01 * psi + 0.1
     slope = np.abs(van_genuchten_theta(psi + dpsi, *vg) - van_genuchten_theta(psi, *vg)) / dpsi
     var_ch = rules.sigma_theta_channel**2 + np.where(
         is_t, (slope * rules.sigma_tension_rel * psi) ** 2, 0.0)
-    w = layer_weights(values["depth"].values, hyd["root_depth_m"].values).reshape(
+    w = layer_weights(depth_cm, np.asarray(hyd["root_depth_m"])).reshape(
         theta.shape[:2] + extra)
     w = np.where(np.isfinite(theta), w, 0.0)
     sw = w.sum(1)
@@ -227,19 +295,11 @@ def root_zone_depletion(
     var = zr_mm**2 * var_th + np.where(above, deficit**2, 0.0)
     cens = np.zeros(sw.shape, bool)
     if censored is not None:
-        c = censored.transpose("sensor", "depth", ...).fillna(False).values.astype(float)
-        cens = (w * c).sum(1) > 0
-    dims = ("sensor", *rest)
-    coords = {"sensor": values["sensor"].values}
-    coords.update({d: values[d].values for d in rest if d in values.coords})
+        cens = (w * np.asarray(censored).astype(float)).sum(1) > 0
     nan = np.nan
-    out = xr.Dataset({
-        "dr_obs_mm": (dims, np.where(has, dr, nan), {"units": "mm"}),
-        "var_obs_mm2": (dims, np.where(has, var, nan), {"units": "mm2"}),
-        "theta_obs": (dims, np.where(has, th_rz, nan), {"units": "m3 m-3"}),
-        "above_fc": (dims, above & has),
-        "censored": (dims, cens & has)}, coords=coords)
-    return out
+    return {"dr_obs_mm": np.where(has, dr, nan), "var_obs_mm2": np.where(has, var, nan),
+            "theta_obs": np.where(has, th_rz, nan), "above_fc": above & has,
+            "censored": cens & has}
 
 
 def daily_observations(readings: xr.Dataset, days: np.ndarray, sensors: xr.Dataset,
@@ -270,10 +330,51 @@ def daily_observations(readings: xr.Dataset, days: np.ndarray, sensors: xr.Datas
         ``theta_obs``, ``censored`` (``dr_obs_mm`` is a lower bound); ``site`` of each
         probe.
     """
-    means = window_means(readings, days, rules.window_hours)
-    bounds = window_bounds(readings, days, rules.window_hours)
-    censored = bounds.notnull()
-    obs = root_zone_depletion(means.where(~censored, bounds), readings["quantity"], hyd,
-                              rules, censored)
-    obs["site"] = sensors["site"]
-    return obs
+    return _observations(readings, days, sensors, hyd, rules)
+
+
+def morning_observations(readings: xr.Dataset, day: np.datetime64, sensors: xr.Dataset,
+                         hyd: xr.Dataset, rules: AssimilationRules = DEFAULT_ASSIMILATION
+                         ) -> xr.Dataset:
+    """The root-zone observations of every probe on the morning of ``day``:
+    ``daily_observations(readings, [day], ...).isel(time=0)`` (over ``sensor``, ``time``
+    a scalar coordinate), built once, for a caller that assimilates one morning at a
+    time (the closed-loop season)."""
+    return _observations(readings, np.array([np.datetime64(day, "D")]), sensors, hyd,
+                         rules, one=True)
+
+
+def _observations(readings: xr.Dataset, days: np.ndarray, sensors: xr.Dataset,
+                  hyd: xr.Dataset, rules: AssimilationRules, one: bool = False
+                  ) -> xr.Dataset:
+    """:func:`daily_observations`; with ``one``, of its only day as :func:`morning_observations`."""
+    v, valid, cens = _channels(readings)
+    var = readings.variables
+    keep, pos = _window_index(var["time"].values, days, rules.window_hours)
+    n_days = np.size(days)
+    bounds = _bounds(v, valid, cens, keep, pos, n_days)
+    censored = ~np.isnan(bounds)
+    means = np.where(censored, bounds, _window_average(v, valid, keep, pos, n_days))
+    ids = var["sensor"].values
+    if not np.array_equal(hyd.variables["sensor"].values, ids):
+        hyd = hyd.sel(sensor=ids)
+    q = var["quantity"].values  # over sensor, as the readings
+    out = channel_depletion(means, q == "tension", var["depth"].values,
+                            {k: hyd.variables[k].values for k in HYDRAULICS}, rules, censored)
+    time = np.asarray(days, dtype="datetime64[D]").astype("datetime64[ns]")
+    site = sensors["site"]
+    if one and np.array_equal(site["sensor"].values, ids):  # the day's column, unaligned
+        return xr.Dataset(
+            {**{k: ("sensor", v[:, 0], dict(OBSERVATION_ATTRS[k])) for k, v in out.items()},
+             "site": site.variable},
+            coords={"sensor": ids, "time": ((), time[0]),
+                    **{k: c.variable for k, c in site.coords.items() if k != "sensor"}})
+    data = {k: (("sensor", "time"), v, dict(OBSERVATION_ATTRS[k])) for k, v in out.items()}
+    if np.array_equal(site["sensor"].values, ids):  # as obs["site"] = site, unaligned
+        obs = xr.Dataset({**data, "site": site.variable}, coords={
+            "sensor": ids, "time": time,
+            **{k: c.variable for k, c in site.coords.items() if k != "sensor"}})
+    else:
+        obs = xr.Dataset(data, coords={"sensor": ids, "time": time})
+        obs["site"] = site
+    return obs.isel(time=0) if one else obs

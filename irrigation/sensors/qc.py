@@ -149,14 +149,21 @@ def range_check(readings: xr.Dataset, rules: QCRules = DEFAULT_QC) -> xr.Dataset
     ``range`` and ``censored`` bits, and ``valid`` (in range, not censored). For readings
     that arrive one day at a time (the closed-loop season)."""
     v = readings["value"].transpose("sensor", ...)
-    q = readings["quantity"].values
-    have = np.isfinite(v.values)
-    ok = in_physical_range(v.values, q, rules)
-    cens = at_ceiling(v.values, q, rules)
-    flags = np.zeros(v.shape, np.uint8)
+    flags, valid = range_flags(v.values, readings["quantity"].values, rules)
+    return readings.assign(qc_flags=(v.dims, flags), valid=(v.dims, valid))
+
+
+def range_flags(values: np.ndarray, quantity: np.ndarray, rules: QCRules = DEFAULT_QC
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The ``qc_flags`` and ``valid`` of :func:`range_check` for readings over
+    (``sensor``, ...) as arrays, ``quantity`` per sensor."""
+    have = np.isfinite(values)
+    ok = in_physical_range(values, quantity, rules)
+    cens = at_ceiling(values, quantity, rules)
+    flags = np.zeros(np.shape(values), np.uint8)
     flags[have & ~ok] |= QC_FLAGS["range"]
     flags[cens] |= QC_FLAGS["censored"]
-    return readings.assign(qc_flags=(v.dims, flags), valid=(v.dims, ok & ~cens))
+    return flags, ok & ~cens
 
 
 def _stuck(v: np.ndarray, hours: np.ndarray, min_duration_h: float) -> np.ndarray:

@@ -32,10 +32,12 @@ the same model over a whole season.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+from xarray.indexes import PandasIndex
 
 from ..params import require
 from ..soil import van_genuchten_tension_kpa
@@ -170,19 +172,36 @@ class ProbeModel:
         value = np.where(self.is_tension[:, None, None], psi, vwc)
         return np.where(self.installed[..., None], value, np.nan), now
 
-    def dataset(self, values: np.ndarray, first_day: np.datetime64) -> xr.Dataset:
+    def dataset(self, values: np.ndarray, first_day: np.datetime64,
+                **more: np.ndarray) -> xr.Dataset:
         """Readings ``(sensor, depth, 24 n_days)`` as the layout of
         :func:`irrigation.io.sensors.read_sensor_csv`: ``value`` over (``sensor``,
-        ``depth``, ``time``) hourly UTC from ``first_day``, coord ``quantity``."""
+        ``depth``, ``time``) hourly UTC from ``first_day``, coord ``quantity``; ``more``:
+        further variables over the same dims (e.g. the flags of
+        :func:`irrigation.sensors.range_flags`), in one construction."""
         t0 = np.datetime64(first_day, "D").astype("datetime64[h]")
-        time = t0 + np.arange(values.shape[-1]).astype("timedelta64[h]")
+        time = (t0 + np.arange(values.shape[-1]).astype("timedelta64[h]")).astype(
+            "datetime64[ns]")
+        # the channels' coordinates once per model, the hours' index built directly
+        index = PandasIndex(pd.Index(time), "time", coord_dtype=time.dtype)
+        hours = index.create_variables()["time"]
+        hours.attrs = {"timezone": "UTC"}
+        c = self._channel_coords
+        coords = xr.Coordinates({"sensor": c.variables["sensor"], "depth": c.variables["depth"],
+                                 "time": hours, "quantity": c.variables["quantity"]},
+                                indexes={**c.xindexes, "time": index})
+        dims = ("sensor", "depth", "time")
         return xr.Dataset(
-            {"value": (("sensor", "depth", "time"), values,
-                       {"units": "kPa or m3 m-3 (see quantity)"})},
-            coords={"sensor": self.sensor,
-                    "depth": ("depth", self.depth_cm, {"units": "cm"}),
-                    "time": ("time", time.astype("datetime64[ns]"), {"timezone": "UTC"}),
-                    "quantity": ("sensor", self.quantity)})
+            {"value": (dims, values, {"units": "kPa or m3 m-3 (see quantity)"}),
+             **{k: (dims, v) for k, v in more.items()}}, coords=coords)
+
+    @cached_property
+    def _channel_coords(self) -> xr.Coordinates:
+        """``sensor``, ``depth`` [cm] and ``quantity`` of :meth:`dataset`, with their
+        indexes."""
+        return xr.Coordinates({"sensor": self.sensor,
+                               "depth": ("depth", self.depth_cm, {"units": "cm"}),
+                               "quantity": ("sensor", self.quantity)})
 
 
 def channel_layers(depth_m: np.ndarray, bottom_m: np.ndarray):
