@@ -47,7 +47,7 @@ from pathlib import Path
 from daily_run import large_rows
 rows = large_rows(Path({workspace!r}))
 print("RESULT" + json.dumps([{{"name": r.name, "wall_s": r.wall_s, "peak_rss_mb": r.peak_rss_mb,
-    "notes": r.notes, "skipped": r.skipped,
+    "notes": r.notes, "skipped": r.skipped, "met": r.met, "target": r.target,
     "run": r.extra.get("run")}} for r in rows], default=str))
 """
 
@@ -119,6 +119,8 @@ def render(demo: dict, large: dict | None, days: int) -> str:
                 "timings_s", {}).items())
             peak = (r["peak_rss_mb"] or 0) / 1024
             lines.append(f"| {r['name']} | {r['wall_s'] or 0:.1f} | {peak:.2f} | {stages} |")
+        lines += [""] + [f"- {r['name']}: {'met' if r.get('met') else 'NOT met'} "
+                         f"({r.get('target', '')}); {r['notes']}" for r in large["rows"]]
     return "\n".join(lines) + "\n"
 
 
