@@ -190,3 +190,16 @@ def test_writing_a_plan_leaves_the_plotting_backend_alone(city, tmp_path):
         assert matplotlib.get_backend() == "svg"
     finally:
         matplotlib.use(before)
+
+
+def test_truck_maps_drawn_by_worker_processes_are_the_same_pixels(city):
+    from irrigation.plan import Sheets, truck_map_images
+
+    _, _, plan = _plan(city, _visits(city, 400, litres=400.0))
+    sheet = Sheets(plan, city.streets, city.config.crs, city.sites, city.refill_points, "")
+    trucks = sorted(int(v) for v in plan.stops["vehicle"].unique())
+    assert len(trucks) >= 2
+    here = truck_map_images(sheet, trucks, workers=1)
+    forked = truck_map_images(sheet, trucks, workers=2)
+    assert [a.tobytes() for a in here] == [b.tobytes() for b in forked]
+    assert here[0].size == (1125, 1440)  # 7.5 x 9.6 in at 150 dpi
