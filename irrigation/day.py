@@ -81,7 +81,6 @@ from .routing import (
 )
 from .sensors import (
     advance_variance,
-    analysis,
     analysis_arrays,
     channel_theta,
     daily_observations,
@@ -464,16 +463,13 @@ def assimilate(pm: PlanningModel, state: SoilState, obs: xr.Dataset | None,
     if obs is None:
         return state, 0
     d0, v0 = state.dr_mm, state.var_mm2
-    args = (d0, v0, obs, pm.city.sites, pm.taw_mm, pm.city.config.assimilation, rho)
-    if not (d0.dims == v0.dims == ("site",) and list(d0.coords) == ["site"]):
-        a = analysis(*args)
-        new = dataclasses.replace(state, dr_mm=a["dr_mm"], var_mm2=a["var_mm2"])
-        return new, int(a.attrs.get("n_obs", 0))
-    # a state over the sites alone: analysis' variables without its dataset
-    dr, var, _, n_obs = analysis_arrays(*args)
-    return dataclasses.replace(state, dr_mm=xr.DataArray(
-        dr, coords=d0.coords, dims="site", name="dr_mm", attrs={**d0.attrs, "units": "mm"}),
-        var_mm2=xr.DataArray(var, coords=d0.coords, dims="site", name="var_mm2",
+    dr, var, _, n_obs = analysis_arrays(d0, v0, obs, pm.city.sites, pm.taw_mm,
+                                        pm.city.config.assimilation, rho)
+    on_var = {k: c for k, c in d0.coords.items() if set(c.dims) <= set(v0.dims)}
+    return dataclasses.replace(  # as analysis' dataset variables, without the dataset
+        state, dr_mm=xr.DataArray(dr, coords=d0.coords, dims=d0.dims, name="dr_mm",
+                                  attrs={**d0.attrs, "units": "mm"}),
+        var_mm2=xr.DataArray(var, coords=on_var, dims=v0.dims, name="var_mm2",
                              attrs={**v0.attrs, "units": "mm2"})), n_obs
 
 
@@ -928,27 +924,12 @@ def decide_day(pm: PlanningModel, day: np.datetime64, fc: xr.Dataset,
                     fixed_system_plan(dem, s, cfg.decide, zone=zone))
 
 
-#: Empty deferred tables with x, y (:func:`_with_xy`) by the layout of the table.
-_EMPTY_WITH_XY: dict[tuple, pd.DataFrame] = {}
-
-
 def _with_xy(deferred: pd.DataFrame, sites: xr.Dataset) -> pd.DataFrame:
     """``deferred`` with the x, y [m] of its sites (NaN: unknown), as ``deferred.join``
-    of the sites' x, y on ``site``; an empty table of a layout seen before is copied (most
-    days defer nobody, and ``assign`` on an empty table costs a millisecond)."""
-    key = None
-    if deferred.empty:
-        key = (tuple(deferred.columns), tuple(deferred.dtypes.astype(str)),
-               type(deferred.index), str(deferred.index.dtype))
-        if key in _EMPTY_WITH_XY:
-            return _EMPTY_WITH_XY[key].copy()
+    of the sites' x, y on ``site``, by the sites' index."""
     at = sites.indexes["site"].get_indexer(deferred["site"])
-    xy = {k: np.where(at >= 0, sites[k].values.astype(float)[at], np.nan)
-          for k in ("x", "y")}
-    out = deferred.assign(**xy)
-    if key is not None:
-        _EMPTY_WITH_XY[key] = out.copy()
-    return out
+    return deferred.assign(**{k: np.where(at >= 0, sites[k].values.astype(float)[at], np.nan)
+                              for k in ("x", "y")})
 
 
 @dataclass(frozen=True)
@@ -994,9 +975,7 @@ def route_day(pm: PlanningModel, day: np.datetime64, visits: pd.DataFrame,
     if len(beyond):
         late = deferred_table(beyond, day, "fleet day", DEFERRAL_REASONS["fleet day"]).assign(
             x=beyond["x"].to_numpy(float), y=beyond["y"].to_numpy(float))
-        deferred = late if not len(deferred) else pd.concat(
-            [deferred.reindex(columns=late.columns).astype(late.dtypes.to_dict()), late],
-            ignore_index=True)
+        deferred = pd.concat([deferred, late], ignore_index=True) if len(deferred) else late
     problem, sol = _route(pm, v[~pulled] if pulled.any() and (~pulled).any() else v)
     passes = 1
     if pulled.any() and (~pulled).any() and len(sol.unserved) == 0:

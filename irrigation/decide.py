@@ -208,13 +208,8 @@ def site_thresholds(
         ``"RAW"`` or ``"young-tree tension"``.
     """
     t = site_threshold_arrays(sites, raw_mm, hydraulics, year, rules)
-    site = {"site": sites.site.values}
-    return xr.Dataset({
-        "threshold_mm": xr.DataArray(t["threshold_mm"], dims="site", coords=site,
-                                     attrs=dict(THRESHOLD_ATTRS["threshold_mm"])),
-        **{k: ("site", t[k], dict(THRESHOLD_ATTRS[k]))
-           for k in ("threshold_kpa", "raw_kpa", "young_tree_kpa", "rule")},
-    }, coords=site)
+    return xr.Dataset({k: ("site", v, dict(THRESHOLD_ATTRS[k])) for k, v in t.items()},
+                      coords={"site": sites.site.values})
 
 
 #: Attributes of the variables of :func:`site_thresholds`.

@@ -58,7 +58,9 @@ def _nearest_of_name(net: StreetNetwork, named: np.ndarray, names: np.ndarray,
                      x: np.ndarray, y: np.ndarray, want: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The nearest edge of the street named ``want`` (index into the graph's edges, -1
-    where no named edge has that name) and the fraction along it, per point."""
+    where no named edge has that name; ties to the lowest index), the fraction along it
+    and the squared distance [m2], per point: each point against its name's edges only
+    (the edges sorted by name, a point's candidates one contiguous run)."""
     by_name = np.argsort(names, kind="stable")
     sorted_names = names[by_name]
     lo = np.searchsorted(sorted_names, want, "left")
@@ -117,15 +119,15 @@ def cross_streets(net: StreetNetwork, node: np.ndarray, street: np.ndarray) -> n
     label = np.r_[net.name, net.name].astype(str)
     keep = (label != "") & np.isin(ends, node)
     vocab, code = np.unique(label[keep], return_inverse=True)
+    out = np.full(node.size, "", dtype=object)
+    if not keep.any():
+        return out
     pairs = np.unique(np.column_stack([ends[keep], code.ravel()]), axis=0)  # by node, name
     first = np.searchsorted(pairs[:, 0], node, "left")
     count = np.searchsorted(pairs[:, 0], node, "right") - first
-    out = np.full(node.size, "", dtype=object)
     for k in (0, 1):  # the first name, or the second when the first is the street itself
-        has = (count > k) & (out == "")
-        name = vocab[pairs[np.minimum(first + k, len(pairs) - 1), 1]] if len(pairs) else \
-            np.full(node.size, "")
-        take = has & (name != street)
+        name = vocab[pairs[np.minimum(first + k, len(pairs) - 1), 1]]
+        take = (count > k) & (out == "") & (name != street)
         out[take] = name[take]
     return out
 

@@ -652,19 +652,9 @@ def _scale_bar(ax, box) -> None:
             fontsize=9, zorder=6)
 
 
-def truck_map_png(sheet: Sheets, truck: int, size_in: tuple[float, float] = (7.5, 9.6)
-                  ) -> bytes:
-    """One truck's route on its own page: numbered stops on named streets, the hydrants
-    it uses labelled, the depot; PNG bytes."""
-    import io
-
-    buf = io.BytesIO()
-    truck_map_figure(sheet, truck, size_in).savefig(buf, dpi=150, format="png")
-    return buf.getvalue()
-
-
 def truck_map_image(sheet: Sheets, truck: int, size_in: tuple[float, float] = (7.5, 9.6)):
-    """:func:`truck_map_png` as an RGB ``PIL.Image`` at 150 dpi (for the PDF, which
+    """One truck's route on its own page: numbered stops on named streets, the hydrants
+    it uses labelled, the depot; an RGB ``PIL.Image`` at 150 dpi (for the PDF, which
     compresses the pixels itself: no PNG encoding and decoding on the way)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image as PILImage
@@ -710,7 +700,7 @@ def truck_map_images(sheet: Sheets, trucks: list[int], workers: int | None = Non
 
 
 def truck_map_figure(sheet: Sheets, truck: int, size_in: tuple[float, float] = (7.5, 9.6)):
-    """The matplotlib figure of :func:`truck_map_png`."""
+    """The matplotlib figure of :func:`truck_map_image`."""
     from matplotlib.figure import Figure
 
     g = sheet.stops[sheet.stops["vehicle"] == truck]

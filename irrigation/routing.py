@@ -638,27 +638,15 @@ def _patch_unreachable(dist: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
         dist[i, j] = UNREACHABLE_FACTOR * np.hypot(x[i] - x[j], y[i] - y[j])
 
 
-def travel_matrices(
-    x: np.ndarray,
-    y: np.ndarray,
-    speed_kmh: float,
-    network: StreetNetwork | None = None,
-    detour_factor: float = NetworkConfig.detour_factor,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Distance [m] and duration [s] matrices on the street graph, or by detour factor."""
-    if network is None:
-        return detour_matrices(x, y, detour_factor, speed_kmh)
-    return street_matrices(network, x, y, speed_kmh)
-
-
 def travel_distances_m(
     x: np.ndarray,
     y: np.ndarray,
     network: StreetNetwork | None = None,
     detour_factor: float = NetworkConfig.detour_factor,
 ) -> np.ndarray:
-    """The distance matrix of :func:`travel_matrices` [m] alone (no duration matrix
-    made and dropped)."""
+    """Travel distances [m] between the points, (n, n): on the street graph
+    (:func:`street_distances_m`), or without one by detour factor (:func:`detour_matrices`).
+    Durations are the distances over each truck type's speed (:class:`TravelTimes`)."""
     if network is None:
         return _detour_m(x, y, detour_factor)
     return street_distances_m(network, x, y)

@@ -346,10 +346,8 @@ class Forecast:
                 [a["time"].values for a in self.logged])))
         d = decide_day(self.pm, day, fc, log)
         sites = self.pm.city.sites
-        at = sites.indexes["site"].get_indexer(d.fixed["site"])  # the kept sites': all found
-        prio = (sites["priority"].values[at] if (at >= 0).all() else pd.Series(
-            sites["priority"].values, index=sites["site"].values).reindex(
-                d.fixed["site"]).to_numpy())
+        # the fixed runs are of this model's sites: every one is found
+        prio = sites["priority"].values[sites.indexes["site"].get_indexer(d.fixed["site"])]
         fixed = {c: d.fixed[c].to_numpy() for c in VISIT_COLUMNS if c in d.fixed}
         fixed.update(priority=prio, reason=np.full(len(d.fixed), "fixed system", object))
         return stack_visits(d.visits, fixed)

@@ -363,18 +363,16 @@ def _observations(readings: xr.Dataset, days: np.ndarray, sensors: xr.Dataset,
                             {k: hyd.variables[k].values for k in HYDRAULICS}, rules, censored)
     time = np.asarray(days, dtype="datetime64[D]").astype("datetime64[ns]")
     site = sensors["site"]
-    if one and np.array_equal(site["sensor"].values, ids):  # the day's column, unaligned
-        return xr.Dataset(
-            {**{k: ("sensor", v[:, 0], dict(OBSERVATION_ATTRS[k])) for k, v in out.items()},
-             "site": site.variable},
-            coords={"sensor": ids, "time": ((), time[0]),
-                    **{k: c.variable for k, c in site.coords.items() if k != "sensor"}})
-    data = {k: (("sensor", "time"), v, dict(OBSERVATION_ATTRS[k])) for k, v in out.items()}
-    if np.array_equal(site["sensor"].values, ids):  # as obs["site"] = site, unaligned
-        obs = xr.Dataset({**data, "site": site.variable}, coords={
-            "sensor": ids, "time": time,
-            **{k: c.variable for k, c in site.coords.items() if k != "sensor"}})
+    if one:  # the day's column, time a scalar coordinate (as isel(time=0))
+        data = {k: ("sensor", v[:, 0], dict(OBSERVATION_ATTRS[k])) for k, v in out.items()}
+        coords = {"sensor": ids, "time": ((), time[0])}
     else:
-        obs = xr.Dataset(data, coords={"sensor": ids, "time": time})
-        obs["site"] = site
-    return obs.isel(time=0) if one else obs
+        data = {k: (("sensor", "time"), v, dict(OBSERVATION_ATTRS[k])) for k, v in out.items()}
+        coords = {"sensor": ids, "time": time}
+    if not np.array_equal(site["sensor"].values, ids):
+        obs = xr.Dataset(data, coords=coords)
+        obs["site"] = site  # aligned on sensor
+        return obs
+    # as obs["site"] = site, without the alignment
+    return xr.Dataset({**data, "site": site.variable}, coords={
+        **coords, **{k: c.variable for k, c in site.coords.items() if k != "sensor"}})

@@ -198,3 +198,21 @@ def test_offered_visits_are_an_upper_bound_on_what_the_fleet_can_make():
         assert offer_count(litres, trucks, factor + 1) >= n
 
     check()
+
+
+def test_offer_count_worked_example():
+    """Two trucks, 07:00-15:00 with a 30 min break: 2 x 450 = 900 min a day. A 200 L
+    visit takes at least 4 min set-up + 200 / 100 L/min = 6 min: 150 such visits fill
+    the day, 300 fill it twice."""
+    import datetime as dt
+
+    from irrigation.routing import VehicleType, offer_count
+
+    trucks = (VehicleType("truck", 2, 2000.0, 100.0, setup_min=4.0, speed_kmh=20.0,
+                          shift_start=dt.time(7), shift_end=dt.time(15), break_min=30.0),)
+    litres = np.full(400, 200.0)
+    assert offer_count(litres, trucks, 1.0) == 150
+    assert offer_count(litres, trucks, 2.0) == 300
+    assert offer_count(litres, trucks, 2.5) == 375
+    assert offer_count(litres[:101], trucks, 2.5) == 101
+    assert offer_count(litres, trucks, 0) == 400
