@@ -100,24 +100,37 @@ def background_correlation(a: xr.Dataset, b: xr.Dataset, rules: AssimilationRule
     category factor s·J + (1 - s)·[same] is positive semi-definite, and by the Schur product
     theorem (Horn & Johnson 2013, Matrix Analysis, thm. 7.5.3) so is the product.
     """
-    cols = {k: b[k].values for k in ("x", "y", "soil_texture", "species", "kind")}
-    age_b = _age(b)
-    rows = {k: a[k].values for k in cols}
-    age_a = _age(a)
-    rho = np.empty((a.sizes["site"], b.sizes["site"]))
-    for i in range(0, rho.shape[0], CORRELATION_ROWS):
-        r = slice(i, i + CORRELATION_ROWS)
-        d = np.hypot(rows["x"][r, None] - cols["x"][None, :],
-                     rows["y"][r, None] - cols["y"][None, :])
+    rows = {k: a[k].values for k in ("x", "y")}
+    cols = {k: b[k].values for k in ("x", "y")}
+    for k in ("soil_texture", "species", "kind"):
+        rows[k], cols[k] = _category_codes(a[k].values, b[k].values)
+    rows["age"], cols["age"] = _age(a), _age(b)
+    rho = np.zeros((a.sizes["site"], b.sizes["site"]))
+    # rows of a kind no site of b has stay 0 (probes sit in one or two of five kinds)
+    live = np.flatnonzero(np.isin(rows["kind"], cols["kind"]))
+    for i in range(0, live.size, CORRELATION_ROWS):
+        r = live[i:i + CORRELATION_ROWS]
+        at = {k: v[r, None] for k, v in rows.items()}
+        d = np.hypot(at["x"] - cols["x"][None, :], at["y"] - cols["y"][None, :])
         block = np.exp(-d / rules.length_scale_m)
         for name, s in (("soil_texture", rules.similarity_soil),
                         ("species", rules.similarity_species)):
-            block *= np.where(rows[name][r, None] == cols[name][None, :], 1.0, s)
-        age = np.abs(age_a[r, None] - age_b[None, :]) > rules.age_tolerance_years
+            block *= np.where(at[name] == cols[name][None, :], 1.0, s)
+        age = np.abs(at["age"] - cols["age"][None, :]) > rules.age_tolerance_years
         block *= np.where(age, rules.similarity_age, 1.0)
-        block *= rows["kind"][r, None] == cols["kind"][None, :]
+        block *= at["kind"] == cols["kind"][None, :]
         rho[r] = block
     return rho
+
+
+def _category_codes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of two label arrays, equal where the labels are equal (missing labels
+    match nothing, as NaN does): comparing 150,000 x 300 codes is ~10x faster than
+    comparing the strings."""
+    codes, _ = pd.factorize(np.concatenate([a, b]))
+    ca, cb = codes[:a.size], codes[a.size:].copy()
+    cb[cb < 0] = -2
+    return ca, cb
 
 
 CORRELATION_ROWS = 10_000

@@ -291,7 +291,13 @@ def test_background_correlation_in_blocks_is_the_formula(city, monkeypatch):
     a = city.sites.isel(site=np.linspace(0, n - 1, 250).astype(int))  # every kind
     b = city.sites.isel(site=np.linspace(3, n - 2, 40).astype(int))
     monkeypatch.setattr(assimilate, "CORRELATION_ROWS", 7)
-    got = assimilate.background_correlation(a, b, rules)
+    young = b.isel(site=np.flatnonzero(b.kind.values == "young_tree"))  # as the probes
+    assert 0 < young.sizes["site"] < 40
+    _check_correlation(a, young, rules, assimilate.background_correlation(a, young, rules))
+    _check_correlation(a, b, rules, assimilate.background_correlation(a, b, rules))
+
+
+def _check_correlation(a, b, rules, got):
     d = np.hypot(a.x.values[:, None] - b.x.values[None, :],
                  a.y.values[:, None] - b.y.values[None, :])
     want = np.exp(-d / rules.length_scale_m)
@@ -303,5 +309,17 @@ def test_background_correlation_in_blocks_is_the_formula(city, monkeypatch):
         - np.nan_to_num(b.planting_year.values.astype(float), nan=-9999.0)[None, :]
     want *= np.where(np.abs(years) > rules.age_tolerance_years, rules.similarity_age, 1.0)
     want *= a.kind.values[:, None] == b.kind.values[None, :]
-    assert got.shape == (250, 40) and (got > 0).any() and (got == 0).any()
+    assert got.shape == (250, b.sizes["site"]) and (got > 0).any() and (got == 0).any()
     np.testing.assert_array_equal(got, want)
+
+
+def test_background_correlation_missing_labels_match_nothing(city):
+    """A site without a species is not 'the same species' as another without one (NaN
+    labels compare unequal, as in the string comparison)."""
+    from irrigation.sensors import background_correlation
+
+    rules = city.config.assimilation
+    two = city.sites.isel(site=[0, 0]).copy(deep=True)
+    two["species"] = ("site", np.array([np.nan, np.nan], dtype=object))
+    rho = background_correlation(two, two, rules)
+    np.testing.assert_allclose(rho, [[rules.similarity_species] * 2] * 2)
