@@ -80,6 +80,7 @@ from .routing import (
     solve,
 )
 from .sensors import (
+    CorrelationRows,
     advance_variance,
     analysis_arrays,
     channel_theta,
@@ -371,12 +372,13 @@ class SensorObservations:
         Root-zone observations of each morning (:func:`irrigation.sensors.daily_observations`)
         over (``sensor``, ``time``).
     rho
-        Background correlation of every site with each probe's site (site x sensor).
+        Background correlation of every site with each probe's site (site x sensor, by
+        its rows that can be non-zero).
     """
 
     readings: xr.Dataset
     daily: xr.Dataset
-    rho: np.ndarray
+    rho: CorrelationRows
 
 
 def _per_probe(da: xr.DataArray, city: City) -> xr.DataArray:
@@ -450,7 +452,7 @@ def observe(pm: PlanningModel, readings: xr.Dataset | None, et0_mm: xr.DataArray
 
 
 def assimilate(pm: PlanningModel, state: SoilState, obs: xr.Dataset | None,
-               rho: np.ndarray | None) -> tuple[SoilState, int]:
+               rho: CorrelationRows | None) -> tuple[SoilState, int]:
     """The sensor analysis of the state's morning (optimal interpolation,
     :func:`irrigation.sensors.analysis`); returns the state and the probes used.
 

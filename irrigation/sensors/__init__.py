@@ -17,6 +17,7 @@ The season replay that scores the assimilation at held-out probes is
 
 from .assimilate import DEFAULT_ASSIMILATION as DEFAULT_ASSIMILATION
 from .assimilate import AssimilationRules as AssimilationRules
+from .assimilate import CorrelationRows as CorrelationRows
 from .assimilate import advance_variance as advance_variance
 from .assimilate import analysis as analysis
 from .assimilate import analysis_arrays as analysis_arrays

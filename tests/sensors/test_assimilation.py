@@ -150,6 +150,40 @@ def test_analysis_with_several_observations_is_the_textbook_oi():
     np.testing.assert_allclose(a.var_mm2.values[7:], pb.values[7:], rtol=1e-15)
 
 
+def test_analysis_is_the_same_with_the_correlation_given_by_rows_or_full():
+    """The correlation passed as its non-zero rows, as the full matrix or not at all gives
+    the same analysis to the bit, also when an observation is missing (its column is
+    dropped) and with lawns no probe correlates with."""
+    from irrigation.sensors import CorrelationRows, background_correlation, probe_correlation
+
+    rules = AssimilationRules(length_scale_m=400.0)
+    rng = np.random.default_rng(5)
+    sites = _sites(rng.uniform(0, 2000, 300), kind=["young_tree"] * 200 + ["lawn"] * 100)
+    ids = sites.site.values
+    xb = xr.DataArray(rng.uniform(10, 40, 300), dims="site", coords={"site": ids})
+    pb = xr.DataArray(rng.uniform(4, 30, 300), dims="site", coords={"site": ids})
+    at = np.arange(1, 200, 5)  # 40 probes
+    sensors = xr.Dataset({"site": ("sensor", ids[at])}, coords={"sensor": at})
+    rows = probe_correlation(sites, sensors, rules)
+    full = background_correlation(sites, sites.isel(site=at), rules)
+    assert isinstance(rows, CorrelationRows) and rows.rows.tolist() == list(range(200))
+    np.testing.assert_array_equal(rows.toarray(), full)
+    np.testing.assert_array_equal(rows.at(np.array([280, 4, 0])), full[[280, 4, 0]])
+    taw = xr.full_like(xb, 1000.0)
+    y0 = rng.uniform(0, 50, at.size)
+    for y in (y0, np.where(np.arange(at.size) == 7, np.nan, y0)):
+        obs = xr.Dataset({"site": ("sensor", ids[at]), "dr_obs_mm": ("sensor", y),
+                          "var_obs_mm2": ("sensor", rng.uniform(1, 9, at.size))})
+        got = [analysis(xb, pb, obs, sites, taw, rules, rho) for rho in (rows, full, None)]
+        xr.testing.assert_identical(got[0], got[1])
+        ok = np.isfinite(y)  # as if the missing probe did not exist
+        alone = analysis(xb, pb, obs.isel(sensor=ok), sites, taw, rules,
+                         np.ascontiguousarray(full[:, ok]))
+        xr.testing.assert_identical(got[0], alone)
+        np.testing.assert_allclose(got[0].dr_mm, got[2].dr_mm, rtol=1e-13)
+        assert (got[0].dr_mm.values[200:] == xb.values[200:]).all()
+
+
 @pytest.fixture(scope="module")
 def season(city):
     from irrigation.hindcast import sensor_hindcast
