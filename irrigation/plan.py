@@ -32,6 +32,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -323,10 +324,12 @@ def write_plan(
     os.chmod(tmp, 0o777 & ~umask)
     try:
         sheet = Sheets(plan, network, crs, sites, refill_points, attribution)
-        _write_driver_sheets(sheet, tmp)
-        _write_geojson(sheet, tmp / "routes.geojson")
-        _write_map(sheet, tmp / "map.png")
-        _write_pdf(sheet, tmp / "driver_sheets.pdf")
+        trucks = [int(v) for v in sheet.stops["vehicle"].unique()]
+        with MapDrawing(sheet, sorted(trucks), tmp / "map.png") as drawing:
+            _write_driver_sheets(sheet, tmp)
+            _write_geojson(sheet, tmp / "routes.geojson")
+            _write_pdf(sheet, tmp / "driver_sheets.pdf", drawing.truck_image)
+            drawing.write_day_map()
         _write_fixed(sheet, tmp)
         neutralise(summary_table(plan)).to_csv(tmp / "summary.csv", index=False,
                                                float_format="%.2f", lineterminator="\n")
@@ -667,7 +670,7 @@ def truck_map_image(sheet: Sheets, truck: int, size_in: tuple[float, float] = (7
                                "raw", "RGBA", 0, 1).convert("RGB")
 
 
-#: The sheets being drawn, in a worker process of :func:`truck_map_images` (set by its
+#: The sheets being drawn, in a worker process of :class:`MapDrawing` (set by its
 #: initialiser in the forked worker only).
 _WORKER_SHEET: list = []
 
@@ -681,22 +684,68 @@ def _worker_image(truck: int) -> tuple[tuple[int, int], bytes]:
     return image.size, image.tobytes()
 
 
+def _worker_day_map(path: Path) -> None:
+    _write_map(_WORKER_SHEET[0], path)
+
+
+class MapDrawing:
+    """The day map and the trucks' maps of ``sheet``, drawn while the caller writes the
+    rest.
+
+    With more than one CPU and ``fork``, ``workers`` forked processes (default: one per
+    CPU; they inherit the sheet, nothing is pickled) start at once on the day map (the
+    longest) and then the trucks' maps in order, so the driver sheets' tables are laid
+    out while the maps are drawn; otherwise each map is drawn in this process when it is
+    asked for. A map takes ~0.6 s of matplotlib's Python (the large city's day map ~5 s),
+    which threads would not share out; the images are the same either way (tested). Use
+    as a context manager: leaving it stops the workers.
+    """
+
+    def __init__(self, sheet: Sheets, trucks: Sequence[int], day_map: Path | None = None,
+                 workers: int | None = None) -> None:
+        self.sheet, self.path = sheet, day_map
+        jobs = len(trucks) + (day_map is not None)
+        workers = min(jobs, workers or os.cpu_count() or 1)
+        self._pool, self._day, self._trucks = None, None, {}
+        if workers > 1 and hasattr(os, "fork"):
+            import multiprocessing
+
+            ctx = multiprocessing.get_context("fork")
+            self._pool = ctx.Pool(workers, initializer=_worker_init, initargs=(sheet,))
+            if day_map is not None:
+                self._day = self._pool.apply_async(_worker_day_map, (day_map,))
+            self._trucks = {t: self._pool.apply_async(_worker_image, (t,)) for t in trucks}
+
+    def __enter__(self) -> MapDrawing:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+
+    def truck_image(self, truck: int):
+        """:func:`truck_map_image` of ``truck`` (waits for its worker)."""
+        from PIL import Image as PILImage
+
+        if truck not in self._trucks:
+            return truck_map_image(self.sheet, truck)
+        size, data = self._trucks[truck].get()
+        return PILImage.frombytes("RGB", size, data)
+
+    def write_day_map(self) -> None:
+        """Have the day map written to its path (waits for its worker)."""
+        if self._day is not None:
+            self._day.get()
+        elif self.path is not None:
+            _write_map(self.sheet, self.path)
+
+
 def truck_map_images(sheet: Sheets, trucks: list[int], workers: int | None = None) -> list:
     """:func:`truck_map_image` of each truck, drawn by ``workers`` forked processes
-    (default: one per CPU, at most one per truck; 1 or no ``fork``: in this process).
-    A map takes ~0.6 s of matplotlib's Python, which threads would not share out; the
-    images are the same either way (tested)."""
-    from PIL import Image as PILImage
-
-    workers = min(len(trucks), workers or os.cpu_count() or 1)
-    if workers <= 1 or not hasattr(os, "fork"):
-        return [truck_map_image(sheet, t) for t in trucks]
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork")  # the workers inherit the sheet: no pickling
-    with ctx.Pool(workers, initializer=_worker_init, initargs=(sheet,)) as pool:
-        drawn = pool.map(_worker_image, trucks, chunksize=1)
-    return [PILImage.frombytes("RGB", size, data) for size, data in drawn]
+    (:class:`MapDrawing`)."""
+    with MapDrawing(sheet, trucks, workers=workers) as drawing:
+        return [drawing.truck_image(t) for t in trucks]
 
 
 def truck_map_figure(sheet: Sheets, truck: int, size_in: tuple[float, float] = (7.5, 9.6)):
@@ -824,9 +873,10 @@ def _route_rows(sheet: Sheets, g: pd.DataFrame, st) -> tuple[list, list]:
     return rows, spans
 
 
-def _picture(image, width: float, height: float):
-    """A centred flowable drawing a ``PIL.Image`` at ``width`` x ``height`` [pt] (ReportLab's
-    ``Image`` flowable reads only files)."""
+def _picture(image: Callable[[], object], width: float, height: float):
+    """A centred flowable drawing the ``PIL.Image`` that ``image()`` gives when the page
+    is drawn, at ``width`` x ``height`` [pt] (ReportLab's ``Image`` flowable reads only
+    files)."""
     from reportlab.lib.utils import ImageReader
     from reportlab.platypus import Flowable
 
@@ -835,15 +885,16 @@ def _picture(image, width: float, height: float):
             return width, height
 
         def draw(self):
-            self.canv.drawImage(ImageReader(image), 0, 0, width, height, mask="auto")
+            self.canv.drawImage(ImageReader(image()), 0, 0, width, height, mask="auto")
 
     pic = Picture()
     pic.hAlign = "CENTER"
     return pic
 
 
-def _write_pdf(sheet: Sheets, path: Path) -> None:
-    """``driver_sheets.pdf``: per truck, the ordered stops (A4, >= 10 pt) and its map."""
+def _write_pdf(sheet: Sheets, path: Path, truck_image: Callable[[int], object]) -> None:
+    """``driver_sheets.pdf``: per truck, the ordered stops (A4, >= 10 pt) and its map
+    (``truck_image(truck)``, asked for when its page is drawn)."""
     from reportlab.lib import colors
     from reportlab.lib.units import cm
     from reportlab.platypus import PageBreak, Paragraph, Spacer, Table, TableStyle
@@ -856,7 +907,6 @@ def _write_pdf(sheet: Sheets, path: Path) -> None:
     head = ["#", "time", "where", "site", "litres", "given L", "done", "notes"]
     widths = [1.0 * cm, 1.5 * cm, 5.6 * cm, 3.5 * cm, 1.5 * cm, 1.6 * cm, 1.3 * cm, 2.0 * cm]
     groups = list(sheet.stops.groupby("vehicle"))
-    maps = truck_map_images(sheet, [int(v) for v, _ in groups])
     if not groups:
         story.append(Paragraph(f"Watering plan {plan.date}: no truck goes out today.",
                                st["title"]))
@@ -884,7 +934,7 @@ def _write_pdf(sheet: Sheets, path: Path) -> None:
                       ("BACKGROUND", (0, r), (-1, r), colors.HexColor("#e8eef5"))]
         table.setStyle(TableStyle(style))
         story += [table, PageBreak(),
-                  _picture(maps[i], 18 * cm, 18 * cm * 9.6 / 7.5)]
+                  _picture(partial(truck_image, int(v)), 18 * cm, 18 * cm * 9.6 / 7.5)]
         if i < len(groups) - 1:
             story.append(PageBreak())
     _build(doc, story, page)

@@ -203,3 +203,15 @@ def test_truck_maps_drawn_by_worker_processes_are_the_same_pixels(city):
     forked = truck_map_images(sheet, trucks, workers=2)
     assert [a.tobytes() for a in here] == [b.tobytes() for b in forked]
     assert here[0].size == (1125, 1440)  # 7.5 x 9.6 in at 150 dpi
+
+
+def test_the_day_map_drawn_by_a_worker_is_the_same_file(city, tmp_path):
+    from irrigation.plan import MapDrawing, Sheets
+
+    _, _, plan = _plan(city, _visits(city, 400, litres=400.0))
+    sheet = Sheets(plan, city.streets, city.config.crs, city.sites, city.refill_points, "")
+    for workers in (1, 2):
+        with MapDrawing(sheet, [1], tmp_path / f"map{workers}.png", workers) as drawing:
+            assert drawing.truck_image(1).size == (1125, 1440)
+            drawing.write_day_map()
+    assert (tmp_path / "map1.png").read_bytes() == (tmp_path / "map2.png").read_bytes()
