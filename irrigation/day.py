@@ -510,7 +510,7 @@ def advance(pm: PlanningModel, state: SoilState, et0_mm: xr.DataArray,
             watering_l.variable.transpose("time", "site").values, dtype=float)[..., None],
         depth_to_water_m=None if dtw_m is None else np.asarray(
             dtw_m.values, dtype=float).reshape(1, -1, 1),
-        initial_depletion_mm=dr0)
+        initial_depletion_mm=dr0, fluxes=False)
     dr_next = dr.copy(data=sim["dr_mm"][0] if members else sim["dr_mm"][0, :, 0])
     v = state.var_mm2  # (site[, member])
     if v.dims[0] != "site":
@@ -737,14 +737,15 @@ def _blocks(n: int) -> list[slice]:
 
 def _soil(pm: PlanningModel, ens: Ensemble, dtw_m: np.ndarray, b: slice
           ) -> dict[str, np.ndarray]:
-    """The ensemble's soil balance for the sites of block ``b`` (time, site, member);
+    """The ensemble's soil balance for the sites of block ``b`` (time, site, member),
+    without the fluxes it takes as given (:func:`~irrigation.soil.balance`'s ``fluxes``);
     ``dtw_m`` the depth to water [m] over (time or 1, site)."""
     return balance(pm.soil.take(b),
                    ens.et0_mm.variable.transpose("time", "member").values[:, None],
                    ens.weather.variables["precip_mm"].transpose("time", "member").values[
                        :, None],
                    depth_to_water_m=dtw_m[:, b, None],
-                   initial_depletion_mm=ens.dr0_mm.values[b])
+                   initial_depletion_mm=ens.dr0_mm.values[b], fluxes=False)
 
 
 def forecast_percolation(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray) -> np.ndarray:
