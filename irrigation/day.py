@@ -786,7 +786,8 @@ class _Tension(BackendArray):
         return out.squeeze(axis=drop) if drop else out
 
 
-def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Dataset:
+def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray, *,
+             decide_only: bool = False) -> xr.Dataset:
     """Soil forecast of every site and member without watering.
 
     Parameters
@@ -797,6 +798,9 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
         Heads of each morning of the horizon [m] (time, layer, row, col), e.g.
         :func:`morning_heads` of a groundwater forecast; or (layer, row, col): today's
         heads held over the horizon.
+    decide_only
+        Only what :func:`decide_day` reads: ``dr_mm`` and ``threshold_mm`` over the
+        coordinates ``time``, ``site`` and ``member`` (a planner without a report).
 
     Returns
     -------
@@ -835,10 +839,16 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
         sim = _soil(pm, ens, dtw, b)
         dr[1:, b] = sim["dr_mm"][:-1]
         raw[b] = np.median(sim["raw_mm"][0], axis=-1)
-    tension = xr.Variable(("time", "site", "member"), indexing.LazilyIndexedArray(
-        _Tension(dr, h, zr)), {"units": "kPa"})
     thr = site_threshold_arrays(s, raw, pm.hydraulics, int(str(ens.day)[:4]), cfg.decide)
     dims = ("time", "site", "member")
+    if decide_only:
+        return xr.Dataset(
+            {"dr_mm": (dims, dr, {"units": "mm"}),
+             "threshold_mm": ("site", thr["threshold_mm"], dict(THRESHOLD_ATTRS["threshold_mm"]))},
+            coords=dim_coords(index_coords(s), time=fc["time"].values,
+                              member=fc["member"].values))
+    tension = xr.Variable(dims, indexing.LazilyIndexedArray(_Tension(dr, h, zr)),
+                          {"units": "kPa"})
     # one Dataset of variables and one set of coordinates (no alignment of DataArrays)
     return xr.Dataset(
         {"dr_mm": (dims, dr, {"units": "mm"}),

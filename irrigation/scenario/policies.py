@@ -338,7 +338,7 @@ class Forecast:
         within = {"time": slice(0, self.reach_days)}  # the days its decisions look at
         ens = dataclasses.replace(ens, weather=ens.weather.isel(within),
                                   et0_mm=ens.et0_mm.isel(within))
-        fc = forecast(self.pm, ens, morning.heads_m)  # heads held
+        fc = forecast(self.pm, ens, morning.heads_m, decide_only=True)  # heads held
         day = np.datetime64(morning.day, "D")
         log = None if not self.logged else xr.DataArray(
             np.concatenate([a.values for a in self.logged]), dims=("time", "site"),
