@@ -69,7 +69,7 @@ from .groundwater.assumed import AssumedWaterTable
 from .groundwater.backend import solve_model
 from .groundwater.forecast import depth_to_water_at, forecast_model
 from .groundwater.model import GwfModel
-from .groundwater.output import heads_dataset
+from .groundwater.output import head_values
 from .plan import Plan, empty_plan, make_plan
 from .routing import (
     RoutingProblem,
@@ -269,7 +269,7 @@ def steady_state(pm: PlanningModel, backend: str | None = None) -> GroundwaterRu
         strt = np.where(np.abs(pm.groundwater.strt) < 1e29, pm.groundwater.strt, np.nan)
         return GroundwaterRun(strt[None], f"the groundwater model's steady state did not "
                               f"converge ({exc}); its starting heads are used")
-    return GroundwaterRun(heads_dataset(pm.groundwater, result)["head"].isel(time=[0]).values)
+    return GroundwaterRun(head_values(result)[:1])
 
 
 def steady_heads(pm: PlanningModel, backend: str | None = None) -> np.ndarray:
@@ -636,7 +636,7 @@ def groundwater_step(pm: PlanningModel, heads_m: np.ndarray, recharge_mm_d: np.n
         return GroundwaterRun(np.broadcast_to(heads_m, (n, *np.shape(heads_m))),
                               f"groundwater did not converge over {start}..{end} ({exc}); "
                               f"the heads of {start} are held")
-    return GroundwaterRun(heads_dataset(model, result, start=start)["head"].values)
+    return GroundwaterRun(head_values(result))
 
 
 def spinup_periods(recharge_mm_d: np.ndarray, step_days: int

@@ -166,6 +166,23 @@ def test_forecast_coordinates_are_those_of_the_values(pm):
     xr.testing.assert_identical(part, fc[["dr_mm", "threshold_mm"]].reset_coords(drop=True))
 
 
+def test_head_values_are_the_heads_datasets(pm):
+    """groundwater_step's heads (head_values) are heads_dataset's ``head``: NaN where
+    dry or inactive."""
+    from irrigation.groundwater.model import HDRY, HNOFLO
+    from irrigation.groundwater.output import head_values, heads_dataset
+    from irrigation.groundwater.result import SolveResult
+
+    m = pm.groundwater
+    heads = np.random.default_rng(1).uniform(0, 10, (2, *m.shape))
+    heads[0, 0, :2] = HDRY
+    heads[1, -1, -3:] = HNOFLO
+    result = SolveResult(heads, np.array([1.0, 2.0]), [(0, 0), (0, 1)], [], [1, 1])
+    got = head_values(result)
+    np.testing.assert_array_equal(got, heads_dataset(m, result)["head"].values)
+    assert np.isnan(got).sum() == 5 * m.shape[2]
+
+
 def test_spinup_periods_keep_the_water_and_the_days():
     """7-day periods of a 17-day spin-up: 7 + 7 + 3 days, each the mean of its days; the
     recharge times the period lengths is the daily recharge's sum."""
