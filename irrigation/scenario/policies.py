@@ -336,8 +336,8 @@ class Forecast:
             return _empty_visits()
         ens = self._ensemble(morning)
         within = {"time": slice(0, self.reach_days)}  # the days its decisions look at
-        ens = dataclasses.replace(ens, weather=ens.weather.isel(within),
-                                  et0_mm=ens.et0_mm.isel(within))
+        ens = dataclasses.replace(ens, weather=ens.weather[["precip_mm"]].isel(within),
+                                  et0_mm=ens.et0_mm.isel(within))  # all the forecast reads
         fc = forecast(self.pm, ens, morning.heads_m, decide_only=True)  # heads held
         day = np.datetime64(morning.day, "D")
         log = None if not self.logged else xr.DataArray(
