@@ -720,7 +720,7 @@ def forecast_ensemble(pm: PlanningModel, state: SoilState, weather: xr.Dataset, 
     if horizon < cfg.run.horizon_days:
         warnings = (f"the forecast covers {horizon} of the {cfg.run.horizon_days} days of "
                     "the horizon",)
-    site_ids = pm.city.sites["site"].values
+    site_ids = pm.city.sites.variables["site"].values
     rng = np.random.default_rng(seed + 1)
     z = rng.standard_normal((site_ids.size, fc.sizes["member"]))
     z[:, 0] = 0.0
@@ -823,7 +823,7 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray, *,
     """
     cfg = pm.city.config
     s = pm.city.sites
-    site_ids = s["site"].values
+    site_ids = s.variables["site"].values
     fc = ens.weather
     horizon, n_mem = fc.sizes["time"], fc.sizes["member"]
     dtw_all = pm.depth_to_water_m(heads_m)
@@ -834,7 +834,7 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray, *,
     dr[0] = ens.dr0_mm.values
     raw = np.empty(site_ids.size)
     h = {k: np.asarray(v, float) for k, v in pm.hydraulics.items()}
-    zr = s["root_depth_m"].values.astype(float)
+    zr = s.variables["root_depth_m"].values.astype(float)
     for b in _blocks(site_ids.size):
         sim = _soil(pm, ens, dtw, b)
         dr[1:, b] = sim["dr_mm"][:-1]
@@ -939,7 +939,8 @@ def _with_xy(deferred: pd.DataFrame, sites: xr.Dataset) -> pd.DataFrame:
     """``deferred`` with the x, y [m] of its sites (NaN: unknown), as ``deferred.join``
     of the sites' x, y on ``site``, by the sites' index."""
     at = sites.indexes["site"].get_indexer(deferred["site"])
-    return deferred.assign(**{k: np.where(at >= 0, sites[k].values.astype(float)[at], np.nan)
+    v = sites.variables
+    return deferred.assign(**{k: np.where(at >= 0, v[k].values.astype(float)[at], np.nan)
                               for k in ("x", "y")})
 
 

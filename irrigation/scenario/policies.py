@@ -347,7 +347,8 @@ class Forecast:
         d = decide_day(self.pm, day, fc, log)
         sites = self.pm.city.sites
         # the fixed runs are of this model's sites: every one is found
-        prio = sites["priority"].values[sites.indexes["site"].get_indexer(d.fixed["site"])]
+        at = sites.indexes["site"].get_indexer(d.fixed["site"])
+        prio = sites.variables["priority"].values[at]
         fixed = {c: d.fixed[c].to_numpy() for c in VISIT_COLUMNS if c in d.fixed}
         fixed.update(priority=prio, reason=np.full(len(d.fixed), "fixed system", object))
         return stack_visits(d.visits, fixed)
