@@ -720,9 +720,8 @@ def forecast_ensemble(pm: PlanningModel, state: SoilState, weather: xr.Dataset, 
     if horizon < cfg.run.horizon_days:
         warnings = (f"the forecast covers {horizon} of the {cfg.run.horizon_days} days of "
                     "the horizon",)
-    site_ids = pm.city.sites.variables["site"].values
     rng = np.random.default_rng(seed + 1)
-    z = rng.standard_normal((site_ids.size, fc.sizes["member"]))
+    z = rng.standard_normal((pm.city.sites.sizes["site"], fc.sizes["member"]))
     z[:, 0] = 0.0
     dr0 = np.clip(state.dr_mm.values[:, None] + np.sqrt(state.var_mm2.values)[:, None] * z,
                   0.0, pm.taw_mm.values[:, None])
@@ -823,19 +822,19 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray, *,
     """
     cfg = pm.city.config
     s = pm.city.sites
-    site_ids = s.variables["site"].values
+    n_sites = s.sizes["site"]
     fc = ens.weather
     horizon, n_mem = fc.sizes["time"], fc.sizes["member"]
     dtw_all = pm.depth_to_water_m(heads_m)
     dtw = dtw_all.variable.transpose("time", "site").values
     if np.ndim(heads_m) == 3:  # held over the horizon
         dtw = dtw[np.zeros(horizon, int)]
-    dr = np.empty((horizon, site_ids.size, n_mem))
+    dr = np.empty((horizon, n_sites, n_mem))
     dr[0] = ens.dr0_mm.values
-    raw = np.empty(site_ids.size)
+    raw = np.empty(n_sites)
     h = {k: np.asarray(v, float) for k, v in pm.hydraulics.items()}
     zr = s.variables["root_depth_m"].values.astype(float)
-    for b in _blocks(site_ids.size):
+    for b in _blocks(n_sites):
         sim = _soil(pm, ens, dtw, b)
         dr[1:, b] = sim["dr_mm"][:-1]
         raw[b] = np.median(sim["raw_mm"][0], axis=-1)
