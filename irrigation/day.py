@@ -69,7 +69,7 @@ from .groundwater.assumed import AssumedWaterTable
 from .groundwater.backend import solve_model
 from .groundwater.forecast import depth_to_water_at, forecast_model
 from .groundwater.model import GwfModel
-from .groundwater.output import heads_dataset
+from .groundwater.output import head_values
 from .plan import Plan, empty_plan, make_plan
 from .routing import (
     RoutingProblem,
@@ -270,7 +270,7 @@ def steady_state(pm: PlanningModel, backend: str | None = None) -> GroundwaterRu
         strt = np.where(np.abs(pm.groundwater.strt) < 1e29, pm.groundwater.strt, np.nan)
         return GroundwaterRun(strt[None], f"the groundwater model's steady state did not "
                               f"converge ({exc}); its starting heads are used")
-    return GroundwaterRun(heads_dataset(pm.groundwater, result)["head"].isel(time=[0]).values)
+    return GroundwaterRun(head_values(result)[:1])
 
 
 def steady_heads(pm: PlanningModel, backend: str | None = None) -> np.ndarray:
@@ -512,7 +512,7 @@ def advance(pm: PlanningModel, state: SoilState, et0_mm: xr.DataArray,
             watering_l.variable.transpose("time", "site").values, dtype=float)[..., None],
         depth_to_water_m=None if dtw_m is None else np.asarray(
             dtw_m.values, dtype=float).reshape(1, -1, 1),
-        initial_depletion_mm=dr0)
+        initial_depletion_mm=dr0, fluxes=False)
     dr_next = dr.copy(data=sim["dr_mm"][0] if members else sim["dr_mm"][0, :, 0])
     v = state.var_mm2  # (site[, member])
     if v.dims[0] != "site":
@@ -638,7 +638,7 @@ def groundwater_step(pm: PlanningModel, heads_m: np.ndarray, recharge_mm_d: np.n
         return GroundwaterRun(np.broadcast_to(heads_m, (n, *np.shape(heads_m))),
                               f"groundwater did not converge over {start}..{end} ({exc}); "
                               f"the heads of {start} are held")
-    return GroundwaterRun(heads_dataset(model, result, start=start)["head"].values)
+    return GroundwaterRun(head_values(result))
 
 
 def spinup_periods(recharge_mm_d: np.ndarray, step_days: int
@@ -722,9 +722,8 @@ def forecast_ensemble(pm: PlanningModel, state: SoilState, weather: xr.Dataset, 
     if horizon < cfg.run.horizon_days:
         warnings = (f"the forecast covers {horizon} of the {cfg.run.horizon_days} days of "
                     "the horizon",)
-    site_ids = pm.city.sites["site"].values
     rng = np.random.default_rng(seed + 1)
-    z = rng.standard_normal((site_ids.size, fc.sizes["member"]))
+    z = rng.standard_normal((pm.city.sites.sizes["site"], fc.sizes["member"]))
     z[:, 0] = 0.0
     dr0 = np.clip(state.dr_mm.values[:, None] + np.sqrt(state.var_mm2.values)[:, None] * z,
                   0.0, pm.taw_mm.values[:, None])
@@ -739,14 +738,15 @@ def _blocks(n: int) -> list[slice]:
 
 def _soil(pm: PlanningModel, ens: Ensemble, dtw_m: np.ndarray, b: slice
           ) -> dict[str, np.ndarray]:
-    """The ensemble's soil balance for the sites of block ``b`` (time, site, member);
+    """The ensemble's soil balance for the sites of block ``b`` (time, site, member),
+    without the fluxes it takes as given (:func:`~irrigation.soil.balance`'s ``fluxes``);
     ``dtw_m`` the depth to water [m] over (time or 1, site)."""
     return balance(pm.soil.take(b),
                    ens.et0_mm.variable.transpose("time", "member").values[:, None],
                    ens.weather.variables["precip_mm"].transpose("time", "member").values[
                        :, None],
                    depth_to_water_m=dtw_m[:, b, None],
-                   initial_depletion_mm=ens.dr0_mm.values[b])
+                   initial_depletion_mm=ens.dr0_mm.values[b], fluxes=False)
 
 
 def forecast_percolation(pm: PlanningModel, ens: Ensemble, dtw_m: xr.DataArray) -> np.ndarray:
@@ -787,7 +787,8 @@ class _Tension(BackendArray):
         return out.squeeze(axis=drop) if drop else out
 
 
-def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Dataset:
+def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray, *,
+             decide_only: bool = False) -> xr.Dataset:
     """Soil forecast of every site and member without watering.
 
     Parameters
@@ -798,6 +799,9 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
         Heads of each morning of the horizon [m] (time, layer, row, col), e.g.
         :func:`morning_heads` of a groundwater forecast; or (layer, row, col): today's
         heads held over the horizon.
+    decide_only
+        Only what :func:`decide_day` reads: ``dr_mm`` and ``threshold_mm`` over the
+        coordinates ``time``, ``site`` and ``member`` (a planner without a report).
 
     Returns
     -------
@@ -820,26 +824,32 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray) -> xr.Datase
     """
     cfg = pm.city.config
     s = pm.city.sites
-    site_ids = s["site"].values
+    n_sites = s.sizes["site"]
     fc = ens.weather
     horizon, n_mem = fc.sizes["time"], fc.sizes["member"]
     dtw_all = pm.depth_to_water_m(heads_m)
     dtw = dtw_all.variable.transpose("time", "site").values
     if np.ndim(heads_m) == 3:  # held over the horizon
         dtw = dtw[np.zeros(horizon, int)]
-    dr = np.empty((horizon, site_ids.size, n_mem))
+    dr = np.empty((horizon, n_sites, n_mem))
     dr[0] = ens.dr0_mm.values
-    raw = np.empty(site_ids.size)
+    raw = np.empty(n_sites)
     h = {k: np.asarray(v, float) for k, v in pm.hydraulics.items()}
-    zr = s["root_depth_m"].values.astype(float)
-    for b in _blocks(site_ids.size):
+    zr = s.variables["root_depth_m"].values.astype(float)
+    for b in _blocks(n_sites):
         sim = _soil(pm, ens, dtw, b)
         dr[1:, b] = sim["dr_mm"][:-1]
         raw[b] = np.median(sim["raw_mm"][0], axis=-1)
-    tension = xr.Variable(("time", "site", "member"), indexing.LazilyIndexedArray(
-        _Tension(dr, h, zr)), {"units": "kPa"})
     thr = site_threshold_arrays(s, raw, pm.hydraulics, int(str(ens.day)[:4]), cfg.decide)
     dims = ("time", "site", "member")
+    if decide_only:
+        return xr.Dataset(
+            {"dr_mm": (dims, dr, {"units": "mm"}),
+             "threshold_mm": ("site", thr["threshold_mm"], dict(THRESHOLD_ATTRS["threshold_mm"]))},
+            coords=dim_coords(index_coords(s), time=fc["time"].values,
+                              member=fc["member"].values))
+    tension = xr.Variable(dims, indexing.LazilyIndexedArray(_Tension(dr, h, zr)),
+                          {"units": "kPa"})
     # one Dataset of variables and one set of coordinates (no alignment of DataArrays)
     return xr.Dataset(
         {"dr_mm": (dims, dr, {"units": "mm"}),
@@ -930,7 +940,8 @@ def _with_xy(deferred: pd.DataFrame, sites: xr.Dataset) -> pd.DataFrame:
     """``deferred`` with the x, y [m] of its sites (NaN: unknown), as ``deferred.join``
     of the sites' x, y on ``site``, by the sites' index."""
     at = sites.indexes["site"].get_indexer(deferred["site"])
-    return deferred.assign(**{k: np.where(at >= 0, sites[k].values.astype(float)[at], np.nan)
+    v = sites.variables
+    return deferred.assign(**{k: np.where(at >= 0, v[k].values.astype(float)[at], np.nan)
                               for k in ("x", "y")})
 
 

@@ -225,12 +225,12 @@ def site_threshold_arrays(sites: xr.Dataset, raw_mm: xr.DataArray | np.ndarray,
     ``threshold_kpa``, ``raw_kpa``, ``young_tree_kpa`` and ``rule``), for a caller that
     puts them in a dataset of its own."""
     tensions = np.asarray(rules.young_tree_tension_kpa)
-    age = np.clip(year - sites.planting_year.values, 0, len(tensions) - 1)
+    age = np.clip(year - sites.variables["planting_year"].values, 0, len(tensions) - 1)
     vg = [hydraulics[k] for k in ("theta_r", "theta_s", "alpha_per_cm", "n")]
-    zr = sites.root_depth_m.values
+    zr = sites.variables["root_depth_m"].values
     theta = van_genuchten_theta(tensions[age], *vg)
     at_tension = 1000.0 * (hydraulics["theta_fc"] - theta) * zr
-    young = sites.kind.values == "young_tree"
+    young = sites.variables["kind"].values == "young_tree"
     raw = np.broadcast_to(np.asarray(raw_mm), young.shape)
     use_tension = young & (at_tension < raw)
     thr = np.where(use_tension, at_tension, raw)
@@ -379,7 +379,7 @@ def demand(
             today = np.nanmedian(dr[0], axis=1)  # as xarray's median (skips NaN)
     else:  # the same numbers without nanmedian's per-row passes
         today = np.median(dr[0], axis=1)
-    watered = np.isin(sites.kind.values, rules.watered_kinds)
+    watered = np.isin(sites.variables["kind"].values, rules.watered_kinds)
     return xr.Dataset(
         {
             "due_day": ("site", due_day, {"units": "d"}),
@@ -409,13 +409,13 @@ def visit_litres(dr_today_mm: xr.DataArray | np.ndarray, sites: xr.Dataset,
 def _visit_litres(dr_today_mm: xr.DataArray | np.ndarray, sites: xr.Dataset,
                   rules: DecideRules) -> np.ndarray:
     """:func:`visit_litres` as an array over the sites."""
-    kind = sites.kind.values
-    area = sites.area_m2.values
+    kind = sites.variables["kind"].values
+    area = sites.variables["area_m2"].values
     want = rules.refill_fraction * np.maximum(np.asarray(dr_today_mm), 0.0) * area
     tree = np.char.endswith(kind.astype(str), "_tree")
     cap_mm = np.where(kind == "lawn", rules.max_visit_mm_lawn, rules.max_visit_mm_bed)
     tree_l = np.clip(want, rules.min_visit_l, rules.max_visit_l_tree)
-    pit = sites.pit_capacity_l.values.astype(float)
+    pit = sites.variables["pit_capacity_l"].values.astype(float)
     tree_l = np.where(np.isfinite(pit), np.minimum(tree_l, pit), tree_l)
     area_l = np.minimum(want, cap_mm * area)
     area_l = np.where(
@@ -513,24 +513,25 @@ def fixed_system_plan(dem: xr.Dataset, sites: xr.Dataset,
     it (it depends on the sites and rules only); computed otherwise.
     """
     zone = (fixed_system_zone(sites, rules) if zone is None else zone).astype(str)
-    area = sites["area_m2"].values.astype(float)
-    need_mm = dem["litres"].values / area
-    due = dem["due"].values & (zone != "")
+    sv, dv = sites.variables, dem.variables  # their arrays, no DataArray per column
+    area = sv["area_m2"].values.astype(float)
+    need_mm = dv["litres"].values / area
+    due = dv["due"].values & (zone != "")
     running = np.unique(zone[due])  # the zones with a due site, in name order
     depth = np.full(running.size, np.nan)
     np.fmax.at(depth, np.searchsorted(running, zone[due]), need_mm[due])  # NaN skipped
     rows = np.flatnonzero(np.isin(zone, running) & (zone != ""))
-    site = sites["site"].values
+    site = sv["site"].values
     rows = rows[np.lexsort((site[rows].astype(str), zone[rows]))]
     mm = np.round(depth[np.searchsorted(running, zone[rows])], 1)
-    street = sites["street"].values[rows] if "street" in sites else ""
+    street = sv["street"].values[rows] if "street" in sites else ""
     return pd.DataFrame({
         "zone": zone[rows].astype(object), "site": site[rows],
-        "kind": sites["kind"].values[rows], "x": sites["x"].values[rows],
-        "y": sites["y"].values[rows], "street": street, "area_m2": area[rows], "mm": mm,
+        "kind": sv["kind"].values[rows], "x": sv["x"].values[rows],
+        "y": sv["y"].values[rows], "street": street, "area_m2": area[rows], "mm": mm,
         "minutes": np.ceil(60.0 * mm / rules.fixed_system_mm_per_h),
         "litres": np.round(mm * area[rows], 0), "due": due[rows],
-        "due_day": dem["due_day"].values[rows]})  # the order of FIXED_SYSTEM_COLUMNS
+        "due_day": dv["due_day"].values[rows]})  # the order of FIXED_SYSTEM_COLUMNS
 
 
 # --------------------------------------------------------------------------- today's candidates
@@ -616,15 +617,16 @@ def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[Vehicl
     """
     today = np.datetime64(today, "D")
     fixed = fixed_system_sites(sites, rules) if zone is None else zone != ""
-    rows = np.flatnonzero(dem["watered"].values & ~fixed)
-    c = {"site": sites["site"].values[rows], "x": sites["x"].values[rows],
-         "y": sites["y"].values[rows], "kind": sites["kind"].values[rows],
-         "priority": sites["priority"].values.astype(int)[rows],
-         "litres": dem["litres"].values[rows], "due_day": dem["due_day"].values[rows],
-         "p_cross": dem["p_cross"].values[rows],
-         "street": sites["street"].values[rows] if "street" in sites else np.full(
+    sv, dv = sites.variables, dem.variables  # their arrays, no DataArray per column
+    rows = np.flatnonzero(dv["watered"].values & ~fixed)
+    c = {"site": sv["site"].values[rows], "x": sv["x"].values[rows],
+         "y": sv["y"].values[rows], "kind": sv["kind"].values[rows],
+         "priority": sv["priority"].values.astype(int)[rows],
+         "litres": dv["litres"].values[rows], "due_day": dv["due_day"].values[rows],
+         "p_cross": dv["p_cross"].values[rows],
+         "street": sv["street"].values[rows] if "street" in sites else np.full(
              rows.size, "", dtype=object)}
-    due = dem["due"].values[rows]
+    due = dv["due"].values[rows]
     weight = urgency_weight(c["priority"], c["due_day"], rules)
     tank = max(v.tank_l for v in fleet)
     too_big = c["litres"] > rules.max_tank_loads * tank
@@ -644,8 +646,8 @@ def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[Vehicl
     # rank: urgency, due day, crossing within the lead time, today's depletion (stable;
     # NaN last as in a pandas sort)
     ranked = np.flatnonzero(due & ~too_big)
-    p_lead = dem["p_cross_lead"].values[rows]
-    frac = dem["depletion_frac"].values[rows]
+    p_lead = dv["p_cross_lead"].values[rows]
+    frac = dv["depletion_frac"].values[rows]
     ranked = ranked[np.lexsort((-frac[ranked], -p_lead[ranked], c["due_day"][ranked],
                                 -weight[ranked]))]
     cap = np.inf if rules.max_litres_per_day is None else rules.max_litres_per_day
@@ -654,7 +656,7 @@ def todays_candidates(dem: xr.Dataset, sites: xr.Dataset, fleet: Sequence[Vehicl
         parts.append(deferred_table(table(ranked[~within]), today, "water cap",
                                     f"the day's cap of {cap:,.0f} L is reached"))
     ranked = ranked[within]
-    rest = np.zeros(len(dem["site"]), bool) if resting is None else np.asarray(resting, bool)
+    rest = np.zeros(dem.sizes["site"], bool) if resting is None else np.asarray(resting, bool)
     soon = np.flatnonzero(~due & ~too_big & ~rest[rows]
                           & (c["due_day"] <= rules.lead_days + rules.pull_forward_days))
     near = np.zeros(0, int)

@@ -590,6 +590,7 @@ def water_balance(
     irrigation_cap_mm=np.inf,
     cr_potential_mm=0.0,
     evap_mm=0.0,
+    fluxes=True,
 ) -> dict[str, np.ndarray]:
     """Root-zone water balance on plain arrays (FAO-56 eqs. 82-88).
 
@@ -618,12 +619,17 @@ def water_balance(
         Potential capillary rise [mm d-1] (:func:`capillary_rise_potential_mm`).
     evap_mm
         Demand not limited by Ks [mm d-1] (evaporation of the dual coefficient method).
+    fluxes
+        Also return the fluxes the balance takes as given (``precip_mm``, ``runoff_mm``,
+        ``irrigation_mm``, ``irrigation_overflow_mm``) and ``residual_mm``; False leaves
+        them out (a forecast that reads the depletion only).
 
     Returns
     -------
     dict of np.ndarray, shape ``(time, *S)``
         ``dr_mm``, ``ks``, ``taw_mm``, ``raw_mm`` and the fluxes of the module docstring,
-        plus ``residual_mm``.
+        plus ``residual_mm``; without ``fluxes`` only ``dr_mm``, ``ks``, ``taw_mm``,
+        ``raw_mm``, ``capillary_rise_mm``, ``eta_mm`` and ``deep_percolation_mm``.
     """
     etc = np.asarray(etc_mm, dtype=float)
     precip = np.asarray(precip_mm, dtype=float)
@@ -661,14 +667,18 @@ def water_balance(
         "ks": out["ks"],
         "taw_mm": np.broadcast_to(taw, shape),
         "raw_mm": np.broadcast_to(p_arr * taw, shape),
-        "precip_mm": np.broadcast_to(precip, shape),
-        "runoff_mm": np.broadcast_to(precip * (1.0 - infil), shape),
-        "irrigation_mm": np.broadcast_to(irr, shape),
-        "irrigation_overflow_mm": np.broadcast_to(irr - applied, shape),
         "capillary_rise_mm": out["cr"],
         "eta_mm": out["eta"],
         "deep_percolation_mm": out["dp"],
     }
+    if not fluxes:
+        return result
+    result.update({
+        "precip_mm": np.broadcast_to(precip, shape),
+        "runoff_mm": np.broadcast_to(precip * (1.0 - infil), shape),
+        "irrigation_mm": np.broadcast_to(irr, shape),
+        "irrigation_overflow_mm": np.broadcast_to(irr - applied, shape),
+    })
     result["residual_mm"] = balance_residual(result, dr0)
     return result
 
@@ -793,7 +803,7 @@ def site_soil(sites: xr.Dataset, textures: pd.DataFrame, species: pd.DataFrame,
 def balance(soil: SiteSoil, et0_mm: np.ndarray, precip_mm: np.ndarray, *,
             irrigation_l: np.ndarray | None = None, depth_to_water_m: np.ndarray | None = None,
             initial_depletion_mm: np.ndarray | None = None, n_members: int = 1,
-            derived: bool = False) -> dict[str, np.ndarray]:
+            derived: bool = False, fluxes: bool = True) -> dict[str, np.ndarray]:
     """The root-zone balance of the sites of ``soil`` on plain arrays.
 
     The array path of :func:`simulate_sites` (same equations, same order of operations):
@@ -815,6 +825,9 @@ def balance(soil: SiteSoil, et0_mm: np.ndarray, precip_mm: np.ndarray, *,
         Members when no input has a member axis longer than 1.
     derived
         Also return ``theta`` [m3 m-3] and ``tension_kpa`` [kPa].
+    fluxes
+        :func:`water_balance`'s ``fluxes``: False leaves out the fluxes the balance takes
+        as given and the residual.
 
     Returns
     -------
@@ -836,7 +849,7 @@ def balance(soil: SiteSoil, et0_mm: np.ndarray, precip_mm: np.ndarray, *,
     res = water_balance(
         dr0, soil.taw_mm[None, :, None], p, et0, precip_mm, kc=soil.k_l[None, :, None],
         infiltration=soil.infiltration[:, None], irrigation_mm=irr_mm,
-        irrigation_cap_mm=soil.cap_mm[None, :, None], cr_potential_mm=cr_pot)
+        irrigation_cap_mm=soil.cap_mm[None, :, None], cr_potential_mm=cr_pot, fluxes=fluxes)
     if derived:
         hyd = soil.hydraulics
         theta = theta_from_depletion(res["dr_mm"], hyd["theta_fc"][None, :, None],

@@ -142,7 +142,8 @@ def test_assimilate_gives_the_analysis_variables(pm):
 
 def test_forecast_coordinates_are_those_of_the_values(pm):
     """forecast's coordinates (the sites' index and variables shared, time and member
-    indexes built directly) are those the bare values make."""
+    indexes built directly) are those the bare values make; with ``decide_only`` it is
+    the forecast's ``dr_mm`` and ``threshold_mm`` over its dimension coordinates."""
     day = np.datetime64("2018-07-02")
     time = np.arange(day, day + 5).astype("datetime64[ns]")
     rng = np.random.default_rng(4)
@@ -160,6 +161,26 @@ def test_forecast_coordinates_are_those_of_the_values(pm):
                                                                  "planting_year")}})
     xr.testing.assert_identical(fc.coords.to_dataset(), want.to_dataset())
     assert list(fc.coords) == list(want)
+    part = engine.forecast(pm, engine.forecast_ensemble(pm, state, w, et0_mm=et0), heads,
+                           decide_only=True)
+    xr.testing.assert_identical(part, fc[["dr_mm", "threshold_mm"]].reset_coords(drop=True))
+
+
+def test_head_values_are_the_heads_datasets(pm):
+    """groundwater_step's heads (head_values) are heads_dataset's ``head``: NaN where
+    dry or inactive."""
+    from irrigation.groundwater.model import HDRY, HNOFLO
+    from irrigation.groundwater.output import head_values, heads_dataset
+    from irrigation.groundwater.result import SolveResult
+
+    m = pm.groundwater
+    heads = np.random.default_rng(1).uniform(0, 10, (2, *m.shape))
+    heads[0, 0, :2] = HDRY
+    heads[1, -1, -3:] = HNOFLO
+    result = SolveResult(heads, np.array([1.0, 2.0]), [(0, 0), (0, 1)], [], [1, 1])
+    got = head_values(result)
+    np.testing.assert_array_equal(got, heads_dataset(m, result)["head"].values)
+    assert np.isnan(got).sum() == 5 * m.shape[2]
 
 
 def test_spinup_periods_keep_the_water_and_the_days():

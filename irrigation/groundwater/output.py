@@ -13,6 +13,13 @@ from .model import GwfModel
 from .result import SolveResult
 
 
+def head_values(result: SolveResult) -> np.ndarray:
+    """The heads of every saved step [m] (time, layer, row, col), NaN where inactive or
+    dry: :func:`heads_dataset`'s ``head`` without its dataset."""
+    heads = np.asarray(result.heads, dtype=float)
+    return np.where((heads <= -1e29) | (heads >= 1e29), np.nan, heads)
+
+
 def heads_dataset(model: GwfModel, result: SolveResult,
                   start: np.datetime64 | str | None = None) -> xr.Dataset:
     """Heads of every saved step on dims (time, layer, row, col).
@@ -34,8 +41,7 @@ def heads_dataset(model: GwfModel, result: SolveResult,
     """
     heads = np.asarray(result.heads, dtype=float)
     dry = heads <= -1e29
-    inactive = heads >= 1e29
-    head = np.where(dry | inactive, np.nan, heads)
+    head = head_values(result)
     xc, yc = model.x_centres, model.y_centres
     days = np.asarray(result.times, dtype=float)
     if start is not None:

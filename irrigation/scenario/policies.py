@@ -336,9 +336,9 @@ class Forecast:
             return _empty_visits()
         ens = self._ensemble(morning)
         within = {"time": slice(0, self.reach_days)}  # the days its decisions look at
-        ens = dataclasses.replace(ens, weather=ens.weather.isel(within),
-                                  et0_mm=ens.et0_mm.isel(within))
-        fc = forecast(self.pm, ens, morning.heads_m)  # heads held
+        ens = dataclasses.replace(ens, weather=ens.weather[["precip_mm"]].isel(within),
+                                  et0_mm=ens.et0_mm.isel(within))  # all the forecast reads
+        fc = forecast(self.pm, ens, morning.heads_m, decide_only=True)  # heads held
         day = np.datetime64(morning.day, "D")
         log = None if not self.logged else xr.DataArray(
             np.concatenate([a.values for a in self.logged]), dims=("time", "site"),
@@ -347,7 +347,8 @@ class Forecast:
         d = decide_day(self.pm, day, fc, log)
         sites = self.pm.city.sites
         # the fixed runs are of this model's sites: every one is found
-        prio = sites["priority"].values[sites.indexes["site"].get_indexer(d.fixed["site"])]
+        at = sites.indexes["site"].get_indexer(d.fixed["site"])
+        prio = sites.variables["priority"].values[at]
         fixed = {c: d.fixed[c].to_numpy() for c in VISIT_COLUMNS if c in d.fixed}
         fixed.update(priority=prio, reason=np.full(len(d.fixed), "fixed system", object))
         return stack_visits(d.visits, fixed)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -218,12 +219,13 @@ def _readings(values: np.ndarray, day: np.datetime64, probes: ProbeModel, city: 
     return probes.dataset(values, day, qc_flags=flags, valid=valid)  # as range_check
 
 
-def service_order(visits: pd.DataFrame) -> np.ndarray:
+def service_order(visits: pd.DataFrame | Mapping[str, np.ndarray]) -> np.ndarray:
     """Positions of ``visits`` in the order they are served: due ones (most important,
     priority 1, first), then those pulled forward; ties keep their order (the stable
-    sort of the table by pulled forward, then priority)."""
-    pulled = (visits["reason"] == "pulled forward").to_numpy()
-    return np.lexsort((np.asarray(visits["priority"].to_numpy(), float), pulled))
+    sort of the table by pulled forward, then priority). ``visits``: the table or its
+    columns ``reason`` and ``priority`` as arrays."""
+    pulled = np.asarray(visits["reason"]) == "pulled forward"
+    return np.lexsort((np.asarray(visits["priority"], float), pulled))
 
 
 def _budget(visits: pd.DataFrame, cap_l: float) -> pd.DataFrame:
@@ -274,9 +276,11 @@ def _execute(setup: SeasonSetup, day: np.datetime64, visits: pd.DataFrame
     rows = np.flatnonzero(~fixed)
     if not rows.size:
         return delivered, 0.0, 0.0
-    rows = rows[service_order(visits.iloc[rows])]  # the trucks' visits in order
+    reason = visits["reason"].to_numpy()
+    rows = rows[service_order({"reason": reason[rows],  # the trucks' visits in order
+                               "priority": visits["priority"].to_numpy()[rows]})]
     if setup.scenario.routing.mode == "estimate":
-        pulled = (visits["reason"] == "pulled forward").to_numpy()[rows]
+        pulled = reason[rows] == "pulled forward"
         served, km, hours = _estimate(setup.fleet, visits["x"].to_numpy(float)[rows],
                                       visits["y"].to_numpy(float)[rows], litres[rows],
                                       pulled)

@@ -271,9 +271,8 @@ def analysis_arrays(
     ok = np.isfinite(y) & np.isfinite(y_var)
     censored = (np.asarray(ov["censored"].values, bool) if "censored" in obs
                 else np.zeros(ok.shape, bool))
-    site_ids = sites["site"].values
     index = (sites.indexes["site"] if "site" in sites.indexes
-             else pd.Index(site_ids))  # the sites' own index: not built again
+             else pd.Index(sites["site"].values))  # the sites' own index: not built again
     if (ok & censored).any():
         at = index.get_indexer(y_site)
         xb_all = dr_b_mm.variable.transpose("site", ...).values
@@ -292,7 +291,7 @@ def analysis_arrays(
     if (pos < 0).any():
         raise InputError(f"observation at unknown site {y_site[pos < 0][0]!r}",
                          field="site")
-    sig = np.sqrt(_on_sites(var_b_mm2, site_ids))
+    sig = np.sqrt(_on_sites(var_b_mm2, index))
     if rho is None:
         rho = correlation_rows(sites, sites.isel(site=pos), rules)
     else:
@@ -315,7 +314,7 @@ def analysis_arrays(
     m = d[:, None] * np.linalg.solve(s, np.diag(d))  # S symmetric: M symmetric
     inc = np.zeros(xb.shape)
     inc[near] = (sig[near, None] * (r @ w)).reshape((len(near), *xb.shape[1:]))
-    taw = _on_sites(taw_mm, site_ids).reshape((-1,) + (1,) * (xb.ndim - 1))
+    taw = _on_sites(taw_mm, index).reshape((-1,) + (1,) * (xb.ndim - 1))
     xa = np.clip(xb.values + inc, 0.0, taw)
     reduction = np.zeros(sig.size)
     reduction[near] = sig[near] ** 2 * np.einsum("ij,ij->i", r @ m, r)
@@ -324,11 +323,12 @@ def analysis_arrays(
             (xa - xb.values).transpose(back), n_obs)
 
 
-def _on_sites(da: xr.DataArray, site_ids: np.ndarray) -> np.ndarray:
-    """The values of ``da`` (over ``site``) in the order of ``site_ids``."""
-    if np.array_equal(da["site"].values, site_ids):
+def _on_sites(da: xr.DataArray, index: pd.Index) -> np.ndarray:
+    """The values of ``da`` (over ``site``) in the order of the site ids ``index`` (when
+    ``da`` has that index, e.g. shared with the sites: no comparison of the ids)."""
+    if "site" in da.indexes and da.indexes["site"].equals(index):
         return da.values
-    return da.sel(site=site_ids).values
+    return da.sel(site=index.values).values
 
 
 def advance_variance(var_a_mm2, etc_mm, taw_mm, rules: AssimilationRules = DEFAULT_ASSIMILATION):

@@ -23,6 +23,8 @@ def test_service_order_is_the_stable_sort_by_pulled_then_priority(seed):
     want = v.assign(_pulled=v["reason"] == "pulled forward").sort_values(
         ["_pulled", "priority"], kind="stable").drop(columns="_pulled")
     pd.testing.assert_frame_equal(v.iloc[service_order(v)], want)
+    np.testing.assert_array_equal(  # the columns' arrays order the same
+        service_order({k: v[k].to_numpy() for k in ("reason", "priority")}), service_order(v))
 
 
 def test_estimate_day_takes_a_table_or_its_arrays():

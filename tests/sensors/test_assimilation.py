@@ -184,6 +184,25 @@ def test_analysis_is_the_same_with_the_correlation_given_by_rows_or_full():
         assert (got[0].dr_mm.values[200:] == xb.values[200:]).all()
 
 
+def test_analysis_reads_the_variance_and_taw_by_site_id_in_any_order():
+    """The background variance and TAW are taken by site id: in the sites' order (their
+    index, no comparison of the ids) or in another order (selected by id), the same."""
+    rules = AssimilationRules(length_scale_m=400.0)
+    rng = np.random.default_rng(8)
+    sites = _sites(rng.uniform(0, 2000, 6))
+    ids = sites.site.values
+    xb = xr.DataArray(rng.uniform(10, 40, 6), dims="site", coords={"site": ids})
+    pb = xr.DataArray(rng.uniform(4, 30, 6), dims="site", coords={"site": ids})
+    taw = xr.DataArray(rng.uniform(20, 30, 6), dims="site", coords={"site": ids})
+    obs = xr.Dataset({"site": ("sensor", ids[[1, 4]]), "dr_obs_mm": ("sensor", [5.0, 50.0]),
+                      "var_obs_mm2": ("sensor", [4.0, 9.0])})
+    a = analysis(xb, pb, obs, sites, taw, rules)
+    back = slice(None, None, -1)
+    b = analysis(xb, pb.isel(site=back), obs, sites, taw.isel(site=back), rules)
+    xr.testing.assert_identical(a, b)
+    assert (a.dr_mm.values == taw.values).any()  # TAW caps the analysis somewhere
+
+
 @pytest.fixture(scope="module")
 def season(city):
     from irrigation.hindcast import sensor_hindcast

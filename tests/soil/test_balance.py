@@ -42,6 +42,15 @@ def test_mass_balance_closes_for_1000_sites(seed):
     assert ((res["ks"] >= 0) & (res["ks"] <= 1)).all()
 
 
+def test_without_fluxes_the_same_state_and_computed_fluxes():
+    kw = random_season(3, n_sites=40, n_days=20, n_members=3)
+    full, part = water_balance(**kw), water_balance(**kw, fluxes=False)
+    assert set(part) == {"dr_mm", "ks", "taw_mm", "raw_mm", "capillary_rise_mm", "eta_mm",
+                         "deep_percolation_mm"}
+    for k, v in part.items():
+        np.testing.assert_array_equal(v, full[k], err_msg=k)
+
+
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), extra=st.floats(0.1, 50.0))
 def test_more_rain_never_increases_depletion(seed, extra):
