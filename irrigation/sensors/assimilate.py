@@ -91,7 +91,7 @@ def _age(sites: xr.Dataset) -> np.ndarray:
     return np.zeros(sites.sizes["site"])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CorrelationRows:
     """A site x observation correlation matrix stored by its rows that can be non-zero.
 
@@ -113,6 +113,13 @@ class CorrelationRows:
     values: np.ndarray
     n_sites: int
 
+    def __post_init__(self) -> None:
+        if self.rows.size and (np.any(np.diff(self.rows) <= 0) or self.rows[0] < 0
+                               or self.rows[-1] >= self.n_sites):
+            raise ValueError("CorrelationRows.rows must be increasing positions < n_sites")
+        if self.values.shape[0] != self.rows.size:
+            raise ValueError("CorrelationRows.values must have one row per entry of rows")
+
     @classmethod
     def from_dense(cls, rho: np.ndarray) -> CorrelationRows:
         """The non-zero rows of a full (site x observation) matrix."""
@@ -133,8 +140,9 @@ class CorrelationRows:
 
     def at(self, pos: np.ndarray) -> np.ndarray:
         """The full matrix's rows ``pos`` (positions among all sites)."""
-        i = np.minimum(np.searchsorted(self.rows, pos), max(self.rows.size - 1, 0))
-        found = self.rows[i] == pos if self.rows.size else np.zeros(pos.shape, bool)
+        i = np.searchsorted(self.rows, pos)
+        found = i < self.rows.size
+        found[found] = self.rows[i[found]] == pos[found]
         out = np.zeros((pos.size, self.values.shape[1]))
         out[found] = self.values[i[found]]
         return out
@@ -179,8 +187,8 @@ def correlation_rows(a: xr.Dataset, b: xr.Dataset, rules: AssimilationRules
 
 
 def _category_codes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of two label arrays, equal where the labels are equal (missing labels
-    match nothing, as NaN does): comparing 150,000 x 300 codes is ~10x faster than
+    """Integer codes of two label arrays, equal where the labels are equal; missing labels
+    (NaN or None) match nothing. Comparing 150,000 x 300 codes is ~10x faster than
     comparing the strings."""
     codes, _ = pd.factorize(np.concatenate([a, b]))
     ca, cb = codes[:a.size], codes[a.size:].copy()
@@ -273,6 +281,9 @@ def analysis_arrays(
                 else np.zeros(ok.shape, bool))
     index = (sites.indexes["site"] if "site" in sites.indexes
              else pd.Index(sites["site"].values))  # the sites' own index: not built again
+    if "site" in dr_b_mm.indexes and not dr_b_mm.indexes["site"].equals(index):
+        raise InputError("expected the background depletion over the sites in the order "
+                         "of the sites table", field="dr_b_mm")
     if (ok & censored).any():
         at = index.get_indexer(y_site)
         xb_all = dr_b_mm.variable.transpose("site", ...).values
@@ -296,10 +307,16 @@ def analysis_arrays(
         rho = correlation_rows(sites, sites.isel(site=pos), rules)
     else:
         rho = rho if isinstance(rho, CorrelationRows) else CorrelationRows.from_dense(rho)
+        if rho.n_sites != index.size:
+            raise InputError(f"the correlation is of {rho.n_sites} sites, the city has "
+                             f"{index.size}", field="rho")
         rho = rho if ok.all() else rho.columns(ok)
-    # only the rows that can be non-zero change (rho is 0 between kinds): the gain is
-    # computed for them alone (a zero row adds exactly 0), the others keep their background
+    # only sites correlated with some observation used change (rho is 0 between kinds):
+    # the gain is computed for those rows alone, the others keep their background exactly
     near, r = rho.rows, rho.values  # (near site, obs)
+    some = np.any(r != 0.0, axis=1)  # all probes of a kind missing: its rows are 0
+    if not some.all():
+        near, r = near[some], r[some]
     d = sig[pos]  # background error at the observed sites [mm]
     s = d[:, None] * d[None, :] * rho.at(pos) + np.diag(y_var)
     xb = dr_b_mm.variable.transpose("site", ...)

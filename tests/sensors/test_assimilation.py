@@ -180,8 +180,50 @@ def test_analysis_is_the_same_with_the_correlation_given_by_rows_or_full():
         alone = analysis(xb, pb, obs.isel(sensor=ok), sites, taw, rules,
                          np.ascontiguousarray(full[:, ok]))
         xr.testing.assert_identical(got[0], alone)
-        np.testing.assert_allclose(got[0].dr_mm, got[2].dr_mm, rtol=1e-13)
+        xr.testing.assert_identical(got[0], got[2])
         assert (got[0].dr_mm.values[200:] == xb.values[200:]).all()
+
+
+def test_analysis_keeps_the_background_of_a_kind_whose_probes_all_failed():
+    """Shrub beds whose only probe has no reading keep their background exactly, even a
+    NaN variance (their rows of the correlation are all 0 that morning)."""
+    from irrigation.sensors import probe_correlation
+
+    rules = AssimilationRules(length_scale_m=400.0)
+    rng = np.random.default_rng(9)
+    sites = _sites(rng.uniform(0, 2000, 12), kind=["young_tree"] * 8 + ["shrub_bed"] * 4)
+    ids = sites.site.values
+    xb = xr.DataArray(rng.uniform(10, 40, 12), dims="site", coords={"site": ids})
+    pb = xr.DataArray(rng.uniform(4, 30, 12), dims="site", coords={"site": ids})
+    pb[10] = np.nan
+    at = np.array([1, 5, 9])  # the last probe is the shrub beds' only one
+    rho = probe_correlation(sites, xr.Dataset({"site": ("sensor", ids[at])}), rules)
+    assert rho.rows.tolist() == list(range(12))
+    obs = xr.Dataset({"site": ("sensor", ids[at]), "dr_obs_mm": ("sensor", [5.0, 30.0, np.nan]),
+                      "var_obs_mm2": ("sensor", [4.0, 9.0, 1.0])})
+    a = analysis(xb, pb, obs, sites, xr.full_like(xb, 1000.0), rules, rho)
+    np.testing.assert_array_equal(a.dr_mm.values[8:], xb.values[8:])
+    np.testing.assert_array_equal(a.increment_mm.values[8:], 0.0)
+    assert (a.increment_mm.values[:8] != 0).all()
+
+
+def test_analysis_refuses_a_correlation_or_a_background_of_other_sites():
+    from irrigation.errors import InputError
+    from irrigation.sensors import probe_correlation
+
+    rules = AssimilationRules()
+    sites = _sites([0.0, 100.0, 200.0])
+    ids = sites.site.values
+    xb = xr.DataArray([10.0, 20.0, 30.0], dims="site", coords={"site": ids})
+    obs = xr.Dataset({"site": ("sensor", ids[:1]), "dr_obs_mm": ("sensor", [5.0]),
+                      "var_obs_mm2": ("sensor", [4.0])})
+    taw = xr.full_like(xb, 100.0)
+    other = probe_correlation(sites.isel(site=[0, 1]), xr.Dataset({"site": ("sensor", ids[:1])}),
+                              rules)
+    with pytest.raises(InputError, match="correlation is of 2 sites"):
+        analysis(xb, xb, obs, sites, taw, rules, other)
+    with pytest.raises(InputError, match="in the order of the sites"):
+        analysis(xb.isel(site=[2, 1, 0]), xb, obs, sites, taw, rules)
 
 
 def test_analysis_reads_the_variance_and_taw_by_site_id_in_any_order():
@@ -367,12 +409,13 @@ def _check_correlation(a, b, rules, got):
 
 
 def test_background_correlation_missing_labels_match_nothing(city):
-    """A site without a species is not 'the same species' as another without one (NaN
-    labels compare unequal, as in the string comparison)."""
+    """A site without a species (NaN or None) is not 'the same species' as another
+    without one: the correlation of such sites is reduced by the species factor."""
     from irrigation.sensors import background_correlation
 
     rules = city.config.assimilation
     two = city.sites.isel(site=[0, 0]).copy(deep=True)
-    two["species"] = ("site", np.array([np.nan, np.nan], dtype=object))
-    rho = background_correlation(two, two, rules)
-    np.testing.assert_allclose(rho, [[rules.similarity_species] * 2] * 2)
+    for missing in (np.nan, None):
+        two["species"] = ("site", np.array([missing, missing], dtype=object))
+        rho = background_correlation(two, two, rules)
+        np.testing.assert_allclose(rho, [[rules.similarity_species] * 2] * 2)
