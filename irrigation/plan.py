@@ -692,53 +692,66 @@ class MapDrawing:
     """The day map and the trucks' maps of ``sheet``, drawn while the caller writes the
     rest.
 
-    With more than one CPU and ``fork``, ``workers`` forked processes (default: one per
-    CPU; they inherit the sheet, nothing is pickled) start at once on the day map (the
-    longest) and then the trucks' maps in order, so the driver sheets' tables are laid
-    out while the maps are drawn; otherwise each map is drawn in this process when it is
-    asked for. A map takes ~0.6 s of matplotlib's Python (the large city's day map ~5 s),
-    which threads would not share out; the images are the same either way (tested). Use
-    as a context manager: leaving it stops the workers.
+    Used as a context manager. On entering, with ``workers`` > 1 (default: one per CPU
+    this process may use) and ``fork``, forked processes (they inherit the sheet, nothing
+    is pickled) start on the day map (the longest) and then the trucks' maps in order,
+    so the driver sheets' tables are laid out while the maps are drawn; otherwise each
+    map is drawn in this process when it is asked for. A map takes ~0.6 s of
+    matplotlib's Python (the large city's day map ~5 s), which threads would not share
+    out; the images are the same either way (tested). A worker's error is raised where
+    its map is asked for; a worker that dies raises ``BrokenProcessPool`` there (it does
+    not hang). Leaving the context stops the workers.
     """
 
     def __init__(self, sheet: Sheets, trucks: Sequence[int], day_map: Path | None = None,
                  workers: int | None = None) -> None:
-        self.sheet, self.path = sheet, day_map
-        jobs = len(trucks) + (day_map is not None)
-        workers = min(jobs, workers or os.cpu_count() or 1)
-        self._pool, self._day, self._trucks = None, None, {}
-        if workers > 1 and hasattr(os, "fork"):
-            import multiprocessing
-
-            ctx = multiprocessing.get_context("fork")
-            self._pool = ctx.Pool(workers, initializer=_worker_init, initargs=(sheet,))
-            if day_map is not None:
-                self._day = self._pool.apply_async(_worker_day_map, (day_map,))
-            self._trucks = {t: self._pool.apply_async(_worker_image, (t,)) for t in trucks}
+        self.sheet, self.path, self.trucks = sheet, day_map, list(trucks)
+        jobs = len(self.trucks) + (day_map is not None)
+        self.workers = min(jobs, workers or _usable_cpus())
+        self._pool = None
+        self._day = None
+        self._maps: dict = {}
 
     def __enter__(self) -> MapDrawing:
+        if self.workers > 1 and hasattr(os, "fork"):
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("fork"),
+                initializer=_worker_init, initargs=(self.sheet,))
+            if self.path is not None:
+                self._day = self._pool.submit(_worker_day_map, self.path)
+            self._maps = {t: self._pool.submit(_worker_image, t) for t in self.trucks}
         return self
 
     def __exit__(self, *exc) -> None:
         if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     def truck_image(self, truck: int):
         """:func:`truck_map_image` of ``truck`` (waits for its worker)."""
         from PIL import Image as PILImage
 
-        if truck not in self._trucks:
+        if truck not in self._maps:
             return truck_map_image(self.sheet, truck)
-        size, data = self._trucks[truck].get()
+        size, data = self._maps[truck].result()
         return PILImage.frombytes("RGB", size, data)
 
     def write_day_map(self) -> None:
         """Have the day map written to its path (waits for its worker)."""
         if self._day is not None:
-            self._day.get()
+            self._day.result()
         elif self.path is not None:
             _write_map(self.sheet, self.path)
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may run on (its affinity, e.g. a container's), else all."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def truck_map_images(sheet: Sheets, trucks: list[int], workers: int | None = None) -> list:

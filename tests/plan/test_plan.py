@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -205,6 +206,7 @@ def test_truck_maps_drawn_by_worker_processes_are_the_same_pixels(city):
     assert here[0].size == (1125, 1440)  # 7.5 x 9.6 in at 150 dpi
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the maps are drawn by forked workers")
 def test_the_day_map_drawn_by_a_worker_is_the_same_file(city, tmp_path):
     from irrigation.plan import MapDrawing, Sheets
 
@@ -212,6 +214,31 @@ def test_the_day_map_drawn_by_a_worker_is_the_same_file(city, tmp_path):
     sheet = Sheets(plan, city.streets, city.config.crs, city.sites, city.refill_points, "")
     for workers in (1, 2):
         with MapDrawing(sheet, [1], tmp_path / f"map{workers}.png", workers) as drawing:
+            assert drawing.workers == workers
             assert drawing.truck_image(1).size == (1125, 1440)
             drawing.write_day_map()
     assert (tmp_path / "map1.png").read_bytes() == (tmp_path / "map2.png").read_bytes()
+
+
+def _broken_map(sheet, truck):
+    if truck == 2:
+        raise RuntimeError("no map for truck 2")
+    os._exit(3)  # a worker that dies (killed, out of memory)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the maps are drawn by forked workers")
+def test_a_worker_error_reaches_the_writer_and_a_dead_worker_does_not_hang(
+        city, tmp_path, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from irrigation.plan import MapDrawing, Sheets
+
+    _, _, plan = _plan(city, _visits(city, 400, litres=400.0))
+    sheet = Sheets(plan, city.streets, city.config.crs, city.sites, city.refill_points, "")
+    monkeypatch.setattr("irrigation.plan.truck_map_image", _broken_map)
+    with MapDrawing(sheet, [2], workers=2) as drawing:
+        with pytest.raises(RuntimeError, match="no map for truck 2"):
+            drawing.truck_image(2)
+    with MapDrawing(sheet, [1, 2], workers=2) as drawing:
+        with pytest.raises(BrokenProcessPool):
+            drawing.truck_image(1)
