@@ -14,8 +14,12 @@ machine load. The peer uses its own scenario file and code; it is the same seaso
 same policies. ``tiny`` (smoke test): a 5-day season after 3 days of spin-up, 4 forecast
 members over 4 days.
 
-Prints one line per policy: ours, the peer's and the ratio peer / ours (> 1: ours is
-faster), and writes them as JSON with ``--out``.
+``--repeat N`` measures each policy N times, ours and the peer's alternated, and reports
+the median with the range (the same code measures up to +-20 % apart between runs on a
+shared machine); ``--policy NAME`` (repeatable) measures only those policies.
+
+Prints one line per policy: ours, the peer's and the ratio peer / ours of the medians
+(> 1: ours is faster), and writes them as JSON with ``--out``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,6 +73,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--size", choices=["tiny", "default"], default="default")
     p.add_argument("--peer", default=None, help="git revision to compare with")
     p.add_argument("--out", type=Path, default=None, help="JSON file of the results")
+    p.add_argument("--repeat", type=int, default=1, help="measurements per policy and code")
+    p.add_argument("--policy", action="append", choices=POLICIES, default=None,
+                   help="measure this policy only (repeatable)")
     args = p.parse_args(argv)
     rows = {}
     with tempfile.TemporaryDirectory(prefix="season-peer-") as tmp:
@@ -77,19 +85,24 @@ def main(argv: list[str] | None = None) -> dict:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach",
                             str(peer_root), args.peer], check=True, capture_output=True)
         try:
-            for policy in POLICIES:
+            for policy in args.policy or POLICIES:
                 t0 = time.perf_counter()
-                ours = _measure(ROOT, args.size, policy)
-                peer = _measure(peer_root, args.size, policy) if peer_root else None
-                rows[policy] = {"ours_cpu_s": ours[policy], "days": ours["days"],
-                                "peer_cpu_s": None if peer is None else peer[policy],
-                                "load": os.getloadavg()[0]}
-                r = rows[policy]
-                ratio = "" if peer is None else (
-                    f", ratio peer/ours {peer[policy] / ours[policy]:.1f}")
-                print(f"{policy:18s} ours {r['ours_cpu_s']:7.1f} s CPU for {r['days']} days"
-                      + ("" if peer is None else f", peer ({args.peer}) {peer[policy]:7.1f} s")
-                      + ratio + f"  (load {r['load']:.1f}, {time.perf_counter() - t0:.0f} s wall)",
+                ours, peer, loads = [], [], []
+                for _ in range(args.repeat):
+                    loads.append(os.getloadavg()[0])
+                    run = _measure(ROOT, args.size, policy)
+                    ours.append(run[policy])
+                    if peer_root:
+                        peer.append(_measure(peer_root, args.size, policy)[policy])
+                rows[policy] = r = {
+                    "ours_cpu_s": statistics.median(ours), "ours_runs_s": ours,
+                    "days": run["days"], "load": max(loads),
+                    "peer_cpu_s": statistics.median(peer) if peer else None,
+                    "peer_runs_s": peer or None}
+                print(f"{policy:18s} ours {_spread(ours)} s CPU for {r['days']} days"
+                      + ("" if not peer else f", peer ({args.peer}) {_spread(peer)} s, "
+                         f"ratio peer/ours {r['peer_cpu_s'] / r['ours_cpu_s']:.2f}")
+                      + f"  (load up to {r['load']:.1f}, {time.perf_counter() - t0:.0f} s wall)",
                       flush=True)
         finally:
             if peer_root is not None:
@@ -98,6 +111,12 @@ def main(argv: list[str] | None = None) -> dict:
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1))
     return rows
+
+
+def _spread(values: list[float]) -> str:
+    """The median of ``values`` [s], with their range when there are several."""
+    med = f"{statistics.median(values):5.2f}"
+    return med if len(values) == 1 else f"{med} ({min(values):.2f}-{max(values):.2f})"
 
 
 if __name__ == "__main__":
