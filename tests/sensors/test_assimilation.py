@@ -94,6 +94,17 @@ def _sites(x, kind="young_tree", species="Tilia cordata", texture="loam", year=2
                 "y": ("site", np.zeros(n))})
 
 
+def _background(seed, kind):
+    """Random sites of ``kind`` (a list) on a 2 km line with a background depletion and
+    variance; returns the generator, sites, dr_b [mm] and var_b [mm2]."""
+    rng = np.random.default_rng(seed)
+    sites = _sites(rng.uniform(0, 2000, len(kind)), kind=kind)
+    ids = sites.site.values
+    xb = xr.DataArray(rng.uniform(10, 40, len(kind)), dims="site", coords={"site": ids})
+    pb = xr.DataArray(rng.uniform(4, 30, len(kind)), dims="site", coords={"site": ids})
+    return rng, sites, xb, pb
+
+
 def test_analysis_is_the_scalar_kalman_update_and_spreads_by_correlation():
     rules = AssimilationRules(length_scale_m=1000.0)
     sites = _sites([0.0, 500.0, 1e6], kind=["young_tree", "young_tree", "lawn"])
@@ -157,11 +168,8 @@ def test_analysis_is_the_same_with_the_correlation_given_by_rows_or_full():
     from irrigation.sensors import CorrelationRows, background_correlation, probe_correlation
 
     rules = AssimilationRules(length_scale_m=400.0)
-    rng = np.random.default_rng(5)
-    sites = _sites(rng.uniform(0, 2000, 300), kind=["young_tree"] * 200 + ["lawn"] * 100)
+    rng, sites, xb, pb = _background(5, ["young_tree"] * 200 + ["lawn"] * 100)
     ids = sites.site.values
-    xb = xr.DataArray(rng.uniform(10, 40, 300), dims="site", coords={"site": ids})
-    pb = xr.DataArray(rng.uniform(4, 30, 300), dims="site", coords={"site": ids})
     at = np.arange(1, 200, 5)  # 40 probes
     sensors = xr.Dataset({"site": ("sensor", ids[at])}, coords={"sensor": at})
     rows = probe_correlation(sites, sensors, rules)
@@ -190,11 +198,8 @@ def test_analysis_keeps_the_background_of_a_kind_whose_probes_all_failed():
     from irrigation.sensors import probe_correlation
 
     rules = AssimilationRules(length_scale_m=400.0)
-    rng = np.random.default_rng(9)
-    sites = _sites(rng.uniform(0, 2000, 12), kind=["young_tree"] * 8 + ["shrub_bed"] * 4)
+    _, sites, xb, pb = _background(9, ["young_tree"] * 8 + ["shrub_bed"] * 4)
     ids = sites.site.values
-    xb = xr.DataArray(rng.uniform(10, 40, 12), dims="site", coords={"site": ids})
-    pb = xr.DataArray(rng.uniform(4, 30, 12), dims="site", coords={"site": ids})
     pb[10] = np.nan
     at = np.array([1, 5, 9])  # the last probe is the shrub beds' only one
     rho = probe_correlation(sites, xr.Dataset({"site": ("sensor", ids[at])}), rules)
