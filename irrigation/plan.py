@@ -754,13 +754,6 @@ def _usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def truck_map_images(sheet: Sheets, trucks: list[int], workers: int | None = None) -> list:
-    """:func:`truck_map_image` of each truck, drawn by ``workers`` forked processes
-    (:class:`MapDrawing`)."""
-    with MapDrawing(sheet, trucks, workers=workers) as drawing:
-        return [drawing.truck_image(t) for t in trucks]
-
-
 def truck_map_figure(sheet: Sheets, truck: int, size_in: tuple[float, float] = (7.5, 9.6)):
     """The matplotlib figure of :func:`truck_map_image`."""
     from matplotlib.figure import Figure

@@ -12,12 +12,16 @@ from ..io.files import atomic_write
 from .model import GwfModel
 from .result import SolveResult
 
+NO_HEAD = 1e29
+"""Heads at or beyond +-this [m] are MF6's flags, not heads: HDRY (-1e30, a dry cell) and
+HNOFLO (1e30, an inactive one)."""
+
 
 def head_values(result: SolveResult) -> np.ndarray:
     """The heads of every saved step [m] (time, layer, row, col), NaN where inactive or
-    dry: :func:`heads_dataset`'s ``head`` without its dataset."""
+    dry (:data:`NO_HEAD`): :func:`heads_dataset`'s ``head`` without its dataset."""
     heads = np.asarray(result.heads, dtype=float)
-    return np.where((heads <= -1e29) | (heads >= 1e29), np.nan, heads)
+    return np.where(np.abs(heads) >= NO_HEAD, np.nan, heads)
 
 
 def heads_dataset(model: GwfModel, result: SolveResult,
@@ -39,8 +43,7 @@ def heads_dataset(model: GwfModel, result: SolveResult,
         ``head`` [m] (NaN where inactive or dry), ``dry`` and ``active`` masks, and
         coordinates ``x``/``y`` of cell centres [m], ``top``/``botm`` [m].
     """
-    heads = np.asarray(result.heads, dtype=float)
-    dry = heads <= -1e29
+    dry = np.asarray(result.heads, dtype=float) <= -NO_HEAD
     head = head_values(result)
     xc, yc = model.x_centres, model.y_centres
     days = np.asarray(result.times, dtype=float)

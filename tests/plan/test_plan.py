@@ -194,14 +194,18 @@ def test_writing_a_plan_leaves_the_plotting_backend_alone(city, tmp_path):
 
 
 def test_truck_maps_drawn_by_worker_processes_are_the_same_pixels(city):
-    from irrigation.plan import Sheets, truck_map_images
+    from irrigation.plan import MapDrawing, Sheets
 
     _, _, plan = _plan(city, _visits(city, 400, litres=400.0))
     sheet = Sheets(plan, city.streets, city.config.crs, city.sites, city.refill_points, "")
     trucks = sorted(int(v) for v in plan.stops["vehicle"].unique())
     assert len(trucks) >= 2
-    here = truck_map_images(sheet, trucks, workers=1)
-    forked = truck_map_images(sheet, trucks, workers=2)
+    maps = {}
+    for workers in (1, 2):
+        with MapDrawing(sheet, trucks, workers=workers) as drawing:
+            assert drawing.workers == workers
+            maps[workers] = [drawing.truck_image(t) for t in trucks]
+    here, forked = maps[1], maps[2]
     assert [a.tobytes() for a in here] == [b.tobytes() for b in forked]
     assert here[0].size == (1125, 1440)  # 7.5 x 9.6 in at 150 dpi
 
