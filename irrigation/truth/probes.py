@@ -37,8 +37,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 import xarray as xr
+from xarray.indexes import PandasIndex
 
-from ..coords import dim_coords
 from ..params import require
 from ..soil import van_genuchten_tension_kpa
 from .world import TruthWorld
@@ -182,9 +182,15 @@ class ProbeModel:
         t0 = np.datetime64(first_day, "D").astype("datetime64[h]")
         time = (t0 + np.arange(values.shape[-1]).astype("timedelta64[h]")).astype(
             "datetime64[ns]")
-        # the channels' coordinates once per model, the hours' index built directly
-        coords = dim_coords(self._channel_coords, time=time)
-        coords.variables["time"].attrs = {"timezone": "UTC"}
+        # the channels' coordinates once per model, the hours' index built directly (not
+        # coords.dim_coords: the readings keep the order sensor, depth, time, quantity)
+        index = PandasIndex(pd.Index(time), "time", coord_dtype=time.dtype)
+        hours = index.create_variables()["time"]
+        hours.attrs = {"timezone": "UTC"}
+        c = self._channel_coords
+        coords = xr.Coordinates({"sensor": c.variables["sensor"], "depth": c.variables["depth"],
+                                 "time": hours, "quantity": c.variables["quantity"]},
+                                indexes={**c.xindexes, "time": index})
         dims = ("sensor", "depth", "time")
         return xr.Dataset(
             {"value": (dims, values, {"units": "kPa or m3 m-3 (see quantity)"}),
