@@ -68,6 +68,7 @@ from .errors import ConvergenceError
 from .groundwater.assumed import AssumedWaterTable
 from .groundwater.backend import solve_model
 from .groundwater.forecast import depth_to_water_at, forecast_model
+from .groundwater.linear import DirectSolver
 from .groundwater.model import GwfModel
 from .groundwater.output import head_values
 from .plan import Plan, empty_plan, make_plan
@@ -596,8 +597,8 @@ class GroundwaterRun:
 
 
 def groundwater_step(pm: PlanningModel, heads_m: np.ndarray, recharge_mm_d: np.ndarray, *,
-                     start: np.datetime64, period_days: float | np.ndarray = 1.0
-                     ) -> GroundwaterRun:
+                     start: np.datetime64, period_days: float | np.ndarray = 1.0,
+                     factorisation: DirectSolver | None = None) -> GroundwaterRun:
     """Run the groundwater model from ``heads_m`` over transient periods.
 
     Parameters
@@ -612,6 +613,10 @@ def groundwater_step(pm: PlanningModel, heads_m: np.ndarray, recharge_mm_d: np.n
     period_days
         Length of each period [d] (one backward-Euler step each), one for all or one per
         period.
+    factorisation
+        The embedded solver's factorisation kept by a caller that steps the same model
+        again and again (the closed-loop season's truth): it preconditions the next
+        run's matrices (:func:`irrigation.groundwater.embedded.simulate`).
 
     Returns
     -------
@@ -631,7 +636,8 @@ def groundwater_step(pm: PlanningModel, heads_m: np.ndarray, recharge_mm_d: np.n
     if (perlen != 1.0).any():
         model = model.replace(perlen=perlen.copy())
     try:
-        result = solve_model(model, backend=gw.backend, mf6_exe=gw.mf6_exe or None)
+        result = solve_model(model, backend=gw.backend, mf6_exe=gw.mf6_exe or None,
+                             factorisation=factorisation)
     except ConvergenceError as exc:
         start = np.datetime64(start, "D")
         end = start + np.timedelta64(round(perlen.sum()), "D")

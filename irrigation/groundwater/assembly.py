@@ -14,6 +14,8 @@ not per iteration.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -75,8 +77,8 @@ class Pattern:
 class System:
     """Residual and Jacobian of one model; what changes per period or step lives here.
 
-    ``version`` counts changes of the fixed cells (a new period's constant heads, cells
-    that went dry): a matrix factorised for another version is out of date.
+    ``fixed_cells`` identifies which cells are fixed (a period's constant heads, cells
+    inactive or gone dry): a matrix factorised for other fixed cells is out of date.
     """
 
     def __init__(self, model: GwfModel, conn: Connections):
@@ -106,7 +108,6 @@ class System:
         self.nodes: list[np.ndarray] = []
         self.chd_nodes = np.zeros(0, int)
         self.chd_name = "chd"
-        self.version = 0
         self._fixed_changed()
         self.delt: float | None = None
 
@@ -131,14 +132,15 @@ class System:
         self._bnode_all = every[self._bok_all]
 
     def _fixed_changed(self) -> None:
-        """Masks that depend on which cells are fixed; a new matrix version."""
+        """Masks that depend on which cells are fixed, and their digest."""
         self.free = self.ibound > 0
         self.fixed_idx = np.flatnonzero(~self.free)
         self.active = self.ibound != 0
         c = self.conn
         self.off_idx = np.flatnonzero((self.ibound[c.n] == 0) | (self.ibound[c.m] == 0))
         self.pattern.set_free(self.free)
-        self.version += 1
+        self.fixed_cells = hashlib.blake2b(self.ibound.astype(np.int8).tobytes(),
+                                           digest_size=16).digest()
 
     def dry_cells(self, dry: np.ndarray) -> None:
         """Standard formulation: take the cells ``dry`` (bool) out of the solution."""

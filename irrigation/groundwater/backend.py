@@ -8,6 +8,7 @@ from typing import Literal
 
 from ..errors import InputError
 from .embedded import simulate
+from .linear import DirectSolver
 from .load import load_simulation
 from .mf6 import DEFAULT_TIMEOUT_S, find_mf6, run_model, run_simulation_folder
 from .model import GwfModel
@@ -69,11 +70,14 @@ def solve_simulation(sim_dir: str | Path, *, backend: Backend = "auto",
 
 def solve_model(model: GwfModel, *, backend: Backend = "auto",
                 mf6_exe: str | Path | None = None,
-                timeout_s: float = DEFAULT_TIMEOUT_S) -> SolveResult:
+                timeout_s: float = DEFAULT_TIMEOUT_S,
+                factorisation: DirectSolver | None = None) -> SolveResult:
     """Solve a :class:`GwfModel` with the chosen backend (mf6: written by
-    :func:`~.writer.write_model` from its source folder)."""
+    :func:`~.writer.write_model` from its source folder); ``factorisation``: the
+    embedded solver's, kept by the caller across runs (:func:`~.embedded.simulate`;
+    not used by mf6)."""
     _check_saves_heads(model)
     which, exe = choose_backend(backend, mf6_exe)
     if which == "mf6":
         return run_model(model, exe, timeout_s=timeout_s)
-    return simulate(model)
+    return simulate(model, factorisation=factorisation)

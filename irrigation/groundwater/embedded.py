@@ -59,19 +59,21 @@ def _chd(boundaries: list[Boundary], shape) -> tuple[np.ndarray, np.ndarray, str
 
 
 class _Stepper:
-    """Nonlinear iterations of one time step, with the linear solver kept across steps."""
+    """Nonlinear iterations of one time step, with the linear solver kept across steps
+    (and across runs when the caller keeps ``lu``, see :func:`simulate`)."""
 
-    def __init__(self, system: System, method: str, hclose: float, max_iter: int):
+    def __init__(self, system: System, method: str, hclose: float, max_iter: int,
+                 lu: DirectSolver | None = None):
         self.sys = system
         self.direct = method == "direct"
-        self.lu = DirectSolver()
+        self.lu = DirectSolver() if lu is None or not lu.fits(system.top.size) else lu
         self.amg = AmgSolver()
         self.hclose, self.max_iter = hclose, max_iter
         self.model_bottom = np.broadcast_to(system.model.botm[-1:], system.model.shape).ravel()
 
     def _key(self) -> tuple:
         """What the matrix depends on besides the heads: step length and fixed cells."""
-        return (self.sys.delt, self.sys.version)
+        return (self.sys.delt, self.sys.fixed_cells)
 
     def _direction(self, h: np.ndarray, f: np.ndarray, renew: bool) -> tuple[np.ndarray, bool]:
         """Step dh of A dh = F; True when A is the current matrix (a Newton or Picard step),
@@ -188,7 +190,8 @@ def default_hclose(model: GwfModel) -> float:
 
 
 def simulate(model: GwfModel, *, linear: LinearMethod = "auto", hclose: float | None = None,
-             max_iter: int | None = None, threads: int | None = None) -> SolveResult:
+             max_iter: int | None = None, threads: int | None = None,
+             factorisation: DirectSolver | None = None) -> SolveResult:
     """Run every stress period of ``model`` with the embedded solver.
 
     Parameters
@@ -206,6 +209,13 @@ def simulate(model: GwfModel, *, linear: LinearMethod = "auto", hclose: float | 
     threads
         BLAS threads during the solve; default ``$IRRIGATION_BLAS_THREADS`` or 1
         (:func:`~.linear.default_blas_threads`).
+    factorisation
+        A :class:`~.linear.DirectSolver` the caller keeps across runs of models on one
+        grid (e.g. a season's weekly steps; direct method only). Its factorisation from
+        an earlier run preconditions this run's matrices (GMRES to
+        :data:`~.linear.GMRES_RTOL`) until it no longer does, and is then renewed in
+        it: the heads are those of a fresh factorisation within the solver's tolerances,
+        not bit for bit. None: a factorisation of this run's own.
 
     Returns
     -------
@@ -225,14 +235,16 @@ def simulate(model: GwfModel, *, linear: LinearMethod = "auto", hclose: float | 
         raise model.unsupported[0].error()
     with blas_threads(default_blas_threads() if threads is None else threads):
         return _simulate(model, linear, default_hclose(model) if hclose is None else hclose,
-                         max_iter or max(model.outer_maximum, 100))
+                         max_iter or max(model.outer_maximum, 100), factorisation)
 
 
 def _simulate(model: GwfModel, linear: LinearMethod, hclose: float,
-              max_iter: int) -> SolveResult:
+              max_iter: int, factorisation: DirectSolver | None = None) -> SolveResult:
     t0 = _time.perf_counter()
     system = System(model, build_connections(model))
-    stepper = _Stepper(system, resolve_method(linear, system.top.size), hclose, max_iter)
+    stepper = _Stepper(system, resolve_method(linear, system.top.size), hclose, max_iter,
+                       factorisation)
+    factorised = stepper.lu.factorisations
     resolved = {p.name: p.resolved(model.nper) for p in model.packages}
     save_head = model.oc.saved("head", model.nstp)
     save_budget = model.oc.saved("budget", model.nstp)
@@ -271,7 +283,8 @@ def _simulate(model: GwfModel, linear: LinearMethod, hclose: float,
                                "package": pkg, "rate_in": float(q[q > 0].sum()),
                                "rate_out": float(-q[q < 0].sum()) + 0.0})
     log.info("embedded solve: %d steps, %d iterations, %d factorisations, %d AMG set-ups, "
-             "%.2f s", len(iters), sum(iters), stepper.lu.factorisations, stepper.amg.setups,
+             "%.2f s", len(iters), sum(iters), stepper.lu.factorisations - factorised,
+             stepper.amg.setups,
              _time.perf_counter() - t0)
     stacked = np.stack(heads) if heads else np.zeros((0, *model.shape))
     return SolveResult(stacked, np.array(times), kk, budget, iters)

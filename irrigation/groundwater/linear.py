@@ -96,6 +96,10 @@ class DirectSolver:
         self.factorisations = 0
         self.krylov_iterations = 0
 
+    def fits(self, n: int) -> bool:
+        """True when there is no factorisation or it is of an ``n`` x ``n`` matrix."""
+        return self.lu is None or self.lu.shape == (n, n)
+
     def stale(self, key: object) -> bool:
         """True when there is no factorisation for ``key``."""
         return self.lu is None or key != self.key

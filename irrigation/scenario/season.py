@@ -41,6 +41,7 @@ from ..city import City
 from ..coords import dim_coords, index_coords
 from ..day import PlanningModel, day_seed, groundwater_step, reference_et0, route_day, steady_heads
 from ..decide import fixed_system_sites
+from ..groundwater.linear import DirectSolver
 from ..groundwater.load import load_simulation
 from ..groundwater.model import GwfModel
 from ..io.city import load_city
@@ -296,13 +297,15 @@ def _execute(setup: SeasonSetup, day: np.datetime64, visits: pd.DataFrame
 
 
 def _groundwater_step(setup: SeasonSetup, day: np.datetime64, heads: np.ndarray,
-                      dp_mm: np.ndarray) -> np.ndarray:
+                      dp_mm: np.ndarray, factorisation: DirectSolver) -> np.ndarray:
     """Heads after len(dp_mm) days with the mean recharge of that deep percolation (one
-    period); the heads are held when the model does not converge."""
+    period); the heads are held when the model does not converge. ``factorisation``:
+    the season's, kept from step to step (an earlier step's matrix preconditions the
+    next ones, :func:`irrigation.groundwater.embedded.simulate`)."""
     pm = setup.pm
     run = groundwater_step(pm, heads, pm.recharge_mm_d(dp_mm).mean(0)[None],
                            start=day - np.timedelta64(len(dp_mm) - 1, "D"),
-                           period_days=float(len(dp_mm)))
+                           period_days=float(len(dp_mm)), factorisation=factorisation)
     if not run.converged:
         log.warning("truth %s", run.warning)
     return run.heads_m[-1]
@@ -359,6 +362,7 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int,
     logged = np.zeros(n)
     readings = None
     dp_since: list[np.ndarray] = []
+    factorisation = DirectSolver()  # the truth's groundwater steps share one
     season_used_l = 0.0
     n_out = int((days >= start).sum())
     out = {k: np.zeros((n_out, n), np.float32) for k in ("water_l", "dr_mm", "ks",
@@ -415,7 +419,7 @@ def simulate_season(setup: SeasonSetup, policy: Policy, member: int,
         readings = _readings(values, day, probes, city) if planner.uses_readings else None
         dp_since.append(truth.deep_percolation_mm)
         if len(dp_since) == GROUNDWATER_STEP_DAYS or k == days.size - 1:
-            heads = _groundwater_step(setup, day, heads, np.array(dp_since))
+            heads = _groundwater_step(setup, day, heads, np.array(dp_since), factorisation)
             dtw = pm.depth_to_water_m(heads).isel(time=0).values
             dp_since = []
         if i >= 0:
