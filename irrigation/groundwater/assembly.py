@@ -74,11 +74,21 @@ class Pattern:
         return a
 
 
+def _digest(*arrays: np.ndarray) -> bytes:
+    """A short digest of the arrays' values (a key of what a matrix was built from)."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.digest()
+
+
 class System:
     """Residual and Jacobian of one model; what changes per period or step lives here.
 
     ``fixed_cells`` identifies which cells are fixed (a period's constant heads, cells
-    inactive or gone dry): a matrix factorised for other fixed cells is out of date.
+    inactive or gone dry) and ``properties`` the model's saturated conductances and
+    storage: a matrix factorised for other fixed cells, or for another model, is out of
+    date.
     """
 
     def __init__(self, model: GwfModel, conn: Connections):
@@ -96,6 +106,8 @@ class System:
         else:
             self.sc1 = model.ss.ravel() * self.thk * self.area
         self.sc2 = model.sy.ravel() * self.area
+        self.properties = _digest(conn.condsat, self.sc1, self.sc2, model.icelltype,
+                                  model.iconvert)
         both_confined = ~self.conv[conn.n] & ~self.conv[conn.m]
         hc = ~conn.vertical & ~both_confined
         self.hc = np.flatnonzero(hc)                 # connections with a variable conductance
@@ -139,8 +151,7 @@ class System:
         c = self.conn
         self.off_idx = np.flatnonzero((self.ibound[c.n] == 0) | (self.ibound[c.m] == 0))
         self.pattern.set_free(self.free)
-        self.fixed_cells = hashlib.blake2b(self.ibound.astype(np.int8).tobytes(),
-                                           digest_size=16).digest()
+        self.fixed_cells = _digest(self.ibound.astype(np.int8))
 
     def dry_cells(self, dry: np.ndarray) -> None:
         """Standard formulation: take the cells ``dry`` (bool) out of the solution."""

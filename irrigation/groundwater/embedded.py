@@ -72,8 +72,9 @@ class _Stepper:
         self.model_bottom = np.broadcast_to(system.model.botm[-1:], system.model.shape).ravel()
 
     def _key(self) -> tuple:
-        """What the matrix depends on besides the heads: step length and fixed cells."""
-        return (self.sys.delt, self.sys.fixed_cells)
+        """What the matrix depends on besides the heads: step length, fixed cells and the
+        model's conductances and storage."""
+        return (self.sys.delt, self.sys.fixed_cells, self.sys.properties)
 
     def _direction(self, h: np.ndarray, f: np.ndarray, renew: bool) -> tuple[np.ndarray, bool]:
         """Step dh of A dh = F; True when A is the current matrix (a Newton or Picard step),

@@ -13,14 +13,15 @@ from irrigation.groundwater.model import HDRY
 from irrigation.groundwater.synthetic import grid_model, list_package
 
 
-def _week(strt, recharge_m_d: float, q_m3_d: float = -20.0, n: int = 15):
+def _week(strt, recharge_m_d: float, q_m3_d: float = -20.0, n: int = 15,
+          k_m_d: tuple[float, float] = (8.0, 3.0)):
     """A convertible two-layer model, one 7-day step with recharge and a well."""
     rows = np.arange(n)
     chd = list_package("chd", np.c_[0 * rows + 1, rows, 0 * rows], head=8.0)
     wel = list_package("wel", [(0, 7, 9)], q=q_m3_d)
     rch = list_package("rch", np.c_[0 * rows.repeat(n), rows.repeat(n), np.tile(rows, n)],
                        recharge=recharge_m_d)
-    return grid_model((2, n, n), delr=20.0, delc=20.0, top=12.0, botm=[5.0, 0.0], k=[8.0, 3.0],
+    return grid_model((2, n, n), delr=20.0, delc=20.0, top=12.0, botm=[5.0, 0.0], k=list(k_m_d),
                       icelltype=[1, 0], strt=strt, ss=1e-5, sy=0.15, perlen=[7.0],
                       steady=[False], packages=[chd, wel, rch])
 
@@ -60,6 +61,20 @@ def test_a_cell_gone_dry_is_not_solved_with_the_wet_factorisation():
     reused = simulate(_week(wet.heads[-1], 0.0, q_m3_d=-400.0), factorisation=kept)
     assert fresh.heads[-1, 0, 7, 9] == HDRY
     assert reused.heads[-1, 0, 7, 9] == HDRY
+    assert kept.key != before
+    np.testing.assert_allclose(reused.heads, fresh.heads, rtol=0, atol=1e-6)
+
+
+def test_a_factorisation_of_another_model_is_not_reused_as_it_is():
+    """Another model on the same grid (here 100 times the conductivity) has another key: its
+    first iteration solves with its own matrix (a chord step with the other model's could
+    stop early, its steps being 100 times too small)."""
+    kept = DirectSolver()
+    h = np.full((2, 15, 15), 9.0)
+    simulate(_week(h, 2e-3), factorisation=kept)
+    before = kept.key
+    fresh = simulate(_week(h, 2e-3, k_m_d=(800.0, 300.0)))
+    reused = simulate(_week(h, 2e-3, k_m_d=(800.0, 300.0)), factorisation=kept)
     assert kept.key != before
     np.testing.assert_allclose(reused.heads, fresh.heads, rtol=0, atol=1e-6)
 
