@@ -1,7 +1,8 @@
 """Benchmark: CPU seconds of one closed-loop season per policy (issue 21), ours against an
 earlier revision of the package measured in the same run.
 
-Run: ``python benchmarks/season_cpu.py [--size tiny|default] [--peer REV]``.
+Run: ``python benchmarks/season_cpu.py [--size tiny|default] [--peer REV] [--repeat N]
+[--policy NAME] [--warm]``.
 
 Each policy of ``scenarios/baseline-2018.toml`` (demo city, spin-up from 1 April 2018,
 season May-September, forecasts of 20 members over 14 days; ``fixed-interval``,
@@ -16,7 +17,10 @@ members over 4 days.
 
 ``--repeat N`` measures each policy N times, ours and the peer's alternated, and reports
 the median with the range (the same code measures up to +-20 % apart between runs on a
-shared machine); ``--policy NAME`` (repeatable) measures only those policies.
+shared machine); ``--policy NAME`` (repeatable) measures only those policies. ``--warm``
+first runs the same season untimed in the measuring process and times the second one: the
+cost of a season in a worker that has run others (a scenario's dask worker runs dozens),
+without the first season's warm-up of the process (caches, allocator, ~0.3 s).
 
 Prints one line per policy: ours, the peer's and the ratio peer / ours of the medians
 (> 1: ours is faster), and writes them as JSON with ``--out``.
@@ -42,7 +46,7 @@ import dataclasses, datetime as dt, json, sys, time
 from pathlib import Path
 from irrigation.scenario import load_scenario
 from irrigation.scenario.season import prepare, simulate_season
-root, size, policy = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+root, size, policy, warm = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4] == "warm"
 scn = load_scenario(root / "scenarios" / "baseline-2018.toml")
 scn = dataclasses.replace(scn, members=1)
 if size == "tiny":
@@ -52,6 +56,8 @@ if size == "tiny":
         forecast=dataclasses.replace(scn.forecast, members=4, horizon_days=4))
 setup = prepare(scn)
 pol = [p for p in scn.policies if p.name == policy][0]
+if warm:
+    simulate_season(setup, pol, 0)
 t0 = time.process_time()
 simulate_season(setup, pol, 0)
 print(json.dumps({policy: time.process_time() - t0, "days": int(setup.days.size)}))
@@ -60,10 +66,11 @@ print(json.dumps({policy: time.process_time() - t0, "days": int(setup.days.size)
 POLICIES = ("fixed-interval", "sensor-threshold", "forecast")
 
 
-def _measure(root: Path, size: str, policy: str) -> dict:
+def _measure(root: Path, size: str, policy: str, warm: bool = False) -> dict:
     env = {**os.environ, "PYTHONPATH": str(root), "OPENBLAS_NUM_THREADS": "1",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-c", MEASURE, str(root), size, policy],
+    out = subprocess.run([sys.executable, "-c", MEASURE, str(root), size, policy,
+                          "warm" if warm else "first"],
                          capture_output=True, text=True, env=env, cwd=root, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -76,6 +83,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--repeat", type=int, default=1, help="measurements per policy and code")
     p.add_argument("--policy", action="append", choices=POLICIES, default=None,
                    help="measure this policy only (repeatable)")
+    p.add_argument("--warm", action="store_true",
+                   help="time a second season in the process (after one untimed)")
     args = p.parse_args(argv)
     rows = {}
     with tempfile.TemporaryDirectory(prefix="season-peer-") as tmp:
@@ -90,10 +99,10 @@ def main(argv: list[str] | None = None) -> dict:
                 ours, peer, loads = [], [], []
                 for _ in range(args.repeat):
                     loads.append(os.getloadavg()[0])
-                    run = _measure(ROOT, args.size, policy)
+                    run = _measure(ROOT, args.size, policy, args.warm)
                     ours.append(run[policy])
                     if peer_root:
-                        peer.append(_measure(peer_root, args.size, policy)[policy])
+                        peer.append(_measure(peer_root, args.size, policy, args.warm)[policy])
                 rows[policy] = r = {
                     "ours_cpu_s": statistics.median(ours), "ours_runs_s": ours,
                     "days": run["days"], "load": max(loads),
