@@ -742,16 +742,18 @@ def _blocks(n: int) -> list[slice]:
     return [slice(i, i + SITE_BLOCK) for i in range(0, n, SITE_BLOCK)]
 
 
-def _soil(pm: PlanningModel, ens: Ensemble, dtw_m: np.ndarray, b: slice
-          ) -> dict[str, np.ndarray]:
+def _soil(pm: PlanningModel, ens: Ensemble, dtw_m: np.ndarray, b: slice,
+          days: int | None = None) -> dict[str, np.ndarray]:
     """The ensemble's soil balance for the sites of block ``b`` (time, site, member),
     without the fluxes it takes as given (:func:`~irrigation.soil.balance`'s ``fluxes``);
-    ``dtw_m`` the depth to water [m] over (time or 1, site)."""
+    ``dtw_m`` the depth to water [m] over (time or 1, site); ``days``: only the first
+    days of the ensemble (each day depends on the days before only)."""
+    t = slice(None, days)
     return balance(pm.soil.take(b),
-                   ens.et0_mm.variable.transpose("time", "member").values[:, None],
+                   ens.et0_mm.variable.transpose("time", "member").values[t, None],
                    ens.weather.variables["precip_mm"].transpose("time", "member").values[
-                       :, None],
-                   depth_to_water_m=dtw_m[:, b, None],
+                       t, None],
+                   depth_to_water_m=dtw_m[t, b, None],
                    initial_depletion_mm=ens.dr0_mm.values[b], fluxes=False)
 
 
@@ -842,9 +844,9 @@ def forecast(pm: PlanningModel, ens: Ensemble, heads_m: np.ndarray, *,
     raw = np.empty(n_sites)
     h = {k: np.asarray(v, float) for k, v in pm.hydraulics.items()}
     zr = s.variables["root_depth_m"].values.astype(float)
-    for b in _blocks(n_sites):
-        sim = _soil(pm, ens, dtw, b)
-        dr[1:, b] = sim["dr_mm"][:-1]
+    for b in _blocks(n_sites):  # the mornings D+1.. are the ends of days D..D+H-2
+        sim = _soil(pm, ens, dtw, b, days=max(horizon - 1, 1))
+        dr[1:, b] = sim["dr_mm"][:horizon - 1]
         raw[b] = np.median(sim["raw_mm"][0], axis=-1)
     thr = site_threshold_arrays(s, raw, pm.hydraulics, int(str(ens.day)[:4]), cfg.decide)
     dims = ("time", "site", "member")
