@@ -615,8 +615,8 @@ def groundwater_step(pm: PlanningModel, heads_m: np.ndarray, recharge_mm_d: np.n
         period.
     factorisation
         The embedded solver's factorisation kept by a caller that steps the same model
-        again and again (the closed-loop season's truth): it preconditions the next
-        run's matrices (:func:`irrigation.groundwater.embedded.simulate`).
+        again and again (the closed-loop season's truth), for the next run to reuse
+        (:func:`irrigation.groundwater.embedded.simulate`).
 
     Returns
     -------

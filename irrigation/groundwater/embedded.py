@@ -211,12 +211,13 @@ def simulate(model: GwfModel, *, linear: LinearMethod = "auto", hclose: float | 
         BLAS threads during the solve; default ``$IRRIGATION_BLAS_THREADS`` or 1
         (:func:`~.linear.default_blas_threads`).
     factorisation
-        A :class:`~.linear.DirectSolver` the caller keeps across runs of models on one
-        grid (e.g. a season's weekly steps; direct method only). Its factorisation from
-        an earlier run preconditions this run's matrices (GMRES to
-        :data:`~.linear.GMRES_RTOL`) until it no longer does, and is then renewed in
-        it: the heads are those of a fresh factorisation within the solver's tolerances,
-        not bit for bit. None: a factorisation of this run's own.
+        A :class:`~.linear.DirectSolver` the caller keeps across runs of one model (e.g.
+        a season's weekly steps; direct method only). A run whose step length, fixed
+        cells and conductances and storage are those of the kept factorisation uses it
+        as it uses an earlier time step's: chord steps while they contract, then GMRES
+        preconditioned with it, a new factorisation when GMRES stalls; another run starts
+        with the GMRES step. The heads agree with those of a fresh factorisation within
+        ``hclose``, not bit for bit. None: the run factorises its own.
 
     Returns
     -------

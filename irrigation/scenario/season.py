@@ -300,8 +300,8 @@ def _groundwater_step(setup: SeasonSetup, day: np.datetime64, heads: np.ndarray,
                       dp_mm: np.ndarray, factorisation: DirectSolver) -> np.ndarray:
     """Heads after len(dp_mm) days with the mean recharge of that deep percolation (one
     period); the heads are held when the model does not converge. ``factorisation``:
-    the season's, kept from step to step (an earlier step's matrix preconditions the
-    next ones, :func:`irrigation.groundwater.embedded.simulate`)."""
+    the season's, kept from step to step for the next steps to reuse
+    (:func:`irrigation.groundwater.embedded.simulate`)."""
     pm = setup.pm
     run = groundwater_step(pm, heads, pm.recharge_mm_d(dp_mm).mean(0)[None],
                            start=day - np.timedelta64(len(dp_mm) - 1, "D"),
