@@ -74,21 +74,42 @@ class Pattern:
         return a
 
 
-def _digest(*arrays: np.ndarray) -> bytes:
-    """A short digest of the arrays' values (a key of what a matrix was built from)."""
+def _digest(*values) -> bytes:
+    """A short digest of the values (arrays, numbers, strings) with their dtypes and
+    shapes: a key of what a matrix was built from."""
     h = hashlib.blake2b(digest_size=16)
-    for a in arrays:
-        h.update(np.ascontiguousarray(a).tobytes())
+    for v in values:
+        a = np.asarray(v)
+        h.update(repr(a.tolist()).encode() if a.dtype == object
+                 else np.ascontiguousarray(a).tobytes())
+        h.update(f"{a.dtype.str}{a.shape}".encode())
     return h.digest()
+
+
+def _matrix_inputs(model: GwfModel, conn: Connections, sc1: np.ndarray, sc2: np.ndarray
+                   ) -> list:
+    """What the matrix is built from besides the heads, the fixed cells and the step
+    length: the saturated conductances, storage, cell types, geometry, formulation and
+    every boundary package's blocks but recharge's (a rate on the right-hand side only:
+    its derivative is 0, see :func:`~.boundaries.boundary_flow`)."""
+    out = [conn.condsat, sc1, sc2, model.icelltype, model.iconvert, model.cell_top,
+           model.botm, model.newton]
+    for p in model.packages:
+        if p.kind == "rch":
+            continue
+        out += [p.kind, p.name, repr((p.readasarrays, p.fixed_cell, p.auto_flow_reduce))]
+        for kper in sorted(p.periods):
+            out += [kper, *(x for k in sorted(p.periods[kper]) for x in (k, p.periods[kper][k]))]
+    return out
 
 
 class System:
     """Residual and Jacobian of one model; what changes per period or step lives here.
 
     ``fixed_cells`` identifies which cells are fixed (a period's constant heads, cells
-    inactive or gone dry) and ``properties`` the model's saturated conductances and
-    storage: a matrix factorised for other fixed cells, or for another model, is out of
-    date.
+    inactive or gone dry) and ``properties`` what else the matrix is built from
+    (:func:`_matrix_inputs`: conductances, storage, boundaries but recharge): a matrix
+    factorised for other fixed cells, or for another model, is out of date.
     """
 
     def __init__(self, model: GwfModel, conn: Connections):
@@ -106,8 +127,7 @@ class System:
         else:
             self.sc1 = model.ss.ravel() * self.thk * self.area
         self.sc2 = model.sy.ravel() * self.area
-        self.properties = _digest(conn.condsat, self.sc1, self.sc2, model.icelltype,
-                                  model.iconvert)
+        self.properties = _digest(*_matrix_inputs(model, conn, self.sc1, self.sc2))
         both_confined = ~self.conv[conn.n] & ~self.conv[conn.m]
         hc = ~conn.vertical & ~both_confined
         self.hc = np.flatnonzero(hc)                 # connections with a variable conductance

@@ -212,12 +212,14 @@ def simulate(model: GwfModel, *, linear: LinearMethod = "auto", hclose: float | 
         (:func:`~.linear.default_blas_threads`).
     factorisation
         A :class:`~.linear.DirectSolver` the caller keeps across runs of one model (e.g.
-        a season's weekly steps; direct method only). A run whose step length, fixed
-        cells and conductances and storage are those of the kept factorisation uses it
-        as it uses an earlier time step's: chord steps while they contract, then GMRES
-        preconditioned with it, a new factorisation when GMRES stalls; another run starts
-        with the GMRES step. The heads agree with those of a fresh factorisation within
-        ``hclose``, not bit for bit. None: the run factorises its own.
+        a season's weekly steps, which change the starting heads and the recharge; direct
+        method only). A run whose step length, fixed cells and matrix inputs
+        (conductances, storage, boundaries but recharge) are those of the kept
+        factorisation uses it as it uses an earlier time step's: chord steps while they
+        contract, then GMRES preconditioned with it, a new factorisation when GMRES
+        stalls; another run starts with the GMRES step. Either way the run stops on the
+        same criterion (``hclose`` on the head change), so the heads are not bit for bit
+        those of a fresh factorisation. None: the run factorises its own.
 
     Returns
     -------

@@ -87,7 +87,8 @@ class DirectSolver:
     """A SuperLU factorisation kept for as long as the caller uses it.
 
     ``key`` identifies what the factorised matrix depends on beyond the heads (time-step
-    length, constant-head and dry cells); a different key forces a new factorisation.
+    length, constant-head and dry cells, the model's conductances, storage and boundaries);
+    a different key forces a new factorisation, or a step preconditioned with this one.
     """
 
     def __init__(self) -> None:
