@@ -73,7 +73,7 @@ class _Stepper:
 
     def _key(self) -> tuple:
         """What the matrix depends on besides the heads: step length, fixed cells and the
-        model's conductances and storage."""
+        model's other matrix inputs (:attr:`~.assembly.System.properties`)."""
         return (self.sys.delt, self.sys.fixed_cells, self.sys.properties)
 
     def _direction(self, h: np.ndarray, f: np.ndarray, renew: bool) -> tuple[np.ndarray, bool]:
